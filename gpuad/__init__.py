@@ -1,0 +1,35 @@
+"""gpuad: automatic differentiation of array programs on GPUs (CuPy) and CPUs (NumPy + Numba).
+
+    import gpuad as ga
+    import gpuad.numpy as gnp
+
+    f = lambda x1, x2: gnp.cos(x1) + x1 * x2 - gnp.exp(x2)
+    ga.grad(f, argnums=(0, 1))(2.0, 4.0)
+
+Transforms: `grad`, `value_and_grad`, `vjp` (reverse mode), `jvp` (forward mode),
+`stop_gradient`. Data movement: `to_numpy`, `to_device`, `set_backend`. Switches: `config`.
+"""
+from . import backend
+from .backend import get_backend, set_backend
+from .config import config
+from . import numpy  # noqa: F401  (attaches array behaviour to tracers)
+from .forward import jvp
+from .reverse import grad, stop_gradient, value_and_grad, vjp
+from .test_util import check_grads
+from .trace import UnexpectedTracerError
+from .tree import (register_pytree_node, tree_flatten, tree_leaves, tree_map, tree_structure,
+                   tree_unflatten)
+
+__version__ = "0.1.0"
+
+
+def to_numpy(tree):
+    """Every array leaf of `tree` as a NumPy array on the host (CuPy arrays are copied back)."""
+    return tree_map(backend.to_numpy_array, tree)
+
+
+def to_device(tree):
+    """Every NumPy array leaf of `tree` moved to the default backend's device (a no-op on the
+    NumPy backend)."""
+    xp = backend.default_namespace()
+    return tree_map(lambda x: backend.to_device_array(x, xp), tree)

@@ -1,0 +1,216 @@
+"""NumPy/CuPy selection: the only module that knows CuPy exists.
+
+Two questions are answered here and nowhere else:
+
+* **Which namespace does an op use?** The one its array arguments live in (`namespace`), so a
+  NumPy array stays on the CPU even when CuPy is the default. Mixing a NumPy array with a CuPy
+  array in one op raises `DeviceMismatchError` naming the op and both devices.
+* **Where do new arrays go?** Creation functions with no array argument (`gnp.zeros`,
+  `gnp.asarray` of a list, `gnp.random.*`) use the *default* backend: CuPy when it imports and a
+  device answers, otherwise NumPy. `GPUAD_BACKEND=numpy|cupy` or `set_backend(...)` override it.
+
+Elementwise ufuncs are called through NumPy's ufunc objects (`np.sin(x)`): CuPy arrays take those
+calls over through `__array_ufunc__` (NEP 13), so the same call runs on the GPU without a
+namespace lookup per op. Everything else asks `namespace(...)` for its `xp`.
+"""
+import os
+
+import numpy as np
+
+BACKENDS = ("numpy", "cupy")
+
+
+class BackendError(RuntimeError):
+    """The requested backend cannot run here (the message says why)."""
+
+
+class DeviceMismatchError(ValueError):
+    """An op received arrays from two devices (host and GPU)."""
+
+
+class _NoCupyArray:
+    """Stands in for `cupy.ndarray` until CuPy is imported, so type checks stay cheap."""
+
+
+_cupy = None                 # the cupy module once imported
+_cupy_ndarray = _NoCupyArray
+_probe_result = None         # (usable: bool, reason: str) once probed
+_default = None              # "numpy" or "cupy" once decided
+
+
+def _import_cupy():
+    global _cupy, _cupy_ndarray
+    if _cupy is None:
+        import cupy
+        _cupy = cupy
+        _cupy_ndarray = cupy.ndarray
+    return _cupy
+
+
+def probe_cupy():
+    """Whether CuPy can run here, and why not: `(usable, reason)`.
+
+    Importing CuPy succeeds on machines without a driver; the failure
+    (`cudaErrorInsufficientDriver`, `cudaErrorNoDevice`) comes at first use. So the probe
+    allocates and synchronizes one small array and treats any error as "not usable".
+    """
+    global _probe_result
+    if _probe_result is not None:
+        return _probe_result
+    try:
+        cupy = _import_cupy()
+    except Exception as exc:  # ImportError, or a broken install raising anything at import
+        _probe_result = (False, f"cupy does not import ({type(exc).__name__}: {exc})")
+        return _probe_result
+    try:
+        if cupy.cuda.runtime.getDeviceCount() < 1:
+            raise RuntimeError("no CUDA device is visible")
+        probe = cupy.arange(4, dtype=cupy.float32)
+        float((probe * 2).sum())
+        cupy.cuda.Device().synchronize()
+        _probe_result = (True, "a CUDA device answered")
+    except Exception as exc:  # CUDARuntimeError and friends: driver missing, no device
+        _probe_result = (False, f"cupy imports but no CUDA device is usable "
+                                f"({type(exc).__name__}: {exc})")
+    return _probe_result
+
+
+def set_backend(name):
+    """Choose the default backend for arrays created without array arguments.
+
+    Args:
+      name: "numpy" or "cupy".
+
+    Raises:
+      ValueError: for any other name.
+      BackendError: for "cupy" where CuPy cannot run, with the reason.
+    """
+    global _default
+    if name not in BACKENDS:
+        raise ValueError(f"set_backend: unknown backend {name!r}; use one of {BACKENDS}")
+    if name == "cupy":
+        usable, reason = probe_cupy()
+        if not usable:
+            raise BackendError(f"backend 'cupy' was requested but cannot run: {reason}. "
+                               f"Install the extra `gpuad[cuda12]` on a machine with an NVIDIA "
+                               f"driver, or use the 'numpy' backend.")
+    _default = name
+
+
+def get_backend():
+    """The default backend's name: "cupy" or "numpy" (decided on first call)."""
+    if _default is None:
+        requested = os.environ.get("GPUAD_BACKEND", "").strip().lower()
+        if requested:
+            if requested not in BACKENDS:
+                raise ValueError(f"GPUAD_BACKEND={requested!r}: use one of {BACKENDS}")
+            set_backend(requested)
+        else:
+            set_backend("cupy" if probe_cupy()[0] else "numpy")
+    return _default
+
+
+def default_namespace():
+    """`numpy` or `cupy`: where arrays created from nothing go."""
+    return _cupy if get_backend() == "cupy" else np
+
+
+def is_cupy_array(x):
+    return type(x) is _cupy_ndarray or (_cupy is None and type(x).__module__.startswith("cupy"))
+
+
+def namespace(*args):
+    """The array namespace of the arguments: `cupy` if any is a CuPy array, else `numpy`.
+
+    Raises DeviceMismatchError if NumPy and CuPy arrays are mixed (Python scalars mix freely).
+    """
+    xp = np
+    host = False
+    for a in args:
+        t = type(a)
+        if t is np.ndarray:
+            host = True
+        elif t is _cupy_ndarray or (_cupy is None and t.__module__.startswith("cupy")):
+            xp = _import_cupy()
+    if host and xp is not np and any(type(a) is np.ndarray and a.ndim > 0 for a in args):
+        raise DeviceMismatchError(describe_devices(args))
+    return xp
+
+
+def device_of(x):
+    """'cpu' for NumPy arrays and scalars, 'cuda:N' for CuPy arrays."""
+    if is_cupy_array(x):
+        return f"cuda:{x.device.id}"
+    return "cpu"
+
+
+def describe_devices(args):
+    """A phrase listing the device of each array argument, for error messages."""
+    parts = [f"argument {i}: {type(a).__module__.split('.')[0]} array on {device_of(a)}"
+             for i, a in enumerate(args) if hasattr(a, "shape")]
+    return "arrays on different devices (" + "; ".join(parts) + ")"
+
+
+def check_devices(op_name, args):
+    """Raise DeviceMismatchError naming `op_name` if `args` mix host and GPU arrays."""
+    kinds = {device_of(a) for a in args if hasattr(a, "shape") and getattr(a, "ndim", 0) > 0}
+    if len(kinds) > 1:
+        raise DeviceMismatchError(
+            f"{op_name}: {describe_devices(args)}. Move them to one device first with "
+            f"ga.to_device(x) or ga.to_numpy(x).")
+
+
+def to_numpy_array(x):
+    if is_cupy_array(x):
+        return x.get()
+    return x
+
+
+def to_device_array(x, xp=None):
+    xp = xp or default_namespace()
+    if isinstance(x, np.ndarray) and xp is not np:
+        return xp.asarray(x)
+    return x
+
+
+def synchronize(xp):
+    """Wait for the device to finish queued work (a no-op on NumPy); timings need it."""
+    if xp is not np:
+        xp.cuda.Device().synchronize()
+
+
+def scatter_add(target, idx, values):
+    """`target[idx] += values` in place, with repeated indices accumulating.
+
+    NumPy spells it `np.add.at`; CuPy `cupyx.scatter_add`. Only called on arrays gpuad itself
+    allocated, never on user arrays.
+    """
+    if is_cupy_array(target):
+        import cupyx
+        cupyx.scatter_add(target, idx, values)
+    else:
+        np.add.at(target, idx, values)
+
+
+def random_stream(xp, seed, counter):
+    """A generator for one draw: stream number `counter` of `seed`, on `xp`'s device.
+
+    Each draw gets its own counter-keyed stream, so the whole random state is the pair
+    (seed, counter): saving and restoring it is free on both backends (CuPy's generator states
+    cannot be copied out), which is what lets `checkpoint` replay random draws exactly.
+    """
+    key = (int(seed) % 2**64) * 2**64 + int(counter) % 2**64
+    if xp is np:
+        return np.random.Generator(np.random.Philox(key=key))
+    return xp.random.Generator(xp.random.Philox4x3210(seed=key))
+
+
+def special_function(name, *args):
+    """A special function (`erf`, `gammaln`, `digamma`, `polygamma`...) evaluated where the
+    arrays live: `cupyx.scipy.special` for CuPy arrays, gpuad's Numba ufuncs on the CPU."""
+    arrays = [a for a in args if hasattr(a, "shape")]
+    if any(is_cupy_array(a) for a in arrays):
+        import cupyx.scipy.special
+        return getattr(cupyx.scipy.special, name)(*args)
+    from .scipy import cpu_special
+    return getattr(cpu_special, name)(*args)

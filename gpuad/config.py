@@ -1,0 +1,49 @@
+"""Run-time switches, read from the environment once, here, and settable from code.
+
+    >>> import gpuad as ga
+    >>> ga.config.debug_nans = True      # or GPUAD_DEBUG_NANS=1
+    >>> ga.config.fusion = False         # or GPUAD_FUSION=0
+
+Every other module reads these attributes at call time, so changing them takes effect at once.
+"""
+import os
+
+
+def _env_flag(name, default):
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    value = raw.strip().lower()
+    if value in ("1", "true", "yes", "on"):
+        return True
+    if value in ("0", "false", "no", "off"):
+        return False
+    raise ValueError(f"{name}={raw!r}: expected 1/0, true/false, yes/no or on/off")
+
+
+class Config:
+    """The switches. One instance, `gpuad.config`.
+
+    Attributes:
+      debug_nans: raise `FloatingPointError` at the first traced op whose forward result or
+        backward cotangent holds a NaN, naming the op and its tape position (env
+        `GPUAD_DEBUG_NANS`). Costs one scan of every result, so it is off by default.
+      fusion: let the backward sweep run fused elementwise kernels where they pay
+        (env `GPUAD_FUSION`, default on). Results are the same to rounding either way.
+      fusion_min_size: smallest array (elements) for which a fused kernel is used; below it the
+        per-op rules are faster (env `GPUAD_FUSION_MIN_SIZE`).
+    """
+
+    __slots__ = ("debug_nans", "fusion", "fusion_min_size")
+
+    def __init__(self):
+        self.debug_nans = _env_flag("GPUAD_DEBUG_NANS", False)
+        self.fusion = _env_flag("GPUAD_FUSION", True)
+        self.fusion_min_size = int(os.environ.get("GPUAD_FUSION_MIN_SIZE", "65536"))
+
+    def __repr__(self):
+        fields = ", ".join(f"{k}={getattr(self, k)!r}" for k in self.__slots__)
+        return f"Config({fields})"
+
+
+config = Config()

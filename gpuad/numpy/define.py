@@ -1,0 +1,162 @@
+"""How the family modules declare ops: a `Primitive` plus the public function users call.
+
+The public function is the fast path. Called with no traced argument it runs the forward
+implementation at once (one type test per array argument over plain NumPy). Called with a tracer
+it hands the primitive to the innermost trace (`gpuad.trace.bind`).
+
+Elementwise ops are declared by their scalar derivatives: `defunary("sin", np.sin,
+d=lambda ans, x: cos(x))`. The VJP (`g * d`) and JVP (`t * d`) rules are built from `d`, so the
+derivative is written once, and the fused kernels (gpuad/kernels) reuse the same `d`.
+"""
+from .. import backend
+from ..trace import TRACER_TYPES, Primitive, _referenced_names, _parameter_names
+
+
+def _device_error(prim, args):
+    backend.check_devices(prim.name, args)
+
+
+def unary_op(prim, doc=None):
+    """The public function of a one-argument primitive without parameters."""
+    impl = prim.impl
+
+    def op(x):
+        if type(x) in TRACER_TYPES:
+            trace = x._trace
+            if not trace.active:
+                raise trace.escaped(prim)
+            return trace.process1(prim, x)
+        return impl(x)
+
+    return _named(op, prim.name, doc)
+
+
+def binary_op(prim, doc=None):
+    """The public function of a two-argument primitive without parameters."""
+    impl = prim.impl
+
+    def op(x, y):
+        x_traced = type(x) in TRACER_TYPES
+        if x_traced or type(y) in TRACER_TYPES:
+            if x_traced and (type(y) not in TRACER_TYPES or x._trace.level >= y._trace.level):
+                trace = x._trace
+            else:
+                trace = y._trace
+            if not trace.active:
+                raise trace.escaped(prim)
+            return trace.process2(prim, x, y)
+        try:
+            return impl(x, y)
+        except TypeError:
+            _device_error(prim, (x, y))  # a NumPy/CuPy mix surfaces as TypeError
+            raise
+
+    return _named(op, prim.name, doc)
+
+
+def _named(fn, name, doc):
+    fn.__name__ = fn.__qualname__ = name
+    fn.__doc__ = doc
+    return fn
+
+
+# ---------------------------------------------------------------------------------------------
+# Elementwise declarations
+
+def _constant_value(d, arity):
+    """If the derivative `d` ignores its arguments (add: 1, negative: -1), its value; else None."""
+    names = _referenced_names(d)
+    params = _parameter_names(d)
+    if names is None or params is None or names & set(params):
+        return None
+    return d(*([None] * (arity + 1)))
+
+
+def _scaled(g, c):
+    if c == 1:
+        return g
+    if c == -1:
+        return -g
+    return g * c
+
+
+def _rules_from_derivative(d, arity):
+    """VJP and JVP rule of one argument from its scalar derivative `d(ans, *args)`.
+
+    For an elementwise op both are `g * d`: the Jacobian is diagonal, so it is its own transpose.
+    Broadcasting is handled by the trace (`Primitive(broadcasting=True)`).
+    """
+    c = _constant_value(d, arity)
+    if c is not None:
+        if arity == 1:
+            return (lambda ans, x, g: _scaled(g, c)), c
+        if arity == 2:
+            return (lambda ans, x, y, g: _scaled(g, c)), c
+        return (lambda ans, *args_g: _scaled(args_g[-1], c)), c
+    if arity == 1:
+        return (lambda ans, x, g: g * d(ans, x)), None
+    if arity == 2:
+        return (lambda ans, x, y, g: g * d(ans, x, y)), None
+    return (lambda ans, *args_g: args_g[-1] * d(ans, *args_g[:-1])), None
+
+
+def elementwise_primitive(name, impl, derivatives, vjp=None, jvp=None, scalar=None):
+    """A broadcasting elementwise primitive whose rules come from its scalar derivatives.
+
+    Args:
+      derivatives: one `d(ans, *args)` per argument (None: not differentiable).
+      vjp, jvp: optional explicit rules replacing the generated ones for some arguments (a tuple
+        with None where the generated rule stays), for ops where `g * d` wastes work (`where`).
+    """
+    arity = len(derivatives)
+    gen = []
+    for d in derivatives:
+        gen.append(None if d is None else _rules_from_derivative(d, arity)[0])
+    vjp_rules = tuple((vjp[i] if vjp and vjp[i] is not None else gen[i]) for i in range(arity))
+    jvp_rules = tuple((jvp[i] if jvp and jvp[i] is not None else gen[i]) for i in range(arity))
+    prim = Primitive(name, impl, vjp_rules, jvp_rules, broadcasting=True,
+                     elementwise=tuple(derivatives), scalar=scalar)
+    # Residuals: what the derivatives read (the generated rules read everything).
+    prim.keep, prim.keep_ans = _keep_from(derivatives, vjp, arity)
+    prim.update_fast()
+    return prim
+
+
+def _keep_from(derivatives, explicit_vjp, arity):
+    from ..trace import DROP, KEEP
+    used = [False] * arity
+    ans_used = False
+    sources = []
+    for i in range(arity):
+        if explicit_vjp and explicit_vjp[i] is not None:
+            sources.append((explicit_vjp[i], True))
+        elif derivatives[i] is not None:
+            sources.append((derivatives[i], False))
+    for fn, has_g in sources:
+        params = _parameter_names(fn)
+        names = _referenced_names(fn)
+        if params is None or names is None:
+            return tuple([KEEP] * arity), KEEP
+        ans_used |= params[0] in names
+        args = params[1:-1] if has_g else params[1:]
+        for j, p in enumerate(args[:arity]):
+            used[j] |= p in names
+    return tuple(KEEP if u else DROP for u in used), (KEEP if ans_used else DROP)
+
+
+def defunary(name, impl, d, scalar=None, doc=None):
+    """Declare a one-argument elementwise op by its derivative `d(ans, x)`."""
+    prim = elementwise_primitive(name, impl, (d,), scalar=scalar)
+    return unary_op(prim, doc or _ufunc_doc(name, impl)), prim
+
+
+def defbinary(name, impl, dx, dy, scalar=None, doc=None):
+    """Declare a two-argument broadcasting elementwise op by its partial derivatives."""
+    prim = elementwise_primitive(name, impl, (dx, dy), scalar=scalar)
+    return binary_op(prim, doc or _ufunc_doc(name, impl)), prim
+
+
+def _ufunc_doc(name, impl):
+    return (f"`numpy.{name}`, differentiable (VJP and JVP from its derivative in "
+            f"gpuad/numpy/elementwise.py).\n\n{getattr(impl, '__doc__', '') or ''}")
+

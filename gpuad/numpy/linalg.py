@@ -1,0 +1,620 @@
+"""Linear algebra: matmul, einsum and compositions of them; inv, solve, det, slogdet, cholesky,
+eigh, norm. Every rule works on stacks of matrices (leading batch axes).
+
+`gnp.linalg` is this module; the products (matmul, dot, einsum, ...) are also in `gnp`.
+
+Matrices NumPy reads only one triangle of (`cholesky`, `eigh`, lower by default) are
+differentiated as the functions NumPy computes: the gradient lies in that triangle, the
+off-diagonal part counted twice because it also stands for the mirrored element. To get the
+symmetric gradient usual in papers, symmetrize the input yourself: `cholesky((a + a.mT) / 2)`.
+"""
+import builtins
+import string
+from collections import namedtuple
+
+import numpy as np
+
+from .. import backend
+from ..trace import Primitive, primal_value
+from .elementwise import absolute, conjugate, multiply, sqrt, where, power, square
+from .helpers import unbroadcast
+from .reductions import max as _max, min as _min, sum as _sum
+from .manipulation import (_shape_of, asarray_traced, broadcast_to, expand_dims, getitem,
+                           moveaxis, ravel, reshape, swapaxes, transpose, unindex)
+
+
+def _xp(*xs):
+    return backend.namespace(*xs)
+
+
+def _mT(x):
+    return swapaxes(x, -1, -2)
+
+
+class _Shape:
+    """A target for `unbroadcast` when only a shape and dtype are known."""
+
+    __slots__ = ("shape", "dtype")
+
+    def __init__(self, shape, dtype):
+        self.shape, self.dtype = tuple(shape), dtype
+
+
+# ---- matmul ----------------------------------------------------------------------------------
+def _promote(x, y, g):
+    """Views of a matmul as matrix x matrix: 1-D operands get the axis NumPy adds for them."""
+    xs, ys = _shape_of(x), _shape_of(y)
+    x2 = x if len(xs) >= 2 else reshape(x, (1,) + xs)
+    y2 = y if len(ys) >= 2 else reshape(y, ys + (1,))
+    g2 = g
+    if len(xs) == 1:
+        g2 = expand_dims(g2, -2 if len(ys) >= 2 else -1)
+    if len(ys) == 1:
+        g2 = expand_dims(g2, -1)
+    return x2, y2, g2
+
+
+def _matmul_vjp_x(ans, x, y, g):
+    x2, y2, g2 = _promote(x, y, g)
+    gx = unbroadcast(g2 @ _mT(y2), _Shape(_shape_of(x2), primal_value(x).dtype))
+    return reshape(gx, _shape_of(x))
+
+
+def _matmul_vjp_y(ans, x, y, g):
+    x2, y2, g2 = _promote(x, y, g)
+    gy = unbroadcast(_mT(x2) @ g2, _Shape(_shape_of(y2), primal_value(y).dtype))
+    return reshape(gy, _shape_of(y))
+
+
+def _matmul_impl(x, y):
+    return _xp(x, y).matmul(x, y)
+
+
+matmul_p = Primitive("matmul", _matmul_impl, vjp=[_matmul_vjp_x, _matmul_vjp_y],
+                     jvp=[lambda ans, x, y, t: matmul(t, y), lambda ans, x, y, t: matmul(x, t)])
+
+
+def matmul(x1, x2):
+    """`numpy.matmul` (`x1 @ x2`), differentiable, with NumPy's 1-D and batch rules."""
+    for name, a in (("x1", x1), ("x2", x2)):
+        if len(_shape_of(a)) == 0:
+            raise ValueError(f"matmul: {name} is a scalar (shape ()); use multiply (*) instead")
+    xs, ys = _shape_of(x1), _shape_of(x2)
+    if xs[-1] != ys[-2 if len(ys) >= 2 else -1]:
+        raise ValueError(f"matmul: shapes {xs} and {ys} do not align: the last axis of x1 "
+                         f"({xs[-1]}) must equal the {'second-to-last' if len(ys) >= 2 else 'only'}"
+                         f" axis of x2 ({ys[-2 if len(ys) >= 2 else -1]})")
+    return matmul_p.bind(x1, x2)
+
+
+# ---- products built on matmul ----------------------------------------------------------------
+def tensordot(a, b, axes=2):
+    """`numpy.tensordot`, differentiable (a transpose, a reshape and a matmul, as NumPy does)."""
+    a, b = asarray_traced(a), asarray_traced(b)
+    sa, sb = _shape_of(a), _shape_of(b)
+    if isinstance(axes, (int, np.integer)):
+        axes_a = list(range(len(sa) - axes, len(sa)))
+        axes_b = list(range(axes))
+    else:
+        axes_a, axes_b = axes
+        axes_a = [axes_a] if isinstance(axes_a, (int, np.integer)) else list(axes_a)
+        axes_b = [axes_b] if isinstance(axes_b, (int, np.integer)) else list(axes_b)
+    axes_a = [int(i) % len(sa) for i in axes_a]
+    axes_b = [int(i) % len(sb) for i in axes_b]
+    for i, j in zip(axes_a, axes_b):
+        if sa[i] != sb[j]:
+            raise ValueError(f"tensordot: shape mismatch: axis {i} of a has size {sa[i]}, "
+                             f"axis {j} of b has size {sb[j]}")
+    free_a = [i for i in range(len(sa)) if i not in axes_a]
+    free_b = [j for j in range(len(sb)) if j not in axes_b]
+    k = int(np.prod([sa[i] for i in axes_a]))
+    a2 = reshape(transpose(a, free_a + axes_a), (-1, k))
+    b2 = reshape(transpose(b, axes_b + free_b), (k, -1))
+    return reshape(matmul(a2, b2), tuple(sa[i] for i in free_a) + tuple(sb[j] for j in free_b))
+
+
+def dot(a, b):
+    """`numpy.dot`, differentiable."""
+    a, b = asarray_traced(a), asarray_traced(b)
+    na, nb = len(_shape_of(a)), len(_shape_of(b))
+    if na == 0 or nb == 0:
+        return multiply(a, b)
+    if nb <= 2:
+        return matmul(a, b)
+    return tensordot(a, b, axes=([-1], [-2]))
+
+
+def inner(a, b):
+    """`numpy.inner`, differentiable."""
+    a, b = asarray_traced(a), asarray_traced(b)
+    if len(_shape_of(a)) == 0 or len(_shape_of(b)) == 0:
+        return multiply(a, b)
+    return tensordot(a, b, axes=([-1], [-1]))
+
+
+def outer(a, b):
+    """`numpy.outer`, differentiable."""
+    return expand_dims(ravel(asarray_traced(a)), 1) * expand_dims(ravel(asarray_traced(b)), 0)
+
+
+def vdot(a, b):
+    """`numpy.vdot`: the dot product of the flattened arrays, conjugating the first."""
+    return _sum(conjugate(ravel(asarray_traced(a))) * ravel(asarray_traced(b)))
+
+
+def kron(a, b):
+    """`numpy.kron`, differentiable (a broadcast product and a reshape)."""
+    a, b = asarray_traced(a), asarray_traced(b)
+    sa, sb = _shape_of(a), _shape_of(b)
+    nd = builtins.max(len(sa), len(sb))
+    sa, sb = (1,) * (nd - len(sa)) + sa, (1,) * (nd - len(sb)) + sb
+    a2 = reshape(a, tuple(n for d in sa for n in (d, 1)))
+    b2 = reshape(b, tuple(n for d in sb for n in (1, d)))
+    return reshape(a2 * b2, tuple(p * q for p, q in zip(sa, sb)))
+
+
+# ---- einsum ----------------------------------------------------------------------------------
+_LETTERS = string.ascii_letters
+
+
+def _parse_einsum(subscripts, shapes):
+    """Explicit subscripts with '...' spelled out as letters: (list of input terms, output term).
+
+    Ellipsis axes are right-aligned across operands and named with letters the expression does
+    not use, so the rules below can treat every axis alike.
+    """
+    subscripts = subscripts.replace(" ", "")
+    if "->" in subscripts:
+        lhs, rhs = subscripts.split("->")
+    else:
+        lhs, rhs = subscripts, None
+    terms = lhs.split(",")
+    if len(terms) != len(shapes):
+        raise ValueError(f"einsum: {len(terms)} operand terms in {subscripts!r} but "
+                         f"{len(shapes)} operands")
+    used = set(subscripts) - set(".,->")
+    spare = [c for c in _LETTERS if c not in used]
+    ell_ndim = 0
+    for term, shape in zip(terms, shapes):
+        if "..." in term:
+            ell_ndim = builtins.max(ell_ndim, len(shape) - (len(term) - 3))
+    ell = "".join(spare[:ell_ndim])
+    explicit = []
+    for term, shape in zip(terms, shapes):
+        if "..." in term:
+            n = len(shape) - (len(term) - 3)
+            term = term.replace("...", ell[ell_ndim - n:] if n else "")
+        if len(term) != len(shape):
+            raise ValueError(f"einsum: term {term!r} has {len(term)} indices but its operand has "
+                             f"shape {shape}")
+        explicit.append(term)
+    if rhs is None:
+        counts = {}
+        for term in explicit:
+            for c in term:
+                counts[c] = counts.get(c, 0) + 1
+        rhs = ell + "".join(sorted(c for c, n in counts.items() if n == 1 and c not in ell))
+    else:
+        rhs = rhs.replace("...", ell)
+    return explicit, rhs
+
+
+def _sizes(terms, shapes):
+    sizes = {}
+    for term, shape in zip(terms, shapes):
+        for c, n in zip(term, shape):
+            if n != 1 or c not in sizes:
+                sizes[c] = builtins.max(sizes.get(c, 1), n)
+    return sizes
+
+
+def _einsum_operand_cotangent(k, terms, out, operands, g):
+    """The VJP of an einsum for operand k: another einsum, plus the two things einsum cannot do,
+    broadcasting axes summed out before the output (k's letters found nowhere else) and writing
+    back onto repeated letters (a diagonal such as 'ii')."""
+    shapes = [_shape_of(op) for op in operands]
+    sizes = _sizes(terms, shapes)
+    term = terms[k]
+    unique = "".join(dict.fromkeys(term))
+    others = [(t, op) for i, (t, op) in enumerate(zip(terms, operands)) if i != k]
+    # Broadcast size-1 axes of the other operands and of g to full size, so letters agree.
+    full = lambda t, x: broadcast_to(x, tuple(sizes[c] for c in t))
+    available = set(out).union(*[set(t) for t, _ in others])
+    produced = "".join(c for c in unique if c in available)
+    spec = ",".join([out] + [t for t, _ in others]) + "->" + produced
+    gk = einsum(spec, full(out, g), *[full(t, x) for t, x in others])
+    for i, c in enumerate(unique):  # letters only k had were summed: broadcast back along them
+        if c not in available:
+            gk = expand_dims(gk, i)
+    gk = broadcast_to(gk, tuple(sizes[c] for c in unique))
+    if len(unique) != len(term):  # repeated letters: place values on the diagonal via eye
+        spare = iter(c for c in _LETTERS if c not in set("".join(terms) + out))
+        renamed, eyes = [], []
+        seen = set()
+        for c in term:
+            if c in seen:
+                fresh = next(spare)
+                renamed.append(fresh)
+                eyes.append((c + fresh, _xp(primal_value(g)).eye(sizes[c],
+                                                                 dtype=primal_value(g).dtype)))
+            else:
+                seen.add(c)
+                renamed.append(c)
+        spec = ",".join([unique] + [t for t, _ in eyes]) + "->" + "".join(renamed)
+        gk = einsum(spec, gk, *[e for _, e in eyes])
+    return unbroadcast(gk, _Shape(shapes[k], primal_value(operands[k]).dtype))
+
+
+def _einsum_vjp(ans, *args, argnum, subscripts):
+    *operands, g = args
+    terms, out = _parse_einsum(subscripts, [_shape_of(x) for x in operands])
+    return _einsum_operand_cotangent(argnum, terms, out, operands, g)
+
+
+def _einsum_jvp_joint(ans, operands, tangents, *, subscripts):
+    total = None
+    for k, t in enumerate(tangents):
+        if t is None:
+            continue
+        args = list(operands)
+        args[k] = t
+        term = einsum(subscripts, *args)
+        total = term if total is None else total + term
+    return total
+
+
+einsum_p = Primitive(
+    "einsum", lambda *ops, subscripts: _xp(*ops).einsum(subscripts, *ops, optimize=len(ops) > 2),
+    vjp=_einsum_vjp, jvp_joint=_einsum_jvp_joint, variadic=True)
+
+
+def einsum(subscripts, *operands):
+    """`numpy.einsum` with a subscripts string (explicit or implicit, '...' allowed),
+    differentiable in every operand: repeated indices (diagonals), summed-out indices and
+    broadcasting all have exact rules."""
+    if not isinstance(subscripts, str):
+        raise NotImplementedError("einsum: only the subscripts-string form is supported, "
+                                  "e.g. einsum('ij,jk->ik', a, b)")
+    operands = [asarray_traced(x) for x in operands]
+    _parse_einsum(subscripts, [_shape_of(x) for x in operands])  # validates early, names the op
+    return einsum_p.bind(*operands, subscripts=subscripts)
+
+
+# ---- diagonals and triangles -----------------------------------------------------------------
+def _diagonal_positions(n1, n2, offset, xp):
+    k = builtins.max(0, builtins.min(n1, n2 - offset) if offset >= 0 else builtins.min(n1 + offset, n2))
+    i = xp.arange(k)
+    return (i, i + offset) if offset >= 0 else (i - offset, i)
+
+
+def diagonal(a, offset=0, axis1=0, axis2=1):
+    """`numpy.diagonal` (the diagonal becomes the last axis), differentiable."""
+    a = asarray_traced(a)
+    moved = moveaxis(a, (axis1, axis2), (-2, -1))
+    n1, n2 = _shape_of(moved)[-2:]
+    rows, cols = _diagonal_positions(n1, n2, offset, _xp(primal_value(a)))
+    return getitem(moved, (Ellipsis, rows, cols))
+
+
+def trace(a, offset=0, axis1=0, axis2=1):
+    """`numpy.trace`, differentiable."""
+    return _sum(diagonal(a, offset, axis1, axis2), axis=-1)
+
+
+def diag(v, k=0):
+    """`numpy.diag`: the k-th diagonal of a matrix, or a matrix with v on its k-th diagonal."""
+    v = asarray_traced(v)
+    shape = _shape_of(v)
+    if len(shape) == 2:
+        return diagonal(v, k)
+    if len(shape) != 1:
+        raise ValueError(f"diag: input must be 1-D or 2-D, got shape {shape}")
+    n = shape[0] + builtins.abs(k)
+    rows, cols = _diagonal_positions(n, n, k, _xp(primal_value(v)))
+    return unindex(v, (n, n), (rows, cols))
+
+
+def _triangle_mask(shape, k, lower, xp):
+    n, m = shape[-2:]
+    mask = xp.tri(n, m, k, dtype=bool)
+    return mask if lower else ~xp.tri(n, m, k - 1, dtype=bool)
+
+
+def tril(m, k=0):
+    """`numpy.tril`, differentiable."""
+    m = asarray_traced(m)
+    return where(_triangle_mask(_shape_of(m), k, True, _xp(primal_value(m))), m, 0.0)
+
+
+def triu(m, k=0):
+    """`numpy.triu`, differentiable."""
+    m = asarray_traced(m)
+    return where(_triangle_mask(_shape_of(m), k, False, _xp(primal_value(m))), m, 0.0)
+
+
+# ---- inverse, solve, determinants ------------------------------------------------------------
+inv_p = Primitive(
+    "linalg.inv", lambda a: _xp(a).linalg.inv(a),
+    vjp=[lambda ans, a, g: -(_mT(ans) @ g @ _mT(ans))],
+    jvp=[lambda ans, a, t: -(ans @ t @ ans)])
+
+
+def _square_check(name, a):
+    s = _shape_of(a)
+    if len(s) < 2 or s[-1] != s[-2]:
+        raise ValueError(f"{name}: expected a square matrix (or a stack of them, shape "
+                         f"(..., n, n)), got shape {s}")
+
+
+def inv(a):
+    """`numpy.linalg.inv`, differentiable, batched over leading axes."""
+    a = asarray_traced(a)
+    _square_check("linalg.inv", a)
+    return inv_p.bind(a)
+
+
+def _vector_rhs(a, b):
+    """NumPy 2: b is a stack of vectors only when it is 1-D; otherwise (..., n, k)."""
+    return len(_shape_of(b)) == 1
+
+
+def _solve_vjp_a(ans, a, b, g):
+    gb = solve(_mT(a), g)
+    if _vector_rhs(a, b):
+        ga = -(expand_dims(gb, -1) * expand_dims(ans, -2))
+    else:
+        ga = -(gb @ _mT(ans))
+    return unbroadcast(ga, _Shape(_shape_of(a), primal_value(a).dtype))
+
+
+def _solve_vjp_b(ans, a, b, g):
+    return unbroadcast(solve(_mT(a), g), _Shape(_shape_of(b), primal_value(b).dtype))
+
+
+solve_p = Primitive("linalg.solve", lambda a, b: _xp(a, b).linalg.solve(a, b),
+                    vjp=[_solve_vjp_a, _solve_vjp_b],
+                    jvp=[lambda ans, a, b, t: -solve(a, t @ ans), lambda ans, a, b, t: solve(a, t)])
+
+
+def solve(a, b):
+    """`numpy.linalg.solve` (NumPy 2 rules: `b` is a vector only when 1-D), differentiable."""
+    a, b = asarray_traced(a), asarray_traced(b)
+    _square_check("linalg.solve", a)
+    return solve_p.bind(a, b)
+
+
+def _trace_last2(x):
+    return _sum(diagonal(x, 0, -2, -1), axis=-1)
+
+
+det_p = Primitive(
+    "linalg.det", lambda a: _xp(a).linalg.det(a),
+    vjp=[lambda ans, a, g: expand_dims(expand_dims(g * ans, -1), -1) * _mT(inv(a))],
+    jvp=[lambda ans, a, t: ans * _trace_last2(solve(a, t))])
+
+
+def det(a):
+    """`numpy.linalg.det`, differentiable (the rule needs a non-singular matrix)."""
+    a = asarray_traced(a)
+    _square_check("linalg.det", a)
+    return det_p.bind(a)
+
+
+SlogdetResult = namedtuple("SlogdetResult", ["sign", "logabsdet"])
+
+
+def _slogdet_impl(a):
+    sign, logdet = _xp(a).linalg.slogdet(a)
+    return sign, logdet
+
+
+def _slogdet_vjp(ans, a, g):
+    g_logdet = g[1]
+    return expand_dims(expand_dims(g_logdet, -1), -1) * _mT(inv(a))
+
+
+def _slogdet_jvp(ans, a, t):
+    sign = ans[0]
+    return _xp(primal_value(sign)).zeros_like(primal_value(sign)), _trace_last2(solve(a, t))
+
+
+slogdet_p = Primitive("linalg.slogdet", _slogdet_impl, vjp=[_slogdet_vjp], jvp=[_slogdet_jvp],
+                      multiple_results=True)
+
+
+def slogdet(a):
+    """`numpy.linalg.slogdet`: (sign, log|det|), differentiable in logabsdet (sign is constant
+    for real matrices)."""
+    a = asarray_traced(a)
+    _square_check("linalg.slogdet", a)
+    return SlogdetResult(*slogdet_p.bind(a))
+
+
+# ---- cholesky and eigh -----------------------------------------------------------------------
+def _symmetric_from_triangle(t, lower):
+    """The symmetric matrix NumPy actually factors: one triangle mirrored onto the other."""
+    if lower:
+        return tril(t) + _mT(tril(t, -1))
+    return triu(t) + _mT(triu(t, 1))
+
+
+def _triangle_gradient(m, lower):
+    """Cotangent w.r.t. the input of a function of one triangle, given the cotangent `m` of the
+    symmetric matrix it stands for: the off-diagonal elements count twice (see the module doc)."""
+    sym = (m + _mT(m)) * 0.5
+    return (2.0 * tril(sym, -1) if lower else 2.0 * triu(sym, 1)) + tril(triu(sym))
+
+
+def _phi(x):
+    """The lower triangle with the diagonal halved (the Cholesky derivative's projection)."""
+    return tril(x, -1) + 0.5 * tril(triu(x))
+
+
+def _cholesky_jvp(ans, a, t):
+    # dL = L Phi(L^-1 dS L^-T), with dS the symmetric perturbation the lower triangle stands for.
+    ds = _symmetric_from_triangle(t, True)
+    middle = solve(ans, _mT(solve(ans, ds)))
+    return ans @ _phi(middle)
+
+
+def _cholesky_vjp(ans, a, g):
+    p = _phi(_mT(ans) @ g)
+    # The cotangent of the symmetric matrix: L^-T P L^-1 (Murray 2016, eq. 10).
+    s = _mT(solve(_mT(ans), _mT(solve(_mT(ans), p))))
+    return _triangle_gradient(s, True)
+
+
+cholesky_p = Primitive("linalg.cholesky", lambda a: _xp(a).linalg.cholesky(a),
+                       vjp=[_cholesky_vjp], jvp=[_cholesky_jvp])
+
+
+def cholesky(a, upper=False):
+    """`numpy.linalg.cholesky`: the lower factor L of a = L L^T (upper=True: the upper factor
+    U = L^T, read from the upper triangle, as NumPy 2 does).
+
+    Only one triangle of `a` is read, so the gradient lies in it; see the module docstring for
+    the symmetric convention.
+    """
+    a = asarray_traced(a)
+    _square_check("linalg.cholesky", a)
+    if upper:  # the upper triangle of a is the lower triangle of a^T
+        return _mT(cholesky_p.bind(_mT(a)))
+    return cholesky_p.bind(a)
+
+
+def _eigengap_inverse(w):
+    """F[i, j] = 1 / (w[j] - w[i]) off the diagonal, 0 on it (inf for repeated eigenvalues)."""
+    diff = expand_dims(w, -2) - expand_dims(w, -1)
+    n = _shape_of(w)[-1]
+    eye = _xp(primal_value(w)).eye(n, dtype=bool)
+    return where(eye, 0.0, 1.0 / where(eye, 1.0, diff))
+
+
+def _eigh_jvp(ans, a, t, *, UPLO):
+    w, v = ans
+    ds = _symmetric_from_triangle(t, UPLO == "L")
+    vt_ds_v = _mT(v) @ ds @ v
+    dw = diagonal(vt_ds_v, 0, -2, -1)
+    dv = v @ (_eigengap_inverse(w) * vt_ds_v)
+    return dw, dv
+
+
+def _eigh_vjp(ans, a, g, *, UPLO):
+    w, v = ans
+    gw, gv = g
+    middle = _diag_embed(gw) + _eigengap_inverse(w) * (_mT(v) @ gv)
+    s = v @ middle @ _mT(v)
+    return _triangle_gradient(s, UPLO == "L")
+
+
+def _diag_embed(d):
+    n = _shape_of(d)[-1]
+    eye = _xp(primal_value(d)).eye(n, dtype=primal_value(d).dtype)
+    return expand_dims(d, -1) * eye
+
+
+eigh_p = Primitive("linalg.eigh", lambda a, *, UPLO: tuple(_xp(a).linalg.eigh(a, UPLO=UPLO)),
+                   vjp=[_eigh_vjp], jvp=[_eigh_jvp], multiple_results=True)
+EighResult = namedtuple("EighResult", ["eigenvalues", "eigenvectors"])
+
+
+def eigh(a, UPLO="L"):
+    """`numpy.linalg.eigh`: eigenvalues (ascending) and eigenvectors of a symmetric matrix.
+
+    Differentiable while the eigenvalues are distinct (the rule divides by their gaps). Only the
+    `UPLO` triangle is read, as NumPy does; see the module docstring.
+    """
+    a = asarray_traced(a)
+    _square_check("linalg.eigh", a)
+    if UPLO not in ("L", "U"):
+        raise ValueError(f"linalg.eigh: UPLO must be 'L' or 'U', got {UPLO!r}")
+    return EighResult(*eigh_p.bind(a, UPLO=UPLO))
+
+
+def eigvalsh(a, UPLO="L"):
+    """`numpy.linalg.eigvalsh`, differentiable (through eigh)."""
+    return eigh(a, UPLO)[0]
+
+
+# ---- norms -----------------------------------------------------------------------------------
+def _abs_power_sum(x, p, axis, keepdims):
+    return _sum(power(absolute(x), p), axis=axis, keepdims=keepdims)
+
+
+def _vector_norm(x, ord, axis, keepdims):
+    if ord is None or ord == 2:
+        ax = absolute(x) if primal_value(x).dtype.kind == "c" else x
+        return sqrt(_sum(square(ax), axis=axis, keepdims=keepdims))
+    if ord == np.inf:
+        return _max(absolute(x), axis=axis, keepdims=keepdims)
+    if ord == -np.inf:
+        return _min(absolute(x), axis=axis, keepdims=keepdims)
+    if ord == 0:
+        raw = primal_value(x)
+        return _xp(raw).sum(raw != 0, axis=axis, keepdims=keepdims).astype(raw.dtype)
+    if ord == 1:
+        return _sum(absolute(x), axis=axis, keepdims=keepdims)
+    if isinstance(ord, str):
+        raise ValueError(f"linalg.norm: ord={ord!r} is a matrix norm; give a 2-tuple axis or a "
+                         f"2-D array")
+    return power(_abs_power_sum(x, ord, axis, keepdims), 1.0 / ord)
+
+
+def _singular_values(x):
+    """Singular values of the last two axes, ascending, from eigh of the smaller Gram matrix
+    (x x^H or x^H x, so a full-rank matrix has no zero eigenvalue). The SVD comes with the
+    complex-numbers issue; this route loses precision for tiny singular values."""
+    m, n = _shape_of(x)[-2:]
+    gram = (x @ _mT(conjugate(x))) if m <= n else (_mT(conjugate(x)) @ x)
+    w = eigh(gram)[0]
+    return sqrt(where(primal_value(w) > 0, w, 0.0))
+
+
+def _matrix_norm(x, ord, axes, keepdims):
+    row, col = axes
+    if ord in (None, "fro"):
+        out = _vector_norm(x, 2, axes, True)
+    elif ord == "nuc" or ord in (2, -2):
+        moved = moveaxis(x, (row, col), (-2, -1))
+        s = _singular_values(moved)
+        out = _sum(s, axis=-1) if ord == "nuc" else (getitem(s, (Ellipsis, -1)) if ord == 2
+                                                      else getitem(s, (Ellipsis, 0)))
+        out = expand_dims(expand_dims(out, -1), -1)
+        out = moveaxis(out, (-2, -1), (row, col))
+    elif ord in (1, -1):
+        sums = _sum(absolute(x), axis=row, keepdims=True)
+        out = (_max if ord == 1 else _min)(sums, axis=col, keepdims=True)
+    elif ord in (np.inf, -np.inf):
+        sums = _sum(absolute(x), axis=col, keepdims=True)
+        out = (_max if ord == np.inf else _min)(sums, axis=row, keepdims=True)
+    else:
+        raise ValueError(f"linalg.norm: invalid norm order {ord!r} for matrices")
+    if not keepdims:
+        out = reshape(out, tuple(n for i, n in enumerate(_shape_of(out)) if i not in axes))
+    return out
+
+
+def norm(x, ord=None, axis=None, keepdims=False):
+    """`numpy.linalg.norm`: vector norms (ord None/2, 1, inf, -inf, 0, p) and matrix norms
+    ('fro', 'nuc', 1, -1, 2, -2, inf, -inf), differentiable (not at 0 for the 2-norm, whose
+    gradient x/|x| is undefined there)."""
+    x = asarray_traced(x)
+    nd = len(_shape_of(x))
+    if axis is None:
+        if ord is None:
+            return _vector_norm(reshape(x, (-1,)) if not keepdims else x,
+                                None, None if not keepdims else tuple(range(nd)), keepdims)
+        axis = tuple(range(nd))
+    axes = (axis,) if isinstance(axis, int) else tuple(axis)
+    axes = tuple(a % nd for a in axes)
+    if len(axes) == 1:
+        return _vector_norm(x, ord, axes, keepdims)
+    if len(axes) == 2:
+        return _matrix_norm(x, ord, axes, keepdims)
+    raise ValueError(f"linalg.norm: axis must name 1 or 2 axes, got {axis!r}")
+
+
+def matrix_rank(a, tol=None):
+    """`numpy.linalg.matrix_rank` (an integer: not differentiable)."""
+    raw = primal_value(a)
+    return _xp(raw).linalg.matrix_rank(raw, tol)

@@ -1,0 +1,639 @@
+"""Shape, indexing and dtype ops: rules for reshape, transpose, concatenate, indexing, `.at[]`...
+
+Most of these are linear, so their VJP is another op of this family (the transpose): `reshape`
+goes back with `reshape`, `getitem` with `unindex` (scatter-add into zeros), `concatenate` with
+slicing. Ops that are compositions (stack, tile, repeat, flip, sort) are written with the
+primitives here and need no rules of their own.
+"""
+import builtins
+import operator
+
+import numpy as np
+
+from .. import backend
+from ..trace import Primitive, nondiff, primal_value
+from .define import unary_op
+from .helpers import cast_cotangent, unbroadcast
+
+
+def _xp(*xs):
+    return backend.namespace(*xs)
+
+
+def _shape_of(x):
+    return tuple(primal_value(x).shape) if hasattr(primal_value(x), "shape") else ()
+
+
+# ---- reshape and transpose -------------------------------------------------------------------
+reshape_p = Primitive(
+    "reshape", lambda x, *, shape: _xp(x).reshape(x, shape),
+    vjp=[lambda ans, x, g, *, shape: reshape(g, x.shape)],
+    jvp=[lambda ans, x, t, *, shape: reshape(t, shape)],
+    meta_only=(0,))
+
+
+def reshape(a, newshape=None, order="C", *, shape=None):
+    """`numpy.reshape` (C order), differentiable."""
+    if shape is None:
+        shape = newshape
+    if shape is None:
+        raise TypeError("reshape: give the new shape")
+    if order != "C":
+        raise NotImplementedError(f"reshape: order={order!r} is not supported; only order='C'. "
+                                  f"Transpose first to reorder elements.")
+    shape = (operator.index(shape),) if isinstance(shape, (int, np.integer)) else tuple(shape)
+    if _shape_of(a) == shape:
+        return a
+    return reshape_p.bind(a, shape=shape)
+
+
+def ravel(a, order="C"):
+    """`numpy.ravel` (C order), differentiable."""
+    return reshape(a, (-1,), order)
+
+
+transpose_p = Primitive(
+    "transpose", lambda x, *, axes: _xp(x).transpose(x, axes),
+    vjp=[lambda ans, x, g, *, axes: transpose(g, tuple(np.argsort(axes)))],
+    jvp=[lambda ans, x, t, *, axes: transpose(t, axes)])
+
+
+def transpose(a, axes=None):
+    """`numpy.transpose`, differentiable."""
+    ndim = len(_shape_of(a))
+    axes = tuple(range(ndim))[::-1] if axes is None else tuple(int(i) % builtins.max(ndim, 1)
+                                                                for i in axes)
+    if sorted(axes) != list(range(ndim)):
+        raise ValueError(f"transpose: axes {axes} are not a permutation of range({ndim})")
+    if axes == tuple(range(ndim)):
+        return a
+    return transpose_p.bind(a, axes=axes)
+
+
+def swapaxes(a, axis1, axis2):
+    """`numpy.swapaxes`, differentiable."""
+    ndim = len(_shape_of(a))
+    perm = list(range(ndim))
+    i, j = axis1 % ndim, axis2 % ndim
+    perm[i], perm[j] = perm[j], perm[i]
+    return transpose(a, perm)
+
+
+def matrix_transpose(a):
+    """Swap the last two axes (`numpy.matrix_transpose`, `x.mT`)."""
+    return swapaxes(a, -1, -2)
+
+
+def moveaxis(a, source, destination):
+    """`numpy.moveaxis`, differentiable."""
+    ndim = len(_shape_of(a))
+    src = [s % ndim for s in ((source,) if isinstance(source, int) else source)]
+    dst = [d % ndim for d in ((destination,) if isinstance(destination, int) else destination)]
+    if len(src) != len(dst):
+        raise ValueError("moveaxis: source and destination need the same number of axes")
+    order = [n for n in range(ndim) if n not in src]
+    for d, s in sorted(zip(dst, src)):
+        order.insert(d, s)
+    return transpose(a, order)
+
+
+def expand_dims(a, axis):
+    """`numpy.expand_dims`, differentiable."""
+    shape = list(_shape_of(a))
+    axes = (axis,) if isinstance(axis, int) else tuple(axis)
+    out_ndim = len(shape) + len(axes)
+    for ax in sorted(x % out_ndim for x in axes):
+        shape.insert(ax, 1)
+    return reshape(a, tuple(shape))
+
+
+def squeeze(a, axis=None):
+    """`numpy.squeeze`, differentiable."""
+    shape = _shape_of(a)
+    if axis is None:
+        axes = {i for i, n in enumerate(shape) if n == 1}
+    else:
+        axes = {x % len(shape) for x in ((axis,) if isinstance(axis, int) else axis)}
+        bad = [x for x in axes if shape[x] != 1]
+        if bad:
+            raise ValueError(f"squeeze: cannot select axis {bad[0]} of shape {shape}: "
+                             f"its size is not 1")
+    return reshape(a, tuple(n for i, n in enumerate(shape) if i not in axes))
+
+
+def atleast_1d(*arys):
+    """`numpy.atleast_1d`, differentiable."""
+    out = [a if len(_shape_of(a)) >= 1 else reshape(a, (1,)) for a in map(asarray_traced, arys)]
+    return out[0] if len(out) == 1 else out
+
+
+def atleast_2d(*arys):
+    """`numpy.atleast_2d`, differentiable."""
+    def lift(a):
+        s = _shape_of(a)
+        return a if len(s) >= 2 else reshape(a, (1,) * (2 - len(s)) + s)
+    out = [lift(a) for a in map(asarray_traced, arys)]
+    return out[0] if len(out) == 1 else out
+
+
+def atleast_3d(*arys):
+    """`numpy.atleast_3d`, differentiable (NumPy's placement of the new axes)."""
+    def lift(a):
+        s = _shape_of(a)
+        if len(s) == 0:
+            return reshape(a, (1, 1, 1))
+        if len(s) == 1:
+            return reshape(a, (1, s[0], 1))
+        if len(s) == 2:
+            return reshape(a, s + (1,))
+        return a
+    out = [lift(a) for a in map(asarray_traced, arys)]
+    return out[0] if len(out) == 1 else out
+
+
+# ---- broadcasting ----------------------------------------------------------------------------
+broadcast_to_p = Primitive(
+    "broadcast_to", lambda x, *, shape: _xp(x).broadcast_to(x, shape),
+    vjp=[lambda ans, x, g, *, shape: unbroadcast(g, x)],
+    jvp=[lambda ans, x, t, *, shape: broadcast_to(t, shape)],
+    meta_only=(0,))
+
+
+def broadcast_to(array, shape):
+    """`numpy.broadcast_to`, differentiable (the VJP sums over the broadcast axes)."""
+    shape = (shape,) if isinstance(shape, int) else tuple(shape)
+    if _shape_of(array) == shape:
+        return array
+    return broadcast_to_p.bind(array, shape=shape)
+
+
+def broadcast_arrays(*args):
+    """`numpy.broadcast_arrays`, differentiable."""
+    shape = np.broadcast_shapes(*[_shape_of(a) for a in args])
+    return [broadcast_to(a, shape) for a in args]
+
+
+# ---- joining and splitting -------------------------------------------------------------------
+def _concatenate_vjp(ans, *metas_g, argnum, axis):
+    *metas, g = metas_g
+    start = builtins.sum(m.shape[axis] for m in metas[:argnum])
+    index = [slice(None)] * len(metas[argnum].shape)
+    index[axis] = slice(start, start + metas[argnum].shape[axis])
+    return getitem(g, tuple(index))
+
+
+def _concatenate_jvp_joint(ans, vals, tangents, *, axis):
+    pieces = [zeros_like_raw(v) if t is None else t for v, t in zip(vals, tangents)]
+    return concatenate(pieces, axis=axis)
+
+
+concatenate_p = Primitive(
+    "concatenate", lambda *xs, axis: _xp(*xs).concatenate(xs, axis=axis),
+    vjp=_concatenate_vjp, jvp_joint=_concatenate_jvp_joint, variadic=True, meta_only="all")
+
+
+def concatenate(arrays, axis=0):
+    """`numpy.concatenate`, differentiable in every array."""
+    arrays = [asarray_traced(a) for a in arrays]
+    if not arrays:
+        raise ValueError("concatenate: need at least one array")
+    if axis is None:
+        arrays = [ravel(a) for a in arrays]
+        axis = 0
+    ndim = len(_shape_of(arrays[0]))
+    if ndim == 0:
+        raise ValueError("concatenate: zero-dimensional arrays cannot be concatenated; "
+                         "use stack")
+    return concatenate_p.bind(*arrays, axis=int(axis) % ndim)
+
+
+def stack(arrays, axis=0):
+    """`numpy.stack`, differentiable."""
+    arrays = [asarray_traced(a) for a in arrays]
+    shapes = {_shape_of(a) for a in arrays}
+    if len(shapes) != 1:
+        raise ValueError(f"stack: all arrays must have the same shape, got {sorted(shapes)}")
+    return concatenate([expand_dims(a, axis) for a in arrays], axis=axis)
+
+
+def hstack(tup):
+    """`numpy.hstack`, differentiable."""
+    arrs = atleast_1d(*tup)
+    arrs = arrs if isinstance(arrs, list) else [arrs]
+    return concatenate(arrs, axis=0 if len(_shape_of(arrs[0])) == 1 else 1)
+
+
+def vstack(tup):
+    """`numpy.vstack`, differentiable."""
+    arrs = atleast_2d(*tup)
+    return concatenate(arrs if isinstance(arrs, list) else [arrs], axis=0)
+
+
+def dstack(tup):
+    """`numpy.dstack`, differentiable."""
+    arrs = atleast_3d(*tup)
+    return concatenate(arrs if isinstance(arrs, list) else [arrs], axis=2)
+
+
+def column_stack(tup):
+    """`numpy.column_stack`, differentiable."""
+    cols = [reshape(a, (-1, 1)) if len(_shape_of(a)) < 2 else a for a in map(asarray_traced, tup)]
+    return concatenate(cols, axis=1)
+
+
+def array_split(ary, indices_or_sections, axis=0):
+    """`numpy.array_split`, differentiable (each piece is a slice)."""
+    n = _shape_of(ary)[axis]
+    if isinstance(indices_or_sections, (int, np.integer)):
+        sections = int(indices_or_sections)
+        if sections <= 0:
+            raise ValueError("array_split: number of sections must be larger than 0")
+        each, extra = divmod(n, sections)
+        sizes = [each + 1] * extra + [each] * (sections - extra)
+        bounds = np.cumsum([0] + sizes)
+    else:
+        bounds = [0] + [builtins.min(int(i), n) for i in indices_or_sections] + [n]
+    ndim = len(_shape_of(ary))
+    out = []
+    for lo, hi in zip(bounds[:-1], bounds[1:]):
+        index = [slice(None)] * ndim
+        index[axis] = slice(int(lo), builtins.max(int(lo), int(hi)))
+        out.append(getitem(ary, tuple(index)))
+    return out
+
+
+def split(ary, indices_or_sections, axis=0):
+    """`numpy.split`, differentiable."""
+    if isinstance(indices_or_sections, (int, np.integer)):
+        n = _shape_of(ary)[axis]
+        if n % indices_or_sections:
+            raise ValueError(f"split: an axis of length {n} does not split into "
+                             f"{indices_or_sections} equal parts; use array_split")
+    return array_split(ary, indices_or_sections, axis)
+
+
+# ---- repetition and reordering ---------------------------------------------------------------
+def tile(A, reps):
+    """`numpy.tile`, differentiable (a broadcast and a reshape)."""
+    A = asarray_traced(A)
+    reps = (reps,) if isinstance(reps, int) else tuple(reps)
+    shape = _shape_of(A)
+    d = builtins.max(len(shape), len(reps))
+    shape = (1,) * (d - len(shape)) + shape
+    reps = (1,) * (d - len(reps)) + reps
+    interleaved = [n for pair in zip([1] * d, shape) for n in pair]
+    target = [n for pair in zip(reps, shape) for n in pair]
+    out = broadcast_to(reshape(A, tuple(interleaved)), tuple(target))
+    return reshape(out, tuple(r * n for r, n in zip(reps, shape)))
+
+
+def repeat(a, repeats, axis=None):
+    """`numpy.repeat`, differentiable."""
+    a = asarray_traced(a)
+    if axis is None:
+        a = ravel(a)
+        axis = 0
+    shape = _shape_of(a)
+    axis %= len(shape)
+    if isinstance(repeats, (int, np.integer)):
+        expanded = expand_dims(a, axis + 1)
+        target = shape[:axis + 1] + (int(repeats),) + shape[axis + 1:]
+        out_shape = shape[:axis] + (shape[axis] * int(repeats),) + shape[axis + 1:]
+        return reshape(broadcast_to(expanded, target), out_shape)
+    index = np.repeat(np.arange(shape[axis]), np.asarray(backend.to_numpy_array(repeats)))
+    return take(a, _xp(primal_value(a)).asarray(index), axis=axis)
+
+
+def flip(m, axis=None):
+    """`numpy.flip`, differentiable."""
+    ndim = len(_shape_of(m))
+    axes = range(ndim) if axis is None else [x % ndim for x in
+                                             ((axis,) if isinstance(axis, int) else axis)]
+    index = tuple(slice(None, None, -1) if i in axes else slice(None) for i in range(ndim))
+    return getitem(m, index)
+
+
+def fliplr(m):
+    return flip(m, 1)
+
+
+def flipud(m):
+    return flip(m, 0)
+
+
+def _negate_shift(shift):
+    return tuple(-s for s in shift) if isinstance(shift, tuple) else -shift
+
+
+roll_p = Primitive(
+    "roll", lambda x, *, shift, axis: _xp(x).roll(x, shift, axis),
+    vjp=[lambda ans, x, g, *, shift, axis: roll(g, _negate_shift(shift), axis)],
+    jvp=[lambda ans, x, t, *, shift, axis: roll(t, shift, axis)])
+
+
+def roll(a, shift, axis=None):
+    """`numpy.roll`, differentiable."""
+    shift = tuple(int(s) for s in shift) if isinstance(shift, (tuple, list)) else int(shift)
+    axis = tuple(axis) if isinstance(axis, list) else axis
+    return roll_p.bind(a, shift=shift, axis=axis)
+
+
+def _pad_vjp(ans, x, g, *, pad_width, constant_values):
+    index = tuple(slice(before, before + n) for (before, _), n in zip(pad_width, x.shape))
+    return getitem(g, index)
+
+
+pad_p = Primitive(
+    "pad", lambda x, *, pad_width, constant_values: _xp(x).pad(
+        x, pad_width, mode="constant", constant_values=constant_values),
+    vjp=[_pad_vjp],
+    jvp=[lambda ans, x, t, *, pad_width, constant_values: pad(t, pad_width)],
+    meta_only=(0,))
+
+
+def pad(array, pad_width, mode="constant", constant_values=0):
+    """`numpy.pad` in mode 'constant', differentiable in `array`."""
+    if mode != "constant":
+        raise NotImplementedError(f"pad: mode={mode!r} is not supported; only mode='constant'. "
+                                  f"Build other modes from concatenate and flip.")
+    ndim = len(_shape_of(array))
+    widths = np.broadcast_to(np.asarray(pad_width, dtype=int), (ndim, 2))
+    widths = tuple((int(b), int(a)) for b, a in widths)
+    return pad_p.bind(array, pad_width=widths, constant_values=constant_values)
+
+
+# ---- indexing --------------------------------------------------------------------------------
+def _is_basic_index(idx):
+    """True when `idx` selects without index arrays (so no position repeats)."""
+    items = idx if isinstance(idx, tuple) else (idx,)
+    return builtins.all(i is None or i is Ellipsis or isinstance(i, (slice, int, np.integer))
+                        for i in items)
+
+
+def _unindex_impl(g, *, shape, idx):
+    """Zeros of `shape` with `g` added at `idx` (repeated positions accumulate)."""
+    xp = _xp(g)
+    out = xp.zeros(shape, dtype=g.dtype)
+    if _is_basic_index(idx):
+        out[idx] = g
+    else:
+        backend.scatter_add(out, idx, g)
+    return out
+
+
+getitem_p = Primitive(
+    "getitem", lambda x, *, idx: x[idx],
+    vjp=[lambda ans, x, g, *, idx: unindex(g, x.shape, idx)],
+    jvp=[lambda ans, x, t, *, idx: getitem(t, idx)],
+    meta_only=(0,))
+unindex_p = Primitive(
+    "unindex", _unindex_impl,
+    vjp=[lambda ans, g, ct, *, shape, idx: getitem(ct, idx)],
+    jvp=[lambda ans, g, t, *, shape, idx: unindex(t, shape, idx)])
+
+
+def _strip_index(idx):
+    """Indices are constants: strip tracers (e.g. from `x > 0` masks) and lists to arrays."""
+    def one(i):
+        i = primal_value(i)
+        if isinstance(i, list):
+            return np.asarray(i)
+        return i
+    if isinstance(idx, tuple):
+        return tuple(one(i) for i in idx)
+    return one(idx)
+
+
+def getitem(x, idx):
+    """`x[idx]`: basic, advanced and boolean-mask indexing, differentiable in x."""
+    return getitem_p.bind(x, idx=_strip_index(idx))
+
+
+def unindex(g, shape, idx):
+    """The transpose of `getitem`: zeros of `shape` with `g` scattered (added) at `idx`."""
+    return unindex_p.bind(g, shape=tuple(shape), idx=idx)
+
+
+def _at_add_impl(x, v, *, idx):
+    out = x.copy()
+    if _is_basic_index(idx):
+        out[idx] += v
+    else:
+        backend.scatter_add(out, idx, _xp(x).broadcast_to(v, out[idx].shape))
+    return out
+
+
+def _at_set_impl(x, v, *, idx):
+    out = x.copy()
+    out[idx] = v
+    return out
+
+
+def _winning_writes(meta, idx):
+    """1 where an element of x[idx] is the write that lands in `x[idx] = v`, 0 where a later
+    duplicate index overwrote it (NumPy applies the writes in order, so the last one wins)."""
+    xp = meta.xp
+    selected = xp.empty(meta.shape, dtype=np.int8)[idx].shape
+    order = xp.arange(int(np.prod(selected)), dtype=np.int64).reshape(selected)
+    landed = xp.full(meta.shape, -1, dtype=np.int64)
+    landed[idx] = order
+    return (landed[idx] == order).astype(meta.dtype)
+
+
+def _at_set_vjp_v(ans, x, v, g, *, idx):
+    picked = getitem(g, idx)
+    if not _is_basic_index(idx):
+        picked = picked * _winning_writes(x, idx)
+    return unbroadcast(picked, v)
+
+
+at_add_p = Primitive(
+    "at.add", _at_add_impl,
+    vjp=[lambda ans, x, v, g, *, idx: g,
+         lambda ans, x, v, g, *, idx: unbroadcast(getitem(g, idx), v)],
+    jvp=[lambda ans, x, v, t, *, idx: t,
+         lambda ans, x, v, t, *, idx: at_add(zeros_like_raw(x), t, idx)],
+    meta_only=(0, 1))
+at_set_p = Primitive(
+    "at.set", _at_set_impl,
+    vjp=[lambda ans, x, v, g, *, idx: at_set(g, 0.0, idx), _at_set_vjp_v],
+    jvp=[lambda ans, x, v, t, *, idx: at_set(t, 0.0, idx),
+         lambda ans, x, v, t, *, idx: at_set(zeros_like_raw(x), t, idx)],
+    meta_only=(0, 1))
+
+
+def at_add(x, v, idx):
+    """A copy of x with v added at idx (duplicate indices accumulate); see `x.at`."""
+    return at_add_p.bind(x, v, idx=_strip_index(idx))
+
+
+def at_set(x, v, idx):
+    """A copy of x with v written at idx; see `x.at`."""
+    return at_set_p.bind(x, v, idx=_strip_index(idx))
+
+
+class _IndexUpdate:
+    """`x.at[idx]`: functional updates of a traced or plain array, as in JAX.
+
+    `x.at[idx].set(v)` is a copy of x with `x[idx] = v` applied; `.add(v)` adds instead, with
+    repeated indices accumulating (like `numpy.add.at`); `.get()` is `x[idx]`. The input is
+    never modified. With repeated indices, `.set` keeps the last write, as NumPy does, and only
+    that write receives a gradient (on CuPy the winning write is unspecified).
+    """
+
+    __slots__ = ("x", "idx")
+
+    def __init__(self, x, idx):
+        self.x, self.idx = x, idx
+
+    def set(self, v):
+        return at_set(self.x, v, self.idx)
+
+    def add(self, v):
+        return at_add(self.x, v, self.idx)
+
+    def get(self):
+        return getitem(self.x, self.idx)
+
+
+class _AtHelper:
+    __slots__ = ("x",)
+
+    def __init__(self, x):
+        self.x = x
+
+    def __getitem__(self, idx):
+        return _IndexUpdate(self.x, idx)
+
+
+def at(x):
+    return _AtHelper(x)
+
+
+def _take_impl(a, *, indices, axis):
+    return _xp(a).take(a, indices, axis=axis)
+
+
+def _take_index(indices, axis, ndim):
+    if axis is None:
+        return indices
+    return (slice(None),) * axis + (indices,)
+
+
+take_p = Primitive(
+    "take", _take_impl,
+    vjp=[lambda ans, a, g, *, indices, axis: _untake(g, a, indices, axis)],
+    jvp=[lambda ans, a, t, *, indices, axis: take(t, indices, axis)],
+    meta_only=(0,))
+
+
+def _untake(g, a, indices, axis):
+    if axis is None:
+        flat = unindex(ravel(g), (a.size,), (ravel_raw(indices),))
+        return reshape(flat, a.shape)
+    return unindex(g, a.shape, _take_index(indices, axis, len(a.shape)))
+
+
+def take(a, indices, axis=None):
+    """`numpy.take` (mode 'raise'), differentiable in `a`; repeated indices accumulate."""
+    a = asarray_traced(a)
+    indices = primal_value(indices)
+    if not hasattr(indices, "dtype"):
+        indices = np.asarray(indices)
+    if axis is not None:
+        axis = int(axis) % builtins.max(len(_shape_of(a)), 1)
+    return take_p.bind(a, indices=indices, axis=axis)
+
+
+take_along_axis_p = Primitive(
+    "take_along_axis", lambda arr, *, indices, axis: _xp(arr).take_along_axis(arr, indices, axis),
+    vjp=[lambda ans, arr, g, *, indices, axis: unindex(
+        g, arr.shape, _along_axis_index_for(indices, axis, arr.shape))],
+    jvp=[lambda ans, arr, t, *, indices, axis: take_along_axis(t, indices, axis)],
+    meta_only=(0,))
+
+
+def _along_axis_index_for(indices, axis, shape):
+    xp = _xp(indices)
+    ndim = len(shape)
+    idx = []
+    for d in range(ndim):
+        if d == axis:
+            idx.append(indices)
+        else:
+            view = [1] * ndim
+            view[d] = indices.shape[d]
+            idx.append(xp.arange(indices.shape[d]).reshape(view))
+    return tuple(idx)
+
+
+def take_along_axis(arr, indices, axis):
+    """`numpy.take_along_axis`, differentiable in `arr`."""
+    indices = primal_value(indices)
+    if axis is None:
+        arr = ravel(arr)
+        axis = 0
+    axis = int(axis) % len(_shape_of(arr))
+    return take_along_axis_p.bind(arr, indices=indices, axis=axis)
+
+
+def sort(a, axis=-1):
+    """`numpy.sort`, differentiable: the gradient follows each element to its sorted place."""
+    if axis is None:
+        a = ravel(a)
+        axis = -1
+    order = _xp(primal_value(a)).argsort(primal_value(a), axis=axis, kind="stable")
+    return take_along_axis(a, order, axis)
+
+
+# ---- dtype and copies ------------------------------------------------------------------------
+astype_p = Primitive(
+    "astype", lambda x, *, dtype: x.astype(dtype),
+    vjp=[lambda ans, x, g, *, dtype: cast_cotangent(g, x.dtype)],
+    jvp=[lambda ans, x, t, *, dtype: astype(t, dtype)],
+    meta_only=(0,))
+
+
+def astype(x, dtype, copy=True):
+    """`x.astype(dtype)`: differentiable between floating (and complex) dtypes; a cast to an
+    integer or boolean dtype gives a constant."""
+    dtype = np.dtype(dtype)
+    raw = primal_value(x)
+    if not hasattr(raw, "dtype"):
+        return _xp(raw).asarray(raw, dtype=dtype)
+    if dtype.kind not in "fc":
+        return raw.astype(dtype)
+    if raw.dtype == dtype:
+        return x
+    return astype_p.bind(x, dtype=dtype)
+
+
+copy_p = Primitive("copy", lambda x: x.copy(), vjp=[lambda ans, x, g: g],
+                   jvp=[lambda ans, x, t: t])
+copy = unary_op(copy_p, "`numpy.copy`, differentiable.")
+
+
+# ---- helpers used above (defined here to avoid importing the creation module) ----------------
+def zeros_like_raw(x):
+    raw = primal_value(x)
+    if hasattr(raw, "xp"):  # a Meta
+        return raw.xp.zeros(raw.shape, raw.dtype)
+    return _xp(raw).zeros_like(raw)
+
+
+def ravel_raw(x):
+    return _xp(x).ravel(x)
+
+
+def asarray_traced(a):
+    """Leave tracers and arrays alone; turn lists and scalars into arrays of the default backend."""
+    if hasattr(a, "shape") and hasattr(a, "dtype"):
+        return a
+    return backend.default_namespace().asarray(a)
+
+
+# Shapes, sizes and dimensions are read off the primal: they carry no derivative.
+shape = nondiff(lambda a: _shape_of(a), "shape")
+ndim = nondiff(lambda a: len(_shape_of(a)), "ndim")
+size = nondiff(lambda a, axis=None: int(np.prod(_shape_of(a))) if axis is None
+               else _shape_of(a)[axis], "size")

@@ -1,0 +1,192 @@
+"""Traced arrays behave like arrays: operators, properties, methods and NumPy's protocols.
+
+Attached to `gpuad.trace.Tracer` when `gpuad.numpy` is imported, so `trace.py` stays about
+tracing only. Two NumPy protocols make plain NumPy calls work on tracers too:
+
+* `__array_ufunc__`: `np.sin(x)` or `ndarray + x` on a tracer runs `gnp.sin` / `gnp.add`.
+* `__array_function__`: `np.sum(x)`, `np.linalg.inv(x)` run the gpuad function of the same name.
+
+A NumPy function gpuad does not have raises TypeError naming it, rather than silently dropping the
+derivative through `np.asarray(x)`.
+"""
+import numpy as np
+
+import gpuad.numpy as gnp
+from ..trace import Tracer, primal_value
+from . import manipulation as _shape
+
+
+def _r(fn):
+    """The reflected operator: `other op self`."""
+    return lambda self, other: fn(other, self)
+
+
+def _no_setitem(self, idx, value):
+    raise TypeError(
+        "traced arrays are immutable: `x[idx] = v` would change a value the derivative was "
+        "recorded against. Write `x = x.at[idx].set(v)` (or `.add(v)` to accumulate); "
+        "rebinding such as `x = x + 1` or `x += 1` is fine.")
+
+
+def _no_inplace(name):
+    def method(self, *args, **kwargs):
+        raise TypeError(f"traced arrays are immutable: x.{name}() modifies x in place. Use "
+                        f"the functional form gnp.{name}(x) or x.at[...] instead.")
+    return method
+
+
+def _array(self, dtype=None, copy=None):
+    raise TypeError(
+        "a traced array cannot be converted to a NumPy array: that would drop its derivative. "
+        "Use gpuad.numpy functions (import gpuad.numpy as gnp) on it, or ga.stop_gradient(x) "
+        "if you mean to use its value as a constant.")
+
+
+_UFUNC_NAMES = {"absolute": "absolute", "true_divide": "divide", "conjugate": "conjugate",
+                "remainder": "remainder", "matmul": "matmul"}
+
+
+def _array_ufunc(self, ufunc, method, *inputs, **kwargs):
+    if method != "__call__" or kwargs.get("out") is not None:
+        return NotImplemented
+    fn = getattr(gnp, _UFUNC_NAMES.get(ufunc.__name__, ufunc.__name__), None)
+    if fn is None:
+        raise TypeError(f"numpy.{ufunc.__name__} has no differentiable version in gpuad.numpy; "
+                        f"apply it to ga.stop_gradient(x) if no derivative is needed.")
+    kwargs.pop("out", None)
+    if kwargs:
+        raise TypeError(f"numpy.{ufunc.__name__} on a traced array: keyword arguments "
+                        f"{sorted(kwargs)} are not supported; call gnp.{ufunc.__name__} instead.")
+    return fn(*inputs)
+
+
+def _array_function(self, func, types, args, kwargs):
+    module = getattr(func, "__module__", "") or ""
+    target = gnp
+    if module.startswith("numpy.linalg"):
+        target = gnp.linalg
+    elif module.startswith("numpy.fft"):
+        target = getattr(gnp, "fft", None)
+    fn = getattr(target, func.__name__, None) if target is not None else None
+    if fn is None or fn is func:
+        raise TypeError(f"{module}.{func.__name__} was called on a traced array and has no "
+                        f"differentiable version in gpuad.numpy. Use a gpuad.numpy function, or "
+                        f"ga.stop_gradient(x) if no derivative is needed.")
+    return fn(*args, **kwargs)
+
+
+def _reshape(self, *shape, order="C"):
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        shape = tuple(shape[0])
+    return gnp.reshape(self, shape, order)
+
+
+def _transpose(self, *axes):
+    if len(axes) == 1 and isinstance(axes[0], (tuple, list)):
+        axes = tuple(axes[0])
+    return gnp.transpose(self, axes or None)
+
+
+def _iter(self):
+    n = len(self)
+    for i in range(n):
+        yield self[i]
+
+
+def _len(self):
+    s = self.shape
+    if not s:
+        raise TypeError("len() of a 0-d traced array")
+    return s[0]
+
+
+def _format(self, spec):
+    return format(primal_value(self), spec)
+
+
+def _attach():
+    T = Tracer
+    ops = {
+        "__add__": gnp.add, "__radd__": _r(gnp.add),
+        "__sub__": gnp.subtract, "__rsub__": _r(gnp.subtract),
+        "__mul__": gnp.multiply, "__rmul__": _r(gnp.multiply),
+        "__truediv__": gnp.divide, "__rtruediv__": _r(gnp.divide),
+        "__pow__": lambda x, y: gnp.square(x) if (type(y) is int and y == 2) else gnp.power(x, y),
+        "__rpow__": _r(gnp.power),
+        "__matmul__": gnp.matmul, "__rmatmul__": _r(gnp.matmul),
+        "__mod__": gnp.mod, "__rmod__": _r(gnp.mod),
+        "__floordiv__": lambda x, y: gnp.floor(gnp.divide(x, y)),
+        "__rfloordiv__": lambda x, y: gnp.floor(gnp.divide(y, x)),
+        "__neg__": gnp.negative, "__pos__": gnp.positive, "__abs__": gnp.absolute,
+        "__lt__": gnp.less, "__le__": gnp.less_equal, "__gt__": gnp.greater,
+        "__ge__": gnp.greater_equal, "__eq__": gnp.equal, "__ne__": gnp.not_equal,
+        "__and__": gnp.logical_and, "__or__": gnp.logical_or, "__invert__": gnp.logical_not,
+        "__getitem__": _shape.getitem, "__setitem__": _no_setitem,
+        "__len__": _len, "__iter__": _iter,
+        "__bool__": lambda self: bool(primal_value(self)),
+        "__float__": lambda self: float(primal_value(self)),
+        "__int__": lambda self: int(primal_value(self)),
+        "__complex__": lambda self: complex(primal_value(self)),
+        "__format__": _format,
+        "__array__": _array,
+        "__array_ufunc__": _array_ufunc,
+        "__array_function__": _array_function,
+        "__hash__": object.__hash__,
+        "item": lambda self, *args: primal_value(self).item(*args),
+        "tolist": lambda self: primal_value(self).tolist(),
+        # methods
+        "sum": lambda self, axis=None, dtype=None, keepdims=False: gnp.sum(self, axis, dtype,
+                                                                          keepdims=keepdims),
+        "mean": lambda self, axis=None, dtype=None, keepdims=False: gnp.mean(self, axis, dtype,
+                                                                            keepdims=keepdims),
+        "prod": lambda self, axis=None, dtype=None, keepdims=False: gnp.prod(self, axis, dtype,
+                                                                            keepdims=keepdims),
+        "max": lambda self, axis=None, keepdims=False: gnp.max(self, axis, keepdims=keepdims),
+        "min": lambda self, axis=None, keepdims=False: gnp.min(self, axis, keepdims=keepdims),
+        "var": lambda self, axis=None, dtype=None, ddof=0, keepdims=False: gnp.var(
+            self, axis, dtype, ddof, keepdims),
+        "std": lambda self, axis=None, dtype=None, ddof=0, keepdims=False: gnp.std(
+            self, axis, dtype, ddof, keepdims),
+        "cumsum": lambda self, axis=None: gnp.cumsum(self, axis),
+        "cumprod": lambda self, axis=None: gnp.cumprod(self, axis),
+        "reshape": _reshape,
+        "transpose": _transpose,
+        "ravel": lambda self, order="C": gnp.ravel(self, order),
+        "flatten": lambda self, order="C": gnp.ravel(self, order),
+        "squeeze": lambda self, axis=None: gnp.squeeze(self, axis),
+        "swapaxes": gnp.swapaxes,
+        "dot": gnp.dot,
+        "astype": lambda self, dtype, copy=True: gnp.astype(self, dtype),
+        "clip": lambda self, min=None, max=None: gnp.clip(self, min, max),
+        "conj": gnp.conjugate, "conjugate": gnp.conjugate,
+        "copy": gnp.copy,
+        "diagonal": gnp.diagonal, "trace": gnp.trace,
+        "repeat": gnp.repeat, "take": gnp.take,
+        "round": lambda self, decimals=0: gnp.round(self, decimals),
+        "argmax": lambda self, axis=None: gnp.argmax(self, axis),
+        "argmin": lambda self, axis=None: gnp.argmin(self, axis),
+        "argsort": lambda self, axis=-1: gnp.argsort(self, axis),
+        "all": lambda self, axis=None: gnp.all(self, axis),
+        "any": lambda self, axis=None: gnp.any(self, axis),
+        "nonzero": lambda self: gnp.nonzero(self),
+        "sort": _no_inplace("sort"), "fill": _no_inplace("fill"),
+        "resize": _no_inplace("resize"), "put": _no_inplace("put"),
+    }
+    for name, fn in ops.items():
+        setattr(T, name, fn)
+    props = {
+        "shape": lambda self: self.value.shape,
+        "dtype": lambda self: self.value.dtype,
+        "ndim": lambda self: self.value.ndim,
+        "size": lambda self: self.value.size,
+        "T": lambda self: gnp.transpose(self),
+        "mT": lambda self: gnp.matrix_transpose(self),
+        "real": lambda self: gnp.real(self),
+        "imag": lambda self: gnp.imag(self),
+        "at": lambda self: _shape.at(self),
+    }
+    for name, fn in props.items():
+        setattr(T, name, property(fn))
+
+
+_attach()

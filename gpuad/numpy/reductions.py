@@ -1,0 +1,259 @@
+"""Reductions and scans: sum, prod, max/min, cumsum, cumprod, and compositions (mean, var...).
+
+A reduction's VJP broadcasts the cotangent back over the reduced axes (`expand_reduced`); its JVP
+is the same reduction of the tangent. `prod` and `cumprod` handle zeros exactly: their
+derivatives are products of the *other* elements, computed without dividing by the input.
+"""
+import builtins
+
+import numpy as np
+
+from .. import backend
+from ..trace import Primitive, nondiff, primal_value
+from .elementwise import sqrt, square, where, absolute
+from .helpers import expand_reduced, normalize_axis
+from .manipulation import (_shape_of, asarray_traced, astype, broadcast_to, concatenate, flip,
+                           getitem, moveaxis, reshape)
+
+
+def _xp(*xs):
+    return backend.namespace(*xs)
+
+
+def _axes(a, axis, name):
+    return normalize_axis(axis, len(_shape_of(a)), name)
+
+
+def _count(shape, axes):
+    n = 1
+    for ax in axes:
+        n *= shape[ax]
+    return n
+
+
+# ---- sum -------------------------------------------------------------------------------------
+sum_p = Primitive(
+    "sum", lambda x, *, axis, keepdims: _xp(x).sum(x, axis=axis, keepdims=keepdims),
+    vjp=[lambda ans, x, g, *, axis, keepdims: broadcast_to(expand_reduced(g, axis, keepdims),
+                                                           x.shape)],
+    jvp=[lambda ans, x, t, *, axis, keepdims: sum(t, axis, keepdims=keepdims)],
+    meta_only=(0,))
+
+
+def sum(a, axis=None, dtype=None, keepdims=False):
+    """`numpy.sum`, differentiable."""
+    a = asarray_traced(a)
+    if dtype is not None:
+        a = astype(a, dtype)
+    return sum_p.bind(a, axis=_axes(a, axis, "sum"), keepdims=bool(keepdims))
+
+
+def mean(a, axis=None, dtype=None, keepdims=False):
+    """`numpy.mean`, differentiable."""
+    a = asarray_traced(a)
+    axes = _axes(a, axis, "mean")
+    total = sum(a, axes, dtype=dtype, keepdims=keepdims)
+    n = _count(_shape_of(a), axes)
+    return total / n if n else total * float("nan")
+
+
+def average(a, axis=None, weights=None, returned=False, keepdims=False):
+    """`numpy.average`, differentiable in `a` and `weights`."""
+    a = asarray_traced(a)
+    if weights is None:
+        avg = mean(a, axis, keepdims=keepdims)
+        scale = _count(_shape_of(a), _axes(a, axis, "average")) + 0.0 * primal_value(avg)
+    else:
+        weights = asarray_traced(weights)
+        if _shape_of(weights) != _shape_of(a):
+            if axis is None or len(_shape_of(weights)) != 1:
+                raise ValueError(f"average: weights of shape {_shape_of(weights)} differ from a's "
+                                 f"shape {_shape_of(a)}; give 1-D weights together with axis")
+            view = [1] * len(_shape_of(a))
+            view[axis] = _shape_of(weights)[0]
+            weights = reshape(weights, tuple(view))
+        scale = sum(broadcast_to(weights, _shape_of(a)), axis, keepdims=keepdims)
+        avg = sum(a * weights, axis, keepdims=keepdims) / scale
+    return (avg, scale) if returned else avg
+
+
+def var(a, axis=None, dtype=None, ddof=0, keepdims=False):
+    """`numpy.var`, differentiable."""
+    a = asarray_traced(a)
+    axes = _axes(a, axis, "var")
+    centered = a - mean(a, axes, dtype=dtype, keepdims=True)
+    raw = primal_value(centered)
+    sq = square(absolute(centered)) if raw.dtype.kind == "c" else square(centered)
+    n = _count(_shape_of(a), axes)
+    return sum(sq, axes, keepdims=keepdims) / builtins.max(n - ddof, 0)
+
+
+def std(a, axis=None, dtype=None, ddof=0, keepdims=False):
+    """`numpy.std`, differentiable (infinite gradient where the variance is 0, as sqrt's)."""
+    return sqrt(var(a, axis, dtype, ddof, keepdims))
+
+
+# ---- max and min -----------------------------------------------------------------------------
+def _argmax_share(ans, x, axis, keepdims):
+    """Each element's share of the derivative of a max/min: 1/k at the k tied extremes."""
+    hit = (x == expand_reduced(primal_value(ans), axis, keepdims))
+    share = hit.astype(primal_value(ans).dtype)
+    return share / _xp(share).sum(share, axis=axis, keepdims=True)
+
+
+def _extreme_primitive(name, impl):
+    return Primitive(
+        name, impl,
+        vjp=[lambda ans, x, g, *, axis, keepdims: expand_reduced(g, axis, keepdims)
+             * _argmax_share(ans, x, axis, keepdims)],
+        jvp=[lambda ans, x, t, *, axis, keepdims: sum(t * _argmax_share(ans, x, axis, keepdims),
+                                                      axis, keepdims=keepdims)])
+
+
+max_p = _extreme_primitive("max", lambda x, *, axis, keepdims: _xp(x).max(x, axis=axis,
+                                                                           keepdims=keepdims))
+min_p = _extreme_primitive("min", lambda x, *, axis, keepdims: _xp(x).min(x, axis=axis,
+                                                                           keepdims=keepdims))
+
+
+def max(a, axis=None, keepdims=False):
+    """`numpy.max`, differentiable; tied maxima share the gradient equally."""
+    a = asarray_traced(a)
+    return max_p.bind(a, axis=_axes(a, axis, "max"), keepdims=bool(keepdims))
+
+
+def min(a, axis=None, keepdims=False):
+    """`numpy.min`, differentiable; tied minima share the gradient equally."""
+    a = asarray_traced(a)
+    return min_p.bind(a, axis=_axes(a, axis, "min"), keepdims=bool(keepdims))
+
+
+amax = max
+amin = min
+
+
+# ---- prod ------------------------------------------------------------------------------------
+def _exclusive_cumprod(y):
+    """Products of the elements strictly before each one along the last axis: [1, y0, y0 y1...]."""
+    ones = _xp(primal_value(y)).ones(_shape_of(y)[:-1] + (1,), dtype=primal_value(y).dtype)
+    shifted = concatenate([ones, getitem(y, (Ellipsis, slice(None, -1)))], axis=-1)
+    return cumprod(shifted, axis=-1)
+
+
+def _product_of_others(x, axes):
+    """For each element, the product of the other elements in its reduction group (no division,
+    so exact where x has zeros)."""
+    shape = _shape_of(x)
+    kept = [i for i in range(len(shape)) if i not in axes]
+    moved = moveaxis(x, list(axes), list(range(len(kept), len(shape)))) if axes else x
+    lanes = reshape(moved, tuple(shape[i] for i in kept) + (-1,))
+    before = _exclusive_cumprod(lanes)
+    after = flip(_exclusive_cumprod(flip(lanes, -1)), -1)
+    others = reshape(before * after, tuple(shape[i] for i in kept) + tuple(shape[i] for i in axes))
+    return moveaxis(others, list(range(len(kept), len(shape))), list(axes)) if axes else others
+
+
+prod_p = Primitive(
+    "prod", lambda x, *, axis, keepdims: _xp(x).prod(x, axis=axis, keepdims=keepdims),
+    vjp=[lambda ans, x, g, *, axis, keepdims: expand_reduced(g, axis, keepdims)
+         * _product_of_others(x, axis)],
+    jvp=[lambda ans, x, t, *, axis, keepdims: sum(t * _product_of_others(x, axis), axis,
+                                                  keepdims=keepdims)])
+
+
+def prod(a, axis=None, dtype=None, keepdims=False):
+    """`numpy.prod`, differentiable, exactly also where elements are zero."""
+    a = asarray_traced(a)
+    if dtype is not None:
+        a = astype(a, dtype)
+    return prod_p.bind(a, axis=_axes(a, axis, "prod"), keepdims=bool(keepdims))
+
+
+# ---- cumulative sums and products ------------------------------------------------------------
+def _reverse_cumsum(g, axis):
+    return flip(cumsum(flip(g, axis), axis), axis)
+
+
+cumsum_p = Primitive(
+    "cumsum", lambda x, *, axis: _xp(x).cumsum(x, axis=axis),
+    vjp=[lambda ans, x, g, *, axis: _reverse_cumsum(g, axis)],
+    jvp=[lambda ans, x, t, *, axis: cumsum(t, axis)])
+
+
+def _scan_operand(a, axis, dtype):
+    """NumPy's scan arguments: cast to dtype, and axis=None scans the flattened array."""
+    a = asarray_traced(a)
+    if dtype is not None:
+        a = astype(a, dtype)
+    if axis is None:
+        a, axis = reshape(a, (-1,)), 0
+    return a, int(axis) % builtins.max(len(_shape_of(a)), 1)
+
+
+def cumsum(a, axis=None, dtype=None):
+    """`numpy.cumsum`, differentiable (axis=None flattens first)."""
+    a, axis = _scan_operand(a, axis, dtype)
+    return cumsum_p.bind(a, axis=axis)
+
+
+def _cumprod_by_scan(x, axis):
+    """cumprod as a log-depth scan of multiplications (Hillis-Steele): the reference the rules
+    differentiate. Being only products, its derivatives of every order are exact where x has
+    zeros, which no formula dividing by x is."""
+    n = _shape_of(x)[axis]
+    ndim = len(_shape_of(x))
+    y = x
+    step = 1
+    while step < n:
+        head = [slice(None)] * ndim
+        head[axis] = slice(0, step)
+        tail = [slice(None)] * ndim
+        tail[axis] = slice(step, None)
+        shifted = [slice(None)] * ndim
+        shifted[axis] = slice(0, n - step)
+        y = concatenate([getitem(y, tuple(head)),
+                         getitem(y, tuple(tail)) * getitem(y, tuple(shifted))], axis=axis)
+        step *= 2
+    return y
+
+
+def _cumprod_vjp(ans, x, g, *, axis):
+    from ..reverse import vjp
+    return vjp(lambda v: _cumprod_by_scan(v, axis), x)[1](g)[0]
+
+
+def _cumprod_jvp(ans, x, t, *, axis):
+    from ..forward import jvp
+    return jvp(lambda v: _cumprod_by_scan(v, axis), (x,), (t,))[1]
+
+
+cumprod_p = Primitive("cumprod", lambda x, *, axis: _xp(x).cumprod(x, axis=axis),
+                      vjp=[_cumprod_vjp], jvp=[_cumprod_jvp])
+
+
+def cumprod(a, axis=None, dtype=None):
+    """`numpy.cumprod`, differentiable, exactly also where elements are zero."""
+    a, axis = _scan_operand(a, axis, dtype)
+    return cumprod_p.bind(a, axis=axis)
+
+
+# ---- not differentiable ----------------------------------------------------------------------
+def _np_fn(name):
+    def call(*args, **kwargs):
+        return getattr(_xp(*[a for a in args if hasattr(a, "shape")]), name)(*args, **kwargs)
+    return nondiff(call, name)
+
+
+argmax = _np_fn("argmax")
+argmin = _np_fn("argmin")
+argsort = _np_fn("argsort")
+all = _np_fn("all")
+any = _np_fn("any")
+count_nonzero = _np_fn("count_nonzero")
+nonzero = _np_fn("nonzero")
+flatnonzero = _np_fn("flatnonzero")
+searchsorted = _np_fn("searchsorted")
+unique = _np_fn("unique")
+allclose = _np_fn("allclose")
+array_equal = _np_fn("array_equal")
+isclose = _np_fn("isclose")

@@ -1,0 +1,477 @@
+"""Reverse mode: the tape, the backward sweep, and `vjp`, `grad`, `value_and_grad`.
+
+The tape is a plain list of entries in recording order, which is already a topological order:
+the sweep walks it newest first. Each entry is a tuple
+
+    (primitive, output node(s), parents, residual args, residual ans, params)
+
+where `parents` lists `(argnum, input node, broadcast target)` for the arguments this trace
+differentiates, and the residuals are what the VJP rules read (see `Primitive`): the array, a
+`Meta` (shape and dtype only) or None. Cotangents are accumulated in a list indexed by node.
+`grad` pops each entry as its rules run, so backward never holds more than forward did, and when
+`grad` returns no part of the tape is alive.
+"""
+import functools
+
+import numpy as np
+
+from . import backend
+from .config import config
+from .trace import (EMPTY, KEEP, META, TRACER_TYPES, Meta, Trace, Tracer, check_nans,
+                    primal_value)
+from .tree import tree_flatten, tree_paths, tree_unflatten
+
+
+class ReverseTracer(Tracer):
+    __slots__ = ("node",)
+
+    def __init__(self, value, trace, node):
+        self.value = value
+        self._trace = trace
+        self.node = node
+
+    def __repr__(self):
+        return f"ReverseTracer(level={self._trace.level}, node={self.node}, value={self.value!r})"
+
+
+TRACER_TYPES.add(ReverseTracer)
+
+
+class ReverseTrace(Trace):
+    """Records primitives applied to its tracers onto `tape`."""
+
+    __slots__ = ("tape", "count")
+
+    def __init__(self):
+        super().__init__()
+        self.tape = []
+        self.count = 0
+
+    def new_input(self, value):
+        node = self.count
+        self.count = node + 1
+        return ReverseTracer(value, self, node)
+
+    def process1(self, prim, x):
+        """`process` for a one-argument primitive without parameters (the hot path of long
+        elementwise chains: see benchmarks/overhead.py)."""
+        v = x.value
+        if not prim.fast or type(v) in TRACER_TYPES:
+            return self.process(prim, (x,), EMPTY)
+        ans = prim.impl(v)
+        tape = self.tape
+        if config.debug_nans:
+            check_nans(ans, f"{prim.name} (tape position {len(tape)})", "forward result")
+        node = self.count
+        self.count = node + 1
+        tape.append((prim, node, ((0, x.node, None),), (v if prim.keep[0] else None,),
+                     ans if prim.keep_ans else None, EMPTY))
+        return ReverseTracer(ans, self, node)
+
+    def process2(self, prim, x, y):
+        """`process` for a two-argument primitive without parameters (arithmetic operators)."""
+        x_ours = type(x) is ReverseTracer and x._trace is self
+        y_ours = type(y) is ReverseTracer and y._trace is self
+        vx = x.value if x_ours else x
+        vy = y.value if y_ours else y
+        if not prim.fast or type(vx) in TRACER_TYPES or type(vy) in TRACER_TYPES:
+            return self.process(prim, (x, y), EMPTY)
+        ans = prim.impl(vx, vy)
+        tape = self.tape
+        if config.debug_nans:
+            check_nans(ans, f"{prim.name} (tape position {len(tape)})", "forward result")
+        if prim.broadcasting:
+            shape, dtype = ans.shape, ans.dtype
+            if x_ours:
+                px = (0, x.node, None if (vx.shape == shape and vx.dtype == dtype) else Meta(vx))
+            if y_ours:
+                py = (1, y.node, None if (vy.shape == shape and vy.dtype == dtype) else Meta(vy))
+        else:
+            px = (0, x.node, None) if x_ours else None
+            py = (1, y.node, None) if y_ours else None
+        parents = ((px, py) if y_ours else (px,)) if x_ours else (py,)
+        keep = prim.keep
+        node = self.count
+        self.count = node + 1
+        tape.append((prim, node, parents, (vx if keep[0] else None, vy if keep[1] else None),
+                     ans if prim.keep_ans else None, EMPTY))
+        return ReverseTracer(ans, self, node)
+
+    def process(self, prim, args, params):
+        vals, ours, nested = self.unwrap(ReverseTracer, args)
+        parents = [(i, a.node) for i, a in ours]
+        if not prim.variadic:
+            for i, _ in parents:
+                if i >= len(prim.vjp) or prim.vjp[i] is None:
+                    prim.vjp_rule(i)  # raises NotImplementedError naming the op and argument
+        if nested:
+            ans = prim.bind(*vals, **params)
+        else:
+            ans = prim.impl(*vals, **params) if params else prim.impl(*vals)
+        tape = self.tape
+        if config.debug_nans:
+            check_nans(ans, f"{prim.name} (tape position {len(tape)})", "forward result")
+
+        if prim.broadcasting:  # remember the shapes cotangents must be summed back to
+            shape, dtype = ans.shape, ans.dtype
+            parents = [(i, node, None if (vals[i].shape == shape and vals[i].dtype == dtype)
+                        else Meta(vals[i])) for i, node in parents]
+        else:
+            parents = [(i, node, None) for i, node in parents]
+
+        keep = prim.keep
+        if type(keep) is int:  # variadic: one choice for all arguments
+            saved = tuple(Meta(v) for v in vals) if keep == META else tuple(vals)
+        else:
+            saved = tuple([(v if k == KEEP else Meta(v) if k == META else None)
+                           for v, k in zip(vals, keep)] + [None] * (len(vals) - len(keep)))
+        keep_ans = prim.keep_ans
+        if prim.multiple_results:
+            first = self.count
+            self.count = first + len(ans)
+            out = tuple(range(first, first + len(ans)))
+            kept_ans = ans if keep_ans == KEEP else tuple(Meta(a) for a in ans)
+            tape.append((prim, out, parents, saved, kept_ans, params))
+            return tuple(ReverseTracer(a, self, n) for a, n in zip(ans, out))
+        node = self.count
+        self.count = node + 1
+        kept_ans = ans if keep_ans == KEEP else (Meta(ans) if keep_ans == META else None)
+        tape.append((prim, node, parents, saved, kept_ans, params))
+        return ReverseTracer(ans, self, node)
+
+
+def _zeros_like_result(a):
+    from .numpy import zeros_like
+    return zeros_like(a) if not isinstance(a, Meta) else a.xp.zeros(a.shape, a.dtype)
+
+
+def backward(trace, seeds, input_nodes, consume):
+    """Run the sweep: cotangents of `input_nodes` given `seeds`, a list of (node, cotangent).
+
+    With `consume`, entries are popped off the tape as their rules run, freeing their residuals.
+    """
+    from .numpy.helpers import unbroadcast
+
+    cots = [None] * trace.count
+    for node, g in seeds:
+        c = cots[node]
+        cots[node] = g if c is None else c + g
+    tape = trace.tape
+    debug = config.debug_nans
+    position = len(tape)
+    entries = tape if consume else list(tape)
+    while entries:
+        position -= 1
+        prim, out, parents, saved, ans, params = entries.pop()
+        if type(out) is int:
+            g = cots[out]
+            if g is None:
+                continue
+            cots[out] = None
+        else:  # a primitive with several results: missing cotangents are zeros
+            gs = [cots[o] for o in out]
+            if all(gi is None for gi in gs):
+                continue
+            for o in out:
+                cots[o] = None
+            g = tuple(_zeros_like_result(a) if gi is None else gi for gi, a in zip(gs, ans))
+        variadic = prim.variadic
+        rules = prim.vjp
+        for argnum, node, target in parents:
+            if variadic:
+                gi = rules(ans, *saved, g, argnum=argnum, **params)
+            elif params:
+                gi = rules[argnum](ans, *saved, g, **params)
+            else:
+                gi = rules[argnum](ans, *saved, g)
+            if target is not None:
+                gi = unbroadcast(gi, target)
+            if debug:
+                check_nans(gi, f"{prim.name} (tape position {position})",
+                           f"cotangent for argument {argnum}")
+            c = cots[node]
+            cots[node] = gi if c is None else c + gi
+    return [cots[n] for n in input_nodes]
+
+
+# ---------------------------------------------------------------------------------------------
+# Arguments and results
+
+def _as_differentiable(x, fun_name, path):
+    """Check one leaf to differentiate: a float/complex array or Python float."""
+    raw = primal_value(x)
+    if isinstance(raw, (bool, int)) and not isinstance(raw, float):
+        raise TypeError(f"{fun_name}: input {path} is a Python {type(raw).__name__}; only floating "
+                        f"or complex inputs can be differentiated. Pass {float(raw)!r} (a float), "
+                        f"or leave it out of argnums.")
+    if isinstance(raw, (float, complex)):
+        return np.asarray(x) if type(x) not in TRACER_TYPES else x
+    dtype = getattr(raw, "dtype", None)
+    if dtype is None:
+        raise TypeError(f"{fun_name}: input {path} is a {type(raw).__name__}, not an array; "
+                        f"differentiable inputs are NumPy/CuPy arrays, Python floats and pytrees "
+                        f"(tuple, list, dict) of them.")
+    if dtype.kind not in "fc":
+        raise TypeError(f"{fun_name}: input {path} has dtype {dtype}; only floating or complex "
+                        f"inputs can be differentiated. Convert it with x.astype(float) or leave "
+                        f"it out of argnums.")
+    return x
+
+
+def _normalize_argnums(fun_name, argnums, nargs):
+    single = isinstance(argnums, int)
+    nums = (argnums,) if single else tuple(argnums)
+    if not nums:
+        raise ValueError(f"{fun_name}: argnums is empty; give at least one argument index.")
+    for n in nums:
+        if not isinstance(n, int) or not -nargs <= n < nargs:
+            raise ValueError(f"{fun_name}: argnums={argnums!r} but the function was called with "
+                             f"{nargs} positional argument(s).")
+    return single, tuple(n % nargs for n in nums)
+
+
+def trace_inputs(trace, fun_name, args, argnums):
+    """Replace the leaves of args[argnums] by tracers. Returns (new args, input nodes, treedefs)."""
+    args = list(args)
+    nodes, defs = [], []
+    for n in argnums:
+        leaves, treedef = tree_flatten(args[n])
+        paths = tree_paths(treedef, f"argument {n}")
+        boxed = [trace.new_input(_as_differentiable(leaf, fun_name, p))
+                 for leaf, p in zip(leaves, paths)]
+        nodes.append([b.node for b in boxed])
+        defs.append((treedef, leaves))
+        args[n] = tree_unflatten(treedef, boxed)
+    return args, nodes, defs
+
+
+def lower_level(x, trace):
+    """`x` with the tracing of `trace` removed (tracers of other traces are kept)."""
+    if type(x) is ReverseTracer and x._trace is trace:
+        return x.value
+    return x
+
+
+def _cotangent_for_input(g, primal):
+    """A gradient in the primal's dtype and shape; zeros where nothing flowed back."""
+    from .numpy import zeros_like
+    if g is None:
+        return zeros_like(primal)
+    if type(primal) not in TRACER_TYPES and not hasattr(primal, "dtype"):
+        return g
+    raw = primal_value(primal)
+    if g.dtype != raw.dtype:
+        from .numpy.helpers import cast_cotangent
+        g = cast_cotangent(g, raw.dtype)
+    if g.shape != raw.shape:
+        from .numpy import broadcast_to
+        g = broadcast_to(g, raw.shape)
+    if isinstance(g, np.generic):  # NumPy ops on 0-d arrays return scalars; give back an array
+        g = np.asarray(g)
+    return g
+
+
+def _gradients(defs, nodes, cots_by_node):
+    out = []
+    for (treedef, leaves), ns in zip(defs, nodes):
+        grads = [_cotangent_for_input(cots_by_node[n], leaf) for n, leaf in zip(ns, leaves)]
+        out.append(tree_unflatten(treedef, grads))
+    return out
+
+
+def _scalar_output(fun_name, out, trace):
+    """Check that `out` is a real scalar, and return (node or None, primal value)."""
+    raw = primal_value(out)
+    shape = getattr(raw, "shape", None)
+    if shape is None:
+        if isinstance(raw, (int, float)):
+            return None, out
+        raise TypeError(f"{fun_name}: the function returned a {type(raw).__name__}; it must return "
+                        f"a scalar (an array of shape () or a Python float). With has_aux=True "
+                        f"return a pair (scalar, aux).")
+    if shape != ():
+        raise TypeError(f"{fun_name}: the function's output must be a scalar of shape (), not "
+                        f"{tuple(shape)}. For a non-scalar output use ga.vjp (one cotangent) or "
+                        f"ga.jacrev (the whole Jacobian); to differentiate a sum, return x.sum().")
+    if raw.dtype.kind == "c":
+        raise TypeError(f"{fun_name}: the function's output is complex ({raw.dtype}); grad needs a "
+                        f"real output. Return gnp.real(out) or abs(out)**2, or use "
+                        f"ga.holomorphic_grad for a holomorphic function.")
+    if raw.dtype.kind not in "f":
+        raise TypeError(f"{fun_name}: the function's output has dtype {raw.dtype}; it must be a "
+                        f"floating scalar to be differentiated.")
+    if type(out) is ReverseTracer and out._trace is trace:
+        return out.node, out.value
+    return None, out
+
+
+def _strip_level(tree, trace):
+    leaves, treedef = tree_flatten(tree)
+    return tree_unflatten(treedef, [lower_level(x, trace) for x in leaves])
+
+
+def _ones_like(value):
+    raw = primal_value(value)
+    xp = backend.namespace(raw)
+    return xp.ones((), dtype=raw.dtype)
+
+
+# ---------------------------------------------------------------------------------------------
+# Public transforms
+
+def value_and_grad(fun, argnums=0, has_aux=False):
+    """A function returning both `fun(*args)` and its gradient with respect to `args[argnums]`.
+
+    Args:
+      fun: a function returning a real scalar (shape `()` array or Python float); with
+        `has_aux=True`, a pair `(scalar, aux)`.
+      argnums: an int or a tuple of ints: which positional arguments to differentiate. Each may
+        be an array, a Python float or a pytree of them (floating or complex dtype).
+      has_aux: `fun` returns `(scalar, aux)`; aux is returned alongside, not differentiated.
+
+    Returns:
+      A function with `fun`'s signature returning `(value, grads)`, or `((value, aux), grads)`
+      with `has_aux`. `grads` has the tree structure, shapes and dtypes of the differentiated
+      argument (a tuple of such trees if `argnums` is a tuple).
+
+    Example:
+      >>> import gpuad as ga, gpuad.numpy as gnp
+      >>> ga.value_and_grad(lambda x: gnp.sum(x ** 2))(gnp.asarray([1.0, 2.0]))
+      (array(5.), array([2., 4.]))
+    """
+    name = f"value_and_grad({getattr(fun, '__name__', 'fun')})"
+
+    @functools.wraps(fun)
+    def value_and_grad_fn(*args, **kwargs):
+        single, nums = _normalize_argnums(name, argnums, len(args))
+        trace = ReverseTrace()
+        try:
+            new_args, nodes, defs = trace_inputs(trace, name, args, nums)
+            result = fun(*new_args, **kwargs)
+        finally:
+            trace.close()
+        if has_aux:
+            if not (isinstance(result, (tuple, list)) and len(result) == 2):
+                raise TypeError(f"{name}: has_aux=True needs the function to return a pair "
+                                f"(scalar, aux); it returned a {type(result).__name__}.")
+            out, aux = result
+        else:
+            out, aux = result, None
+        node, value = _scalar_output(name, out, trace)
+        seeds = [] if node is None else [(node, _ones_like(value))]
+        flat_nodes = [n for ns in nodes for n in ns]
+        cots = backward(trace, seeds, flat_nodes, consume=True)
+        by_node = dict(zip(flat_nodes, cots))
+        grads = _gradients(defs, nodes, by_node)
+        grads = grads[0] if single else tuple(grads)
+        if has_aux:
+            return (value, _strip_level(aux, trace)), grads
+        return value, grads
+
+    return value_and_grad_fn
+
+
+def grad(fun, argnums=0, has_aux=False):
+    """The gradient of a scalar function: `grad(f)(x)` is df/dx, in x's shape and dtype.
+
+    Args and returns as `value_and_grad`, without the value: `grad(f)(*args)` returns the
+    gradient(s), or `(grads, aux)` with `has_aux=True`. Nests: `grad(grad(f))` is the second
+    derivative.
+
+    Example:
+      >>> import gpuad as ga, gpuad.numpy as gnp
+      >>> f = lambda x1, x2: gnp.cos(x1) + x1 * x2 - gnp.exp(x2)
+      >>> ga.grad(f, argnums=(0, 1))(2.0, 4.0)     # (-sin(2) + 4, 2 - e^4)
+      (array(3.09070257), array(-52.59815003))
+    """
+    vg = value_and_grad(fun, argnums, has_aux)
+
+    @functools.wraps(fun)
+    def grad_fn(*args, **kwargs):
+        value, grads = vg(*args, **kwargs)
+        if has_aux:
+            return grads, value[1]
+        return grads
+
+    return grad_fn
+
+
+def vjp(fun, *primals, has_aux=False):
+    """Evaluate `fun(*primals)` and return its vector-Jacobian product function.
+
+    Args:
+      fun: a function of arrays / pytrees returning an array or pytree of arrays.
+      *primals: the arguments; every leaf is differentiated (floating or complex dtype).
+      has_aux: `fun` returns `(out, aux)`; aux is returned as a third value.
+
+    Returns:
+      `(out, vjp_fn)` (or `(out, vjp_fn, aux)`), where `vjp_fn(cotangent)` takes a pytree of
+      `out`'s structure, shapes and dtypes and returns a tuple with one cotangent per primal.
+      `vjp_fn` may be called many times; it keeps the residuals alive until it is deleted.
+
+    Example:
+      >>> out, vjp_fn = ga.vjp(gnp.sin, gnp.asarray([0.0, 1.0]))
+      >>> vjp_fn(gnp.asarray([1.0, 1.0]))          # (cos(x),)
+      (array([1.        , 0.54030231]),)
+    """
+    name = f"vjp({getattr(fun, '__name__', 'fun')})"
+    trace = ReverseTrace()
+    try:
+        new_args, nodes, defs = trace_inputs(trace, name, primals, tuple(range(len(primals))))
+        result = fun(*new_args)
+    finally:
+        trace.close()
+    if has_aux:
+        if not (isinstance(result, (tuple, list)) and len(result) == 2):
+            raise TypeError(f"{name}: has_aux=True needs the function to return a pair (out, aux).")
+        result, aux = result
+    out_leaves, out_def = tree_flatten(result)
+    out_nodes = [x.node if type(x) is ReverseTracer and x._trace is trace else None
+                 for x in out_leaves]
+    out_values = [lower_level(x, trace) for x in out_leaves]
+    out = tree_unflatten(out_def, out_values)
+    flat_nodes = [n for ns in nodes for n in ns]
+
+    def vjp_fn(cotangent):
+        g_leaves, g_def = tree_flatten(cotangent)
+        if g_def != out_def:
+            raise ValueError(f"vjp_fn: the cotangent has structure {g_def}, but the function's "
+                             f"output has structure {out_def}; pass one cotangent per output leaf.")
+        paths = tree_paths(out_def, "output")
+        seeds = []
+        for node, g, primal, path in zip(out_nodes, g_leaves, out_values, paths):
+            _check_cotangent(name, path, g, primal)
+            if node is not None:
+                seeds.append((node, g))
+        cots = backward(trace, seeds, flat_nodes, consume=False)
+        return tuple(_gradients(defs, nodes, dict(zip(flat_nodes, cots))))
+
+    if has_aux:
+        return out, vjp_fn, _strip_level(aux, trace)
+    return out, vjp_fn
+
+
+def _check_cotangent(name, path, g, primal):
+    raw_g, raw_p = primal_value(g), primal_value(primal)
+    g_shape = getattr(raw_g, "shape", ())
+    p_shape = getattr(raw_p, "shape", ())
+    if tuple(g_shape) != tuple(p_shape):
+        raise ValueError(f"{name}: the cotangent for {path} has shape {tuple(g_shape)}, but that "
+                         f"output has shape {tuple(p_shape)}; they must match.")
+    g_dtype = getattr(raw_g, "dtype", None)
+    p_dtype = getattr(raw_p, "dtype", None)
+    if g_dtype is not None and p_dtype is not None and g_dtype.kind != p_dtype.kind \
+            and not (g_dtype.kind in "fc" and p_dtype.kind in "fc"):
+        raise TypeError(f"{name}: the cotangent for {path} has dtype {g_dtype}, but that output "
+                        f"has dtype {p_dtype}.")
+
+
+def stop_gradient(x):
+    """`x` (a pytree) as a constant: no derivative flows through it, at any nesting level.
+
+    Example:
+      >>> ga.grad(lambda x: x * ga.stop_gradient(x))(3.0)   # d/dx (x * c) with c = x = 3
+      array(3.)
+    """
+    leaves, treedef = tree_flatten(x)
+    return tree_unflatten(treedef, [primal_value(v) for v in leaves])

@@ -1,0 +1,2 @@
+"""Differentiable versions of SciPy functions: `gpuad.scipy.special`."""
+from . import special

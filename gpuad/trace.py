@@ -1,0 +1,351 @@
+"""Traced arrays, primitives and trace levels: how an op finds out whether it is being recorded.
+
+A **primitive** is an op with its rules declared once (forward implementation, one VJP and one
+JVP rule per differentiable argument). Calling it with no traced argument runs the forward
+implementation directly: that is the fast path, and the only cost over NumPy is one type check.
+
+A **trace** is one active transform (`grad`, `vjp`, `jvp`, ...). Each has a *level*: its nesting
+depth when it was opened. A **tracer** is an array value seen by a trace. Its `value` is a raw
+array, or a tracer of a lower level when transforms are nested. A primitive called with tracers
+hands itself to the trace of the highest level among them (`bind`); that trace unwraps only its
+own tracers and calls the primitive again on the values, so lower levels see the call too.
+Tracers of other traces pass through as constants, which is what keeps nested derivatives apart
+(no perturbation confusion): in `grad(lambda x: x * grad(lambda y: x + y)(1.0))`, the inner trace
+treats `x` as a constant and differentiates only `y`.
+
+Rule signature, the same everywhere: `rule(ans, *args, g, **params)`: residuals first (the
+primal output and the primal arguments), then the cotangent (VJP) or tangent (JVP) `g` of one
+argument, then the op's static parameters. Rules are written with `gpuad.numpy` ops, so an outer
+trace can differentiate them again.
+"""
+import dis
+
+from . import backend
+from .config import config
+
+
+class Tracer:
+    """An array value being traced by one transform. See the module docstring.
+
+    Tracers behave like arrays: operators, indexing, `.shape`, `.dtype`, `.T` and the usual
+    methods all work (they are attached by `gpuad.numpy`). They are immutable: write
+    `x.at[i].set(v)` instead of `x[i] = v`.
+
+    Converting a tracer to a Python scalar (`float(x)`, `int(x)`, `x.item()`) gives the primal
+    value as a constant: derivatives do not flow through Python numbers. `bool(x)` and
+    comparisons (`x > 0`, which return plain boolean arrays) work on the primal value, so Python
+    control flow that depends on values works as it would on arrays.
+    """
+
+    __slots__ = ("value", "_trace")
+    # Makes NumPy defer to our reflected operators (ndarray * tracer -> Tracer.__rmul__) and
+    # route np.<ufunc>(tracer) to the gpuad op of the same name (see gpuad/numpy/methods.py).
+    __array_priority__ = 1000.0
+
+
+# Concrete tracer classes register here; the fast paths test `type(x) in TRACER_TYPES`, which
+# is cheaper than isinstance with a class hierarchy.
+TRACER_TYPES = set()
+
+
+class Trace:
+    """One active transform. Subclasses implement `process(prim, args, params)`."""
+
+    __slots__ = ("level", "active", "__weakref__")
+
+    def __init__(self):
+        self.level = _enter_level()
+        self.active = True
+
+    def close(self):
+        if self.active:
+            self.active = False
+            _exit_level()
+
+    def unwrap(self, tracer_type, args):
+        """Split `args` for this trace: the values underneath its own tracers, the positions
+        and tracers that were its own, and whether any other (lower-level) tracer remains."""
+        vals = list(args)
+        ours = []
+        nested = False
+        for i, a in enumerate(args):
+            if type(a) is tracer_type and a._trace is self:
+                v = vals[i] = a.value
+                ours.append((i, a))
+                if type(v) in TRACER_TYPES:
+                    nested = True
+            elif type(a) in TRACER_TYPES:
+                nested = True
+        return vals, ours, nested
+
+    def escaped(self, prim):
+        return UnexpectedTracerError(
+            f"{prim.name}: got a traced value of a {type(self).__name__} that has already "
+            f"finished (level {self.level}). A value computed inside a transformed function "
+            f"escaped it (a global, a closure, a list outliving the call). Return it from the "
+            f"function instead, or use ga.stop_gradient(x) on it.")
+
+
+class UnexpectedTracerError(RuntimeError):
+    """A tracer outlived the transform that made it."""
+
+
+_depth = [0]
+
+
+def _enter_level():
+    _depth[0] += 1
+    return _depth[0]
+
+
+def _exit_level():
+    _depth[0] -= 1
+
+
+def primal_value(x):
+    """Strip every level of tracing: the raw array (or scalar) underneath."""
+    while type(x) in TRACER_TYPES:
+        x = x.value
+    return x
+
+
+class Meta:
+    """Shape, dtype and namespace of an array a rule needs only the metadata of.
+
+    Saving a `Meta` instead of the array lets the backward pass free the array early: `sum`
+    needs only its input's shape, `add` only its inputs' shapes and dtypes.
+    """
+
+    __slots__ = ("shape", "dtype", "xp")
+
+    def __init__(self, x):
+        raw = primal_value(x)
+        self.shape = raw.shape
+        self.dtype = raw.dtype
+        self.xp = backend.namespace(raw)
+
+    @property
+    def ndim(self):
+        return len(self.shape)
+
+    @property
+    def size(self):
+        n = 1
+        for d in self.shape:
+            n *= d
+        return n
+
+    def __repr__(self):
+        return f"Meta(shape={self.shape}, dtype={self.dtype})"
+
+
+# How each positional argument is kept on the tape for the backward pass.
+DROP, KEEP, META = 0, 1, 2
+
+
+_LOCAL_LOADS = ("FAST", "DEREF", "CLOSURE", "MAKE_CELL")
+
+
+def _referenced_names(fn):
+    """Names a rule's code reads from its locals and cells: which parameters it actually uses."""
+    try:
+        instructions = list(dis.get_instructions(fn))
+    except TypeError:
+        return None
+    names = set()
+    for ins in instructions:
+        if any(kind in ins.opname for kind in _LOCAL_LOADS):
+            value = ins.argval
+            names.update(value if isinstance(value, tuple) else (value,))
+    return names
+
+
+def _parameter_names(fn):
+    code = getattr(fn, "__code__", None)
+    if code is None:
+        return None
+    return code.co_varnames[:code.co_argcount]
+
+
+EMPTY = {}  # the params of a primitive without parameters (shared, never modified)
+PRIMITIVES = {}  # name -> Primitive: every declared primitive, for the table-driven tests
+
+
+class Primitive:
+    """An op with its derivative rules. Declared once, in the `gpuad/numpy` module of its family.
+
+    Args:
+      name: the public name, used in every error message.
+      impl: the forward computation on raw arrays: `impl(*args, **params)`.
+      vjp: one VJP rule per positional argument, `rule(ans, *args, g, **params)`, or None for an
+        argument that is not differentiable. Static parameters are keyword-only in rules
+        (`lambda ans, x, g, *, axis, keepdims: ...`), so a rule's positional parameters say
+        which residuals it reads. A variadic primitive (concatenate, stack) gives one
+        rule called with the extra keyword `argnum`.
+      jvp: one JVP rule per positional argument, same signature, linear in `g` (a tangent of that
+        argument's shape); its results are summed over the arguments.
+      jvp_joint: instead of `jvp`, one rule for all arguments at once,
+        `jvp_joint(ans, args, tangents, **params)` with None for untraced arguments; for ops
+        where per-argument tangents would each cost a full result (concatenate).
+      broadcasting: the op broadcasts its arguments (elementwise). Cotangents are then summed back
+        to each argument's shape by the trace (`unbroadcast`), so rules can ignore broadcasting.
+      meta_only: positions (or "ans") whose VJP needs only shape and dtype: a `Meta` is kept
+        instead of the array. Other positions are kept if some VJP rule reads them. For a
+        variadic primitive, "all" keeps only metadata of every argument.
+      multiple_results: `impl` returns a tuple; rules get `ans` and `g` as tuples.
+      variadic: all positional arguments are alike (a list of arrays).
+      elementwise: the scalar derivative functions `(d/dx, d/dy, ...)` of an elementwise op, each
+        `d(ans, *args)`; kept for the fused kernels, which need the derivative, not the VJP.
+      scalar: how the fused kernels compute the op on scalars (see gpuad/kernels/codegen.py).
+    """
+
+    __slots__ = ("name", "impl", "vjp", "jvp", "broadcasting", "multiple_results", "variadic",
+                 "keep", "keep_ans", "elementwise", "scalar", "jvp_joint", "fast", "__weakref__")
+
+    def __init__(self, name, impl, vjp=(), jvp=(), *, broadcasting=False, meta_only=(),
+                 multiple_results=False, variadic=False, elementwise=None, scalar=None,
+                 jvp_joint=None):
+        self.name = name
+        self.impl = impl
+        self.vjp = vjp if variadic else tuple(vjp)
+        self.jvp = jvp if variadic else tuple(jvp)
+        self.broadcasting = broadcasting
+        self.multiple_results = multiple_results
+        self.variadic = variadic
+        self.elementwise = elementwise
+        self.scalar = scalar
+        self.jvp_joint = jvp_joint
+        self.keep, self.keep_ans = self._residuals(meta_only)
+        self.update_fast()
+        PRIMITIVES[name] = self
+
+    def update_fast(self):
+        """Whether the traces' one- and two-argument fast paths apply: a fixed arity, one result,
+        a VJP rule for every argument, and residuals that are whole arrays or nothing."""
+        self.fast = (not self.variadic and not self.multiple_results and self.jvp_joint is None
+                     and len(self.vjp) in (1, 2) and all(r is not None for r in self.vjp)
+                     and len(self.keep) == len(self.vjp)
+                     and all(k in (DROP, KEEP) for k in self.keep)
+                     and self.keep_ans in (DROP, KEEP))
+
+    def _residuals(self, meta_only):
+        """Which arguments the tape keeps, read off the VJP rules' code (Chainer's retain_inputs,
+        inferred). Returns (per-position DROP/KEEP/META tuple, or META for all if variadic;
+        KEEP/META/DROP for ans)."""
+        if self.variadic:  # all arguments alike: keep them all, or only their metadata
+            return (META if meta_only == "all" else KEEP), (META if "ans" in meta_only else KEEP)
+        rules = [r for r in self.vjp if r is not None]
+        arity = max((len(_parameter_names(r) or ()) - 2 for r in rules), default=0)
+        used = [False] * arity
+        ans_used = False
+        for rule in rules:
+            params = _parameter_names(rule)
+            names = _referenced_names(rule)
+            if params is None or names is None:  # not plain Python: keep everything
+                used = [True] * arity
+                ans_used = True
+                continue
+            ans_used |= params[0] in names
+            for i, p in enumerate(params[1:-1]):
+                if i < arity and p in names:
+                    used[i] = True
+        keep = tuple(META if i in meta_only else (KEEP if u else DROP) for i, u in enumerate(used))
+        keep_ans = META if "ans" in meta_only else (KEEP if ans_used else DROP)
+        return keep, keep_ans
+
+    def vjp_rule(self, argnum):
+        rule = self.vjp if self.variadic else (self.vjp[argnum] if argnum < len(self.vjp) else None)
+        if rule is None:
+            raise NotImplementedError(
+                f"{self.name}: no VJP (reverse-mode) rule for argument {argnum}. Differentiate "
+                f"with respect to another argument, wrap this one in ga.stop_gradient, or give "
+                f"the op a rule with ga.custom_vjp.")
+        return rule
+
+    def jvp_rule(self, argnum):
+        if self.jvp_joint is not None:
+            return self.jvp_joint
+        rule = self.jvp if self.variadic else (self.jvp[argnum] if argnum < len(self.jvp) else None)
+        if rule is None:
+            raise NotImplementedError(
+                f"{self.name}: no JVP (forward-mode) rule for argument {argnum}. Use reverse mode "
+                f"(ga.grad, ga.jacrev) for it, wrap it in ga.stop_gradient, or give the op a "
+                f"rule with ga.custom_jvp.")
+        return rule
+
+    def bind(self, *args, **params):
+        """Apply the primitive: trace it if any argument is traced, else run `impl`."""
+        return bind(self, args, params)
+
+    def __repr__(self):
+        return f"<primitive {self.name}>"
+
+
+def find_top_trace(args):
+    """The trace of the highest level among the tracers in `args`, or None."""
+    top = None
+    for a in args:
+        if type(a) in TRACER_TYPES:
+            t = a._trace
+            if top is None or t.level > top.level:
+                top = t
+    return top
+
+
+def bind(prim, args, params):
+    top = find_top_trace(args)
+    if top is None:
+        try:
+            return prim.impl(*args, **params)
+        except backend.DeviceMismatchError as exc:
+            raise backend.DeviceMismatchError(f"{prim.name}: {exc}") from None
+        except TypeError:
+            backend.check_devices(prim.name, args)  # a CuPy/NumPy mix surfaces as TypeError
+            raise
+    if not top.active:
+        raise top.escaped(prim)
+    return top.process(prim, args, params)
+
+
+def nondiff(fn, name=None):
+    """Wrap a function whose result carries no derivative (argmax, floor, comparisons...).
+
+    Tracers in the arguments (also inside lists and tuples) are replaced by their primal values,
+    so the result is a raw array at every level.
+    """
+    def strip(a):
+        t = type(a)
+        if t in TRACER_TYPES:
+            return primal_value(a)
+        if (t is list or t is tuple) and any(type(b) in TRACER_TYPES for b in a):
+            return t(primal_value(b) for b in a)
+        return a
+
+    def wrapper(*args, **kwargs):
+        return fn(*[strip(a) for a in args], **{k: strip(v) for k, v in kwargs.items()})
+
+    wrapper.__name__ = name or getattr(fn, "__name__", "op")
+    wrapper.__qualname__ = wrapper.__name__
+    wrapper.__doc__ = getattr(fn, "__doc__", None)
+    wrapper.__wrapped__ = fn
+    return wrapper
+
+
+def check_nans(value, op_name, where):
+    """debug_nans: raise FloatingPointError if `value` (array or tuple of arrays) holds a NaN."""
+    values = value if isinstance(value, tuple) else (value,)
+    for v in values:
+        if v is None:
+            continue
+        raw = primal_value(v)
+        dtype = getattr(raw, "dtype", None)
+        if dtype is None or dtype.kind not in "fc":
+            continue
+        xp = backend.namespace(raw)
+        if bool(xp.isnan(raw).any()):
+            raise FloatingPointError(f"debug_nans: {op_name} produced a NaN in its {where}. "
+                                     f"Turn off with ga.config.debug_nans = False.")
+
+
+def debug_nans_enabled():
+    return config.debug_nans
