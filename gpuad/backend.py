@@ -124,6 +124,8 @@ def namespace(*args):
 
     Raises DeviceMismatchError if NumPy and CuPy arrays are mixed (Python scalars mix freely).
     """
+    if len(args) == 1 and type(args[0]) is np.ndarray:  # the common case, decided at once
+        return np
     xp = np
     host = False
     for a in args:

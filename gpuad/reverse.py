@@ -145,13 +145,17 @@ def _zeros_like_result(a):
     return zeros_like(a) if not isinstance(a, Meta) else a.xp.zeros(a.shape, a.dtype)
 
 
+def _unbroadcast():
+    from .numpy.helpers import unbroadcast  # gpuad.numpy imports this module: resolve late
+    return unbroadcast
+
+
 def backward(trace, seeds, input_nodes, consume):
     """Run the sweep: cotangents of `input_nodes` given `seeds`, a list of (node, cotangent).
 
     With `consume`, entries are popped off the tape as their rules run, freeing their residuals.
     """
-    from .numpy.helpers import unbroadcast
-
+    unbroadcast = _unbroadcast()
     cots = [None] * trace.count
     for node, g in seeds:
         c = cots[node]
@@ -197,9 +201,19 @@ def backward(trace, seeds, input_nodes, consume):
 # ---------------------------------------------------------------------------------------------
 # Arguments and results
 
-def _as_differentiable(x, fun_name, path):
+def _leaf_path(where):
+    """A readable path to leaf i of argument n (built only for error messages)."""
+    n, treedef, i = where
+    return tree_paths(treedef, f"argument {n}")[i]
+
+
+def _as_differentiable(x, fun_name, where):
     """Check one leaf to differentiate: a float/complex array or Python float."""
     raw = primal_value(x)
+    dtype = getattr(raw, "dtype", None)
+    if dtype is not None and dtype.kind in "fc":  # the usual case, checked first
+        return x
+    path = _leaf_path(where)
     if isinstance(raw, (bool, int)) and not isinstance(raw, float):
         raise TypeError(f"{fun_name}: input {path} is a Python {type(raw).__name__}; only floating "
                         f"or complex inputs can be differentiated. Pass {float(raw)!r} (a float), "
@@ -236,9 +250,8 @@ def trace_inputs(trace, fun_name, args, argnums):
     nodes, defs = [], []
     for n in argnums:
         leaves, treedef = tree_flatten(args[n])
-        paths = tree_paths(treedef, f"argument {n}")
-        boxed = [trace.new_input(_as_differentiable(leaf, fun_name, p))
-                 for leaf, p in zip(leaves, paths)]
+        boxed = [trace.new_input(_as_differentiable(leaf, fun_name, (n, treedef, i)))
+                 for i, leaf in enumerate(leaves)]
         nodes.append([b.node for b in boxed])
         defs.append((treedef, leaves))
         args[n] = tree_unflatten(treedef, boxed)

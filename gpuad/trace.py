@@ -20,6 +20,8 @@ trace can differentiate them again.
 """
 import dis
 
+import numpy as np
+
 from . import backend
 from .config import config
 
@@ -120,9 +122,15 @@ class Meta:
 
     def __init__(self, x):
         raw = primal_value(x)
+        if type(raw) is np.ndarray:
+            self.xp = np
+        elif not hasattr(raw, "shape"):  # a Python scalar
+            raw = np.asarray(raw)
+            self.xp = np
+        else:
+            self.xp = backend.namespace(raw)
         self.shape = raw.shape
         self.dtype = raw.dtype
-        self.xp = backend.namespace(raw)
 
     @property
     def ndim(self):
@@ -305,6 +313,17 @@ def bind(prim, args, params):
     if not top.active:
         raise top.escaped(prim)
     return top.process(prim, args, params)
+
+
+def bind1(prim, x, params):
+    """`bind` for a primitive with one array argument (reductions, reshape...): skips the
+    search for the top trace."""
+    if type(x) in TRACER_TYPES:
+        trace = x._trace
+        if not trace.active:
+            raise trace.escaped(prim)
+        return trace.process(prim, (x,), params)
+    return prim.impl(x, **params)
 
 
 def nondiff(fn, name=None):

@@ -19,6 +19,7 @@ from ..trace import Primitive, primal_value
 from .elementwise import absolute, conjugate, multiply, sqrt, where, power, square
 from .helpers import unbroadcast
 from .reductions import max as _max, min as _min, sum as _sum
+from .define import binary_op
 from .manipulation import (_shape_of, asarray_traced, broadcast_to, expand_dims, getitem,
                            moveaxis, ravel, reshape, swapaxes, transpose, unindex)
 
@@ -54,37 +55,65 @@ def _promote(x, y, g):
     return x2, y2, g2
 
 
+# The common cases get direct rules (one or two ops instead of the general promote, multiply,
+# sum-back): on small arrays the op count is the cost (benchmarks/helmholtz.py).
 def _matmul_vjp_x(ans, x, y, g):
+    nx, ny = len(_shape_of(x)), len(_shape_of(y))
+    if nx == 1 and ny == 1:                       # dot of vectors: g y
+        return g * y
+    if nx == 2 and ny == 1:                       # matrix-vector: the outer product g y^T
+        return expand_dims(g, -1) * y
+    if nx == 1 and ny == 2:                       # vector-matrix: y g
+        return matmul(y, g)
+    if nx == ny == 2:
+        return matmul(g, _mT(y))
     x2, y2, g2 = _promote(x, y, g)
     gx = unbroadcast(g2 @ _mT(y2), _Shape(_shape_of(x2), primal_value(x).dtype))
     return reshape(gx, _shape_of(x))
 
 
 def _matmul_vjp_y(ans, x, y, g):
+    nx, ny = len(_shape_of(x)), len(_shape_of(y))
+    if nx == 1 and ny == 1:
+        return g * x
+    if nx == 2 and ny == 1:                       # matrix-vector: x^T g
+        return matmul(g, x)
+    if nx == 1 and ny == 2:                       # vector-matrix: the outer product x g^T
+        return expand_dims(x, -1) * g
+    if nx == ny == 2:
+        return matmul(_mT(x), g)
     x2, y2, g2 = _promote(x, y, g)
     gy = unbroadcast(_mT(x2) @ g2, _Shape(_shape_of(y2), primal_value(y).dtype))
     return reshape(gy, _shape_of(y))
 
 
-def _matmul_impl(x, y):
-    return _xp(x, y).matmul(x, y)
-
-
-matmul_p = Primitive("matmul", _matmul_impl, vjp=[_matmul_vjp_x, _matmul_vjp_y],
+matmul_p = Primitive("matmul", np.matmul, vjp=[_matmul_vjp_x, _matmul_vjp_y],
                      jvp=[lambda ans, x, y, t: matmul(t, y), lambda ans, x, y, t: matmul(x, t)])
+
+
+_matmul = binary_op(matmul_p)
 
 
 def matmul(x1, x2):
     """`numpy.matmul` (`x1 @ x2`), differentiable, with NumPy's 1-D and batch rules."""
+    try:
+        return _matmul(x1, x2)
+    except ValueError:  # checked only on failure: the common path stays one call
+        _explain_matmul_shapes(x1, x2)
+        raise
+
+
+def _explain_matmul_shapes(x1, x2):
     for name, a in (("x1", x1), ("x2", x2)):
         if len(_shape_of(a)) == 0:
             raise ValueError(f"matmul: {name} is a scalar (shape ()); use multiply (*) instead")
     xs, ys = _shape_of(x1), _shape_of(x2)
-    if xs[-1] != ys[-2 if len(ys) >= 2 else -1]:
+    inner_y = -2 if len(ys) >= 2 else -1
+    if xs[-1] != ys[inner_y]:
         raise ValueError(f"matmul: shapes {xs} and {ys} do not align: the last axis of x1 "
-                         f"({xs[-1]}) must equal the {'second-to-last' if len(ys) >= 2 else 'only'}"
-                         f" axis of x2 ({ys[-2 if len(ys) >= 2 else -1]})")
-    return matmul_p.bind(x1, x2)
+                         f"({xs[-1]}) must equal the "
+                         f"{'second-to-last' if len(ys) >= 2 else 'only'} axis of x2 "
+                         f"({ys[inner_y]})")
 
 
 # ---- products built on matmul ----------------------------------------------------------------

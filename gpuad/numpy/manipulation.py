@@ -11,7 +11,7 @@ import operator
 import numpy as np
 
 from .. import backend
-from ..trace import Primitive, nondiff, primal_value
+from ..trace import Primitive, bind1, nondiff, primal_value
 from .define import unary_op
 from .helpers import cast_cotangent, unbroadcast
 
@@ -21,12 +21,14 @@ def _xp(*xs):
 
 
 def _shape_of(x):
-    return tuple(primal_value(x).shape) if hasattr(primal_value(x), "shape") else ()
+    """The shape of an array, tracer or Meta; () for Python scalars."""
+    shape = getattr(x, "shape", None)
+    return () if shape is None else shape
 
 
 # ---- reshape and transpose -------------------------------------------------------------------
 reshape_p = Primitive(
-    "reshape", lambda x, *, shape: _xp(x).reshape(x, shape),
+    "reshape", lambda x, *, shape: x.reshape(shape),
     vjp=[lambda ans, x, g, *, shape: reshape(g, x.shape)],
     jvp=[lambda ans, x, t, *, shape: reshape(t, shape)],
     meta_only=(0,))
@@ -36,6 +38,8 @@ def reshape(a, newshape=None, order="C", *, shape=None):
     """`numpy.reshape` (C order), differentiable."""
     if shape is None:
         shape = newshape
+    if type(a) is np.ndarray and shape is not None and order == "C":
+        return a.reshape(shape)
     if shape is None:
         raise TypeError("reshape: give the new shape")
     if order != "C":
@@ -44,7 +48,7 @@ def reshape(a, newshape=None, order="C", *, shape=None):
     shape = (operator.index(shape),) if isinstance(shape, (int, np.integer)) else tuple(shape)
     if _shape_of(a) == shape:
         return a
-    return reshape_p.bind(a, shape=shape)
+    return bind1(reshape_p, a, {"shape": shape})
 
 
 def ravel(a, order="C"):
@@ -53,13 +57,15 @@ def ravel(a, order="C"):
 
 
 transpose_p = Primitive(
-    "transpose", lambda x, *, axes: _xp(x).transpose(x, axes),
+    "transpose", lambda x, *, axes: x.transpose(axes),
     vjp=[lambda ans, x, g, *, axes: transpose(g, tuple(np.argsort(axes)))],
     jvp=[lambda ans, x, t, *, axes: transpose(t, axes)])
 
 
 def transpose(a, axes=None):
     """`numpy.transpose`, differentiable."""
+    if type(a) is np.ndarray:
+        return a.transpose(axes)
     ndim = len(_shape_of(a))
     axes = tuple(range(ndim))[::-1] if axes is None else tuple(int(i) % builtins.max(ndim, 1)
                                                                 for i in axes)
@@ -67,11 +73,13 @@ def transpose(a, axes=None):
         raise ValueError(f"transpose: axes {axes} are not a permutation of range({ndim})")
     if axes == tuple(range(ndim)):
         return a
-    return transpose_p.bind(a, axes=axes)
+    return bind1(transpose_p, a, {"axes": axes})
 
 
 def swapaxes(a, axis1, axis2):
     """`numpy.swapaxes`, differentiable."""
+    if type(a) is np.ndarray:
+        return a.swapaxes(axis1, axis2)
     ndim = len(_shape_of(a))
     perm = list(range(ndim))
     i, j = axis1 % ndim, axis2 % ndim
@@ -161,10 +169,24 @@ broadcast_to_p = Primitive(
 
 def broadcast_to(array, shape):
     """`numpy.broadcast_to`, differentiable (the VJP sums over the broadcast axes)."""
+    if type(array) is np.ndarray or isinstance(array, np.generic):
+        if array.size == 1:
+            return _broadcast_one(array, shape)
+        return np.broadcast_to(array, shape)
     shape = (shape,) if isinstance(shape, int) else tuple(shape)
     if _shape_of(array) == shape:
         return array
-    return broadcast_to_p.bind(array, shape=shape)
+    return bind1(broadcast_to_p, array, {"shape": shape})
+
+
+def _broadcast_one(a, shape):
+    """A read-only view repeating a one-element NumPy array over `shape` (stride 0), built
+    directly: np.broadcast_to takes 3x longer, and every scalar loss's backward starts here."""
+    a = np.ascontiguousarray(a)
+    shape = (shape,) if isinstance(shape, (int, np.integer)) else tuple(shape)
+    out = np.ndarray(shape, a.dtype, buffer=a, strides=(0,) * len(shape))
+    out.flags.writeable = False
+    return out
 
 
 def broadcast_arrays(*args):
@@ -406,7 +428,9 @@ def _strip_index(idx):
 
 def getitem(x, idx):
     """`x[idx]`: basic, advanced and boolean-mask indexing, differentiable in x."""
-    return getitem_p.bind(x, idx=_strip_index(idx))
+    if type(x) is np.ndarray:
+        return x[idx]
+    return bind1(getitem_p, x, {"idx": _strip_index(idx)})
 
 
 def unindex(g, shape, idx):

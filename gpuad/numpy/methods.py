@@ -46,9 +46,18 @@ _UFUNC_NAMES = {"absolute": "absolute", "true_divide": "divide", "conjugate": "c
                 "remainder": "remainder", "matmul": "matmul"}
 
 
+_ufunc_cache = {}
+
+
 def _array_ufunc(self, ufunc, method, *inputs, **kwargs):
     if method != "__call__" or kwargs.get("out") is not None:
         return NotImplemented
+    fn = _ufunc_cache.get(ufunc)
+    if fn is None and not kwargs:
+        fn = _ufunc_cache[ufunc] = getattr(gnp, _UFUNC_NAMES.get(ufunc.__name__, ufunc.__name__),
+                                           None)
+    if fn is not None and not kwargs:
+        return fn(*inputs)
     fn = getattr(gnp, _UFUNC_NAMES.get(ufunc.__name__, ufunc.__name__), None)
     if fn is None:
         raise TypeError(f"numpy.{ufunc.__name__} has no differentiable version in gpuad.numpy; "

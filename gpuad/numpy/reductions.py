@@ -9,7 +9,7 @@ import builtins
 import numpy as np
 
 from .. import backend
-from ..trace import Primitive, nondiff, primal_value
+from ..trace import Primitive, bind1, nondiff, primal_value
 from .elementwise import sqrt, square, where, absolute
 from .helpers import expand_reduced, normalize_axis
 from .manipulation import (_shape_of, asarray_traced, astype, broadcast_to, concatenate, flip,
@@ -31,25 +31,35 @@ def _count(shape, axes):
     return n
 
 
+def _broadcast_back(g, x, axis, keepdims):
+    """A reduction's cotangent spread back over the reduced axes of x (a view, no copy)."""
+    if g.size != 1:  # one element broadcasts to anything as it is
+        g = expand_reduced(g, axis, keepdims)
+    return broadcast_to(g, x.shape)
+
+
 # ---- sum -------------------------------------------------------------------------------------
 sum_p = Primitive(
-    "sum", lambda x, *, axis, keepdims: _xp(x).sum(x, axis=axis, keepdims=keepdims),
-    vjp=[lambda ans, x, g, *, axis, keepdims: broadcast_to(expand_reduced(g, axis, keepdims),
-                                                           x.shape)],
+    "sum", lambda x, *, axis, keepdims: x.sum(axis=axis, keepdims=keepdims),
+    vjp=[lambda ans, x, g, *, axis, keepdims: _broadcast_back(g, x, axis, keepdims)],
     jvp=[lambda ans, x, t, *, axis, keepdims: sum(t, axis, keepdims=keepdims)],
     meta_only=(0,))
 
 
 def sum(a, axis=None, dtype=None, keepdims=False):
     """`numpy.sum`, differentiable."""
+    if type(a) is np.ndarray:  # not traced: NumPy's own method is the fastest path
+        return a.sum(axis=axis, dtype=dtype, keepdims=keepdims)
     a = asarray_traced(a)
     if dtype is not None:
         a = astype(a, dtype)
-    return sum_p.bind(a, axis=_axes(a, axis, "sum"), keepdims=bool(keepdims))
+    return bind1(sum_p, a, {"axis": _axes(a, axis, "sum"), "keepdims": bool(keepdims)})
 
 
 def mean(a, axis=None, dtype=None, keepdims=False):
     """`numpy.mean`, differentiable."""
+    if type(a) is np.ndarray:
+        return a.mean(axis=axis, dtype=dtype, keepdims=keepdims)
     a = asarray_traced(a)
     axes = _axes(a, axis, "mean")
     total = sum(a, axes, dtype=dtype, keepdims=keepdims)
@@ -79,6 +89,8 @@ def average(a, axis=None, weights=None, returned=False, keepdims=False):
 
 def var(a, axis=None, dtype=None, ddof=0, keepdims=False):
     """`numpy.var`, differentiable."""
+    if type(a) is np.ndarray:
+        return a.var(axis=axis, dtype=dtype, ddof=ddof, keepdims=keepdims)
     a = asarray_traced(a)
     axes = _axes(a, axis, "var")
     centered = a - mean(a, axes, dtype=dtype, keepdims=True)
@@ -110,20 +122,22 @@ def _extreme_primitive(name, impl):
                                                       axis, keepdims=keepdims)])
 
 
-max_p = _extreme_primitive("max", lambda x, *, axis, keepdims: _xp(x).max(x, axis=axis,
-                                                                           keepdims=keepdims))
-min_p = _extreme_primitive("min", lambda x, *, axis, keepdims: _xp(x).min(x, axis=axis,
-                                                                           keepdims=keepdims))
+max_p = _extreme_primitive("max", lambda x, *, axis, keepdims: x.max(axis=axis, keepdims=keepdims))
+min_p = _extreme_primitive("min", lambda x, *, axis, keepdims: x.min(axis=axis, keepdims=keepdims))
 
 
 def max(a, axis=None, keepdims=False):
     """`numpy.max`, differentiable; tied maxima share the gradient equally."""
+    if type(a) is np.ndarray:
+        return a.max(axis=axis, keepdims=keepdims)
     a = asarray_traced(a)
     return max_p.bind(a, axis=_axes(a, axis, "max"), keepdims=bool(keepdims))
 
 
 def min(a, axis=None, keepdims=False):
     """`numpy.min`, differentiable; tied minima share the gradient equally."""
+    if type(a) is np.ndarray:
+        return a.min(axis=axis, keepdims=keepdims)
     a = asarray_traced(a)
     return min_p.bind(a, axis=_axes(a, axis, "min"), keepdims=bool(keepdims))
 
@@ -154,7 +168,7 @@ def _product_of_others(x, axes):
 
 
 prod_p = Primitive(
-    "prod", lambda x, *, axis, keepdims: _xp(x).prod(x, axis=axis, keepdims=keepdims),
+    "prod", lambda x, *, axis, keepdims: x.prod(axis=axis, keepdims=keepdims),
     vjp=[lambda ans, x, g, *, axis, keepdims: expand_reduced(g, axis, keepdims)
          * _product_of_others(x, axis)],
     jvp=[lambda ans, x, t, *, axis, keepdims: sum(t * _product_of_others(x, axis), axis,
@@ -163,6 +177,8 @@ prod_p = Primitive(
 
 def prod(a, axis=None, dtype=None, keepdims=False):
     """`numpy.prod`, differentiable, exactly also where elements are zero."""
+    if type(a) is np.ndarray:
+        return a.prod(axis=axis, dtype=dtype, keepdims=keepdims)
     a = asarray_traced(a)
     if dtype is not None:
         a = astype(a, dtype)
@@ -175,7 +191,7 @@ def _reverse_cumsum(g, axis):
 
 
 cumsum_p = Primitive(
-    "cumsum", lambda x, *, axis: _xp(x).cumsum(x, axis=axis),
+    "cumsum", lambda x, *, axis: x.cumsum(axis=axis),
     vjp=[lambda ans, x, g, *, axis: _reverse_cumsum(g, axis)],
     jvp=[lambda ans, x, t, *, axis: cumsum(t, axis)])
 
@@ -192,6 +208,8 @@ def _scan_operand(a, axis, dtype):
 
 def cumsum(a, axis=None, dtype=None):
     """`numpy.cumsum`, differentiable (axis=None flattens first)."""
+    if type(a) is np.ndarray:
+        return a.cumsum(axis=axis, dtype=dtype)
     a, axis = _scan_operand(a, axis, dtype)
     return cumsum_p.bind(a, axis=axis)
 
@@ -227,12 +245,14 @@ def _cumprod_jvp(ans, x, t, *, axis):
     return jvp(lambda v: _cumprod_by_scan(v, axis), (x,), (t,))[1]
 
 
-cumprod_p = Primitive("cumprod", lambda x, *, axis: _xp(x).cumprod(x, axis=axis),
+cumprod_p = Primitive("cumprod", lambda x, *, axis: x.cumprod(axis=axis),
                       vjp=[_cumprod_vjp], jvp=[_cumprod_jvp])
 
 
 def cumprod(a, axis=None, dtype=None):
     """`numpy.cumprod`, differentiable, exactly also where elements are zero."""
+    if type(a) is np.ndarray:
+        return a.cumprod(axis=axis, dtype=dtype)
     a, axis = _scan_operand(a, axis, dtype)
     return cumprod_p.bind(a, axis=axis)
 

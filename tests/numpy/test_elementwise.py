@@ -1,0 +1,94 @@
+"""Elementwise ops: hypothesis-driven shapes and values, and the semantics at special points."""
+import numpy as np
+import pytest
+from hypothesis import given, settings, strategies as st
+from hypothesis.extra import numpy as hnp
+
+import gpuad as ga
+import gpuad.numpy as gnp
+
+SMOOTH_BINARY = [gnp.add, gnp.subtract, gnp.multiply, gnp.logaddexp, gnp.hypot, gnp.arctan2]
+SMOOTH_UNARY = [gnp.sin, gnp.tanh, gnp.exp, gnp.arctan, gnp.square, gnp.sinh]
+
+
+def _values(shape, draw):
+    return draw(hnp.arrays(np.float64, shape,
+                           elements=st.floats(-2.0, 2.0, allow_nan=False).filter(
+                               lambda v: abs(v) > 0.05)))
+
+
+@settings(max_examples=30, deadline=None)
+@given(data=st.data(), op=st.sampled_from(SMOOTH_BINARY),
+       shapes=hnp.mutually_broadcastable_shapes(num_shapes=2, max_dims=3, max_side=3))
+def test_binary_ops_on_random_broadcast_shapes(data, op, shapes):
+    x = _values(shapes.input_shapes[0], data.draw)
+    y = _values(shapes.input_shapes[1], data.draw)
+    ga.check_grads(op, (x, y), order=1)
+
+
+@settings(max_examples=25, deadline=None)
+@given(data=st.data(), op=st.sampled_from(SMOOTH_UNARY),
+       shape=hnp.array_shapes(min_dims=0, max_dims=3, max_side=4))
+def test_unary_ops_on_random_shapes(data, op, shape):
+    ga.check_grads(op, (_values(shape, data.draw),), order=2)
+
+
+@settings(max_examples=25, deadline=None)
+@given(data=st.data(), shapes=hnp.mutually_broadcastable_shapes(num_shapes=2, max_dims=3,
+                                                                 max_side=3))
+def test_vjp_and_jvp_are_adjoint(data, shapes):
+    """<u, J v> computed by jvp equals <J^T u, v> computed by vjp, for a composite program."""
+    x = _values(shapes.input_shapes[0], data.draw)
+    y = _values(shapes.input_shapes[1], data.draw)
+    f = lambda x, y: gnp.tanh(x * y) + gnp.maximum(x, 0.1) / (1.0 + y * y)
+    rng = np.random.default_rng(0)
+    vx, vy = rng.standard_normal(x.shape), rng.standard_normal(y.shape)
+    out, t = ga.jvp(f, (x, y), (vx, vy))
+    u = rng.standard_normal(np.shape(out))
+    gx, gy = ga.vjp(f, x, y)[1](u)
+    assert np.isclose(np.sum(u * t), np.sum(gx * vx) + np.sum(gy * vy))
+
+
+def test_ties_split_the_gradient_evenly():
+    x = np.array([1.0, 2.0, 3.0])
+    np.testing.assert_allclose(ga.grad(lambda x: gnp.sum(gnp.maximum(x, x)))(x), np.ones(3))
+    gx, gy = ga.grad(lambda x, y: gnp.sum(gnp.minimum(x, y)), argnums=(0, 1))(x, 2.0)
+    np.testing.assert_allclose(gx, [1.0, 0.5, 0.0])
+    assert gy == 1.5
+
+
+def test_power_at_zero_base_has_finite_exponent_gradient():
+    gx, gy = ga.grad(lambda x, y: gnp.sum(x ** y), argnums=(0, 1))(np.array([0.0, 2.0]), 2.0)
+    np.testing.assert_allclose(gx, [0.0, 4.0])
+    assert np.isfinite(gy) and np.isclose(gy, 4.0 * np.log(2.0))
+
+
+def test_abs_and_sinc_at_zero():
+    assert ga.grad(lambda x: gnp.abs(x))(0.0) == 0.0
+    assert ga.grad(lambda x: gnp.sinc(x))(0.0) == 0.0
+
+
+def test_rounding_ops_have_zero_gradient_and_remainder_has_slope_one():
+    f = lambda x: gnp.sum(gnp.floor(x) + gnp.ceil(x) + gnp.round(x) + gnp.trunc(x) + gnp.sign(x))
+    np.testing.assert_array_equal(ga.grad(f)(np.array([0.3, -1.7])), [0.0, 0.0])
+    np.testing.assert_allclose(ga.grad(lambda x: gnp.sum(x % 1.0))(np.array([0.3, 2.6])), 1.0)
+
+
+def test_where_routes_gradients_by_condition():
+    x, y = np.array([1.0, -2.0, 3.0]), np.array([10.0, 20.0, 30.0])
+    gx, gy = ga.grad(lambda x, y: gnp.sum(gnp.where(x > 0, x, y) * 2.0), argnums=(0, 1))(x, y)
+    np.testing.assert_array_equal(gx, [2.0, 0.0, 2.0])
+    np.testing.assert_array_equal(gy, [0.0, 2.0, 0.0])
+
+
+def test_clip_follows_numpy_when_bounds_cross():
+    # NumPy: clip(x, lo, hi) = minimum(maximum(x, lo), hi), so hi wins when lo > hi
+    g = ga.grad(lambda x, lo, hi: gnp.clip(x, lo, hi), argnums=(0, 1, 2))(0.0, 1.0, -1.0)
+    assert tuple(map(float, g)) == (0.0, 0.0, 1.0)
+
+
+def test_float32_stays_float32_with_python_scalars():
+    x = np.ones(3, np.float32)
+    y = gnp.exp(x * 2.0 + 1.0) / 3.0
+    assert y.dtype == np.float32
+    assert ga.grad(lambda x: gnp.sum(gnp.exp(x * 2.0) ** 2))(x).dtype == np.float32
