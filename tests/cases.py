@@ -7,7 +7,9 @@ definite for cholesky...). `make_args` draws the values. tests/test_primitives.p
 case against finite differences in both modes, and that the cases together reach every
 registered primitive.
 """
+import importlib
 import math
+import pathlib
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -26,11 +28,17 @@ class Case:
     atol: float = 1e-6
     eps: float = 1e-6
     float32: bool = True      # also check float32 inputs give float32 gradients
+    modes: tuple = ("fwd", "rev")
     tags: tuple = field(default_factory=tuple)
+
+
+DOMAINS = {}  # name -> function(shape, rng): domains added by the other case tables
 
 
 def draw(shape, domain, rng):
     """Random values of `shape` in `domain` (never zeros or ones only)."""
+    if domain in DOMAINS:
+        return DOMAINS[domain](shape, rng)
     if domain == "real":
         return rng.standard_normal(shape)
     if domain == "positive":
@@ -324,5 +332,10 @@ for name, fn, shape in MANIPULATION:
         extra = {"float32": False}  # NumPy makes [float32, Python float] float64 too
     add(name, fn, (shape, "distinct" if "sort" in name else "real"), tags=("manipulation",),
         **extra)
+
+# Other families add their cases in tests/cases_<family>.py (calling `add` from here), found
+# by name so that new tables never edit this file.
+for _path in sorted(pathlib.Path(__file__).parent.glob("cases_*.py")):
+    importlib.import_module(f"{__package__}.{_path.stem}")
 
 assert len({c.id for c in CASES}) == len(CASES), "case ids must be unique"
