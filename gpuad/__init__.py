@@ -13,10 +13,13 @@ from . import backend
 from .backend import get_backend, set_backend
 from .config import config
 from . import numpy  # noqa: F401  (attaches array behaviour to tracers)
-from .forward import jvp
+from .forward import jvp, linearize
 from .reverse import grad, stop_gradient, value_and_grad, vjp
 from .test_util import check_grads
 from .trace import UnexpectedTracerError
+from .batching import vmap
+from .custom import custom_jvp, custom_vjp
+from .transforms import elementwise_grad, hessian, hvp, jacfwd, jacobian, jacrev
 from .tree import (register_pytree_node, tree_flatten, tree_leaves, tree_map, tree_structure,
                    tree_unflatten)
 

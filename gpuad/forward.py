@@ -32,12 +32,6 @@ TRACER_TYPES.add(ForwardTracer)
 class ForwardTrace(Trace):
     __slots__ = ()
 
-    def process1(self, prim, x):
-        return self.process(prim, (x,), EMPTY)
-
-    def process2(self, prim, x, y):
-        return self.process(prim, (x, y), EMPTY)
-
     def process(self, prim, args, params):
         vals, ours, nested = self.unwrap(ForwardTracer, args)
         tangents = [(i, a.tangent) for i, a in ours]
@@ -78,14 +72,12 @@ class ForwardTrace(Trace):
 def _match(t, ans):
     """The tangent in the primal's shape and dtype (JVP rules of broadcasting ops return the
     argument's shape; a float32 result keeps a float32 tangent)."""
-    t_raw, a_raw = primal_value(t), primal_value(ans)
-    a_shape = getattr(a_raw, "shape", ())
-    if getattr(t_raw, "shape", ()) != a_shape:
+    a_shape = getattr(ans, "shape", ())  # tracers report their own (logical) shape
+    if getattr(t, "shape", ()) != a_shape:
         from .numpy import broadcast_to
         t = broadcast_to(t, a_shape)
-        t_raw = primal_value(t)
-    a_dtype = getattr(a_raw, "dtype", None)
-    if a_dtype is not None and getattr(t_raw, "dtype", a_dtype) != a_dtype:
+    a_dtype = getattr(ans, "dtype", None)
+    if a_dtype is not None and getattr(t, "dtype", a_dtype) != a_dtype:
         from .numpy.helpers import cast_cotangent
         t = cast_cotangent(t, a_dtype)
     return t
@@ -94,8 +86,7 @@ def _match(t, ans):
 def _zero_tangent(x):
     raw = primal_value(x)
     xp = backend.namespace(raw)
-    return xp.zeros(np.shape(raw) if xp is np else raw.shape,
-                    dtype=getattr(raw, "dtype", np.result_type(raw)))
+    return xp.zeros(tuple(getattr(x, "shape", ())), dtype=getattr(x, "dtype", np.result_type(raw)))
 
 
 def jvp(fun, primals, tangents):
@@ -151,16 +142,135 @@ def jvp(fun, primals, tangents):
 
 
 def _check_tangent(path, p, t):
-    p_raw, t_raw = primal_value(p), primal_value(t)
-    p_shape = tuple(getattr(p_raw, "shape", ()))
-    t_shape = tuple(getattr(t_raw, "shape", ()))
+    p_shape = tuple(getattr(p, "shape", ()))
+    t_shape = tuple(getattr(t, "shape", ()))
     if p_shape != t_shape:
         raise ValueError(f"jvp: the tangent for {path} has shape {t_shape}, but the primal has "
                          f"shape {p_shape}; they must match.")
-    p_dtype = getattr(p_raw, "dtype", None)
-    t_dtype = getattr(t_raw, "dtype", None)
+    p_dtype = getattr(p, "dtype", None)
+    t_dtype = getattr(t, "dtype", None)
     if p_dtype is not None and t_dtype is not None and p_dtype.kind in "fc" and p_dtype != t_dtype:
         raise TypeError(f"jvp: the tangent for {path} has dtype {t_dtype}, but the primal has "
                         f"dtype {p_dtype}; use a tangent of the primal's dtype "
                         f"(t.astype({p_dtype})).")
 
+
+
+# ---------------------------------------------------------------------------------------------
+# linearize: evaluate once, then push any number of tangents through the recorded ops
+
+def _recording_trace():
+    """A reverse-mode tape that keeps every argument and result, which the JVP rules need."""
+    from .reverse import ReverseTrace, ReverseTracer
+
+    class RecordingTrace(ReverseTrace):
+        __slots__ = ()
+
+        # ReverseTrace's fast paths drop residuals; this tape must keep them all.
+        process1 = Trace.process1
+        process2 = Trace.process2
+
+        def process(self, prim, args, params):
+            vals, ours, nested = self.unwrap(ReverseTracer, args)
+            for i, _ in ours:
+                prim.jvp_rule(i)  # no JVP rule: fail now, naming the op, not at jvp_fn time
+            ans = prim.bind(*vals, **params) if nested else prim.impl(*vals, **params)
+            parents = tuple((i, a.node) for i, a in ours)
+            if prim.multiple_results:
+                first = self.count
+                self.count += len(ans)
+                out = tuple(range(first, first + len(ans)))
+                self.tape.append((prim, out, parents, tuple(vals), ans, params))
+                return tuple(ReverseTracer(a, self, n) for a, n in zip(ans, out))
+            node = self.count
+            self.count += 1
+            self.tape.append((prim, node, parents, tuple(vals), ans, params))
+            return ReverseTracer(ans, self, node)
+
+    return RecordingTrace(), ReverseTracer
+
+
+def _push_tangents(tape, tangents):
+    """Walk the recorded ops in order, applying their JVP rules: `tangents` maps node -> tangent
+    and is extended in place."""
+    for prim, out, parents, vals, ans, params in tape:
+        incoming = [(i, tangents[node]) for i, node in parents if node in tangents]
+        if not incoming:
+            continue
+        if prim.jvp_joint is not None:
+            full = [None] * len(vals)
+            for i, t in incoming:
+                full[i] = t
+            t_out = prim.jvp_joint(ans, vals, full, **params)
+        else:
+            t_out = None
+            for i, t in incoming:
+                rule = prim.jvp_rule(i)
+                o = (rule(ans, *vals, t, argnum=i, **params) if prim.variadic
+                     else rule(ans, *vals, t, **params))
+                if t_out is None:
+                    t_out = o
+                elif prim.multiple_results:
+                    t_out = tuple(a + b for a, b in zip(t_out, o))
+                else:
+                    t_out = t_out + o
+        if prim.multiple_results:
+            for node, a, t in zip(out, ans, t_out):
+                tangents[node] = _match(t, a)
+        else:
+            tangents[out] = _match(t_out, ans)
+
+
+def linearize(fun, *primals):
+    """Evaluate `fun(*primals)` once and return its JVP as a function of the tangents.
+
+    Args:
+      fun: a function of arrays / pytrees.
+      *primals: its arguments (every floating leaf is a linearization point).
+
+    Returns:
+      `(out, jvp_fn)`: `jvp_fn(*tangents)` (one tangent tree per primal) returns the tangent of
+      `out`, applying the recorded ops' JVP rules to their saved arguments without evaluating
+      `fun` again. Call it as often as you like (it keeps every intermediate alive meanwhile),
+      or batch it with `ga.vmap(jvp_fn)`.
+
+    Example:
+      >>> out, f_jvp = ga.linearize(gnp.sin, gnp.asarray(0.5))
+      >>> f_jvp(gnp.asarray(2.0))                                     # 2 cos(0.5)
+      array(1.75516512)
+    """
+    from .reverse import trace_inputs
+    trace, tracer_type = _recording_trace()
+    try:
+        new_args, nodes, defs = trace_inputs(trace, "linearize", primals,
+                                             tuple(range(len(primals))))
+        result = fun(*new_args)
+    finally:
+        trace.close()
+    o_leaves, o_def = tree_flatten(result)
+    out_nodes = [x.node if type(x) is tracer_type and x._trace is trace else None
+                 for x in o_leaves]
+    out_values = [x.value if n is not None else x for x, n in zip(o_leaves, out_nodes)]
+    tape = trace.tape
+
+    def jvp_fn(*tangents):
+        if len(tangents) != len(primals):
+            raise TypeError(f"linearize: jvp_fn takes {len(primals)} tangent(s), one per primal, "
+                            f"got {len(tangents)}")
+        t_map = {}
+        paths = tree_paths(tree_flatten(tuple(primals))[1], "primals")
+        flat_paths = iter(paths)
+        for (treedef, leaves), ns, t in zip(defs, nodes, tangents):
+            t_leaves, t_def = tree_flatten(t)
+            if t_def != treedef:
+                raise ValueError(f"linearize: a tangent has structure {t_def}, but its primal "
+                                 f"has {treedef}")
+            for node, p, tl in zip(ns, leaves, t_leaves):
+                _check_tangent(next(flat_paths), p, tl)
+                t_map[node] = tl
+        _push_tangents(tape, t_map)
+        return tree_unflatten(o_def, [t_map[n] if n is not None and n in t_map
+                                      else _zero_tangent(v)
+                                      for n, v in zip(out_nodes, out_values)])
+
+    return tree_unflatten(o_def, out_values), jvp_fn

@@ -18,7 +18,7 @@ import numpy as np
 from . import backend
 from .config import config
 from .trace import (EMPTY, KEEP, META, TRACER_TYPES, Meta, Trace, Tracer, check_nans,
-                    primal_value)
+                    primal_value, strip_derivatives)
 from .tree import tree_flatten, tree_paths, tree_unflatten
 
 
@@ -181,8 +181,13 @@ def backward(trace, seeds, input_nodes, consume):
             g = tuple(_zeros_like_result(a) if gi is None else gi for gi, a in zip(gs, ans))
         variadic = prim.variadic
         rules = prim.vjp
+        joint = None if prim.vjp_joint is None else prim.vjp_joint(ans, saved, g, **params)
         for argnum, node, target in parents:
-            if variadic:
+            if joint is not None:
+                gi = joint[argnum]
+                if gi is None:
+                    continue
+            elif variadic:
                 gi = rules(ans, *saved, g, argnum=argnum, **params)
             elif params:
                 gi = rules[argnum](ans, *saved, g, **params)
@@ -272,13 +277,13 @@ def _cotangent_for_input(g, primal):
         return zeros_like(primal)
     if type(primal) not in TRACER_TYPES and not hasattr(primal, "dtype"):
         return g
-    raw = primal_value(primal)
-    if g.dtype != raw.dtype:
+    # tracers report their own shape (one example's under vmap), so compare with the primal itself
+    if g.dtype != primal.dtype:
         from .numpy.helpers import cast_cotangent
-        g = cast_cotangent(g, raw.dtype)
-    if g.shape != raw.shape:
+        g = cast_cotangent(g, primal.dtype)
+    if g.shape != primal.shape:
         from .numpy import broadcast_to
-        g = broadcast_to(g, raw.shape)
+        g = broadcast_to(g, primal.shape)
     if isinstance(g, np.generic):  # NumPy ops on 0-d arrays return scalars; give back an array
         g = np.asarray(g)
     return g
@@ -295,7 +300,7 @@ def _gradients(defs, nodes, cots_by_node):
 def _scalar_output(fun_name, out, trace):
     """Check that `out` is a real scalar, and return (node or None, primal value)."""
     raw = primal_value(out)
-    shape = getattr(raw, "shape", None)
+    shape = getattr(out, "shape", None)
     if shape is None:
         if isinstance(raw, (int, float)):
             return None, out
@@ -306,12 +311,12 @@ def _scalar_output(fun_name, out, trace):
         raise TypeError(f"{fun_name}: the function's output must be a scalar of shape (), not "
                         f"{tuple(shape)}. For a non-scalar output use ga.vjp (one cotangent) or "
                         f"ga.jacrev (the whole Jacobian); to differentiate a sum, return x.sum().")
-    if raw.dtype.kind == "c":
+    if out.dtype.kind == "c":
         raise TypeError(f"{fun_name}: the function's output is complex ({raw.dtype}); grad needs a "
                         f"real output. Return gnp.real(out) or abs(out)**2, or use "
                         f"ga.holomorphic_grad for a holomorphic function.")
-    if raw.dtype.kind not in "f":
-        raise TypeError(f"{fun_name}: the function's output has dtype {raw.dtype}; it must be a "
+    if out.dtype.kind not in "f":
+        raise TypeError(f"{fun_name}: the function's output has dtype {out.dtype}; it must be a "
                         f"floating scalar to be differentiated.")
     if type(out) is ReverseTracer and out._trace is trace:
         return out.node, out.value
@@ -465,14 +470,13 @@ def vjp(fun, *primals, has_aux=False):
 
 
 def _check_cotangent(name, path, g, primal):
-    raw_g, raw_p = primal_value(g), primal_value(primal)
-    g_shape = getattr(raw_g, "shape", ())
-    p_shape = getattr(raw_p, "shape", ())
+    g_shape = getattr(g, "shape", ())
+    p_shape = getattr(primal, "shape", ())
     if tuple(g_shape) != tuple(p_shape):
         raise ValueError(f"{name}: the cotangent for {path} has shape {tuple(g_shape)}, but that "
                          f"output has shape {tuple(p_shape)}; they must match.")
-    g_dtype = getattr(raw_g, "dtype", None)
-    p_dtype = getattr(raw_p, "dtype", None)
+    g_dtype = getattr(g, "dtype", None)
+    p_dtype = getattr(primal, "dtype", None)
     if g_dtype is not None and p_dtype is not None and g_dtype.kind != p_dtype.kind \
             and not (g_dtype.kind in "fc" and p_dtype.kind in "fc"):
         raise TypeError(f"{name}: the cotangent for {path} has dtype {g_dtype}, but that output "
@@ -487,4 +491,4 @@ def stop_gradient(x):
       array(3.)
     """
     leaves, treedef = tree_flatten(x)
-    return tree_unflatten(treedef, [primal_value(v) for v in leaves])
+    return tree_unflatten(treedef, [strip_derivatives(v) for v in leaves])

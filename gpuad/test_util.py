@@ -91,17 +91,23 @@ def _compare_arrays(mode, order, what, got, want, rtol, atol, paths):
         tol = atol + rtol * np.abs(w)
         if np.any(~(err <= tol)):
             excess = np.where(np.isnan(err), np.inf, err - tol)
-            worst = np.unravel_index(int(np.argmax(excess)), err.shape) if err.ndim else ()
+            worst = (tuple(int(i) for i in np.unravel_index(int(np.argmax(excess)), err.shape))
+                     if err.ndim else ())
             _fail(mode, order, what,
                   f"worst element {path}{list(worst) if worst else ''}: derivative "
-                  f"{g[worst]!r} vs finite differences {w[worst]!r} (abs error {err[worst]:.3g}, "
-                  f"allowed {tol[worst]:.3g})")
+                  f"{_number(g[worst])} vs finite differences {_number(w[worst])} "
+                  f"(abs error {err[worst]:.3g}, allowed {tol[worst]:.3g})")
+
+
+def _number(v):
+    v = complex(v) if np.iscomplexobj(v) else float(v)
+    return f"{v:.10g}"
 
 
 def _compare_scalars(mode, order, what, got, want, scale, rtol, atol):
     if not abs(got - want) <= atol + rtol * scale:
-        _fail(mode, order, what, f"{got!r} vs {want!r} (abs error {abs(got - want):.3g}, "
-                                 f"allowed {atol + rtol * scale:.3g})")
+        _fail(mode, order, what, f"{_number(got)} vs {_number(want)} (abs error "
+                                 f"{abs(got - want):.3g}, allowed {atol + rtol * scale:.3g})")
 
 
 def check_grads(fun, args, order=2, modes=("fwd", "rev"), eps=1e-6, rtol=1e-5, atol=1e-6,

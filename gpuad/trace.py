@@ -64,6 +64,13 @@ class Trace:
             self.active = False
             _exit_level()
 
+    # Unary and binary ops without parameters call these; traces with a fast path override them.
+    def process1(self, prim, x):
+        return self.process(prim, (x,), EMPTY)
+
+    def process2(self, prim, x, y):
+        return self.process(prim, (x, y), EMPTY)
+
     def unwrap(self, tracer_type, args):
         """Split `args` for this trace: the values underneath its own tracers, the positions
         and tracers that were its own, and whether any other (lower-level) tracer remains."""
@@ -104,9 +111,22 @@ def _exit_level():
     _depth[0] -= 1
 
 
+# Tracers of transforms that change what a value *is* (vmap's batch) rather than what it is
+# differentiated against; they survive stop_gradient and non-differentiable ops.
+BATCH_TRACER_TYPES = set()
+
+
 def primal_value(x):
     """Strip every level of tracing: the raw array (or scalar) underneath."""
     while type(x) in TRACER_TYPES:
+        x = x.value
+    return x
+
+
+def strip_derivatives(x):
+    """Remove the differentiation tracers above `x`; a batch tracer (vmap) stays, since the
+    value it stands for is the whole batch."""
+    while type(x) in TRACER_TYPES and type(x) not in BATCH_TRACER_TYPES:
         x = x.value
     return x
 
@@ -121,16 +141,15 @@ class Meta:
     __slots__ = ("shape", "dtype", "xp")
 
     def __init__(self, x):
-        raw = primal_value(x)
-        if type(raw) is np.ndarray:
+        if type(x) is np.ndarray:
             self.xp = np
-        elif not hasattr(raw, "shape"):  # a Python scalar
-            raw = np.asarray(raw)
+        elif not hasattr(x, "shape"):  # a Python scalar
+            x = np.asarray(x)
             self.xp = np
         else:
-            self.xp = backend.namespace(raw)
-        self.shape = raw.shape
-        self.dtype = raw.dtype
+            self.xp = backend.namespace(primal_value(x))
+        self.shape = x.shape  # a tracer's own shape (one example's, under vmap)
+        self.dtype = x.dtype
 
     @property
     def ndim(self):
@@ -195,6 +214,11 @@ class Primitive:
       jvp_joint: instead of `jvp`, one rule for all arguments at once,
         `jvp_joint(ans, args, tangents, **params)` with None for untraced arguments; for ops
         where per-argument tangents would each cost a full result (concatenate).
+      vjp_joint: instead of `vjp`, one rule returning the cotangents of all arguments at once,
+        `vjp_joint(ans, saved, g, **params)` -> a list indexed by argument position (used by
+        custom rules, whose user function computes them together).
+      register: list the primitive in PRIMITIVES (the table the tests walk); False for the
+        per-function primitives of custom rules.
       broadcasting: the op broadcasts its arguments (elementwise). Cotangents are then summed back
         to each argument's shape by the trace (`unbroadcast`), so rules can ignore broadcasting.
       meta_only: positions (or "ans") whose VJP needs only shape and dtype: a `Meta` is kept
@@ -208,11 +232,12 @@ class Primitive:
     """
 
     __slots__ = ("name", "impl", "vjp", "jvp", "broadcasting", "multiple_results", "variadic",
-                 "keep", "keep_ans", "elementwise", "scalar", "jvp_joint", "fast", "__weakref__")
+                 "keep", "keep_ans", "elementwise", "scalar", "jvp_joint", "vjp_joint", "fast",
+                 "__weakref__")
 
     def __init__(self, name, impl, vjp=(), jvp=(), *, broadcasting=False, meta_only=(),
                  multiple_results=False, variadic=False, elementwise=None, scalar=None,
-                 jvp_joint=None):
+                 jvp_joint=None, vjp_joint=None, register=True):
         self.name = name
         self.impl = impl
         self.vjp = vjp if variadic else tuple(vjp)
@@ -223,14 +248,17 @@ class Primitive:
         self.elementwise = elementwise
         self.scalar = scalar
         self.jvp_joint = jvp_joint
+        self.vjp_joint = vjp_joint
         self.keep, self.keep_ans = self._residuals(meta_only)
         self.update_fast()
-        PRIMITIVES[name] = self
+        if register:
+            PRIMITIVES[name] = self
 
     def update_fast(self):
         """Whether the traces' one- and two-argument fast paths apply: a fixed arity, one result,
         a VJP rule for every argument, and residuals that are whole arrays or nothing."""
         self.fast = (not self.variadic and not self.multiple_results and self.jvp_joint is None
+                     and self.vjp_joint is None
                      and len(self.vjp) in (1, 2) and all(r is not None for r in self.vjp)
                      and len(self.keep) == len(self.vjp)
                      and all(k in (DROP, KEEP) for k in self.keep)
@@ -335,13 +363,18 @@ def nondiff(fn, name=None):
     def strip(a):
         t = type(a)
         if t in TRACER_TYPES:
-            return primal_value(a)
+            return strip_derivatives(a)
         if (t is list or t is tuple) and any(type(b) in TRACER_TYPES for b in a):
-            return t(primal_value(b) for b in a)
+            return t(strip_derivatives(b) for b in a)
         return a
 
     def wrapper(*args, **kwargs):
-        return fn(*[strip(a) for a in args], **{k: strip(v) for k, v in kwargs.items()})
+        args = [strip(a) for a in args]
+        kwargs = {k: strip(v) for k, v in kwargs.items()}
+        batch = find_top_trace([a for a in args if type(a) in BATCH_TRACER_TYPES])
+        if batch is not None:  # under vmap: the batch trace applies fn example by example
+            return batch.apply_nondiff(fn, args, kwargs)
+        return fn(*args, **kwargs)
 
     wrapper.__name__ = name or getattr(fn, "__name__", "op")
     wrapper.__qualname__ = wrapper.__name__

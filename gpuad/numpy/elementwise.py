@@ -15,7 +15,7 @@ import math
 import numpy as np
 
 from .. import backend
-from ..trace import Primitive, nondiff, primal_value
+from ..trace import Primitive, nondiff, primal_value, strip_derivatives
 from .define import binary_op, defbinary, defunary, elementwise_primitive, unary_op
 from .helpers import balanced_eq
 
@@ -155,7 +155,7 @@ def where(condition, x=None, y=None):
         return backend.namespace(primal_value(condition)).nonzero(primal_value(condition))
     if x is None or y is None:
         raise ValueError("where: give both x and y, or neither")
-    return where_p.bind(primal_value(condition), x, y)
+    return where_p.bind(strip_derivatives(condition), x, y)
 
 
 def clip(a, a_min=None, a_max=None):

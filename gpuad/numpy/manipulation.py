@@ -11,7 +11,7 @@ import operator
 import numpy as np
 
 from .. import backend
-from ..trace import Primitive, bind1, nondiff, primal_value
+from ..trace import Primitive, bind1, nondiff, primal_value, strip_derivatives
 from .define import unary_op
 from .helpers import cast_cotangent, unbroadcast
 
@@ -28,7 +28,8 @@ def _shape_of(x):
 
 # ---- reshape and transpose -------------------------------------------------------------------
 reshape_p = Primitive(
-    "reshape", lambda x, *, shape: x.reshape(shape),
+    "reshape", lambda x, *, shape: x.reshape(shape) if hasattr(x, "reshape")
+    else np.reshape(x, shape),
     vjp=[lambda ans, x, g, *, shape: reshape(g, x.shape)],
     jvp=[lambda ans, x, t, *, shape: reshape(t, shape)],
     meta_only=(0,))
@@ -569,11 +570,13 @@ def take(a, indices, axis=None):
     return take_p.bind(a, indices=indices, axis=axis)
 
 
+# The indices are an argument (not a parameter) so that vmap can batch them; they have no
+# derivative (integers), hence no rules in position 1.
 take_along_axis_p = Primitive(
-    "take_along_axis", lambda arr, *, indices, axis: _xp(arr).take_along_axis(arr, indices, axis),
-    vjp=[lambda ans, arr, g, *, indices, axis: unindex(
-        g, arr.shape, _along_axis_index_for(indices, axis, arr.shape))],
-    jvp=[lambda ans, arr, t, *, indices, axis: take_along_axis(t, indices, axis)],
+    "take_along_axis", lambda arr, indices, *, axis: _xp(arr).take_along_axis(arr, indices, axis),
+    vjp=[lambda ans, arr, indices, g, *, axis: unindex(
+        g, arr.shape, _along_axis_index_for(indices, axis, arr.shape)), None],
+    jvp=[lambda ans, arr, indices, t, *, axis: take_along_axis(t, indices, axis), None],
     meta_only=(0,))
 
 
@@ -593,12 +596,12 @@ def _along_axis_index_for(indices, axis, shape):
 
 def take_along_axis(arr, indices, axis):
     """`numpy.take_along_axis`, differentiable in `arr`."""
-    indices = primal_value(indices)
+    indices = strip_derivatives(indices)
     if axis is None:
         arr = ravel(arr)
         axis = 0
     axis = int(axis) % len(_shape_of(arr))
-    return take_along_axis_p.bind(arr, indices=indices, axis=axis)
+    return take_along_axis_p.bind(arr, indices, axis=axis)
 
 
 def sort(a, axis=-1):
@@ -606,8 +609,8 @@ def sort(a, axis=-1):
     if axis is None:
         a = ravel(a)
         axis = -1
-    order = _xp(primal_value(a)).argsort(primal_value(a), axis=axis, kind="stable")
-    return take_along_axis(a, order, axis)
+    from .reductions import argsort  # no derivative; batch-aware under vmap
+    return take_along_axis(a, argsort(a, axis=axis, kind="stable"), axis)
 
 
 # ---- dtype and copies ------------------------------------------------------------------------

@@ -20,6 +20,7 @@ _TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
 
 def _expit_impl(x):
     xp = backend.namespace(x)
+    x = xp.asarray(x)
     e = xp.exp(-xp.abs(x))  # exp of a non-positive number never overflows
     return xp.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e)).astype(x.dtype, copy=False)
 
