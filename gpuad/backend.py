@@ -216,3 +216,22 @@ def special_function(name, *args):
         return getattr(cupyx.scipy.special, name)(*args)
     from .scipy import cpu_special
     return getattr(cpu_special, name)(*args)
+
+
+def cupy_allocation_hook(on_malloc, on_free):
+    """A context manager that reports every CuPy device allocation and release as
+    `on_malloc(nbytes)` / `on_free(nbytes)` (CuPy's memory hooks see the pool's traffic, which
+    NumPy-side tools such as tracemalloc cannot)."""
+    _import_cupy()
+    from cupy.cuda import memory_hook
+
+    class _Hook(memory_hook.MemoryHook):
+        name = "gpuad-memory"
+
+        def malloc_postprocess(self, device_id, size, mem_size, mem_ptr, pmem_id):
+            on_malloc(mem_size)
+
+        def free_postprocess(self, device_id, mem_size, mem_ptr, pmem_id):
+            on_free(mem_size)
+
+    return _Hook()

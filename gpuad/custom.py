@@ -40,7 +40,7 @@ from .batching import BatchTrace, BatchTracer
 from .forward import ForwardTrace, ForwardTracer
 from .reverse import ReverseTrace, ReverseTracer, vjp
 from .trace import Primitive, find_top_trace, primal_value
-from .tree import tree_flatten, tree_unflatten
+from .tree import tree_flatten, tree_map, tree_unflatten
 
 
 class CustomFunction:
@@ -86,7 +86,10 @@ class CustomFunction:
         if top is None:
             return self.fun(*args)
         if not top.active:
-            raise top.escaped(self.primitive)
+            if top.detour is None:
+                raise top.escaped(self.primitive)
+            # checkpointing is replaying this call: see what the tracers stand for, and retry
+            return self(*[tree_map(top.translate, a) for a in args])
         if isinstance(top, BatchTrace):
             return self._per_example(top, args)
         if isinstance(top, ForwardTrace):

@@ -460,6 +460,8 @@ def vjp(fun, *primals, has_aux=False):
         for node, g, primal, path in zip(out_nodes, g_leaves, out_values, paths):
             _check_cotangent(name, path, g, primal)
             if node is not None:
+                if isinstance(g, (int, float, complex)):  # rules expect arrays
+                    g = np.asarray(g, dtype=getattr(primal_value(primal), "dtype", None))
                 seeds.append((node, g))
         cots = backward(trace, seeds, flat_nodes, consume=False)
         return tuple(_gradients(defs, nodes, dict(zip(flat_nodes, cots))))

@@ -53,16 +53,40 @@ TRACER_TYPES = set()
 class Trace:
     """One active transform. Subclasses implement `process(prim, args, params)`."""
 
-    __slots__ = ("level", "active", "__weakref__")
+    __slots__ = ("level", "active", "detour", "__weakref__")
 
     def __init__(self):
         self.level = _enter_level()
         self.active = True
+        self.detour = None
+        _open_traces.append(self)
 
     def close(self):
         if self.active:
             self.active = False
             _exit_level()
+            if self in _open_traces:
+                _open_traces.remove(self)
+
+    def inactive(self, prim, args, params):
+        """An op reached a tracer of this trace while it is not recording. Normally the tracer
+        escaped; checkpointing installs a `detour(trace, prim, args, params)` that runs the op
+        another way (on the values, or on substitutes). Keeping this off the `active` test of
+        the hot path makes it free when unused. A detour is an object whose
+        `translate(tracer)` gives what the tracer stands for."""
+        if self.detour is None:
+            raise self.escaped(prim)
+        translate = self.detour.translate
+        return bind(prim, tuple(translate(a) if type(a) in TRACER_TYPES and a._trace is self
+                                else a for a in args), params)
+
+    def translate(self, x):
+        """`x` with this trace's tracers replaced as the detour says (leaves other values)."""
+        if type(x) in TRACER_TYPES and x._trace is self and not self.active:
+            if self.detour is None:
+                raise self.escaped(None)
+            return self.detour.translate(x)
+        return x
 
     # Unary and binary ops without parameters call these; traces with a fast path override them.
     def process1(self, prim, x):
@@ -84,12 +108,29 @@ class Trace:
                 if type(v) in TRACER_TYPES:
                     nested = True
             elif type(a) in TRACER_TYPES:
+                other = a._trace
+                if not other.active and other.detour is not None:
+                    # a paused or replayed trace: its tracer may stand for one of ours (through
+                    # several replays when checkpoints nest)
+                    while (type(a) in TRACER_TYPES and not a._trace.active
+                           and a._trace.detour is not None):
+                        a = a._trace.detour.translate(a)
+                    vals[i] = a
+                    if type(a) is tracer_type and a._trace is self:
+                        v = vals[i] = a.value
+                        ours.append((i, a))
+                        if type(v) in TRACER_TYPES:
+                            nested = True
+                        continue
+                    if type(a) not in TRACER_TYPES:
+                        continue
                 nested = True
         return vals, ours, nested
 
     def escaped(self, prim):
+        name = prim.name if prim is not None else "an operation"
         return UnexpectedTracerError(
-            f"{prim.name}: got a traced value of a {type(self).__name__} that has already "
+            f"{name}: got a traced value of a {type(self).__name__} that has already "
             f"finished (level {self.level}). A value computed inside a transformed function "
             f"escaped it (a global, a closure, a list outliving the call). Return it from the "
             f"function instead, or use ga.stop_gradient(x) on it.")
@@ -100,6 +141,24 @@ class UnexpectedTracerError(RuntimeError):
 
 
 _depth = [0]
+_open_traces = []  # traces that are recording, innermost last
+
+
+def innermost_trace():
+    """The most recently opened trace that is still recording, or None."""
+    return _open_traces[-1] if _open_traces else None
+
+
+def raise_level_above(level):
+    """Make the next trace opened get a level above `level` (and above every open trace).
+    Returns the depth to give back to `restore_depth` when that trace is closed."""
+    saved = _depth[0]
+    _depth[0] = max(saved, level)
+    return saved
+
+
+def restore_depth(saved):
+    _depth[0] = saved
 
 
 def _enter_level():
@@ -339,7 +398,7 @@ def bind(prim, args, params):
             backend.check_devices(prim.name, args)  # a CuPy/NumPy mix surfaces as TypeError
             raise
     if not top.active:
-        raise top.escaped(prim)
+        return top.inactive(prim, args, params)
     return top.process(prim, args, params)
 
 
@@ -349,7 +408,7 @@ def bind1(prim, x, params):
     if type(x) in TRACER_TYPES:
         trace = x._trace
         if not trace.active:
-            raise trace.escaped(prim)
+            return trace.inactive(prim, (x,), params)
         return trace.process(prim, (x,), params)
     return prim.impl(x, **params)
 

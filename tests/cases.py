@@ -8,7 +8,6 @@ case against finite differences in both modes, and that the cases together reach
 registered primitive.
 """
 import importlib
-import math
 import pathlib
 from dataclasses import dataclass, field
 

@@ -9,7 +9,7 @@ d=lambda ans, x: cos(x))`. The VJP (`g * d`) and JVP (`t * d`) rules are built f
 derivative is written once, and the fused kernels (gpuad/kernels) reuse the same `d`.
 """
 from .. import backend
-from ..trace import TRACER_TYPES, Primitive, _referenced_names, _parameter_names
+from ..trace import EMPTY, TRACER_TYPES, Primitive, _referenced_names, _parameter_names
 
 
 def _device_error(prim, args):
@@ -24,7 +24,7 @@ def unary_op(prim, doc=None):
         if type(x) in TRACER_TYPES:
             trace = x._trace
             if not trace.active:
-                raise trace.escaped(prim)
+                return trace.inactive(prim, (x,), EMPTY)
             return trace.process1(prim, x)
         return impl(x)
 
@@ -43,7 +43,7 @@ def binary_op(prim, doc=None):
             else:
                 trace = y._trace
             if not trace.active:
-                raise trace.escaped(prim)
+                return trace.inactive(prim, (x, y), EMPTY)
             return trace.process2(prim, x, y)
         try:
             return impl(x, y)
