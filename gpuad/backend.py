@@ -235,3 +235,25 @@ def cupy_allocation_hook(on_malloc, on_free):
             on_free(mem_size)
 
     return _Hook()
+
+
+def side_stream():
+    """A CUDA stream of its own, for copies that overlap compute."""
+    return _import_cupy().cuda.Stream(non_blocking=True)
+
+
+def copy_to_pinned(x, stream):
+    """Start copying device array `x` into fresh pinned host memory on `stream`; returns the
+    host array (valid once `stream` is synchronized)."""
+    cupy = _import_cupy()
+    memory = cupy.cuda.alloc_pinned_memory(x.nbytes)
+    host = np.frombuffer(memory, x.dtype, x.size).reshape(x.shape)
+    stream.wait_event(cupy.cuda.get_current_stream().record())  # x is complete first
+    x.get(out=host, stream=stream)
+    return host
+
+
+def copy_from_pinned(host, stream):
+    """A device array with the contents of a host array filled by `copy_to_pinned`."""
+    stream.synchronize()
+    return _import_cupy().asarray(host)

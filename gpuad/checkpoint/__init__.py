@@ -1,5 +1,16 @@
-"""Checkpointing: recompute instead of store, on long recurrent graphs."""
-from .executor import scan, while_loop
-from .remat import checkpoint
+"""Checkpointing: recompute instead of store, on long recurrent graphs.
 
-__all__ = ["checkpoint", "scan", "while_loop"]
+`scan` and `while_loop` run recurrences whose reverse mode follows a schedule; `checkpoint`
+recomputes one function's insides; `forecast` predicts a schedule's memory and time from one
+step. Schedules: `StoreAll`, `EveryK`, `Revolve`, `Budget`, `Online`, `Tiered`.
+"""
+from .executor import scan, while_loop
+from .forecast import Forecast, forecast
+from .plan import Plan, validate
+from .remat import checkpoint
+from .schedules import Budget, EveryK, Online, Revolve, StoreAll, Tiered, binomial_cost
+from .units import format_bytes, parse_bytes
+
+__all__ = ["Budget", "EveryK", "Forecast", "Online", "Plan", "Revolve", "StoreAll", "Tiered",
+           "binomial_cost", "checkpoint", "forecast", "format_bytes", "parse_bytes", "scan",
+           "validate", "while_loop"]

@@ -17,7 +17,7 @@ from ..trace import TRACER_TYPES, innermost_trace, primal_value
 from ..tree import tree_flatten, tree_unflatten
 from .actions import Advance, Free, Record, Restore, Reverse, Snapshot
 from .replay import (Replay, differentiable, leaf_bytes, record_region, run_paused,
-                     tape_bytes, translate_leaves)
+                     translate_leaves)
 from .storage import make_store
 
 
@@ -211,6 +211,9 @@ class Region:
         self.xs_parents = [k for k, x in enumerate(xs_leaves) if _ours(x, trace)]
         self.xs_nodes = [xs_leaves[k].node for k in self.xs_parents]
         self.xs = [x.value if _ours(x, trace) else x for x in xs_leaves]
+        # carries always take cotangents (they carry the parameters' too); xs only if traced
+        self.wanted = [True] * len(self.init) + [k in self.xs_parents
+                                                 for k in range(len(self.xs))]
         self.touched = {}  # nodes of the enclosing tracers that step closes over
         self.n_carry = len(init_leaves)
         self.length = None
@@ -386,7 +389,7 @@ class Region:
             return carry + y
 
         replay = Replay(self._trace(), self.touched, fun, self.current + self.x(i),
-                        frozen=not self.collect)
+                        frozen=not self.collect, wanted=self.wanted)
         values = replay.values()
         self.kept[i] = replay
         self.current = values[:n]
@@ -451,24 +454,53 @@ class Region:
     # ---- sizes for schedules that plan from memory ---------------------------------------
 
     def measure(self):
-        """Evaluate step 0 on a private tape (then drop it) to size one carry and one step's
-        tape: what `Budget` and `Tiered` plan with. Costs one step evaluation."""
+        """Evaluate step 0 on a private tape and backpropagate through it, under
+        `gpuad.memory.track`, then drop it: the bytes one kept step holds (`step_bytes`), one
+        carry, and the outputs plus the transient memory of one step's backward pass
+        (`other_bytes`), which `Budget` and `Tiered` plan with. Costs one step evaluation."""
+        from .. import memory
         self.begin()
         try:
             self.collect = False
             inputs = self.current + self.x(0)
             n = self.n_carry
             body = self.body
-            replay = Replay(self._trace(), self.touched,
-                            lambda boxed: sum(body(boxed[:n], boxed[n:]), []), inputs, False)
             self.step_calls += 1
-            values = replay.values()
-            sizes = {"carry_bytes": leaf_bytes(self.current),
-                     "step_bytes": tape_bytes(replay, inputs),
-                     "other_bytes": leaf_bytes(values[n:]) * self.length}
+            with memory.track(device=_device_of(inputs)) as recorded:
+                replay = Replay(self._trace(), self.touched, lambda boxed: _concat(
+                    body(boxed[:n], boxed[n:])), inputs, False, self.wanted)
+                outputs = replay.values()
+            with memory.track(device=_device_of(inputs)) as backward_pass:
+                replay.backprop(self._trace(), [_ones(x) for x in outputs])
+            # the gradients of closed-over parameters: a running sum and one step's term
+            closure_bytes = 2 * leaf_bytes([s.value for s in replay.detour.table.values()])
+            del replay
+            # A kept step holds its residuals and its outputs (the next carry). Beside the
+            # stored carries, the executor holds the current carry and the temporaries of one
+            # step's evaluation or backward pass, whichever is larger.
+            carry_bytes = leaf_bytes(self.current)
+            sizes = {"carry_bytes": carry_bytes,
+                     "step_bytes": recorded.end_bytes,
+                     "other_bytes": leaf_bytes(outputs[n:]) * self.length + carry_bytes
+                     + max(recorded.peak_bytes, backward_pass.peak_bytes) + closure_bytes}
         finally:
             _random.set_state(self.rng0)
         return sizes
+
+
+def _concat(pair):
+    carry, y = pair
+    return carry + y
+
+
+def _ones(x):
+    from ..numpy import ones_like
+    return ones_like(x) if differentiable(x) else None
+
+
+def _device_of(leaves):
+    from .. import backend
+    return "cuda" if any(backend.is_cupy_array(primal_value(x)) for x in leaves) else "host"
 
 
 def _ours(x, trace):

@@ -98,13 +98,15 @@ class Replay:
 
     __slots__ = ("tape", "in_nodes", "detour", "out_leaves")
 
-    def __init__(self, trace, touched, fun, inputs, frozen):
+    def __init__(self, trace, touched, fun, inputs, frozen, wanted=None):
         """Run `fun(list of input leaves) -> list of output leaves` on a private tape whose
-        inputs are `inputs` (the differentiable ones) and the tracers of `trace` it meets."""
+        inputs are `inputs` (the differentiable ones, or those `wanted[k]` marks) and the
+        tracers of `trace` it meets."""
         saved_depth = raise_level_above(trace.level)
         tape = ReverseTrace()
         try:
-            boxed = [tape.new_input(v) if differentiable(v) else v for v in inputs]
+            boxed = [tape.new_input(v) if differentiable(v) and (wanted is None or wanted[k])
+                     else v for k, v in enumerate(inputs)]
             self.in_nodes = [b.node if type(b) is ReverseTracer else None for b in boxed]
             self.detour = Substitute(tape, touched, frozen)
             with detoured(trace, self.detour):
@@ -136,13 +138,12 @@ class Replay:
                 {outer: cots[s.node] for outer, s in table.items()})
 
 
-def tape_bytes(replay, inputs):
-    """Bytes of the arrays a replay's tape keeps for its backward pass, counted once each and
-    excluding `inputs` and the enclosing values it used (held anyway): what one kept step costs."""
+def residual_bytes(tape, inputs):
+    """Bytes of the arrays a reverse trace's tape keeps for its backward pass, counted once
+    each and excluding `inputs` (held anyway): what keeping one more step's tape costs."""
     seen = {id(primal_value(x)) for x in inputs}
-    seen.update(id(primal_value(s.value)) for s in replay.detour.table.values())
     total = 0
-    for entry in replay.tape.tape:
+    for entry in tape.tape:
         saved, ans = entry[3], entry[4]
         for a in list(saved) + (list(ans) if isinstance(ans, tuple) else [ans]):
             if isinstance(a, Meta):

@@ -1,0 +1,139 @@
+"""Schedules as plans: valid action sequences, the proven optimum, the online bound, tiers."""
+import functools
+import os
+
+import numpy as np
+import pytest
+
+from gpuad.checkpoint.actions import Advance, Record, Reverse, Snapshot
+from gpuad.checkpoint.plan import Plan, validate
+from gpuad.checkpoint.schedules import (Budget, EveryK, Online, Revolve, StoreAll, Tiered,
+                                        binomial_cost)
+from gpuad.checkpoint.storage import DiskStore, make_store
+from gpuad.checkpoint.units import format_bytes, parse_bytes
+
+LENGTHS = (1, 2, 3, 17, 100, 1000)
+
+
+@functools.lru_cache(maxsize=None)
+def brute_force(length, snapshots):
+    """p(1,s)=0, p(l,1)=l(l-1)/2, p(l,s)=min_j j+p(l-j,s-1)+p(j,s): the minimum by definition."""
+    if length == 1:
+        return 0
+    if snapshots == 1:
+        return length * (length - 1) // 2
+    return min(j + brute_force(length - j, snapshots - 1) + brute_force(j, snapshots)
+               for j in range(1, length))
+
+
+def test_revolve_reaches_the_proven_minimum():
+    for snapshots in range(1, 11):
+        for length in range(1, 201):
+            plan = Revolve(snapshots).plan(length)
+            assert plan.forward_steps == brute_force(length, snapshots), (length, snapshots)
+            assert binomial_cost(length, snapshots) == plan.forward_steps
+            assert plan.recorded_steps == length
+            assert plan.peak_snapshots <= snapshots and plan.peak_tapes == 1
+
+
+@pytest.mark.parametrize("length", LENGTHS)
+def test_every_schedule_gives_a_valid_plan(length):
+    schedules = [StoreAll(), EveryK(1), EveryK(7), Revolve(1), Revolve(4), Revolve(64),
+                 Online(2), Online(16), Budget(10**6), Tiered(3000, None)]
+    for schedule in schedules:
+        sizes = dict(carry_bytes=1000, step_bytes=5000) if getattr(
+            schedule, "measures", False) else {}
+        plan = schedule.plan(length, **sizes)
+        counts = validate(plan.actions, length, online=isinstance(schedule, Online))
+        assert counts["recorded_steps"] == length
+        assert plan.forward_steps == counts["forward_steps"]
+        assert repr(plan) and plan.table()
+
+
+def test_store_all_and_every_k_costs():
+    assert StoreAll().plan(50).forward_steps == 0 and StoreAll().plan(50).peak_tapes == 50
+    one = EveryK(1).plan(50)
+    assert one.forward_steps == 49 and one.peak_tapes == 1 and one.peak_snapshots == 49
+    seg = EveryK(10).plan(50)
+    assert seg.forward_steps == 40 and seg.peak_tapes == 10 and seg.peak_snapshots == 4
+
+
+def test_online_stays_within_twice_the_optimum():
+    for snapshots in (2, 3, 4, 8, 16, 32, 64):
+        for length in list(range(1, 150)) + list(range(150, 2001, 131)):
+            plan = Online(snapshots).plan(length)
+            best = binomial_cost(length, snapshots)
+            assert plan.forward_steps <= max(2 * best, best + 1), (snapshots, length)
+            assert plan.peak_snapshots <= snapshots
+            if length <= snapshots:
+                assert plan.forward_steps == best + 1
+
+
+def test_online_policy_runs_step_by_step():
+    policy = Online(4).start()
+    for i in range(30):
+        for act in policy.before_step(i):
+            assert type(act).__name__ in ("Snapshot", "Free")
+    backward = policy.finish(30)
+    assert isinstance(backward[0], type(backward[0])) and policy.plan().length == 30
+
+
+def test_budget_chooses_and_refuses():
+    assert isinstance(Budget(10**6).choose(100, 1000, 5000), StoreAll)
+    chosen = Budget(50_000).choose(100, 1000, 5000)  # 95% usable: 47500 - 5000 for one tape
+    assert isinstance(chosen, Revolve) and chosen.snapshots == 42
+    with pytest.raises(ValueError, match="need at least 7369 bytes"):
+        Budget(7000).plan(100, carry_bytes=1000, step_bytes=5000, other_bytes=1000)
+    with pytest.raises(TypeError, match="needs carry_bytes"):
+        Budget("1MB").plan(10)
+
+
+def test_tiered_puts_overflow_in_the_slow_tier():
+    plan = Tiered(fast=3000, slow=None).plan(40, carry_bytes=1000, step_bytes=10)
+    assert plan.peak_by_tier["fast"] <= 3 and plan.peak_by_tier["slow"] > 0
+    assert plan.slow_writes > 0 and plan.slow_reads > 0
+    tiers = {a.tier for a in plan.actions if isinstance(a, Snapshot)}
+    assert tiers == {"fast", "slow"}
+
+
+def test_validate_names_the_bad_action():
+    with pytest.raises(ValueError, match="action 1"):
+        validate([Record(0, 2), Reverse(0)], 2)
+    with pytest.raises(ValueError, match="never reversed"):
+        validate([Record(0, 2), Reverse(1)], 2)
+    with pytest.raises(ValueError, match="without the last step's tape"):
+        validate([Advance(0, 2)], 2)
+    assert Plan(2, [Record(0, 2), Reverse(1), Reverse(0)], "by hand").peak_tapes == 2
+
+
+def test_units():
+    assert parse_bytes("512MB") == 512 * 10**6 and parse_bytes("2GiB") == 2 * 2**30
+    assert parse_bytes("1.5 kb") == 1500 and parse_bytes(300) == 300
+    for bad in ("12 parsecs", "", "-3MB"):
+        with pytest.raises(ValueError, match="512MB"):
+            parse_bytes(bad)
+    assert format_bytes(3 * 2**30) == "3.00 GiB" and format_bytes(10) == "10 B"
+
+
+def test_disk_store_round_trip_and_cleanup():
+    rng = np.random.default_rng(0)
+    a, b = rng.standard_normal((3, 4)), rng.standard_normal(5).astype(np.float32)
+    with make_store("slow", np) as store:
+        assert isinstance(store, DiskStore)
+        directory = store.directory
+        store.put(0, [a, 7, b])
+        got = store.get(0)
+        np.testing.assert_array_equal(got[0], a)
+        assert got[1] == 7 and got[2].dtype == np.float32
+        assert len(os.listdir(directory)) == 2
+        store.free(0)
+        assert os.listdir(directory) == []
+        store.put(1, [a])
+    assert not os.path.exists(directory)
+
+    with pytest.raises(RuntimeError):
+        with DiskStore() as store:
+            directory = store.directory
+            store.put(0, [a])
+            raise RuntimeError("step failed")
+    assert not os.path.exists(directory)
