@@ -76,8 +76,16 @@ def build_parser():
     parser.add_argument("--memory-budget", default=None,
                         help="memory budget for the training run, e.g. 512MB or 2GiB "
                              "(default: 10%% of StoreAll's peak at the largest T)")
-    parser.add_argument("--steps", default="150",
-                        help="training steps of the short training run (default: 150)")
+    parser.add_argument("--steps", default="500",
+                        help="Adam steps of the short training run (default: 500)")
+    parser.add_argument("--train-length", default="20",
+                        help="sequence length of the training run (default: 20: the adding "
+                             "problem at this length is learned within seconds on a CPU; "
+                             "longer ones need thousands of steps)")
+    parser.add_argument("--train-batch", default="64",
+                        help="sequences per batch in the training run (default: 64)")
+    parser.add_argument("--learning-rate", default="0.005",
+                        help="Adam learning rate of the training run (default: 0.005)")
     parser.add_argument("--seed", default="0", help="random seed (default: 0)")
     parser.add_argument("--out", default="gpuad-results",
                         help="output directory for results.json and the plots "
@@ -99,11 +107,22 @@ def parse(argv=None):
         args.seed = int(args.seed)
     except ValueError:
         raise OptionError(f"--seed: got {args.seed!r}; give an integer") from None
+    args.train_length = positive_int("--train-length")(args.train_length)
+    args.train_batch = positive_int("--train-batch")(args.train_batch)
+    try:
+        args.learning_rate = float(args.learning_rate)
+        if not args.learning_rate > 0:
+            raise ValueError
+    except ValueError:
+        raise OptionError(f"--learning-rate: got {args.learning_rate!r}; give a positive "
+                          f"number such as 0.01") from None
     args.memory_budget = parse_budget(args.memory_budget)
     if args.quick:
         args.lengths = [t for t in args.lengths if t <= 40] or [20, 40]
         args.hidden, args.batch, args.steps = min(args.hidden, 16), min(args.batch, 8), \
             min(args.steps, 30)
+        args.train_length, args.train_batch = min(args.train_length, 10), \
+            min(args.train_batch, 16)
     return args
 
 

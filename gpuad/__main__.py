@@ -1,0 +1,4 @@
+"""`python -m gpuad`: the BPTT memory experiment."""
+from .experiment.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""The BPTT memory experiment behind `python -m gpuad` (see `cli.main`)."""
