@@ -322,8 +322,8 @@ def adagrad(lr=1e-2, eps=1e-10, initial_accumulator=0.0):
 
 # ---- gradient transformations ----------------------------------------------------------------
 def global_norm(tree):
-    """The 2-norm of all leaves of `tree` taken together, as a 0-d array (a float for an empty
-    tree or Python-float leaves).
+    """The 2-norm of all leaves of `tree` taken together: a 0-d CuPy array on CuPy, a NumPy
+    scalar on NumPy, a Python float for an empty tree or Python-float leaves.
 
     Example:
       >>> global_norm({"a": np.array([3.0]), "b": np.array([[4.0]])})
@@ -351,7 +351,7 @@ def clip_by_global_norm(grads, max_norm):
 
     Returns:
       `(clipped, norm)`: the scaled pytree (new arrays; `grads` is untouched) and the global norm
-      before clipping (a 0-d array).
+      before clipping (as `global_norm` returns it).
 
     Example:
       >>> g, norm = clip_by_global_norm({"w": np.array([3.0, 4.0])}, 1.0)

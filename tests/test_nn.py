@@ -229,3 +229,25 @@ def test_dropout_gradient_is_the_mask():
     y = nn.dropout(x, 0.5, key=state)
     np.testing.assert_allclose(g, 2.0 * y, rtol=1e-15)             # d/dx (m x) x = 2 m x
     ga.check_grads(lambda x: nn.dropout(x, 0.5, key=state), (x,), order=2)
+
+
+@pytest.mark.gpu
+def test_cupy_matches_numpy():
+    import cupy
+    rng = np.random.default_rng(12)
+    params = _randomized(ga.to_numpy(nn.init_lstm_cell(rng, 2, 4)), rng)
+    state = (rng.standard_normal((3, 4)), rng.standard_normal((3, 4)))
+    x, labels = rng.standard_normal((3, 2)), rng.integers(0, 4, 3)
+
+    def loss(params, state, x, labels):
+        h, c = nn.lstm_cell(params, state, x)
+        return nn.softmax_cross_entropy(h, labels) + nn.mse(c, gnp.tanh(h))
+
+    want = ga.value_and_grad(loss)(params, state, x, labels)
+    got = ga.value_and_grad(loss)(*ga.tree_map(cupy.asarray, (params, state, x, labels)))
+    assert isinstance(got[1]["w_h"], cupy.ndarray)
+    for a, b in zip(ga.tree_leaves(ga.to_numpy(got)), ga.tree_leaves(want)):
+        np.testing.assert_allclose(a, b, rtol=1e-10)
+    y = nn.dropout(cupy.ones((50, 40), dtype=cupy.float32), 0.25, key=(1, 0))
+    assert isinstance(y, cupy.ndarray) and y.dtype == cupy.float32
+    assert set(cupy.asnumpy(cupy.unique(y)).tolist()) == {0.0, np.float32(1 / 0.75)}
