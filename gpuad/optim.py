@@ -322,20 +322,19 @@ def adagrad(lr=1e-2, eps=1e-10, initial_accumulator=0.0):
 
 # ---- gradient transformations ----------------------------------------------------------------
 def global_norm(tree):
-    """The 2-norm of all leaves of `tree` taken together: a 0-d CuPy array on CuPy, a NumPy
-    scalar on NumPy, a Python float for an empty tree or Python-float leaves.
+    """The 2-norm of all leaves of `tree` taken together, as a 0-d array (NumPy scalar) of the
+    leaves' namespace and promoted dtype; 0.0 for a tree without leaves.
 
     Example:
       >>> global_norm({"a": np.array([3.0]), "b": np.array([[4.0]])})
       np.float64(5.0)
     """
-    total = 0.0
-    for x in tree_flatten(tree)[0]:
-        if isinstance(x, float):
-            total = total + x * x
-        else:
-            total = total + backend.namespace(x).sum(x * x)
-    return _sqrt(total) if not isinstance(total, float) else math.sqrt(total)
+    leaves = tree_flatten(tree)[0]
+    if not leaves:
+        return 0.0
+    xp = backend.namespace(*leaves)
+    total = sum(xp.sum(xp.square(x)) for x in leaves)
+    return xp.sqrt(total)
 
 
 def clip_by_global_norm(grads, max_norm):
@@ -362,11 +361,9 @@ def clip_by_global_norm(grads, max_norm):
     if not max_norm > 0.0:
         raise ValueError(f"clip_by_global_norm: max_norm must be positive, got {max_norm}")
     norm = global_norm(grads)
-    if isinstance(norm, float):
-        scale = max_norm / max(norm, max_norm)
-    else:
-        scale = max_norm / backend.namespace(norm).maximum(norm, max_norm)
     leaves, treedef = tree_flatten(grads)
-    clipped = [g * (scale if isinstance(scale, float) or isinstance(g, float)
-                    else scale.astype(g.dtype)) for g in leaves]
+    if not leaves:
+        return grads, norm
+    scale = max_norm / backend.namespace(norm).maximum(norm, max_norm)
+    clipped = [g * (scale.astype(g.dtype) if hasattr(g, "dtype") else scale) for g in leaves]
     return tree_unflatten(treedef, clipped), norm
