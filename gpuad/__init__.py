@@ -8,6 +8,8 @@
 
 Transforms: `grad`, `value_and_grad`, `vjp` (reverse mode), `jvp` (forward mode),
 `stop_gradient`. Data movement: `to_numpy`, `to_device`, `set_backend`. Switches: `config`.
+Training toolkit: `optim` (optimizers, schedules), `nn` (initializers, cells, losses), `tasks`
+(synthetic long-memory sequence tasks).
 """
 from . import backend
 from .backend import get_backend, set_backend
@@ -20,6 +22,7 @@ from .trace import UnexpectedTracerError
 from .batching import vmap
 from .custom import custom_jvp, custom_vjp
 from .transforms import elementwise_grad, hessian, hvp, jacfwd, jacobian, jacrev
+from . import nn, optim, tasks
 from .tree import (register_pytree_node, tree_flatten, tree_leaves, tree_map, tree_structure,
                    tree_unflatten)
 
