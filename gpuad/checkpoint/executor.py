@@ -479,8 +479,8 @@ class Region:
             # stored carries, the executor holds the current carry and the temporaries of one
             # step's evaluation or backward pass, whichever is larger.
             # Python bookkeeping, measured: about 0.5 KiB per step (plan actions, ys) and
-            # 0.5 KiB per stored carry; it matters when arrays are small
-            carry_bytes = leaf_bytes(self.current) + 512
+            # 1 KiB per stored carry; it matters when arrays are small
+            carry_bytes = leaf_bytes(self.current) + 1024
             sizes = {"carry_bytes": carry_bytes,
                      "step_bytes": recorded.end_bytes,
                      "other_bytes": leaf_bytes(outputs[n:]) * self.length + carry_bytes

@@ -92,11 +92,13 @@ def train(args, params, adding_problem, baseline):
         xs, targets = _data(adding_problem, args.train_batch, length,
                             args.seed + 1000 + step)
         value, grads = grad_fn(params, xs, targets, schedule)
+        grads, _ = optim.clip_by_global_norm(grads, 1.0)
         params, state = opt.update(grads, state, params)
         losses.append(float(value))
     window = max(1, len(losses) // 10)
     first, last = float(np.mean(losses[:window])), float(np.mean(losses[-window:]))
-    print(f"training: T={length}, batch {args.train_batch}, {args.steps} Adam steps under "
+    print(f"training: T={length}, batch {args.train_batch}, {args.steps} Adam steps (gradients "
+          f"clipped to norm 1) under "
           f"{schedule!r} "
           f"(chose {schedule.chosen!r}): loss {first:.4f} -> {last:.4f}; trivial baseline "
           f"(always predict 1) {baseline:.4f}"

@@ -1,47 +1,29 @@
-"""The experiment's model: an LSTM reading the adding problem, with a linear readout."""
+"""The experiment's model: `gpuad.nn`'s LSTM cell reading the adding problem, scanned by
+`gpuad.checkpoint.scan`, with a linear readout of the last hidden state."""
 import numpy as np
 
 import gpuad.numpy as gnp
+from gpuad import nn
 from gpuad.checkpoint import scan
-from gpuad.scipy.special import expit
 
 
 def init_params(hidden, inputs=2, seed=0, dtype=np.float32):
-    """Glorot-uniform input and recurrent weights, forget-gate bias 1 (Jozefowicz et al.)."""
     rng = np.random.default_rng(seed)
-    limit = np.sqrt(6.0 / (inputs + hidden + 4 * hidden))
-    w = rng.uniform(-limit, limit, (inputs + hidden, 4 * hidden))
-    b = np.zeros(4 * hidden)
-    b[hidden:2 * hidden] = 1.0
-    readout = rng.uniform(-1, 1, (hidden, 1)) / np.sqrt(hidden)
-    return {k: gnp.asarray(v.astype(dtype)) for k, v in
-            {"w": w, "b": b, "readout": readout, "readout_b": np.zeros(1)}.items()}
-
-
-def lstm_step(params):
-    w, b = params["w"], params["b"]
-
-    def step(carry, x):
-        h, c = carry
-        z = gnp.concatenate([x, h], axis=1) @ w + b
-        i, f, o, u = gnp.split(z, 4, axis=1)
-        c = expit(f) * c + expit(i) * gnp.tanh(u)
-        h = expit(o) * gnp.tanh(c)
-        return (h, c), None
-    return step
+    return {"lstm": nn.init_lstm_cell(rng, inputs, hidden, dtype=dtype),
+            "readout": nn.init_linear(rng, hidden, 1, dtype=dtype)}
 
 
 def loss(params, xs, targets, schedule=None, counter=None):
-    """Mean squared error of the readout of the last hidden state; `xs` is (T, batch, 2)."""
-    batch, hidden = xs.shape[1], params["w"].shape[1] // 4
-    zeros = gnp.zeros((batch, hidden), dtype=xs.dtype)
-    step = lstm_step(params)
-    if counter is not None:
-        inner = step
+    """Mean squared error of the readout of the last hidden state; `xs` is (T, batch, 2).
+    `counter[0]` (if given) counts step evaluations."""
+    cell = params["lstm"]
+    hidden = cell["w_h"].shape[0]
 
-        def step(carry, x):
+    def step(state, x):
+        if counter is not None:
             counter[0] += 1
-            return inner(carry, x)
-    (h, _), _ = scan(step, (zeros, zeros), xs, schedule=schedule)
-    prediction = h @ params["readout"] + params["readout_b"]
-    return gnp.mean((prediction - targets) ** 2)
+        return nn.lstm_cell(cell, state, x), None
+
+    (h, _), _ = scan(step, nn.lstm_zero_state(xs.shape[1], hidden, dtype=xs.dtype), xs,
+                     schedule=schedule)
+    return nn.mse(nn.linear(params["readout"], h), targets)
