@@ -24,6 +24,11 @@ def main(argv=None):
     return run(args)
 
 
+def run_main():
+    """Entry point of the `gpuad-experiment` console script."""
+    raise SystemExit(main())
+
+
 def run(args):
     from tqdm import tqdm
     from gpuad.tasks import adding_problem, adding_baseline_loss

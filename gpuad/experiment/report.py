@@ -41,23 +41,28 @@ def _family(label):
     return label.split("(")[0]
 
 
-def plot_memory(path, rows, host):
+PER_LENGTH = ("EveryK", "Budget", "Online")  # families whose parameter follows T
+
+
+def _pyplot():
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    return plt
+
+
+def plot_memory(path, rows, host):
+    plt = _pyplot()
     fig, ax = plt.subplots(figsize=(7, 4.5))
-    for label in dict.fromkeys(r["schedule"] for r in rows):
-        pts = sorted((r["length"], r["peak_bytes"]) for r in rows if r["schedule"] == label)
-        if len(pts) == 1:
-            ax.scatter(*zip(*pts), label=label)
-        else:
-            ax.plot(*zip(*pts), marker="o", label=label)
-    for family in ("EveryK", "Budget", "Online"):  # their parameters change with T
+    fixed = [r for r in rows if _family(r["schedule"]) not in PER_LENGTH]
+    for label in dict.fromkeys(r["schedule"] for r in fixed):
+        pts = sorted((r["length"], r["peak_bytes"]) for r in fixed if r["schedule"] == label)
+        ax.plot(*zip(*pts), marker="o", label=label)
+    for family in PER_LENGTH:
         pts = sorted((r["length"], r["peak_bytes"]) for r in rows
                      if _family(r["schedule"]) == family)
-        if len(pts) > 1 and len({r["schedule"] for r in rows
-                                 if _family(r["schedule"]) == family}) > 1:
-            ax.plot(*zip(*pts), marker="s", linestyle="--", label=f"{family} (per T)")
+        if pts:
+            ax.plot(*zip(*pts), marker="s", linestyle="--", label=f"{family} (chosen per T)")
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlabel("sequence length T")
@@ -71,24 +76,26 @@ def plot_memory(path, rows, host):
 
 
 def plot_tradeoff(path, rows):
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = _pyplot()
     fig, ax = plt.subplots(figsize=(7, 4.5))
     markers = "osD^v<>p*h"
-    families = list(dict.fromkeys(_family(r["schedule"]) for r in rows))
-    for length in sorted({r["length"] for r in rows}):
-        for k, family in enumerate(families):
+    lengths = sorted({r["length"] for r in rows})
+    for k, label in enumerate(dict.fromkeys(
+            r["schedule"] if _family(r["schedule"]) not in PER_LENGTH else _family(r["schedule"])
+            for r in rows)):
+        for j, length in enumerate(lengths):
             pts = [(100 * r["memory_saved"], 100 * (r["time_vs_storeall"] - 1)) for r in rows
-                   if r["length"] == length and _family(r["schedule"]) == family]
+                   if r["length"] == length and label in (r["schedule"], _family(r["schedule"]))]
             if pts:
-                ax.scatter(*zip(*pts), marker=markers[k % len(markers)],
-                           label=f"{family}, T={length}", alpha=0.8)
+                ax.scatter(*zip(*pts), color=f"C{k % 10}", marker=markers[j % len(markers)],
+                           label=label if j == 0 else None, alpha=0.85)
+    for j, length in enumerate(lengths):  # a legend entry per marker shape
+        ax.scatter([], [], color="grey", marker=markers[j % len(markers)], label=f"T={length}")
     ax.set_xlabel("memory saved vs StoreAll (%)")
     ax.set_ylabel("time overhead vs StoreAll (%)")
-    ax.set_title("Recomputation bought with memory")
+    ax.set_title("Recomputation bought with memory (colour: schedule, shape: T)")
     ax.grid(True, alpha=0.3)
-    ax.legend(fontsize=6, ncol=3)
+    ax.legend(fontsize=7, ncol=2)
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)
