@@ -23,7 +23,7 @@ import time
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from timing import environment, optional, print_table  # noqa: E402
+from timing import environment, optional, print_table, reset_peak_rss, rss_bytes  # noqa: E402
 
 
 def gpuad_loss(model, length, hidden, batch, inputs, seed=0, xp=np):
@@ -128,23 +128,6 @@ def measure_gpuad(model, args):
 
 # ---- peers and process-level memory (each run in a fresh subprocess) ---------------------------
 
-def _rss_bytes():
-    with open("/proc/self/status") as f:
-        for line in f:
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) * 1024
-    return 0
-
-
-def _reset_peak():
-    try:
-        with open("/proc/self/clear_refs", "w") as f:
-            f.write("5")  # resets VmHWM to the current RSS
-        return True
-    except OSError:
-        return False
-
-
 def child(kind, model, args):
     """Run one configuration and print {"seconds", "process_peak_bytes"} as JSON."""
     if kind.startswith("gpuad:"):
@@ -162,10 +145,10 @@ def child(kind, model, args):
         run = _jax_run(model, args)
     # the first run measures memory: after it, freed memory stays in the allocator's pools
     # and later runs would not grow the resident set
-    _reset_peak()
-    base = _rss_bytes()
+    reset_peak_rss()
+    base = rss_bytes()
     run()
-    peak = _rss_bytes() - base
+    peak = rss_bytes() - base
     times = []
     for _ in range(args.repeats):
         t0 = time.perf_counter()

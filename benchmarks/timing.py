@@ -66,3 +66,23 @@ def print_table(header, rows):
     print("|" + "|".join("-" * (w + 2) for w in widths) + "|")
     for r in rows:
         print("| " + " | ".join(str(c).rjust(w) for c, w in zip(r, widths)) + " |")
+
+
+def rss_bytes():
+    """This process's peak resident set (VmHWM, Linux), in bytes: memory any library allocates,
+    which tracemalloc cannot see for PyTorch or JAX."""
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) * 1024
+    return 0
+
+
+def reset_peak_rss():
+    """Reset VmHWM to the current resident set (Linux), so `rss_bytes` measures from now."""
+    try:
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")
+        return True
+    except OSError:
+        return False

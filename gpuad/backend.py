@@ -257,3 +257,12 @@ def copy_from_pinned(host, stream):
     """A device array with the contents of a host array filled by `copy_to_pinned`."""
     stream.synchronize()
     return _import_cupy().asarray(host)
+
+
+def launch_cuda(kernel, n, args, threads=256):
+    """Launch a numba.cuda kernel over `n` elements on CuPy's current stream."""
+    from numba import cuda
+    cupy = _import_cupy()
+    stream = cuda.external_stream(cupy.cuda.get_current_stream().ptr)
+    blocks = min(max(1, (n + threads - 1) // threads), 65535)
+    kernel[blocks, threads, stream](*args)

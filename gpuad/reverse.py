@@ -40,12 +40,13 @@ TRACER_TYPES.add(ReverseTracer)
 class ReverseTrace(Trace):
     """Records primitives applied to its tracers onto `tape`."""
 
-    __slots__ = ("tape", "count")
+    __slots__ = ("tape", "count", "group")
 
     def __init__(self):
         super().__init__()
         self.tape = []
         self.count = 0
+        self.group = None  # the open fused group (gpuad/kernels), while it is the last entry
 
     def new_input(self, value):
         node = self.count
@@ -59,6 +60,10 @@ class ReverseTrace(Trace):
         if not prim.fast or type(v) in TRACER_TYPES:
             return self.process(prim, (x,), EMPTY)
         ans = prim.impl(v)
+        if type(ans) is np.ndarray and ans.size >= config.fusion_min_size and config.fusion:
+            fused = self.fuse(prim, (x,), (v,), ans)
+            if fused is not None:
+                return fused
         tape = self.tape
         if config.debug_nans:
             check_nans(ans, f"{prim.name} (tape position {len(tape)})", "forward result")
@@ -77,6 +82,10 @@ class ReverseTrace(Trace):
         if not prim.fast or type(vx) in TRACER_TYPES or type(vy) in TRACER_TYPES:
             return self.process(prim, (x, y), EMPTY)
         ans = prim.impl(vx, vy)
+        if type(ans) is np.ndarray and ans.size >= config.fusion_min_size and config.fusion:
+            fused = self.fuse(prim, (x, y), (vx, vy), ans)
+            if fused is not None:
+                return fused
         tape = self.tape
         if config.debug_nans:
             check_nans(ans, f"{prim.name} (tape position {len(tape)})", "forward result")
@@ -97,6 +106,14 @@ class ReverseTrace(Trace):
                      ans if prim.keep_ans else None, EMPTY))
         return ReverseTracer(ans, self, node)
 
+    def fuse(self, prim, args, vals, ans):
+        """Record an elementwise op into the open fused group (or a new one); None where the
+        op cannot join a group (see gpuad/kernels): the caller records it as usual."""
+        if prim.scalar is False or config.debug_nans or ans.dtype.kind != "f":
+            return None
+        from .kernels.record import record_fused
+        return record_fused(self, prim, args, vals, ans)
+
     def process(self, prim, args, params):
         vals, ours, nested = self.unwrap(ReverseTracer, args)
         parents = [(i, a.node) for i, a in ours]
@@ -108,6 +125,11 @@ class ReverseTrace(Trace):
             ans = prim.bind(*vals, **params)
         else:
             ans = prim.impl(*vals, **params) if params else prim.impl(*vals)
+            if (prim.elementwise is not None and not params and type(ans) is np.ndarray
+                    and ans.size >= config.fusion_min_size and config.fusion):
+                fused = self.fuse(prim, args, vals, ans)  # where, clip: three operands
+                if fused is not None:
+                    return fused
         tape = self.tape
         if config.debug_nans:
             check_nans(ans, f"{prim.name} (tape position {len(tape)})", "forward result")
@@ -178,7 +200,8 @@ def backward(trace, seeds, input_nodes, consume):
                 continue
             for o in out:
                 cots[o] = None
-            g = tuple(_zeros_like_result(a) if gi is None else gi for gi, a in zip(gs, ans))
+            g = tuple(gs) if prim.sparse_cotangents else tuple(
+                _zeros_like_result(a) if gi is None else gi for gi, a in zip(gs, ans))
         variadic = prim.variadic
         rules = prim.vjp
         joint = None if prim.vjp_joint is None else prim.vjp_joint(ans, saved, g, **params)

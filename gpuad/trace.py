@@ -292,7 +292,7 @@ class Primitive:
 
     __slots__ = ("name", "impl", "vjp", "jvp", "broadcasting", "multiple_results", "variadic",
                  "keep", "keep_ans", "elementwise", "scalar", "jvp_joint", "vjp_joint", "fast",
-                 "__weakref__")
+                 "sparse_cotangents", "__weakref__")
 
     def __init__(self, name, impl, vjp=(), jvp=(), *, broadcasting=False, meta_only=(),
                  multiple_results=False, variadic=False, elementwise=None, scalar=None,
@@ -306,6 +306,7 @@ class Primitive:
         self.variadic = variadic
         self.elementwise = elementwise
         self.scalar = scalar
+        self.sparse_cotangents = False  # vjp_joint takes None for missing output cotangents
         self.jvp_joint = jvp_joint
         self.vjp_joint = vjp_joint
         self.keep, self.keep_ans = self._residuals(meta_only)

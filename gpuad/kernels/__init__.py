@@ -1,0 +1,12 @@
+"""Fused elementwise adjoints: runs of elementwise ops become one group on the tape, whose
+backward pass is one generated Numba kernel (CPU) or numba.cuda kernel (GPU).
+
+- `group.py`: the recorded program (SSA list, external inputs; no intermediates).
+- `symbolic.py`: each primitive's scalar forward and derivatives, read off its declaration.
+- `codegen.py`: kernel source, compilation and the in-memory and on-disk caches.
+- `backward.py`: the group's VJP (fused kernel, or replayed per-op rules).
+- `record.py`: how the tape's fast paths grow groups.
+
+Switches: `gpuad.config.fusion` (`GPUAD_FUSION=0`) and `gpuad.config.fusion_min_size`
+(`GPUAD_FUSION_MIN_SIZE`): smaller arrays are recorded op by op.
+"""

@@ -1,0 +1,214 @@
+"""The backward pass of a fused group: one generated kernel, or the per-op rules.
+
+The kernel runs when every incoming cotangent is a plain array on the group's device. Otherwise
+(the cotangents are traced, as under `vmap` of a VJP, or `config.fusion` was switched off after
+recording) the group replays its ops with NumPy/CuPy and applies each op's own VJP rule, so the
+result is the same to rounding either way.
+"""
+import numpy as np
+
+from .. import backend
+from ..config import config
+from ..trace import Primitive
+from .codegen import kernel, register_forms, timed_first_call, uses_libm
+from .group import CONST, IN, VALUE
+
+
+def _group_vjp(ans, group, g):
+    """Cotangents of the group's external inputs (a list indexed by input position)."""
+    if not group.parents:
+        return []
+    escapes = [k for k, gk in enumerate(g) if gk is not None]
+    xp = backend.namespace(*[x for x in group.inputs if hasattr(x, "shape")])
+    if config.fusion and all(type(gk) is type(group.inputs[0]) or _is_device_array(gk, xp)
+                             for gk in (g[k] for k in escapes)) and _kernel_ready(group):
+        return _fused(group, g, escapes, xp)
+    return _replayed(group, g)
+
+
+def _is_device_array(x, xp):
+    return xp is not np and backend.is_cupy_array(x)
+
+
+def _kernel_ready(group):
+    return all(register_forms(prim) is not None for prim, _ in group.instrs)
+
+
+def _fused(group, g, escapes, xp):
+    wanted = [j for j, _, _ in group.parents]
+    structure = group.structure()
+    consts = group.constants()
+    shape = group.shape
+    outs = {j: xp.empty(shape, dtype=group.dtype) for j in wanted}
+    if xp is np:
+        ndim = max(len(shape), 1)
+        view = (lambda a: np.broadcast_to(a, shape).reshape((1,))) if not shape else \
+            (lambda a: np.broadcast_to(a, shape))
+        if not shape:
+            outs = {j: np.empty((1,), dtype=group.dtype) for j in wanted}
+        elif _flat_ok(group, g, escapes, shape):  # all contiguous: one flat parallel loop
+            precomputed = [k for k, (prim, _) in enumerate(group.instrs) if uses_libm(prim.name)]
+            if precomputed:
+                return _chunked(group, g, escapes, wanted, precomputed)
+            ndim = 1
+            size = int(np.prod(shape))
+            view = lambda a: _flat(a, shape) if np.ndim(a) else \
+                np.broadcast_to(a, (size,))  # noqa: E731 (0-d inputs)
+            outs = {j: o.reshape(-1) for j, o in outs.items()}
+        uniform = _uniform(g, escapes)
+        fn = kernel("cpu", structure, len(group.inputs), len(consts), escapes, wanted,
+                    group.dtype.name, ndim, (), uniform)
+        args = ([view(np.asarray(x)) for x in group.inputs]
+                + [_scalar(g[k], group.dtype) if k in uniform else view(g[k]) for k in escapes]
+                + [group.dtype.type(c) for c in consts] + [outs[j] for j in wanted])
+        timed_first_call(("cpu", structure), fn, *args)
+    else:
+        fused_cuda(group, g, escapes, xp, outs, backend.launch_cuda)
+    result = [None] * len(group.inputs)
+    for j in wanted:
+        result[j] = outs[j].reshape(shape)
+    return result
+
+
+CHUNK = 1 << 17  # elements per chunk: the chunk's temporaries stay in cache
+
+
+def _chunked(group, g, escapes, wanted, precomputed):
+    """CPU kernels recompute transcendental values badly: Numba from PyPI calls scalar libm
+    (no SVML), while NumPy's float loops are SIMD. So, chunk by chunk, NumPy recomputes the
+    values whose forward calls libm, and the kernel reads them and does the rest (the
+    arithmetic, the derivatives, every cotangent) in one pass. Extra memory: a few chunks."""
+    n = int(np.prod(group.shape))
+    flat = [_flat(x, group.shape) for x in group.inputs]
+    g_flat = [_flat(g[k], group.shape) for k in escapes]
+    outs = {j: np.empty(n, dtype=group.dtype) for j in wanted}
+    consts = [group.dtype.type(c) for c in group.constants()]
+    uniform = _uniform(g, escapes)
+    fn = kernel("cpu", group.structure(), len(group.inputs), len(consts), escapes, wanted,
+                group.dtype.name, 1, precomputed, uniform)
+    last = max(precomputed)
+    keep = set(precomputed)
+    for start in range(0, n, CHUNK):
+        part = slice(start, min(start + CHUNK, n))
+        chunk = [x[part] if np.ndim(x) else x for x in flat]
+        values = _replay_values(group, chunk, last, keep)
+        fn(*chunk, *[_scalar(gk, group.dtype) if k in uniform else gk[part]
+                     for k, gk in zip(escapes, g_flat)],
+           *consts, *[values[k] for k in precomputed], *[outs[j][part] for j in wanted])
+    result = [None] * len(group.inputs)
+    for j in wanted:
+        result[j] = outs[j].reshape(group.shape)
+    return result
+
+
+def _replay_values(group, inputs, last, keep):
+    """Forward values of instructions 0..last with NumPy, keeping those in `keep`."""
+    last_use = {}
+    for k, (_, ops) in enumerate(group.instrs[:last + 1]):
+        for kind, ref in ops:
+            if kind == VALUE:
+                last_use[ref] = k
+    values = {}
+    for k, (prim, ops) in enumerate(group.instrs[:last + 1]):
+        args = [inputs[ref] if kind == IN else values[ref] if kind == VALUE else ref
+                for kind, ref in ops]
+        values[k] = prim.impl(*args)
+        for kind, ref in ops:  # free what no later op (or the kernel) reads
+            if kind == VALUE and last_use.get(ref) == k and ref not in keep:
+                values.pop(ref, None)
+    return values
+
+
+def _uniform(g, escapes):
+    """Escapes whose cotangent is one value broadcast to every element."""
+    return tuple(k for k in escapes if g[k].ndim and not any(g[k].strides))
+
+
+def _scalar(a, dtype):
+    return dtype.type(a.reshape(-1)[0])
+
+
+def _flat(a, shape):
+    """A 1-D view of `a` over the group's elements in C order, or None if that needs a copy.
+    Cotangents of sums arrive as stride-0 broadcasts: those stay views."""
+    if np.ndim(a) == 0:
+        return a
+    if np.shape(a) != shape:
+        return None
+    if a.ndim == 1 or a.flags.c_contiguous:
+        return a.reshape(-1)
+    if not any(a.strides):
+        return np.broadcast_to(a.reshape(-1)[:1], (a.size,))
+    return None
+
+
+def _flat_ok(group, g, escapes, shape):
+    return all(_flat(a, shape) is not None for a in list(group.inputs) + [g[k] for k in escapes])
+
+
+def _replayed(group, g):
+    """The per-op rules, on values recomputed from the inputs."""
+    from ..numpy.helpers import unbroadcast
+    values = []
+
+    def resolve(op):
+        kind, ref = op
+        return group.inputs[ref] if kind == IN else values[ref] if kind == VALUE else ref
+
+    for prim, ops in group.instrs:
+        values.append(prim.impl(*[resolve(op) for op in ops]))
+    adjoints = list(g)
+    result = [None] * len(group.inputs)
+    wanted = {j for j, _, _ in group.parents}
+    for k in range(len(group.instrs) - 1, -1, -1):
+        a = adjoints[k]
+        if a is None:
+            continue
+        prim, ops = group.instrs[k]
+        args = [resolve(op) for op in ops]
+        for i, (kind, ref) in enumerate(ops):
+            rule = prim.vjp[i] if i < len(prim.vjp) else None
+            if rule is None or kind == CONST or (kind == IN and ref not in wanted):
+                continue
+            term = rule(values[k], *args, a)
+            if _shape(term) != _shape(args[i]):  # an operand broadcast into the group
+                term = unbroadcast(term, _ShapeOf(args[i], group.dtype))
+            slot = adjoints if kind == VALUE else result
+            slot[ref] = term if slot[ref] is None else slot[ref] + term
+    return result
+
+
+def _shape(x):
+    return tuple(x.shape) if hasattr(x, "shape") else ()  # tracers: their own (logical) shape
+
+
+class _ShapeOf:
+    __slots__ = ("shape", "dtype")
+
+    def __init__(self, a, dtype):
+        self.shape = _shape(a)
+        self.dtype = getattr(a, "dtype", dtype)
+
+
+FUSED = Primitive("fused_elementwise", None, multiple_results=True,
+                  vjp_joint=lambda ans, group, g: _group_vjp(ans, group, g), register=False)
+FUSED.sparse_cotangents = True
+
+
+def fused_cuda(group, g, escapes, xp, outs, launch):
+    """The CUDA kernel on flat contiguous arrays (broadcast inputs are expanded first).
+    `launch(kernel, n, args)` runs it: on CuPy's stream, or plainly under the simulator."""
+    wanted = [j for j, _, _ in group.parents]
+    consts = group.constants()
+    shape = group.shape
+    fn = kernel("cuda", group.structure(), len(group.inputs), len(consts), escapes, wanted,
+                group.dtype.name)
+    def flat(a):
+        a = xp.asarray(a)
+        if a.shape != shape or not a.flags.c_contiguous:  # broadcast inputs are expanded
+            a = xp.ascontiguousarray(xp.broadcast_to(a, shape))
+        return a.reshape(-1)
+    args = ([flat(x) for x in group.inputs] + [flat(g[k]) for k in escapes]
+            + [group.dtype.type(c) for c in consts] + [outs[j].reshape(-1) for j in wanted])
+    launch(fn, int(np.prod(shape)), args)
+    return outs

@@ -1,0 +1,74 @@
+"""A group: a run of elementwise primitives recorded as one small scalar program.
+
+While recording, consecutive elementwise ops on arrays of one shape and float dtype join the
+open group (`ReverseTrace` calls `extend`). The group keeps its *external inputs* (the arrays
+and constants that came from outside) and an SSA list of instructions, and no intermediate:
+its backward pass recomputes them (see `backward.py`). Every instruction's result is an
+ordinary tracer with its own node, so a value used outside the group (escaping) gets its
+cotangent like any other; the group's single tape entry then hands all of them to the kernel.
+"""
+import numpy as np
+
+from ..trace import Meta
+
+IN, VALUE, CONST = 0, 1, 2  # operand kinds: external input j, group value k, constant c
+
+
+class Group:
+    __slots__ = ("instrs", "inputs", "input_index", "input_nodes", "nodes", "node_index",
+                 "parents", "metas", "shape", "dtype", "entry", "__weakref__")
+
+    def __init__(self, shape, dtype):
+        self.instrs = []          # (primitive, ((kind, index_or_value), ...))
+        self.inputs = []          # external input arrays (raw), kept for the backward pass
+        self.input_index = {}     # ("node", n) or ("array", id) -> input position
+        self.input_nodes = []     # node of each input (None: a constant array)
+        self.nodes = []           # output node of each instruction
+        self.node_index = {}      # node -> instruction
+        self.parents = []         # (input position, node, broadcast target) for traced inputs
+        self.metas = []           # Meta of each result (shape and dtype, for the tape)
+        self.shape = shape
+        self.dtype = dtype
+        self.entry = None
+
+    def operand(self, tracer, value, trace_node):
+        """The operand for one argument: a group value, an external input, or a constant."""
+        if trace_node is not None:
+            k = self.node_index.get(trace_node)
+            if k is not None:
+                return (VALUE, k)
+            key = ("node", trace_node)
+        elif isinstance(value, (int, float)) and not isinstance(value, bool):
+            return (CONST, float(value))
+        elif isinstance(value, np.generic) and value.dtype.kind in "fiu":
+            return (CONST, float(value))
+        else:
+            key = ("array", id(value))
+        j = self.input_index.get(key)
+        if j is None:
+            j = self.input_index[key] = len(self.inputs)
+            self.inputs.append(value)
+            self.input_nodes.append(trace_node)
+            if trace_node is not None:
+                target = None if (np.shape(value) == self.shape
+                                  and value.dtype == self.dtype) else Meta(value)
+                self.parents.append((j, trace_node, target))
+        return (IN, j)
+
+    def add(self, prim, operands, ans, node):
+        self.instrs.append((prim, tuple(operands)))
+        self.nodes.append(node)
+        self.node_index[node] = len(self.instrs) - 1
+        self.metas.append(Meta(ans))
+
+    def structure(self):
+        """What a generated kernel depends on (constants are kernel arguments, not code)."""
+        return tuple((prim.name, tuple((kind, ref if kind != CONST else None)
+                                       for kind, ref in ops)) for prim, ops in self.instrs)
+
+    def constants(self):
+        return [ref for _, ops in self.instrs for kind, ref in ops if kind == CONST]
+
+    def __repr__(self):
+        ops = ", ".join(p.name for p, _ in self.instrs)
+        return f"<fused group of {len(self.instrs)} ops [{ops}] on {self.shape} {self.dtype}>"

@@ -1,0 +1,30 @@
+"""Recording elementwise ops into fused groups (called from `ReverseTrace`'s fast paths)."""
+from ..reverse import ReverseTracer
+from ..trace import EMPTY
+from .backward import FUSED
+from .codegen import register_forms
+from .group import Group
+
+
+def record_fused(trace, prim, args, vals, ans):
+    if prim.scalar is None and register_forms(prim) is None:
+        return None  # scalar_forms marked it False: never fused
+    if prim.scalar is False:
+        return None
+    tape = trace.tape
+    group = trace.group
+    if (group is None or not tape or tape[-1] is not group.entry
+            or ans.shape != group.shape or ans.dtype != group.dtype):
+        group = Group(ans.shape, ans.dtype)
+        # one tape entry for the whole group; its lists grow as ops join
+        group.entry = (FUSED, group.nodes, group.parents, group, group.metas, EMPTY)
+        tape.append(group.entry)
+        trace.group = group
+    operands = []
+    for a, v in zip(args, vals):
+        ours = type(a) is ReverseTracer and a._trace is trace
+        operands.append(group.operand(a, v, a.node if ours else None))
+    node = trace.count
+    trace.count = node + 1
+    group.add(prim, operands, ans, node)
+    return ReverseTracer(ans, trace, node)
