@@ -18,6 +18,7 @@ import os
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 
 import numpy as np
@@ -28,8 +29,11 @@ from timing import environment, optional, print_table, reset_peak_rss, rss_bytes
 
 def chains(lib):
     """The two chains written against a NumPy-like namespace `lib`."""
+    # torch.maximum takes no Python scalar: clamp_min is its maximum with one
+    floor_at = getattr(lib, "clamp_min", lib.maximum)
+
     def cheap(x, y):
-        z = lib.maximum(x * y + 0.5, 0.0)
+        z = floor_at(x * y + 0.5, 0.0)
         return lib.sum(lib.where(x > 0, z * z, z * 0.1) - y)
 
     def transcendental(x, y):
@@ -91,11 +95,12 @@ def child(kind, chain, size, dtype, repeats):
     if kind in ("PyTorch eager",):
         small = runner(kind, chain, 16, dtype)
         small()  # PyTorch initializes lazily: not this workload's memory
+    t0 = time.perf_counter()
+    run()  # compiles (Numba, JAX): the steady state's memory is measured on a second call
+    first = time.perf_counter() - t0
     reset_peak_rss()
     base = rss_bytes()
-    t0 = time.perf_counter()
     run()
-    first = time.perf_counter() - t0
     peak = rss_bytes() - base
     print(json.dumps({"seconds": median_seconds(run, repeats), "first_call": first,
                       "process_peak_bytes": peak}))
@@ -118,7 +123,36 @@ def gpuad_detail(chain, size, dtype, repeats):
             ga.value_and_grad(f, argnums=(0, 1))(x, y)
         out[fused] = {"backward": backward, "peak": m.peak_bytes}
     ga.config.fusion = True
+    with gpuad.memory.track() as m:  # NumPy's own temporaries: the floor of any eager forward
+        chains(np)[chain](x, y)
+    out["numpy value"] = {"peak": m.peak_bytes}
     return out
+
+
+def crossover(dtype, repeats=15):
+    """value_and_grad time fused and unfused at small sizes: where fusion starts to pay
+    (`config.fusion_min_size`)."""
+    import gpuad as ga
+    import gpuad.numpy as gnp
+    saved = ga.config.fusion_min_size
+    ga.config.fusion_min_size = 1
+    rows = []
+    for size in (256, 1024, 4096, 16384, 65536, 262144, 1048576):
+        row = [f"{size:,}"]
+        for chain in ("cheap", "transcendental"):
+            x, y = inputs(size, dtype)
+            vg = ga.value_and_grad(chains(gnp)[chain], argnums=(0, 1))
+            times = {}
+            for fused in (True, False):
+                ga.config.fusion = fused
+                times[fused] = median_seconds(lambda: vg(x, y), repeats)
+            row += [f"{times[True] * 1e6:.0f}", f"{times[False] * 1e6:.0f}",
+                    f"{times[False] / times[True]:.2f}x"]
+        rows.append(row)
+    ga.config.fusion, ga.config.fusion_min_size = True, saved
+    print(f"\nvalue_and_grad (us), {np.dtype(dtype).name}: fused vs unfused, by size")
+    print_table(["elements", "cheap fused", "unfused", "speed-up",
+                 "transc. fused", "unfused", "speed-up"], rows)
 
 
 def main(argv=None):
@@ -127,6 +161,8 @@ def main(argv=None):
     parser.add_argument("--dtype", default="float32", choices=["float32", "float64"])
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--quick", action="store_true", help="100,000 elements, 2 repeats")
+    parser.add_argument("--crossover", action="store_true",
+                        help="only the small-size table that sets config.fusion_min_size")
     parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.quick:
@@ -135,6 +171,10 @@ def main(argv=None):
     if args.child:
         return child(args.child[0], args.child[1], args.size, dtype, args.repeats)
     print(environment())
+    if args.crossover:
+        return crossover(dtype)
+    # an empty kernel cache: the first fused call compiles, a second process loads from disk
+    env = dict(os.environ, GPUAD_CACHE_DIR=tempfile.mkdtemp(prefix="gpuad-bench-kernels-"))
     nbytes = args.size * dtype.itemsize
     kinds = ["numpy value", "numpy copy of x", "gpuad fused", "gpuad unfused"]
     if optional("torch") is not None:
@@ -147,9 +187,15 @@ def main(argv=None):
             cmd = [sys.executable, os.path.abspath(__file__), "--child", kind, chain,
                    "--size", str(args.size), "--dtype", args.dtype,
                    "--repeats", str(args.repeats)]
-            proc = subprocess.run(cmd, capture_output=True, text=True)
+            proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
             if proc.returncode == 0:
                 results[kind] = json.loads(proc.stdout.strip().splitlines()[-1])
+            else:
+                print(f"  {chain} {kind} failed: {proc.stderr.strip()[-300:]}", file=sys.stderr)
+            if kind == "gpuad fused":
+                again = subprocess.run(cmd[:-1] + ["1"], capture_output=True, text=True, env=env)
+                if again.returncode == 0:
+                    results["disk cache"] = json.loads(again.stdout.strip().splitlines()[-1])
             print(f"  {chain} {kind} done", file=sys.stderr)
         detail = gpuad_detail(chain, args.size, dtype, args.repeats)
         value = results["numpy value"]["seconds"]
@@ -165,14 +211,18 @@ def main(argv=None):
               f"NumPy copy of x {copy * 1e3:.1f} ms")
         print_table(["value_and_grad", "ms", "/ NumPy value", "process peak / size(x)"], rows)
         fused, unfused = detail[True], detail[False]
-        print_table(["gpuad backward", "ms", "/ copy of x", "tracemalloc peak / size(x)"],
-                    [["fused", f"{fused['backward'] * 1e3:.1f}",
-                      f"{fused['backward'] / copy:.1f}x", f"{fused['peak'] / nbytes:.1f}x"],
-                     ["unfused", f"{unfused['backward'] * 1e3:.1f}",
-                      f"{unfused['backward'] / copy:.1f}x", f"{unfused['peak'] / nbytes:.1f}x"]])
+        floor = detail["numpy value"]["peak"]
+        print_table(["gpuad backward", "ms", "/ copy of x", "tracemalloc peak / size(x)",
+                     "beyond NumPy's own value peak"],
+                    [[name, f"{d['backward'] * 1e3:.1f}", f"{d['backward'] / copy:.1f}x",
+                      f"{d['peak'] / nbytes:.1f}x", f"{(d['peak'] - floor) / nbytes:.1f}x"]
+                     for name, d in (("fused", fused), ("unfused", unfused))])
+        print(f"NumPy's value alone peaks at {floor / nbytes:.1f}x size(x) of temporaries")
         first = results.get("gpuad fused", {}).get("first_call")
-        if first is not None:
-            print(f"first fused call (kernel compile, or load from the disk cache): {first:.2f} s")
+        warm = results.get("disk cache", {}).get("first_call")
+        if first is not None and warm is not None:
+            print(f"first fused value_and_grad: {first:.2f} s with an empty kernel cache "
+                  f"(compiling), {warm:.2f} s in a new process loading the kernels from disk")
 
 
 if __name__ == "__main__":

@@ -10,7 +10,7 @@ import numpy as np
 from .. import backend
 from ..config import config
 from ..trace import Primitive
-from .codegen import kernel, register_forms, timed_first_call, uses_libm
+from .codegen import PARALLEL_MIN_SIZE, kernel, register_forms, timed_first_call, uses_libm
 from .group import CONST, IN, VALUE
 
 
@@ -18,6 +18,8 @@ def _group_vjp(ans, group, g):
     """Cotangents of the group's external inputs (a list indexed by input position)."""
     if not group.parents:
         return []
+    if len(group.instrs) == 1:  # nothing to fuse: the op's own rule, on its saved result
+        return _replayed(group, g, [group.lone_result])
     escapes = [k for k, gk in enumerate(g) if gk is not None]
     xp = backend.namespace(*[x for x in group.inputs if hasattr(x, "shape")])
     if config.fusion and all(type(gk) is type(group.inputs[0]) or _is_device_array(gk, xp)
@@ -39,17 +41,17 @@ def _fused(group, g, escapes, xp):
     structure = group.structure()
     consts = group.constants()
     shape = group.shape
-    outs = {j: xp.empty(shape, dtype=group.dtype) for j in wanted}
     if xp is np:
         ndim = max(len(shape), 1)
         view = (lambda a: np.broadcast_to(a, shape).reshape((1,))) if not shape else \
             (lambda a: np.broadcast_to(a, shape))
-        if not shape:
-            outs = {j: np.empty((1,), dtype=group.dtype) for j in wanted}
-        elif _flat_ok(group, g, escapes, shape):  # all contiguous: one flat parallel loop
+        flat = shape and _flat_ok(group, g, escapes, shape)  # all contiguous: one flat loop
+        if flat:
             precomputed = [k for k, (prim, _) in enumerate(group.instrs) if uses_libm(prim.name)]
             if precomputed:
                 return _chunked(group, g, escapes, wanted, precomputed)
+        outs = {j: np.empty(shape or (1,), dtype=group.dtype) for j in wanted}
+        if flat:
             ndim = 1
             size = int(np.prod(shape))
             view = lambda a: _flat(a, shape) if np.ndim(a) else \
@@ -57,12 +59,14 @@ def _fused(group, g, escapes, xp):
             outs = {j: o.reshape(-1) for j, o in outs.items()}
         uniform = _uniform(g, escapes)
         fn = kernel("cpu", structure, len(group.inputs), len(consts), escapes, wanted,
-                    group.dtype.name, ndim, (), uniform)
+                    group.dtype.name, ndim, (), uniform,
+                    parallel=int(np.prod(shape)) >= PARALLEL_MIN_SIZE)
         args = ([view(np.asarray(x)) for x in group.inputs]
                 + [_scalar(g[k], group.dtype) if k in uniform else view(g[k]) for k in escapes]
                 + [group.dtype.type(c) for c in consts] + [outs[j] for j in wanted])
         timed_first_call(("cpu", structure), fn, *args)
     else:
+        outs = {j: xp.empty(shape, dtype=group.dtype) for j in wanted}
         fused_cuda(group, g, escapes, xp, outs, backend.launch_cuda)
     result = [None] * len(group.inputs)
     for j in wanted:
@@ -70,7 +74,7 @@ def _fused(group, g, escapes, xp):
     return result
 
 
-CHUNK = 1 << 17  # elements per chunk: the chunk's temporaries stay in cache
+CHUNK = 1 << 20  # elements per chunk: each call of a parallel kernel costs ~0.1 ms here
 
 
 def _chunked(group, g, escapes, wanted, precomputed):
@@ -85,7 +89,7 @@ def _chunked(group, g, escapes, wanted, precomputed):
     consts = [group.dtype.type(c) for c in group.constants()]
     uniform = _uniform(g, escapes)
     fn = kernel("cpu", group.structure(), len(group.inputs), len(consts), escapes, wanted,
-                group.dtype.name, 1, precomputed, uniform)
+                group.dtype.name, 1, precomputed, uniform, parallel=n >= PARALLEL_MIN_SIZE)
     last = max(precomputed)
     keep = set(precomputed)
     for start in range(0, n, CHUNK):
@@ -125,7 +129,7 @@ def _uniform(g, escapes):
 
 
 def _scalar(a, dtype):
-    return dtype.type(a.reshape(-1)[0])
+    return dtype.type(a[(0,) * a.ndim])  # a stride-0 broadcast: reshape(-1) would copy it
 
 
 def _flat(a, shape):
@@ -138,7 +142,7 @@ def _flat(a, shape):
     if a.ndim == 1 or a.flags.c_contiguous:
         return a.reshape(-1)
     if not any(a.strides):
-        return np.broadcast_to(a.reshape(-1)[:1], (a.size,))
+        return np.broadcast_to(a[(0,) * a.ndim], (a.size,))  # reshape(-1) would copy
     return None
 
 
@@ -146,17 +150,18 @@ def _flat_ok(group, g, escapes, shape):
     return all(_flat(a, shape) is not None for a in list(group.inputs) + [g[k] for k in escapes])
 
 
-def _replayed(group, g):
-    """The per-op rules, on values recomputed from the inputs."""
+def _replayed(group, g, values=None):
+    """The per-op rules, on values recomputed from the inputs (or the `values` given)."""
     from ..numpy.helpers import unbroadcast
-    values = []
 
     def resolve(op):
         kind, ref = op
         return group.inputs[ref] if kind == IN else values[ref] if kind == VALUE else ref
 
-    for prim, ops in group.instrs:
-        values.append(prim.impl(*[resolve(op) for op in ops]))
+    if values is None:
+        values = []
+        for prim, ops in group.instrs:
+            values.append(prim.impl(*[resolve(op) for op in ops]))
     adjoints = list(g)
     result = [None] * len(group.inputs)
     wanted = {j for j, _, _ in group.parents}

@@ -25,6 +25,10 @@ if "NUMBA_THREADING_LAYER" not in os.environ:
     if numba.config.THREADING_LAYER == "default":
         numba.config.THREADING_LAYER = "workqueue"
 
+# Elements below which a CPU kernel runs on one thread: measured on the project's 2-core
+# machines, starting Numba's worker threads costs ~0.1 ms, the work of ~100k elements.
+PARALLEL_MIN_SIZE = 1 << 17
+
 _compiled = {}          # (target, key) -> kernel
 compile_seconds = {}    # (target, key) -> first-call seconds, for the benchmark's report
 
@@ -141,7 +145,7 @@ FASTMATH = "{'nsz', 'arcp', 'contract', 'afn', 'reassoc'}"
 
 
 def cpu_source(name, structure, n_inputs, n_consts, escapes, wanted, ndim, dtype_name,
-               precomputed=(), uniform=()):
+               precomputed=(), uniform=(), parallel=True):
     """A Numba function `name(inputs..., cotangents..., constants..., precomputed values...,
     outputs...)` over N-d arrays of the group's shape (inputs may be broadcast views)."""
     idx = ", ".join(f"i{d}" for d in range(ndim))
@@ -155,11 +159,12 @@ def cpu_source(name, structure, n_inputs, n_consts, escapes, wanted, ndim, dtype
                        lambda j, expr: f"out{j}[{idx}] = {expr}", precomputed)
     first_out = f"out{wanted[0]}"
     src = ["import math", "import numba", f"F = numba.{dtype_name}", "",
-           f"@numba.njit(parallel=True, cache=True, error_model='numpy', fastmath={FASTMATH})",
+           f"@numba.njit(parallel={parallel}, cache=True, error_model='numpy', "
+           f"fastmath={FASTMATH})",
            f"def {name}({', '.join(args)}):"]
     indent = "    "
     for d in range(ndim):
-        loop = "numba.prange" if d == 0 else "range"
+        loop = "numba.prange" if d == 0 and parallel else "range"
         src.append(f"{indent}for i{d} in {loop}({first_out}.shape[{d}]):")
         indent += "    "
     src += [indent + typed_literals(line, dtype_name) for line in lines]
@@ -184,18 +189,20 @@ def cuda_source(name, structure, n_inputs, n_consts, escapes, wanted, dtype_name
 
 
 def kernel(target, structure, n_inputs, n_consts, escapes, wanted, dtype_name, ndim=1,
-           precomputed=(), uniform=()):
+           precomputed=(), uniform=(), parallel=True):
     """The compiled kernel for this structure (generated, written and imported once).
     `uniform`: escapes whose cotangent is one value for all elements (the cotangent of a sum,
-    a stride-0 broadcast), passed as a scalar: strided loads would cost 6x the kernel."""
+    a stride-0 broadcast), passed as a scalar: strided loads would cost 6x the kernel.
+    `parallel`: a CPU kernel over threads; starting them costs ~0.1 ms, so small groups
+    run a serial kernel (see `PARALLEL_MIN_SIZE`)."""
     key = (target, structure, n_inputs, n_consts, tuple(escapes), tuple(wanted), dtype_name,
-           ndim, tuple(precomputed), tuple(uniform))
+           ndim, tuple(precomputed), tuple(uniform), parallel)
     fn = _compiled.get(key)
     if fn is not None:
         return fn
     if target == "cpu":
         source = cpu_source("KERNEL", structure, n_inputs, n_consts, escapes, wanted, ndim,
-                            dtype_name, precomputed, uniform)
+                            dtype_name, precomputed, uniform, parallel)
     else:
         source = cuda_source("KERNEL", structure, n_inputs, n_consts, escapes, wanted,
                              dtype_name)

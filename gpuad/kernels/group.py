@@ -16,7 +16,7 @@ IN, VALUE, CONST = 0, 1, 2  # operand kinds: external input j, group value k, co
 
 class Group:
     __slots__ = ("instrs", "inputs", "input_index", "input_nodes", "nodes", "node_index",
-                 "parents", "metas", "shape", "dtype", "entry", "__weakref__")
+                 "parents", "metas", "shape", "dtype", "entry", "lone_result", "__weakref__")
 
     def __init__(self, shape, dtype):
         self.instrs = []          # (primitive, ((kind, index_or_value), ...))
@@ -30,6 +30,10 @@ class Group:
         self.shape = shape
         self.dtype = dtype
         self.entry = None
+        # The first op's result, held only while the group has that one op: a group of one op
+        # runs the op's own VJP rule (measured faster than a kernel: it reuses the saved result
+        # where a kernel would recompute it), and that rule may need the result.
+        self.lone_result = None
 
     def operand(self, tracer, value, trace_node):
         """The operand for one argument: a group value, an external input, or a constant."""
@@ -60,6 +64,7 @@ class Group:
         self.nodes.append(node)
         self.node_index[node] = len(self.instrs) - 1
         self.metas.append(Meta(ans))
+        self.lone_result = ans if len(self.instrs) == 1 else None
 
     def structure(self):
         """What a generated kernel depends on (constants are kernel arguments, not code)."""

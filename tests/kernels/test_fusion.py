@@ -196,3 +196,31 @@ def test_cuda_kernels_under_the_simulator(tmp_path):
                           env=env, timeout=300)
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "match" in proc.stdout
+
+
+def test_parallel_and_chunked_kernels_on_large_arrays():
+    from gpuad.kernels.codegen import PARALLEL_MIN_SIZE
+    rng = np.random.default_rng(5)
+    n = PARALLEL_MIN_SIZE + 1001  # threads, and a ragged last block
+    x, y = rng.standard_normal(n), rng.standard_normal(n)
+    for f in (lambda x, y: gnp.sum(cheap(x, y) * 1.5),            # arithmetic only: one kernel
+              lambda x, y: gnp.sum(transcendental(x) * y)):        # libm values precomputed
+        fused, unfused = both_ways(f, (x, y), (0, 1))
+        for a, b in zip(fused, unfused):
+            np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
+
+
+def test_a_group_of_one_op_runs_the_ops_own_rule():
+    x = np.random.default_rng(6).standard_normal(50)
+    from gpuad.reverse import ReverseTrace
+    trace = ReverseTrace()
+    out = gnp.tanh(trace.new_input(x))
+    trace.close()
+    group = trace.tape[0][3]
+    assert len(group.instrs) == 1 and group.lone_result is not None  # tanh's rule reads it
+    fused, unfused = both_ways(lambda x: gnp.sum(gnp.tanh(x)), (x,), 0)
+    np.testing.assert_allclose(fused, unfused, rtol=1e-14)
+    trace = ReverseTrace()
+    out = gnp.exp(gnp.tanh(trace.new_input(x)))
+    assert trace.group.lone_result is None  # two ops: no intermediate is held any more
+    del out
