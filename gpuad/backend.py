@@ -34,6 +34,9 @@ class _NoCupyArray:
 
 _cupy = None                 # the cupy module once imported
 _cupy_ndarray = _NoCupyArray
+# Array types whose elementwise ops may be recorded into fused groups (gpuad/kernels): a set
+# the tape's hot path tests with one lookup; CuPy's array joins it once CuPy is imported.
+FUSABLE_ARRAY_TYPES = {np.ndarray}
 _probe_result = None         # (usable: bool, reason: str) once probed
 _default = None              # "numpy" or "cupy" once decided
 
@@ -44,6 +47,7 @@ def _import_cupy():
         import cupy
         _cupy = cupy
         _cupy_ndarray = cupy.ndarray
+        FUSABLE_ARRAY_TYPES.add(cupy.ndarray)
     return _cupy
 
 

@@ -21,6 +21,8 @@ from .trace import (EMPTY, KEEP, META, TRACER_TYPES, Meta, Trace, Tracer, check_
                     primal_value, strip_derivatives)
 from .tree import tree_flatten, tree_paths, tree_unflatten
 
+FUSABLE = backend.FUSABLE_ARRAY_TYPES  # NumPy arrays, and CuPy arrays once CuPy is imported
+
 
 class ReverseTracer(Tracer):
     __slots__ = ("node",)
@@ -60,7 +62,7 @@ class ReverseTrace(Trace):
         if not prim.fast or type(v) in TRACER_TYPES:
             return self.process(prim, (x,), EMPTY)
         ans = prim.impl(v)
-        if type(ans) is np.ndarray and ans.size >= config.fusion_min_size and config.fusion:
+        if type(ans) in FUSABLE and ans.size >= config.fusion_min_size and config.fusion:
             fused = self.fuse(prim, (x,), (v,), ans)
             if fused is not None:
                 return fused
@@ -82,7 +84,7 @@ class ReverseTrace(Trace):
         if not prim.fast or type(vx) in TRACER_TYPES or type(vy) in TRACER_TYPES:
             return self.process(prim, (x, y), EMPTY)
         ans = prim.impl(vx, vy)
-        if type(ans) is np.ndarray and ans.size >= config.fusion_min_size and config.fusion:
+        if type(ans) in FUSABLE and ans.size >= config.fusion_min_size and config.fusion:
             fused = self.fuse(prim, (x, y), (vx, vy), ans)
             if fused is not None:
                 return fused
@@ -125,7 +127,7 @@ class ReverseTrace(Trace):
             ans = prim.bind(*vals, **params)
         else:
             ans = prim.impl(*vals, **params) if params else prim.impl(*vals)
-            if (prim.elementwise is not None and not params and type(ans) is np.ndarray
+            if (prim.elementwise is not None and not params and type(ans) in FUSABLE
                     and ans.size >= config.fusion_min_size and config.fusion):
                 fused = self.fuse(prim, args, vals, ans)  # where, clip: three operands
                 if fused is not None:

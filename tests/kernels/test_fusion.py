@@ -224,3 +224,20 @@ def test_a_group_of_one_op_runs_the_ops_own_rule():
     out = gnp.exp(gnp.tanh(trace.new_input(x)))
     assert trace.group.lone_result is None  # two ops: no intermediate is held any more
     del out
+
+
+@pytest.mark.gpu
+def test_cupy_groups_run_numba_cuda_kernels():
+    import cupy as cp
+    rng = np.random.default_rng(7)
+    x, y = cp.asarray(rng.standard_normal((300, 40))), cp.asarray(rng.standard_normal(40))
+    f = lambda x, y: gnp.sum(cheap(x, y) * transcendental(x))  # noqa: E731
+    from gpuad.reverse import ReverseTrace
+    trace = ReverseTrace()
+    f(trace.new_input(x), trace.new_input(y))
+    trace.close()
+    assert any(entry[0] is FUSED for entry in trace.tape)  # CuPy arrays are recorded in groups
+    fused, unfused = both_ways(f, (x, y), (0, 1))
+    for a, b in zip(fused, unfused):
+        assert isinstance(a, cp.ndarray)
+        np.testing.assert_allclose(cp.asnumpy(a), cp.asnumpy(b), rtol=1e-12, atol=1e-12)

@@ -1,0 +1,101 @@
+"""benchmarks/fusion.py on CuPy, for a machine with a GPU: the two 8-op chains on 10M elements,
+value_and_grad fused (one numba.cuda kernel per group, on CuPy's stream) vs unfused vs
+PyTorch eager on CUDA (where it is installed with CUDA), as multiples of CuPy's value time;
+backward as a multiple of one device copy of x; peak extra device memory from CuPy's pool
+(`gpuad.memory.track("cuda")`).
+
+    python benchmarks/gpu/fusion.py [--size 10000000] [--dtype float32] [--repeats 20]
+"""
+import argparse
+import os
+import statistics
+import sys
+import time
+
+import numpy as np
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+
+import gpuad as ga  # noqa: E402
+import gpuad.memory  # noqa: E402
+import gpuad.numpy as gnp  # noqa: E402
+from fusion import chains, inputs  # noqa: E402
+from timing import environment, optional, print_table  # noqa: E402
+
+
+def device_seconds(fn, repeats, sync):
+    fn()  # compiles kernels, warms CuPy's pool
+    sync()
+    times = []
+    for _ in range(repeats):
+        sync()
+        t0 = time.perf_counter()
+        fn()
+        sync()
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--size", type=int, default=10_000_000)
+    parser.add_argument("--dtype", default="float32", choices=["float32", "float64"])
+    parser.add_argument("--repeats", type=int, default=20)
+    args = parser.parse_args(argv)
+    ga.set_backend("cupy")  # raises, saying why, where CuPy or the device cannot run
+    import cupy as cp
+    sync = cp.cuda.get_current_stream().synchronize
+    print(environment())
+    print(f"device: {cp.cuda.runtime.getDeviceProperties(0)['name'].decode()}")
+    x_host, y_host = inputs(args.size, np.dtype(args.dtype))
+    x, y = cp.asarray(x_host), cp.asarray(y_host)
+    nbytes = x.nbytes
+    torch = optional("torch")
+    if torch is not None and not torch.cuda.is_available():
+        torch = None
+    for chain in ("cheap", "transcendental"):
+        value = device_seconds(lambda: chains(cp)[chain](x, y), args.repeats, sync)
+        copy = device_seconds(lambda: x.copy(), args.repeats, sync)
+        rows, backward_rows = [], []
+        for fused in (True, False):
+            ga.config.fusion = fused
+            f = chains(gnp)[chain]
+            vg = ga.value_and_grad(f, argnums=(0, 1))
+            seconds = device_seconds(lambda: vg(x, y), args.repeats, sync)
+            _, vjp_fn = ga.vjp(f, x, y)
+            one = cp.ones((), x.dtype)
+            back = device_seconds(lambda: vjp_fn(one), args.repeats, sync)
+            del vjp_fn
+            with gpuad.memory.track("cuda") as m:
+                vg(x, y)
+                sync()
+            name = "gpuad fused" if fused else "gpuad unfused"
+            rows.append([name, f"{seconds * 1e3:.2f}", f"{seconds / value:.2f}x",
+                         f"{m.peak_bytes / nbytes:.1f}x"])
+            backward_rows.append([name, f"{back * 1e3:.2f}", f"{back / copy:.1f}x"])
+        ga.config.fusion = True
+        if torch is not None:
+            ft = chains(torch)[chain]
+            xt = torch.as_tensor(x_host, device="cuda")
+            yt = torch.as_tensor(y_host, device="cuda")
+
+            def run():
+                a, b = xt.detach().requires_grad_(), yt.detach().requires_grad_()
+                out = ft(a, b)
+                return torch.autograd.grad(out, (a, b))
+            seconds = device_seconds(run, args.repeats, torch.cuda.synchronize)
+            torch.cuda.reset_peak_memory_stats()
+            base = torch.cuda.memory_allocated()
+            run()
+            torch.cuda.synchronize()
+            peak = torch.cuda.max_memory_allocated() - base
+            rows.append(["PyTorch eager (CUDA)", f"{seconds * 1e3:.2f}",
+                         f"{seconds / value:.2f}x", f"{peak / nbytes:.1f}x"])
+        print(f"\n{chain} chain, {args.size:,} {args.dtype} on the GPU: CuPy value "
+              f"{value * 1e3:.2f} ms, copy of x {copy * 1e3:.2f} ms")
+        print_table(["value_and_grad", "ms", "/ CuPy value", "peak extra / size(x)"], rows)
+        print_table(["backward", "ms", "/ copy of x"], backward_rows)
+
+
+if __name__ == "__main__":
+    main()
