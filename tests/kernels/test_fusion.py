@@ -87,6 +87,12 @@ def test_random_programs_fused_equals_unfused(program):
     fused, unfused = both_ways(lambda *xs: run_program(program, xs), inputs, argnums)
     for a, b in zip(fused, unfused):
         np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
+    inputs32 = [x.astype(np.float32) for x in inputs]
+    fused, unfused = both_ways(lambda *xs: run_program(program, xs), inputs32, argnums)
+    for a, b in zip(fused, unfused):
+        assert a.dtype == np.float32
+        scale = max(float(np.max(np.abs(b), initial=0.0)), 1.0)
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-5 * scale)
 
 
 def transcendental(x):
