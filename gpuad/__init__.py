@@ -21,7 +21,8 @@ from .test_util import check_grads
 from .trace import UnexpectedTracerError
 from .batching import vmap
 from .custom import custom_jvp, custom_vjp
-from .transforms import elementwise_grad, hessian, hvp, jacfwd, jacobian, jacrev
+from .transforms import (elementwise_grad, hessian, holomorphic_grad, hvp, jacfwd, jacobian,
+                         jacrev)
 from . import nn, optim, tasks
 from .tree import (register_pytree_node, tree_flatten, tree_leaves, tree_map, tree_structure,
                    tree_unflatten)

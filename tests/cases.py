@@ -75,7 +75,12 @@ def draw(shape, domain, rng):
 
 
 def make_args(case, rng, dtype=np.float64):
-    return tuple(np.asarray(draw(shape, domain, rng), dtype=dtype) for shape, domain in case.args)
+    """The case's arguments in `dtype` (complex draws in the complex type of that precision)."""
+    def cast(value):
+        if np.iscomplexobj(value):
+            return np.asarray(value, dtype=np.result_type(dtype, np.complex64))
+        return np.asarray(value, dtype=dtype)
+    return tuple(cast(draw(shape, domain, rng)) for shape, domain in case.args)
 
 
 CASES = []

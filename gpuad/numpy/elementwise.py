@@ -26,7 +26,7 @@ PI = math.pi
 # ---- signs, powers and roots -----------------------------------------------------------------
 negative, negative_p = defunary("negative", np.negative, d=lambda ans, x: -1)
 positive, positive_p = defunary("positive", np.positive, d=lambda ans, x: 1)
-absolute, absolute_p = defunary("absolute", np.absolute, d=lambda ans, x: sign(x))
+_real_absolute, absolute_p = defunary("absolute", np.absolute, d=lambda ans, x: sign(x))
 sqrt, sqrt_p = defunary("sqrt", np.sqrt, d=lambda ans, x: 0.5 / ans)
 cbrt, cbrt_p = defunary("cbrt", np.cbrt, d=lambda ans, x: 1.0 / (3.0 * ans * ans))
 square, square_p = defunary("square", np.square, d=lambda ans, x: 2.0 * x)
@@ -196,6 +196,32 @@ real = unary_op(real_p, "`numpy.real`, differentiable.")
 imag = unary_op(imag_p, "`numpy.imag`, differentiable.")
 conjugate = unary_op(conj_p, "`numpy.conjugate`, differentiable.")
 conj = conjugate
+
+
+def _is_complex(x):
+    value = primal_value(x)
+    return getattr(value, "dtype", None) is not None and value.dtype.kind == "c" or \
+        isinstance(value, complex)
+
+
+def absolute(x):
+    """`numpy.absolute`, differentiable. Of a complex z, |z| = hypot(Re z, Im z): not
+    holomorphic, so its gradient follows the convention of every real-valued function of a
+    complex input (see `gpuad.numpy` docs): d|z| = Re(conj(z) dz) / |z|, and `grad` gives
+    conj(z) / |z|, as autograd and JAX do."""
+    if _is_complex(x):
+        return hypot(real(x), imag(x))
+    return _real_absolute(x)
+
+
+def angle(z, deg=False):
+    """`numpy.angle`, differentiable: atan2(Im z, Re z) (a constant 0 or pi for real z)."""
+    if _is_complex(z):
+        a = arctan2(imag(z), real(z))
+    else:
+        xp = backend.namespace(primal_value(z))
+        a = xp.where(strip_derivatives(z) < 0, PI, 0.0)
+    return a * (180.0 / PI) if deg else a
 
 # ---- zero derivative almost everywhere: results are constants (not traced) --------------------
 floor = nondiff(np.floor, "floor")

@@ -1,0 +1,61 @@
+"""Complex numbers: the gradient convention against JAX's and closed forms, dtypes, errors."""
+import numpy as np
+import pytest
+
+import gpuad as ga
+import gpuad.numpy as gnp
+
+Z = np.array([1.0 + 2.0j, 0.5 - 1.0j, -0.3 + 0.7j])
+
+
+def test_grad_of_a_real_loss_is_the_conjugate_convention():
+    # L = |z|^2 = x^2 + y^2: dL/dx - i dL/dy = 2x - 2iy = 2 conj(z) (autograd and JAX; PyTorch
+    # returns the conjugate of this)
+    np.testing.assert_allclose(ga.grad(lambda z: gnp.sum(gnp.abs(z) ** 2))(Z), 2 * np.conj(Z))
+    # L = Re(z^2) = x^2 - y^2: 2x + 2iy = 2z
+    np.testing.assert_allclose(ga.grad(lambda z: gnp.sum(gnp.real(z * z)))(Z), 2 * Z)
+    # L = angle(z) = atan2(y, x): (-y - i x) / |z|^2 ... dL/dx = -y/r2, dL/dy = x/r2
+    r2 = np.abs(Z) ** 2
+    np.testing.assert_allclose(ga.grad(lambda z: gnp.sum(gnp.angle(z)))(Z),
+                               (-Z.imag - 1j * Z.real) / r2)
+
+
+def test_real_input_through_complex_ops_gets_a_real_gradient():
+    x = np.array([1.5, -0.5, 0.25])
+    c = 1.0 + 2.0j
+    g = ga.grad(lambda x: gnp.sum(gnp.abs(x * c)))(x)
+    assert g.dtype == np.float64
+    np.testing.assert_allclose(g, np.sign(x) * abs(c))
+
+
+def test_holomorphic_grad_is_the_complex_derivative():
+    f = lambda z: gnp.sum(gnp.sin(z) * gnp.exp(z))  # noqa: E731
+    want = np.cos(Z) * np.exp(Z) + np.sin(Z) * np.exp(Z)
+    np.testing.assert_allclose(ga.holomorphic_grad(f)(Z), want)
+    # second derivative, nested
+    d2 = ga.holomorphic_grad(lambda z: ga.holomorphic_grad(lambda w: w ** 4)(z))(1.0 + 1.0j)
+    np.testing.assert_allclose(d2, 12 * (1.0 + 1.0j) ** 2)
+
+
+def test_errors_name_what_to_do():
+    with pytest.raises(TypeError, match="holomorphic_grad"):
+        ga.grad(lambda z: gnp.sum(z * z))(Z)
+    with pytest.raises(TypeError, match="complex inputs"):
+        ga.holomorphic_grad(lambda z: z * z)(1.5)
+    with pytest.raises(TypeError, match="complex scalar"):
+        ga.holomorphic_grad(lambda z: gnp.abs(z))(1.0 + 1.0j)
+
+
+def test_complex64_stays_complex64():
+    z = Z.astype(np.complex64)
+    g = ga.grad(lambda z: gnp.sum(gnp.abs(gnp.exp(z) * z)))(z)
+    assert g.dtype == np.complex64
+    x = np.array([0.5, 1.5], dtype=np.float32)
+    gx = ga.grad(lambda x: gnp.sum(gnp.real(x * np.complex64(1 - 1j)) ** 2))(x)
+    assert gx.dtype == np.float32
+
+
+def test_jvp_of_a_non_holomorphic_function():
+    t = np.array([0.3 - 0.1j, 1.0 + 0.5j, -0.2 + 0.2j])
+    _, tangent = ga.jvp(gnp.abs, (Z,), (t,))
+    np.testing.assert_allclose(tangent, np.real(np.conj(Z) * t) / np.abs(Z))
