@@ -297,7 +297,7 @@ BATCHING_RULES = {
     "getitem": _getitem_rule, "unindex": _unindex_rule,
     "at.set": _at_rule, "at.add": _at_rule,
     "concatenate": _concatenate_rule, "take": _take_rule, "take_along_axis": _take_along_axis_rule,
-    "roll": _roll_rule, "pad": _pad_rule,
+    "roll": _roll_rule, "pad": _pad_rule, "fft": _axis_rule("axes"),
     "matmul": _matmul_rule, "einsum": _einsum_rule, "linalg.solve": _solve_rule,
     # acting on each element, or on the last two axes (NumPy's linalg is batched already)
     "astype": _map_rule, "copy": _map_rule, "real": _map_rule, "imag": _map_rule,

@@ -9,6 +9,13 @@ Each op family has its own module holding its rules (forward, VJP and JVP in one
     creation.py      zeros, ones, arange, asarray... (constants)
     logic.py         comparisons and logical ops (constants)
     random.py        gnp.random, with a saveable state
+    fft.py           gnp.fft: fft, ifft, rfft, irfft in 1-D, 2-D and n-D, fftshift, ifftshift
+
+Complex inputs: gradients of real-valued functions follow autograd's and JAX's convention.
+A VJP is the transpose (no conjugation) of the JVP as a real-linear map, so `grad` of a real
+loss L(z), z = x + iy, is dL/dx - i dL/dy (twice the conjugate of the Wirtinger derivative
+dL/dz-bar). Example: L = |z|^2 = x^2 + y^2 gives 2x - 2iy = 2 conj(z) (PyTorch returns 2z, the
+conjugate). For holomorphic f, `ga.holomorphic_grad(f)(z)` is f'(z).
 
 Calling any of these with plain arrays runs the NumPy/CuPy function directly; calling them with
 traced arrays (inside grad, jvp, ...) records them.
@@ -34,6 +41,7 @@ from .reductions import (all, allclose, amax, amin, any, argmax, argmin, argsort
                          average, count_nonzero, cumprod, cumsum, flatnonzero, isclose, max, mean,
                          min, nonzero, prod, searchsorted, std, sum, unique, var)
 from . import linalg
+from . import fft
 from .linalg import (diag, diagonal, dot, einsum, inner, kron, matmul, outer, tensordot, trace,
                      tril, triu, vdot)
 from .creation import (arange, array, asarray, diag_indices, empty, empty_like, eye, full,
