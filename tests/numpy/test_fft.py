@@ -73,3 +73,12 @@ def test_jacobians_batch_the_transform_natively():
     batch = RNG.standard_normal((3, 2, 5))
     np.testing.assert_allclose(ga.vmap(lambda r: gnp.fft.fft2(r, s=(3, 4)))(batch),
                                np.fft.fft2(batch, s=(3, 4)), rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.gpu
+def test_cupy_arrays_transform_on_the_device():
+    import cupy as cp
+    z = cp.asarray(Z)
+    g = ga.grad(lambda z: gnp.sum(gnp.abs(gnp.fft.fft2(z, norm="ortho")) ** 2))(z)
+    assert isinstance(g, cp.ndarray)
+    np.testing.assert_allclose(cp.asnumpy(g), 2 * np.conj(Z), rtol=1e-10)
