@@ -47,6 +47,8 @@ _BINARY_SIGNATURES = ["float32(float32, float32)", "float64(float64, float64)"]
 def xlogy(x, y):
     if x == 0.0 and not math.isnan(y):
         return 0.0
+    if y == 0.0:  # x log 0 without the divide-by-zero flag (SciPy raises no warning)
+        return -math.inf if x > 0.0 else math.inf
     safe = y if x != 0.0 else 1.0  # keeps log(0) out of the 0 * log(0) case when vectorized
     return x * math.log(safe) if safe >= 0.0 else math.nan
 
@@ -55,6 +57,8 @@ def xlogy(x, y):
 def xlog1py(x, y):
     if x == 0.0 and not math.isnan(y):
         return 0.0
+    if y == -1.0:
+        return -math.inf if x > 0.0 else math.inf
     safe = y if x != 0.0 else 0.0
     return x * math.log1p(safe) if safe >= -1.0 else math.nan
 
