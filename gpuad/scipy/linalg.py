@@ -165,7 +165,8 @@ def _sylvester(s, c):
     # K[i, j, k, l] = s[i, k] delta[j, l] + delta[i, k] s[l, j]
     k = einsum("...ik,jl->...ijkl", s, eye) + einsum("ik,...lj->...ijkl", eye, s)
     batch = _shape_of(k)[:-4]
-    x = solve(reshape(k, batch + (n * n, n * n)), reshape(c, _shape_of(c)[:-2] + (n * n,)))
+    rhs = reshape(c, _shape_of(c)[:-2] + (n * n, 1))
+    x = solve(reshape(k, batch + (n * n, n * n)), rhs)
     return reshape(x, _shape_of(c))
 
 

@@ -33,6 +33,11 @@ def _standardize(x, loc, scale):
     return (x - loc) / scale
 
 
+def _log(scale):
+    """log of a scale: a Python float stays a Python float, so float32 inputs stay float32."""
+    return math.log(scale) if isinstance(scale, (int, float)) else gnp.log(scale)
+
+
 def _safe(mask, x, fill):
     """x where `mask`, a harmless constant elsewhere: keeps log and division of points outside
     the support out of the derivatives (where's gradient would be 0 * nan there)."""
@@ -47,7 +52,7 @@ def _on_support(mask, logp):
 def _norm_logpdf(x, loc=0.0, scale=1.0):
     """log N(x; loc, scale^2)."""
     z = _standardize(x, loc, scale)
-    return -0.5 * (z * z) - 0.5 * _LOG_2PI - gnp.log(scale)
+    return -0.5 * (z * z) - 0.5 * _LOG_2PI - _log(scale)
 
 
 def _norm_cdf(x, loc=0.0, scale=1.0):
@@ -98,7 +103,7 @@ def _t_logpdf(x, df, loc=0.0, scale=1.0):
     z = _standardize(x, loc, scale)
     half = 0.5 * (df + 1.0)
     return (special.gammaln(half) - special.gammaln(0.5 * df) - 0.5 * gnp.log(df * math.pi)
-            - gnp.log(scale) - half * gnp.log1p(z * z / df))
+            - _log(scale) - half * gnp.log1p(z * z / df))
 
 
 t = SimpleNamespace(
@@ -113,7 +118,7 @@ def _gamma_logpdf(x, a, loc=0.0, scale=1.0):
     y = _standardize(x, loc, scale)
     inside = primal_value(y) >= 0
     y = _safe(inside, y, 1.0)
-    logp = special.xlogy(a - 1.0, y) - y - special.gammaln(a) - gnp.log(scale)
+    logp = special.xlogy(a - 1.0, y) - y - special.gammaln(a) - _log(scale)
     return _on_support(inside, logp)
 
 
@@ -135,7 +140,7 @@ def _beta_logpdf(x, a, b, loc=0.0, scale=1.0):
     inside = (raw >= 0) & (raw <= 1)
     y = _safe(inside, y, 0.5)
     logp = (special.xlogy(a - 1.0, y) + special.xlog1py(b - 1.0, -y) - _betaln(a, b)
-            - gnp.log(scale))
+            - _log(scale))
     return _on_support(inside, logp)
 
 
