@@ -8,7 +8,6 @@ Reference semantics, for 1-D 'full' mode:
 
     out[n] = sum_k in1[n - k] * in2[k],   0 <= n < len(in1) + len(in2) - 1
 """
-import numpy as np
 
 from .. import backend
 from .. import numpy as gnp
