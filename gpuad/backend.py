@@ -212,14 +212,53 @@ def random_stream(xp, seed, counter):
 
 
 def special_function(name, *args):
-    """A special function (`erf`, `gammaln`, `digamma`, `polygamma`...) evaluated where the
-    arrays live: `cupyx.scipy.special` for CuPy arrays, gpuad's Numba ufuncs on the CPU."""
+    """A special function (`erf`, `gammaln`, `iv`, ...) evaluated where the arrays live:
+    `cupyx.scipy.special` for CuPy arrays; on the CPU gpuad's Numba ufuncs where
+    `gpuad/scipy/cpu_special.py` has one (erf, erfc, gamma, gammaln, digamma, polygamma, xlogy,
+    xlog1py), `scipy.special` otherwise (an optional dependency: the error says how to install
+    it)."""
     arrays = [a for a in args if hasattr(a, "shape")]
     if any(is_cupy_array(a) for a in arrays):
         import cupyx.scipy.special
-        return getattr(cupyx.scipy.special, name)(*args)
+        fn = getattr(cupyx.scipy.special, name, None)
+        if fn is None:
+            raise NotImplementedError(
+                f"special.{name}: this CuPy has no cupyx.scipy.special.{name}; compute it on the "
+                f"host (ga.to_numpy(x)) or upgrade CuPy")
+        return fn(*args)
     from .scipy import cpu_special
-    return getattr(cpu_special, name)(*args)
+    fn = getattr(cpu_special, name, None)
+    if fn is None:
+        fn = getattr(scipy_module("special", f"special.{name}"), name)
+    return fn(*args)
+
+
+def scipy_module(submodule, op_name):
+    """`scipy.<submodule>` for the CPU rules, or an ImportError naming `op_name` and the fix.
+
+    SciPy is an optional dependency (the extra `gpuad[scipy]`): importing gpuad.scipy never
+    needs it; only calling a function that has no SciPy-free CPU implementation does.
+    """
+    import importlib
+    try:
+        return importlib.import_module(f"scipy.{submodule}")
+    except ImportError as exc:
+        raise ImportError(
+            f"{op_name} needs SciPy on the CPU (scipy.{submodule}), which is not installed "
+            f"({exc}). Install it with `pip install scipy` (or `pip install gpuad[scipy]`).") \
+            from None
+
+
+def linalg_function(name, *args, **kwargs):
+    """A `scipy.linalg` function evaluated where the arrays live: `cupyx.scipy.linalg` for CuPy
+    arrays, `scipy.linalg` (optional dependency) on the CPU."""
+    arrays = [a for a in args if hasattr(a, "shape")]
+    if any(is_cupy_array(a) for a in arrays):
+        import cupyx.scipy.linalg
+        module = cupyx.scipy.linalg
+    else:
+        module = scipy_module("linalg", f"linalg.{name}")
+    return getattr(module, name)(*args, **kwargs)
 
 
 def cupy_allocation_hook(on_malloc, on_free):

@@ -1,2 +1,3 @@
-"""Differentiable versions of SciPy functions: `gpuad.scipy.special`."""
-from . import special
+"""Differentiable versions of SciPy functions: `gpuad.scipy.special`, `.stats`, `.signal` and
+`.linalg`. SciPy itself is optional: importing these modules never needs it."""
+from . import special, linalg, stats, signal

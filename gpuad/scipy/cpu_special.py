@@ -1,7 +1,7 @@
 """Special functions for NumPy arrays, compiled by Numba, so `gpuad.scipy.special` needs no SciPy.
 
-erf, erfc and gammaln come from C's libm (`math.erf`, `math.lgamma`), which Numba compiles to
-vectorized ufuncs. digamma and polygamma (the derivatives of gammaln) are computed here: the
+erf, erfc, gamma and gammaln come from C's libm (`math.erf`, `math.gamma`, `math.lgamma`), which
+Numba compiles to vectorized ufuncs; xlogy and xlog1py follow SciPy's convention 0 * log(0) = 0. digamma and polygamma (the derivatives of gammaln) are computed here: the
 recurrence moves the argument above 10, then the asymptotic series (digamma) or the
 Euler-Maclaurin sum of the Hurwitz zeta function (polygamma) converge to double precision.
 Compiled on first use and cached on disk (Numba's `cache=True`).
@@ -31,6 +31,36 @@ def erfc(x):
 @numba.vectorize(_SIGNATURES, cache=True)
 def gammaln(x):
     return math.lgamma(x)
+
+
+@numba.vectorize(_SIGNATURES, cache=True)
+def gamma(x):
+    if x <= 0.0 and math.floor(x) == x:
+        return math.nan  # poles (math.gamma raises there; SciPy returns nan or inf)
+    return math.gamma(x)
+
+
+_BINARY_SIGNATURES = ["float32(float32, float32)", "float64(float64, float64)"]
+
+
+@numba.vectorize(_BINARY_SIGNATURES, cache=True)
+def xlogy(x, y):
+    if x == 0.0 and not math.isnan(y):
+        return 0.0
+    if y == 0.0:  # x log 0 without the divide-by-zero flag (SciPy raises no warning)
+        return -math.inf if x > 0.0 else math.inf
+    safe = y if x != 0.0 else 1.0  # keeps log(0) out of the 0 * log(0) case when vectorized
+    return x * math.log(safe) if safe >= 0.0 else math.nan
+
+
+@numba.vectorize(_BINARY_SIGNATURES, cache=True)
+def xlog1py(x, y):
+    if x == 0.0 and not math.isnan(y):
+        return 0.0
+    if y == -1.0:
+        return -math.inf if x > 0.0 else math.inf
+    safe = y if x != 0.0 else 0.0
+    return x * math.log1p(safe) if safe >= -1.0 else math.nan
 
 
 @numba.njit(cache=True)

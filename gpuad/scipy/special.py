@@ -2,6 +2,14 @@
 
 Stable forms throughout: `logsumexp` shifts by the maximum, `expit` never overflows `exp`,
 `softmax` and `log_softmax` are built on `logsumexp`.
+
+Each function is declared by its derivative, written with differentiable gpuad functions, so
+derivatives of every order work in both modes. Values come from `cupyx.scipy.special` on CuPy
+arrays; on the CPU from gpuad's Numba ufuncs (erf, erfc, gamma, gammaln, digamma, polygamma,
+xlogy, xlog1py: no SciPy needed) or from `scipy.special`, an optional dependency: the others
+raise an ImportError saying `pip install scipy` when first called without it.
+
+Orders (`v` of iv, ive, jv, yv; `n` of polygamma) are constants: not differentiable.
 """
 import math
 
@@ -11,11 +19,12 @@ from .. import backend
 from ..trace import Primitive, primal_value
 from ..numpy.define import defunary, elementwise_primitive, binary_op
 from ..numpy.helpers import expand_reduced, normalize_axis
-from ..numpy.elementwise import exp, log, log1p
+from ..numpy.elementwise import exp, log, log1p, sign
 from ..numpy.reductions import sum as _sum
 from ..numpy.manipulation import _shape_of, asarray_traced
 
 _TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
+_SQRT_PI_OVER_TWO = math.sqrt(math.pi) / 2.0
 
 
 def _expit_impl(x):
@@ -55,6 +64,87 @@ polygamma_p = elementwise_primitive(
 polygamma = binary_op(polygamma_p, "The n-th derivative of digamma.")
 
 
+# ---- gamma, beta, inverse error functions ----------------------------------------------------
+gamma, gamma_p = defunary("gamma", _special("gamma"), d=lambda ans, x: ans * digamma(x),
+                          doc="The gamma function Gamma(x) (nan at the poles 0, -1, -2, ...).")
+
+beta_p = elementwise_primitive(
+    "beta", _special("beta"),
+    derivatives=(lambda ans, a, b: ans * (digamma(a) - digamma(a + b)),
+                 lambda ans, a, b: ans * (digamma(b) - digamma(a + b))))
+beta = binary_op(beta_p, "The beta function B(a, b) = Gamma(a) Gamma(b) / Gamma(a + b).")
+
+betaln_p = elementwise_primitive(
+    "betaln", _special("betaln"),
+    derivatives=(lambda ans, a, b: digamma(a) - digamma(a + b),
+                 lambda ans, a, b: digamma(b) - digamma(a + b)))
+betaln = binary_op(betaln_p, "log|B(a, b)|, the log of the beta function.")
+
+# (erf^-1)'(x) = 1 / erf'(erfinv x) = sqrt(pi) / 2 * exp(erfinv(x)^2): the output is the residual.
+erfinv, erfinv_p = defunary("erfinv", _special("erfinv"),
+                            d=lambda ans, x: _SQRT_PI_OVER_TWO * exp(ans * ans),
+                            doc="The inverse of erf, on (-1, 1).")
+erfcinv, erfcinv_p = defunary("erfcinv", _special("erfcinv"),
+                              d=lambda ans, x: -_SQRT_PI_OVER_TWO * exp(ans * ans),
+                              doc="The inverse of erfc, on (0, 2).")
+# erfcx(x) = exp(x^2) erfc(x): d/dx = 2 x erfcx(x) - 2 / sqrt(pi). Used by stats.norm.logcdf.
+erfcx, erfcx_p = defunary("erfcx", _special("erfcx"),
+                          d=lambda ans, x: 2.0 * x * ans - _TWO_OVER_SQRT_PI,
+                          doc="The scaled complementary error function exp(x^2) erfc(x).")
+
+# ---- x log y ---------------------------------------------------------------------------------
+xlogy_p = elementwise_primitive(
+    "xlogy", _special("xlogy"),
+    derivatives=(lambda ans, x, y: log(y), lambda ans, x, y: x / y))
+xlogy = binary_op(xlogy_p, "x * log(y), with 0 where x == 0 (also for y == 0).")
+
+xlog1py_p = elementwise_primitive(
+    "xlog1py", _special("xlog1py"),
+    derivatives=(lambda ans, x, y: log1p(y), lambda ans, x, y: x / (1.0 + y)))
+xlog1py = binary_op(xlog1py_p, "x * log1p(y), with 0 where x == 0 (also for y == -1).")
+
+# ---- Bessel functions ------------------------------------------------------------------------
+# Recurrences: I_v' = (I_{v-1} + I_{v+1}) / 2, J_v' = (J_{v-1} - J_{v+1}) / 2 (Y likewise), and
+# the exponentially scaled ive(v, x) = iv(v, x) exp(-|x|) adds -sign(x) ive(v, x).
+iv_p = elementwise_primitive(
+    "iv", _special("iv"),
+    derivatives=(None, lambda ans, v, x: 0.5 * (iv(v - 1, x) + iv(v + 1, x))))
+iv = binary_op(iv_p, "The modified Bessel function of the first kind I_v(x), order v constant.")
+
+ive_p = elementwise_primitive(
+    "ive", _special("ive"),
+    derivatives=(None, lambda ans, v, x: 0.5 * (ive(v - 1, x) + ive(v + 1, x)) - sign(x) * ans))
+ive = binary_op(ive_p, "iv(v, x) * exp(-|x|), order v constant (not smooth at x = 0).")
+
+jv_p = elementwise_primitive(
+    "jv", _special("jv"),
+    derivatives=(None, lambda ans, v, x: 0.5 * (jv(v - 1, x) - jv(v + 1, x))))
+jv = binary_op(jv_p, "The Bessel function of the first kind J_v(x), order v constant.")
+
+yv_p = elementwise_primitive(
+    "yv", _special("yv"),
+    derivatives=(None, lambda ans, v, x: 0.5 * (yv(v - 1, x) - yv(v + 1, x))))
+yv = binary_op(yv_p, "The Bessel function of the second kind Y_v(x), order v constant, x > 0.")
+
+i0, i0_p = defunary("i0", _special("i0"), d=lambda ans, x: i1(x),
+                    doc="The modified Bessel function of order 0.")
+i1, i1_p = defunary("i1", _special("i1"), d=lambda ans, x: 0.5 * (i0(x) + iv(2, x)),
+                    doc="The modified Bessel function of order 1.")
+i0e, i0e_p = defunary("i0e", _special("i0e"), d=lambda ans, x: i1e(x) - sign(x) * ans,
+                      doc="i0(x) * exp(-|x|) (not smooth at x = 0).")
+i1e, i1e_p = defunary("i1e", _special("i1e"),
+                      d=lambda ans, x: 0.5 * (i0e(x) + ive(2, x)) - sign(x) * ans,
+                      doc="i1(x) * exp(-|x|) (not smooth at x = 0).")
+j0, j0_p = defunary("j0", _special("j0"), d=lambda ans, x: -j1(x),
+                    doc="The Bessel function of the first kind of order 0.")
+j1, j1_p = defunary("j1", _special("j1"), d=lambda ans, x: 0.5 * (j0(x) - jv(2, x)),
+                    doc="The Bessel function of the first kind of order 1.")
+y0, y0_p = defunary("y0", _special("y0"), d=lambda ans, x: -y1(x),
+                    doc="The Bessel function of the second kind of order 0, x > 0.")
+y1, y1_p = defunary("y1", _special("y1"), d=lambda ans, x: 0.5 * (y0(x) - yv(2, x)),
+                    doc="The Bessel function of the second kind of order 1, x > 0.")
+
+
 # ---- logsumexp and friends -------------------------------------------------------------------
 def _logsumexp_impl(x, *, axis, keepdims):
     xp = backend.namespace(x)
@@ -77,16 +167,66 @@ logsumexp_p = Primitive(
                                                    axis, keepdims=keepdims)])
 
 
-def logsumexp(a, axis=None, keepdims=False):
-    """log(sum(exp(a))) along `axis`, without overflow; differentiable (the gradient is softmax).
+def logsumexp(a, axis=None, b=None, keepdims=False, return_sign=False):
+    """log(sum(b * exp(a))) along `axis`, without overflow; differentiable in `a` and `b`.
+
+    Args:
+      a: array.
+      axis: None (all axes), an int or a tuple of ints.
+      b: optional weights broadcastable against `a` (may be negative or zero); differentiable.
+      keepdims: keep the reduced axes with size 1.
+      return_sign: return `(value, sign)` with value = log|sum(b exp(a))| and sign in
+        {-1, 0, 1} (a constant); without it a negative sum gives nan, as in SciPy.
+
+    Returns:
+      The reduced array (or the pair). The gradient in `a` is softmax(a) (weighted by b).
 
     Example:
       >>> logsumexp(gnp.asarray([1000.0, 1000.0]))     # 1000 + log 2, where exp overflows
       np.float64(1000.6931471805599)
+      >>> logsumexp(gnp.asarray([0.0, 0.0]), b=gnp.asarray([1.0, -3.0]), return_sign=True)
+      (array(0.69314718), array(-1.))
     """
     a = asarray_traced(a)
     axes = normalize_axis(axis, len(_shape_of(a)), "logsumexp")
-    return logsumexp_p.bind(a, axis=axes, keepdims=bool(keepdims))
+    if b is None:
+        out = logsumexp_p.bind(a, axis=axes, keepdims=bool(keepdims))
+        if not return_sign:
+            return out
+        raw = primal_value(out)
+        return out, backend.namespace(raw).ones_like(raw)  # a sum of exponentials is positive
+    return _weighted_logsumexp(a, asarray_traced(b), axes, bool(keepdims), return_sign)
+
+
+def _weighted_logsumexp(a, b, axes, keepdims, return_sign):
+    """log|sum(b exp(a - m))| + m with m = max(a) as a constant shift (the shift cancels in the
+    value, so holding it constant leaves every derivative exact)."""
+    raw = primal_value(a)
+    xp = backend.namespace(raw)
+    shape = np.broadcast_shapes(_shape_of(a), _shape_of(b))
+    if shape != _shape_of(a):
+        raise ValueError(f"logsumexp: b of shape {_shape_of(b)} must broadcast to the shape of "
+                         f"a {_shape_of(a)}, not enlarge it (got {shape})")
+    m = xp.max(raw, axis=axes, keepdims=True) if raw.ndim else raw
+    m = xp.where(xp.isfinite(m), m, 0).astype(raw.dtype)
+    total = _sum(b * exp(a - m), axis=axes, keepdims=True)
+    sgn = xp.sign(primal_value(total))
+    if return_sign:
+        # log|total|: dividing by the constant sign keeps it differentiable in total.
+        value = log(total * xp.where(sgn == 0, 1.0, sgn).astype(raw.dtype)) + m
+    else:
+        value = log(total) + m
+    if not keepdims:
+        value = _drop_reduced(value, axes)
+        sgn = sgn.reshape(_shape_of(value))
+    return (value, sgn) if return_sign else value
+
+
+def _drop_reduced(x, axes):
+    """Drop the size-1 axes a keepdims reduction over `axes` kept."""
+    from ..numpy.manipulation import reshape
+    shape = tuple(n for i, n in enumerate(_shape_of(x)) if i not in axes)
+    return reshape(x, shape)
 
 
 def log_softmax(x, axis=None):

@@ -1,0 +1,231 @@
+"""`gpuad.scipy.linalg`: triangular solves, Cholesky solves, matrix square root and exponential,
+differentiable in every argument, forward and reverse, to any order.
+
+`solve_triangular` and `sqrtm` are primitives; `cho_factor`, `cho_solve` and `expm` are
+compositions. `solve_triangular` runs `scipy.linalg.solve_triangular` on the CPU (SciPy is an
+optional dependency) and `cupyx.scipy.linalg.solve_triangular` on CuPy arrays; `sqrtm` and `expm`
+need neither.
+
+Like NumPy's cholesky, `solve_triangular` reads one triangle of `a`, so its gradient lies in that
+triangle (and off the diagonal when `unit_diagonal=True`).
+"""
+import numpy as np
+
+from .. import backend
+from ..trace import Primitive, primal_value
+from ..numpy.linalg import _mT, _square_check, cholesky, einsum, matmul, solve, tril, triu
+from ..numpy.manipulation import _shape_of, asarray_traced, expand_dims, reshape
+
+
+def _xp(*xs):
+    return backend.namespace(*xs)
+
+
+# ---- solve_triangular ------------------------------------------------------------------------
+_TRANS = {0: 0, "N": 0, 1: 1, "T": 1, 2: 1, "C": 1}  # real matrices: conjugate = plain transpose
+
+
+def _read_triangle(t, lower, unit_diagonal):
+    """The part of `t` that solve_triangular reads: one triangle, without the diagonal if it is
+    taken to be ones."""
+    k = -1 if unit_diagonal else 0
+    return tril(t, k) if lower else triu(t, -k)
+
+
+def _op(m, trans):
+    return _mT(m) if trans else m
+
+
+def _solve_triangular_impl(a, b, *, lower, trans, unit_diagonal):
+    return backend.linalg_function("solve_triangular", a, b, lower=lower, trans=trans,
+                                   unit_diagonal=unit_diagonal)
+
+
+def _outer(u, v):
+    """u v^T for vectors (b 1-D), u @ v^T for matrices."""
+    if len(_shape_of(u)) == 1:
+        return expand_dims(u, -1) * expand_dims(v, 0)
+    return u @ _mT(v)
+
+
+def _solve_triangular_vjp_a(ans, a, b, g, *, lower, trans, unit_diagonal):
+    # x = op(T)^-1 b; the cotangent of op(T) is -op(T)^-T g x^T, transposed back if trans.
+    gb = solve_triangular(a, g, lower=lower, trans=1 - trans, unit_diagonal=unit_diagonal)
+    gt = -_outer(gb, ans) if not trans else -_outer(ans, gb)
+    return _read_triangle(gt, lower, unit_diagonal)
+
+
+def _solve_triangular_vjp_b(ans, a, b, g, *, lower, trans, unit_diagonal):
+    return solve_triangular(a, g, lower=lower, trans=1 - trans, unit_diagonal=unit_diagonal)
+
+
+def _solve_triangular_jvp_a(ans, a, b, t, *, lower, trans, unit_diagonal):
+    dt = _op(_read_triangle(t, lower, unit_diagonal), trans)
+    return -solve_triangular(a, dt @ ans, lower=lower, trans=trans, unit_diagonal=unit_diagonal)
+
+
+def _solve_triangular_jvp_b(ans, a, b, t, *, lower, trans, unit_diagonal):
+    return solve_triangular(a, t, lower=lower, trans=trans, unit_diagonal=unit_diagonal)
+
+
+solve_triangular_p = Primitive(
+    "linalg.solve_triangular", _solve_triangular_impl,
+    vjp=[_solve_triangular_vjp_a, _solve_triangular_vjp_b],
+    jvp=[_solve_triangular_jvp_a, _solve_triangular_jvp_b])
+
+
+def solve_triangular(a, b, trans=0, lower=False, unit_diagonal=False):
+    """`scipy.linalg.solve_triangular`: x with op(a) x = b for triangular `a`, differentiable.
+
+    Args:
+      a: (n, n) matrix; only its `lower` (or upper) triangle is read, and not its diagonal when
+        `unit_diagonal` (taken to be ones).
+      b: (n,) or (n, k) right-hand side.
+      trans: 0 or 'N' (solve a x = b), 1 or 'T' (a^T x = b), 2 or 'C' (a^H x = b; the same for
+        real matrices).
+      lower: use the lower triangle (default: upper, as SciPy).
+      unit_diagonal: take the diagonal of `a` to be ones.
+
+    Returns:
+      x, shaped like `b`.
+
+    Example:
+      >>> solve_triangular(np.array([[2.0, 0.0], [1.0, 1.0]]), np.array([2.0, 3.0]), lower=True)
+      array([1., 2.])
+    """
+    a, b = asarray_traced(a), asarray_traced(b)
+    if trans not in _TRANS:
+        raise ValueError(f"linalg.solve_triangular: trans must be 0, 1, 2, 'N', 'T' or 'C', "
+                         f"got {trans!r}")
+    sa, sb = _shape_of(a), _shape_of(b)
+    if len(sa) != 2 or sa[0] != sa[1]:
+        raise ValueError(f"linalg.solve_triangular: a must be a square matrix of shape (n, n), "
+                         f"got shape {sa}; batches of matrices are not supported, loop over them "
+                         f"or use gnp.linalg.solve")
+    if len(sb) not in (1, 2) or sb[0] != sa[0]:
+        raise ValueError(f"linalg.solve_triangular: b must have shape ({sa[0]},) or "
+                         f"({sa[0]}, k) to match a of shape {sa}, got shape {sb}")
+    return solve_triangular_p.bind(a, b, lower=bool(lower), trans=_TRANS[trans],
+                                   unit_diagonal=bool(unit_diagonal))
+
+
+# ---- Cholesky --------------------------------------------------------------------------------
+def cho_factor(a, lower=False):
+    """`scipy.linalg.cho_factor`: `(c, lower)` with c the Cholesky factor of a symmetric positive
+    definite `a` (upper, reading the upper triangle of `a`, unless `lower`), differentiable.
+
+    Unlike SciPy, the other triangle of `c` holds zeros, not leftovers of `a`; `cho_solve` reads
+    only the factor's triangle either way.
+    """
+    a = asarray_traced(a)
+    _square_check("linalg.cho_factor", a)
+    return (cholesky(a) if lower else cholesky(a, upper=True)), bool(lower)
+
+
+def cho_solve(c_and_lower, b):
+    """`scipy.linalg.cho_solve`: x with a x = b, given `(c, lower) = cho_factor(a)`;
+    differentiable in `c` and `b` (two triangular solves).
+
+    Example:
+      >>> a = np.array([[4.0, 2.0], [2.0, 3.0]])
+      >>> cho_solve(cho_factor(a), np.array([1.0, 2.0]))    # = np.linalg.solve(a, b)
+      array([-0.125,  0.75 ])
+    """
+    c, lower = c_and_lower
+    if lower:  # a = L L^T
+        y = solve_triangular(c, b, trans=0, lower=True)
+        return solve_triangular(c, y, trans=1, lower=True)
+    y = solve_triangular(c, b, trans=1, lower=False)  # a = U^T U
+    return solve_triangular(c, y, trans=0, lower=False)
+
+
+# ---- sqrtm -----------------------------------------------------------------------------------
+def _denman_beavers(a, iterations=64):
+    """The principal square root by the Denman-Beavers iteration, Y -> sqrt(a), Z -> sqrt(a)^-1:
+    Y' = (Y + Z^-1) / 2, Z' = (Z + Y^-1) / 2, quadratically convergent for matrices without
+    eigenvalues on the closed negative real axis. Only matmul and inv: the same code runs on
+    NumPy and CuPy (cupyx has no sqrtm), for stacks of matrices too."""
+    xp = _xp(a)
+    y = a
+    z = xp.broadcast_to(xp.eye(a.shape[-1], dtype=a.dtype), a.shape)
+    tol = 4 * np.finfo(a.dtype).eps
+    for _ in range(iterations):
+        y, z = 0.5 * (y + xp.linalg.inv(z)), 0.5 * (z + xp.linalg.inv(y))
+        if float(xp.max(xp.abs(y @ y - a))) <= tol * float(xp.max(xp.abs(a))) * a.shape[-1]:
+            break
+    return y
+
+
+def _sylvester(s, c):
+    """X with s X + X s = c, for a stack of square `s`, as a differentiable linear solve: the
+    operator is (I (x) s + s^T (x) I) on row-major vec(X). Costs O(n^6): fine for the small
+    matrices sqrtm's derivative is used on."""
+    n = _shape_of(s)[-1]
+    eye = _xp(primal_value(s)).eye(n, dtype=primal_value(s).dtype)
+    # K[i, j, k, l] = s[i, k] delta[j, l] + delta[i, k] s[l, j]
+    k = einsum("...ik,jl->...ijkl", s, eye) + einsum("ik,...lj->...ijkl", eye, s)
+    batch = _shape_of(k)[:-4]
+    rhs = reshape(c, _shape_of(c)[:-2] + (n * n, 1))
+    x = solve(reshape(k, batch + (n * n, n * n)), rhs)
+    return reshape(x, _shape_of(c))
+
+
+sqrtm_p = Primitive(
+    "linalg.sqrtm", _denman_beavers,
+    # d sqrt(A)[E] = X with S X + X S = E; its adjoint solves S^T X + X S^T = G.
+    vjp=[lambda ans, a, g: _sylvester(_mT(ans), g)],
+    jvp=[lambda ans, a, t: _sylvester(ans, t)])
+
+
+def sqrtm(a):
+    """The principal matrix square root s with s @ s = a, differentiable (batched over leading
+    axes).
+
+    `a` must have no eigenvalues on the closed negative real axis (symmetric positive definite
+    matrices always qualify). The derivative solves the Sylvester equation s X + X s = E,
+    which has a unique solution exactly then. Real input only (SciPy returns complex roots for
+    matrices with negative eigenvalues; this raises nothing but does not converge there).
+
+    Example:
+      >>> sqrtm(np.array([[4.0, 0.0], [0.0, 9.0]]))
+      array([[2., 0.],
+             [0., 3.]])
+    """
+    a = asarray_traced(a)
+    _square_check("linalg.sqrtm", a)
+    return sqrtm_p.bind(a)
+
+
+# ---- expm ------------------------------------------------------------------------------------
+_TAYLOR_DEGREE = 18
+
+
+def expm(a):
+    """The matrix exponential, by scaling and squaring a Taylor polynomial: a composition of
+    matmuls, so every derivative comes from matmul's rules (batched over leading axes).
+
+    The scaling 2^-s brings the 1-norm of a below 1/2, where the degree-18 Taylor remainder is
+    below 1e-22 relative, then the result is squared s times. s is chosen from the values, a
+    constant for the derivatives (the derivative of the approximation is that of exp to the
+    same accuracy).
+
+    Example:
+      >>> expm(np.zeros((2, 2)))
+      array([[1., 0.],
+             [0., 1.]])
+    """
+    a = asarray_traced(a)
+    _square_check("linalg.expm", a)
+    raw = primal_value(a)
+    xp = _xp(raw)
+    norm1 = float(xp.max(xp.sum(xp.abs(raw), axis=-2))) if raw.size else 0.0
+    s = max(0, int(np.ceil(np.log2(norm1 / 0.5)))) if norm1 > 0.5 else 0
+    scaled = a * (0.5 ** s)
+    eye = xp.eye(raw.shape[-1], dtype=raw.dtype)
+    # Horner: I + A (I + A/2 (I + A/3 (... (I + A/N))))
+    out = eye + scaled * (1.0 / _TAYLOR_DEGREE)
+    for k in range(_TAYLOR_DEGREE - 1, 0, -1):
+        out = eye + matmul(scaled, out) * (1.0 / k)
+    for _ in range(s):
+        out = matmul(out, out)
+    return out

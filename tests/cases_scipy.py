@@ -1,0 +1,135 @@
+"""Differentiation cases for gpuad.scipy beyond the basics in tests/cases.py: the special
+functions, scipy.stats densities, signal.convolve/correlate and scipy.linalg (imported by
+tests/cases.py, which collects every tests/cases_*.py)."""
+import numpy as np
+
+from gpuad.scipy import linalg as sla
+from gpuad.scipy import signal
+from gpuad.scipy import special as sp
+from gpuad.scipy import stats
+
+from .cases import DOMAINS, add
+
+# ---- domains ---------------------------------------------------------------------------------
+DOMAINS["bessel_x"] = lambda shape, rng: rng.uniform(0.4, 4.0, shape)       # away from 0 and far
+DOMAINS["signed_x"] = lambda shape, rng: (rng.choice([-1.0, 1.0], shape)
+                                          * rng.uniform(0.4, 3.0, shape))   # ive, i0e: |x| kink
+DOMAINS["erfc_range"] = lambda shape, rng: rng.uniform(0.15, 1.85, shape)   # inside (0, 2)
+DOMAINS["shape_param"] = lambda shape, rng: rng.uniform(1.2, 4.0, shape)    # a, b, df, alpha
+DOMAINS["simplex"] = lambda shape, rng: (lambda p: p / p.sum(axis=0, keepdims=True))(
+    rng.uniform(0.2, 1.0, shape))                                          # along axis 0
+DOMAINS["lower_tri"] = lambda shape, rng: (np.tril(rng.standard_normal(shape), -1)
+                                           + np.diag(rng.uniform(1.0, 2.0, shape[-1])))
+DOMAINS["upper_tri"] = lambda shape, rng: (np.triu(rng.standard_normal(shape), 1)
+                                           + np.diag(rng.uniform(1.0, 2.0, shape[-1])))
+DOMAINS["expm_arg"] = lambda shape, rng: 0.8 * rng.standard_normal(shape)
+
+SHAPES = [(), (4,), (2, 3), (2, 1, 3)]
+E = ("elementwise",)
+
+# ---- special functions -----------------------------------------------------------------------
+UNARY = {
+    "gamma": (sp.gamma, "positive"), "erfinv": (sp.erfinv, "unit"),
+    "erfcinv": (sp.erfcinv, "erfc_range"), "erfcx": (sp.erfcx, "real"),
+    "i0": (sp.i0, "bessel_x"), "i1": (sp.i1, "signed_x"), "i0e": (sp.i0e, "signed_x"),
+    "i1e": (sp.i1e, "signed_x"), "j0": (sp.j0, "bessel_x"), "j1": (sp.j1, "signed_x"),
+    "y0": (sp.y0, "bessel_x"), "y1": (sp.y1, "bessel_x"),
+}
+for name, (fn, domain) in UNARY.items():
+    for shape in SHAPES:
+        add(f"special.{name}{shape}", fn, (shape, domain), tags=E)
+
+BINARY = {
+    "beta": (sp.beta, "positive", "positive"), "betaln": (sp.betaln, "positive", "positive"),
+    "xlogy": (sp.xlogy, "real", "positive"), "xlog1py": (sp.xlog1py, "real", "positive"),
+}
+for name, (fn, dx, dy) in BINARY.items():
+    for sx, sy in [((), ()), ((3,), ()), ((2, 3), (3,)), ((2, 1), (1, 3))]:
+        add(f"special.{name}{sx}{sy}", fn, (sx, dx), (sy, dy), tags=E)
+
+ORDERS = {"iv": (sp.iv, "signed_x"), "ive": (sp.ive, "signed_x"), "jv": (sp.jv, "signed_x"),
+          "yv": (sp.yv, "bessel_x")}
+for name, (fn, domain) in ORDERS.items():
+    for v, shape in [(0, (3,)), (1.5, (2, 3)), (2, ())]:
+        if domain == "signed_x" and v == 1.5:
+            domain_v = "bessel_x"  # a non-integer order needs x > 0
+        else:
+            domain_v = domain
+        add(f"special.{name}(v={v}){shape}", lambda x, fn=fn, v=v: fn(v, x), (shape, domain_v),
+            tags=E)
+
+for shape, axis in [((4,), None), ((2, 3), 1), ((2, 3, 4), (0, 2))]:
+    for keepdims in (False, True):
+        add(f"logsumexp_b{shape}axis={axis}keep={keepdims}",
+            lambda a, b, axis=axis, keepdims=keepdims: sp.logsumexp(a, axis, b=b,
+                                                                    keepdims=keepdims),
+            (shape, "real"), (shape, "positive"), tags=("reduction",))
+add("logsumexp_b_broadcast", lambda a, b: sp.logsumexp(a, axis=0, b=b), ((3, 2), "real"),
+    ((2,), "positive"), tags=("reduction",))
+# weights of one sign, negated: the sum is negative, its sign -1, the value log|sum|
+add("logsumexp_return_sign", lambda a, b: sp.logsumexp(a, axis=-1, b=-b, return_sign=True)[0],
+    ((2, 3), "real"), ((2, 3), "positive"), tags=("reduction",))
+add("logsumexp_return_sign_no_b", lambda a: sp.logsumexp(a, return_sign=True)[0],
+    ((2, 3), "real"), tags=("reduction",))
+
+# ---- stats -----------------------------------------------------------------------------------
+S = ("stats",)
+for fn_name in ("logpdf", "pdf", "cdf", "logcdf", "sf", "logsf"):
+    fn = getattr(stats.norm, fn_name)
+    add(f"norm.{fn_name}", fn, ((2, 3), "real"), ((3,), "real"), ((3,), "positive"), tags=S)
+    add(f"norm.{fn_name}_standard", fn, ((4,), "real"), tags=S)
+add("norm.ppf", stats.norm.ppf, ((2, 3), "unit01"), ((3,), "real"), ((), "positive"), tags=S)
+for fn_name in ("logpdf", "pdf"):
+    add(f"t.{fn_name}", getattr(stats.t, fn_name), ((2, 3), "real"), ((3,), "shape_param"),
+        ((), "real"), ((3,), "positive"), tags=S)
+    add(f"gamma.{fn_name}", lambda x, a, s, fn=getattr(stats.gamma, fn_name): fn(x, a, 0.1, s),
+        ((2, 3), "gt1"), ((3,), "shape_param"), ((), "positive"), tags=S)
+    add(f"beta.{fn_name}", getattr(stats.beta, fn_name), ((2, 3), "unit01"),
+        ((3,), "shape_param"), ((), "shape_param"), tags=S)
+    add(f"poisson.{fn_name.replace('pdf', 'pmf')}",
+        lambda mu, fn=getattr(stats.poisson, fn_name.replace("pdf", "pmf")):
+            fn(np.array([[0, 1, 4], [2, 3, 7]]), mu),
+        ((2, 3), "positive"), tags=S)
+    add(f"multivariate_normal.{fn_name}", getattr(stats.multivariate_normal, fn_name),
+        ((4, 3), "real"), ((3,), "real"), ((3, 3), "spd"), tags=S)
+    add(f"multivariate_normal.{fn_name}_vector", getattr(stats.multivariate_normal, fn_name),
+        ((2,), "real"), ((2,), "real"), ((2, 2), "spd"), tags=S)
+    add(f"dirichlet.{fn_name}", getattr(stats.dirichlet, fn_name), ((3, 4), "simplex"),
+        ((3,), "shape_param"), tags=S)
+    add(f"dirichlet.{fn_name}_vector", getattr(stats.dirichlet, fn_name), ((4,), "simplex"),
+        ((4,), "shape_param"), tags=S)
+
+# ---- signal ----------------------------------------------------------------------------------
+CONV_SHAPES = [((5,), (3,)), ((3,), (5,)), ((4, 5), (2, 3)), ((3, 3, 2), (2, 2, 2)),
+               ((4, 2), (2, 3))]
+for s1, s2 in CONV_SHAPES:
+    for mode in ("full", "same", "valid"):
+        if mode == "valid" and not (all(a >= b for a, b in zip(s1, s2))
+                                    or all(a <= b for a, b in zip(s1, s2))):
+            continue
+        for name, fn in (("convolve", signal.convolve), ("correlate", signal.correlate)):
+            add(f"signal.{name}{s1}{s2}{mode}", lambda a, b, fn=fn, mode=mode: fn(a, b, mode),
+                (s1, "real"), (s2, "real"), tags=("signal",))
+
+# ---- linalg ----------------------------------------------------------------------------------
+L = ("linalg",)
+for lower in (True, False):
+    tri = "lower_tri" if lower else "upper_tri"
+    for trans in (0, 1, "C"):
+        for unit in (False, True):
+            for sb in ((3,), (3, 2)):
+                add(f"solve_triangular lower={lower} trans={trans} unit={unit} b{sb}",
+                    lambda a, b, lower=lower, trans=trans, unit=unit: sla.solve_triangular(
+                        a, b, trans=trans, lower=lower, unit_diagonal=unit),
+                    ((3, 3), tri), (sb, "real"), tags=L)
+for lower in (True, False):
+    add(f"cho_solve lower={lower}",
+        lambda a, b, lower=lower: sla.cho_solve(sla.cho_factor(a, lower=lower), b),
+        ((3, 3), "spd"), ((3, 2), "real"), tags=L)
+    add(f"cho_factor lower={lower}", lambda a, lower=lower: sla.cho_factor(a, lower=lower)[0],
+        ((3, 3), "spd"), tags=L)
+for shape in [(3, 3), (2, 3, 3)]:
+    add(f"sqrtm_spd{shape}", sla.sqrtm, (shape, "spd"), tags=L)
+    add(f"sqrtm_general{shape}", sla.sqrtm, (shape, "wellcond"), tags=L)
+    add(f"expm{shape}", sla.expm, (shape, "expm_arg"), tags=L)
+add("expm_scaled", sla.expm, ((3, 3), "wellcond"), tags=L)  # norm above 1/2: squarings

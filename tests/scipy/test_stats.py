@@ -1,0 +1,106 @@
+"""gpuad.scipy.stats values against scipy.stats; derivatives are checked from tests/cases_scipy.py."""
+import numpy as np
+import pytest
+
+import gpuad as ga
+from gpuad.scipy import stats
+
+st = pytest.importorskip("scipy.stats")
+RNG = np.random.default_rng(11)
+X = RNG.standard_normal((3, 4))
+LOC = RNG.standard_normal(4)
+SCALE = RNG.uniform(0.5, 2.0, 4)
+
+
+@pytest.mark.parametrize("fn", ["logpdf", "pdf", "cdf", "logcdf", "sf", "logsf"])
+def test_norm(fn):
+    np.testing.assert_allclose(getattr(stats.norm, fn)(X, LOC, SCALE),
+                               getattr(st.norm, fn)(X, LOC, SCALE), rtol=1e-12)
+    np.testing.assert_allclose(getattr(stats.norm, fn)(X), getattr(st.norm, fn)(X), rtol=1e-12)
+
+
+def test_norm_tails_are_accurate():
+    z = np.array([-60.0, -38.0, -20.0, -5.0, -0.1, 0.0, 0.1, 5.0, 20.0, 60.0])
+    with np.errstate(over="raise", divide="raise", invalid="raise"):  # underflow is benign
+        np.testing.assert_allclose(stats.norm.logcdf(z), st.norm.logcdf(z), rtol=1e-12, atol=1e-300)
+        np.testing.assert_allclose(stats.norm.logsf(z), st.norm.logsf(z), rtol=1e-12, atol=1e-300)
+        g = ga.elementwise_grad(stats.norm.logcdf)(z)
+    assert np.all(np.isfinite(g))
+    # d/dz log Phi(z) = phi(z) / Phi(z), finite far into the left tail
+    np.testing.assert_allclose(g, np.exp(st.norm.logpdf(z) - st.norm.logcdf(z)), rtol=1e-10)
+
+
+def test_norm_ppf_inverts_cdf():
+    q = np.linspace(0.05, 0.95, 7)
+    np.testing.assert_allclose(stats.norm.ppf(q, 1.5, 2.0), st.norm.ppf(q, 1.5, 2.0), rtol=1e-12)
+
+
+def test_t():
+    df = RNG.uniform(0.8, 6.0, 4)
+    np.testing.assert_allclose(stats.t.logpdf(X, df, LOC, SCALE), st.t.logpdf(X, df, LOC, SCALE),
+                               rtol=1e-12)
+    np.testing.assert_allclose(stats.t.pdf(X, df), st.t.pdf(X, df), rtol=1e-12)
+
+
+def test_gamma_including_outside_the_support():
+    x = np.concatenate([RNG.uniform(0.1, 5.0, 6), [-1.0, 0.0]])
+    a = np.concatenate([RNG.uniform(0.5, 4.0, 6), [2.0, 1.0]])
+    np.testing.assert_allclose(stats.gamma.logpdf(x, a, 0.0, 1.5), st.gamma.logpdf(x, a, 0.0, 1.5),
+                               rtol=1e-12)
+    np.testing.assert_allclose(stats.gamma.pdf(x, a, -0.2), st.gamma.pdf(x, a, -0.2), rtol=1e-12)
+    g = ga.grad(lambda x: stats.gamma.logpdf(x, 2.0).sum())(np.array([-1.0, 1.0]))
+    np.testing.assert_allclose(g, [0.0, 0.0])  # outside: 0; at 1: (a - 1)/x - 1 = 0
+
+
+def test_beta_including_outside_the_support():
+    x = np.array([-0.5, 0.0, 0.2, 0.5, 0.9, 1.0, 1.5])
+    for a, b in [(2.0, 3.0), (0.7, 1.4), (1.0, 1.0)]:
+        np.testing.assert_allclose(stats.beta.logpdf(x, a, b), st.beta.logpdf(x, a, b),
+                                   rtol=1e-12)
+    np.testing.assert_allclose(stats.beta.pdf(x, 2.0, 3.0, -0.1, 1.3),
+                               st.beta.pdf(x, 2.0, 3.0, -0.1, 1.3), rtol=1e-12)
+
+
+def test_poisson():
+    k = np.array([0, 1, 2, 5, 11, 2.5, -1])
+    mu = RNG.uniform(0.3, 6.0, 7)
+    np.testing.assert_allclose(stats.poisson.logpmf(k, mu), st.poisson.logpmf(k, mu), rtol=1e-12)
+    np.testing.assert_allclose(stats.poisson.pmf(k, mu, loc=1), st.poisson.pmf(k, mu, loc=1),
+                               rtol=1e-12)
+    np.testing.assert_allclose(ga.grad(lambda m: stats.poisson.logpmf(3, m))(2.0), 3 / 2.0 - 1)
+
+
+def test_multivariate_normal():
+    a = RNG.standard_normal((3, 3))
+    cov = a @ a.T + 3 * np.eye(3)
+    mean = RNG.standard_normal(3)
+    x = RNG.standard_normal((2, 5, 3))
+    for xx in (x, x[0, 0]):
+        np.testing.assert_allclose(stats.multivariate_normal.logpdf(xx, mean, cov),
+                                   st.multivariate_normal.logpdf(xx, mean, cov), rtol=1e-12)
+        np.testing.assert_allclose(stats.multivariate_normal.pdf(xx, mean, cov),
+                                   st.multivariate_normal.pdf(xx, mean, cov), rtol=1e-12)
+    np.testing.assert_allclose(stats.multivariate_normal.logpdf(x[0], mean, 2.0),
+                               st.multivariate_normal.logpdf(x[0], mean, 2.0), rtol=1e-12)
+
+
+def test_multivariate_normal_shape_error():
+    with pytest.raises(ValueError, match=r"multivariate_normal.logpdf: cov of shape \(2, 2\).*"
+                                         r"x of shape \(4, 3\).*\(3, 3\)"):
+        stats.multivariate_normal.logpdf(np.ones((4, 3)), cov=np.eye(2))
+
+
+def test_dirichlet():
+    alpha = RNG.uniform(0.5, 4.0, 3)
+    x = RNG.uniform(0.1, 1.0, (3, 5))
+    x /= x.sum(axis=0)
+    np.testing.assert_allclose(stats.dirichlet.logpdf(x, alpha), st.dirichlet.logpdf(x, alpha),
+                               rtol=1e-12)
+    np.testing.assert_allclose(stats.dirichlet.pdf(x[:, 1], alpha),
+                               st.dirichlet.pdf(x[:, 1], alpha), rtol=1e-12)
+
+
+def test_dirichlet_shape_error():
+    with pytest.raises(ValueError, match=r"dirichlet.logpdf: alpha must have shape \(K,\).*"
+                                         r"x \(5, 3\) and alpha \(3,\)"):
+        stats.dirichlet.logpdf(np.full((5, 3), 1 / 3), np.ones(3))
