@@ -9,6 +9,7 @@ Each op family has its own module holding its rules (forward, VJP and JVP in one
     creation.py      zeros, ones, arange, asarray... (constants)
     logic.py         comparisons and logical ops (constants)
     random.py        gnp.random, with a saveable state
+    numerical.py     diff, gradient, convolve, nan*, quantiles, interp, choose, select... (compositions)
 
 Calling any of these with plain arrays runs the NumPy/CuPy function directly; calling them with
 traced arrays (inside grad, jvp, ...) records them.
@@ -36,6 +37,9 @@ from .reductions import (all, allclose, amax, amin, any, argmax, argmin, argsort
 from . import linalg
 from .linalg import (diag, diagonal, dot, einsum, inner, kron, matmul, outer, tensordot, trace,
                      tril, triu, vdot)
+from .numerical import (choose, convolve, cross, diff, gradient, interp, median, meshgrid,
+                        nanmean, nanstd, nansum, nanvar, partition, percentile, piecewise,
+                        polyval, ptp, quantile, select, trapezoid, vander)
 from .creation import (arange, array, asarray, diag_indices, empty, empty_like, eye, full,
                        full_like, geomspace, identity, indices, linspace, logspace, ones,
                        ones_like, tri, tril_indices, triu_indices, zeros, zeros_like)
