@@ -466,8 +466,10 @@ def select(condlist, choicelist, default=0):
                             f"boolean (compare first, e.g. x > 0)")
     choices = [asarray_traced(c) for c in choicelist]
     shape = np.broadcast_shapes(*[c.shape for c in conds], *[_shape_of(c) for c in choices])
+    raw_default = primal_value(default)
+    # a Python scalar default is weakly typed in NumPy: it does not widen float32 choices
+    dtype = np.result_type(*[primal_value(c) for c in choices], raw_default)
     result = broadcast_to(asarray_traced(default), shape)
-    dtype = np.result_type(*[primal_value(c) for c in choices], primal_value(result))
     if primal_value(result).dtype != dtype:
         result = astype(result, dtype)
     for c, v in zip(reversed(conds), reversed(choices)):  # the first true condition wins
