@@ -1011,6 +1011,8 @@ def lstsq(a, b, rcond=None):
         raise ValueError(f"linalg.lstsq: b must have shape ({sa[0]},) or ({sa[0]}, k) to match "
                          f"a of shape {sa}, got {sb}")
     m, n = sa
+    from .numerical import _refuse_vmap
+    _refuse_vmap("linalg.lstsq", a)  # the rank is read off the singular values
     if rcond is None:
         rcond = builtins.max(m, n) * float(np.finfo(primal_value(a).dtype).eps)
     s = svd(a, compute_uv=False)

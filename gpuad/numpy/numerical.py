@@ -7,6 +7,8 @@ come from theirs. The only things read off the primal values are discrete choice
 elements are NaN, the sorting permutation, which interval of `xp` a point falls in, which branch
 of `choose`/`select`/`piecewise` is taken. The derivative is that of the smooth function selected
 by those choices (piecewise-smooth functions are differentiated on the piece they are on).
+Because those choices read raw values, functions that make them refuse arguments batched by
+vmap (a clear NotImplementedError) rather than mix examples of the batch.
 """
 import builtins
 
@@ -22,7 +24,7 @@ from .manipulation import (_shape_of, asarray_traced, astype, at_set, broadcast_
                            reshape, sort, stack, take, take_along_axis, transpose)
 from .reductions import cumprod
 from .reductions import max as _max, min as _min, sum as _sum
-from ..trace import TRACER_TYPES
+from ..trace import BATCH_TRACER_TYPES, TRACER_TYPES
 
 
 def _xp(*xs):
@@ -33,6 +35,19 @@ def _raw(x):
     """The primal value as an array of its own backend (constants: masks, indices)."""
     raw = primal_value(x)
     return raw if hasattr(raw, "shape") else np.asarray(raw)
+
+
+def _refuse_vmap(name, *args):
+    """Raise if an argument whose primal values pick the pieces is batched by vmap: those
+    choices are read off the raw values, which under vmap hold the whole batch."""
+    for a in args:
+        for x in (a if isinstance(a, (list, tuple)) else (a,)):
+            while type(x) in TRACER_TYPES:
+                if type(x) in BATCH_TRACER_TYPES:
+                    raise NotImplementedError(
+                        f"{name}: not supported under vmap for this argument (its values select "
+                        f"the pieces); loop over the batch in Python instead")
+                x = x.value
 
 
 def _one_axis(axis, ndim, name):
@@ -224,6 +239,7 @@ def convolve(a, v, mode="full"):
 
 # ---- NaN-aware reductions --------------------------------------------------------------------
 def _nan_parts(a, axis, name):
+    _refuse_vmap(name, a)
     a = asarray_traced(a)
     raw = _raw(a)
     mask = _xp(raw).isnan(raw)
@@ -312,6 +328,7 @@ def _quantile(a, q, axis, out, overwrite_input, method, keepdims, name):
     a = asarray_traced(a)
     if primal_value(a).size == 0:
         raise ValueError(f"{name}: cannot take a quantile of an empty array")
+    _refuse_vmap(name, q)
     q = asarray_traced(q)
     q_raw = _raw(q)
     if q_raw.dtype.kind not in "fiu":
@@ -368,6 +385,7 @@ def partition(a, kth, axis=-1, kind="introselect", order=None):
     element to its place (NumPy's `argpartition` permutation)."""
     if order is not None:
         raise NotImplementedError("partition: order= (structured arrays) is not supported")
+    _refuse_vmap("partition", a)
     a = asarray_traced(a)
     if axis is None:
         a, axis = ravel(a), 0
@@ -396,6 +414,7 @@ def interp(x, xp, fp, left=None, right=None, period=None):
     if period is not None:
         raise NotImplementedError("interp: period= is not supported; reduce x modulo the period "
                                   "and extend xp, fp by one period yourself")
+    _refuse_vmap("interp", x, xp)
     x, xp_, fp = asarray_traced(x), asarray_traced(xp), asarray_traced(fp)
     if len(_shape_of(xp_)) != 1 or len(_shape_of(fp)) != 1:
         raise ValueError(f"interp: xp and fp must be 1-D, got shapes {_shape_of(xp_)} and "
@@ -432,6 +451,7 @@ def choose(a, choices, mode="raise"):
     differentiable in the choices; `a` (integers) is a constant."""
     if mode not in ("raise", "wrap", "clip"):
         raise ValueError(f"choose: mode must be 'raise', 'wrap' or 'clip', got {mode!r}")
+    _refuse_vmap("choose", a)
     idx = _raw(strip_derivatives(a))
     if idx.dtype.kind not in "iub":
         raise TypeError(f"choose: the index array must be integer, got dtype {idx.dtype}")
@@ -459,6 +479,7 @@ def select(condlist, choicelist, default=0):
                          f"{len(condlist)} and {len(choicelist)}")
     if not condlist:
         raise ValueError("select: condlist cannot be empty")
+    _refuse_vmap("select", list(condlist))
     conds = [_raw(strip_derivatives(c)) for c in condlist]
     for i, c in enumerate(conds):
         if c.dtype != bool:
@@ -485,6 +506,7 @@ def piecewise(x, condlist, funclist, *args, **kw):
     Example:
       >>> gnp.piecewise(x, [x < 0, x >= 0], [lambda v: -v, lambda v: v ** 2])
     """
+    _refuse_vmap("piecewise", x, condlist if isinstance(condlist, (list, tuple)) else [condlist])
     x = asarray_traced(x)
     xr = _raw(x)
     n2 = len(funclist)

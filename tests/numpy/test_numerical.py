@@ -154,3 +154,11 @@ ERRORS = [
 def test_errors_name_the_function_and_the_fix(fn, exc, match):
     with pytest.raises(exc, match=match):
         fn()
+
+
+def test_value_dependent_choices_refuse_vmap_instead_of_mixing_the_batch():
+    batch = RNG.standard_normal((3, 4))
+    for fn in (gnp.nansum, lambda x: gnp.interp(x, KNOTS, FP), lambda x: gnp.partition(x, 1)):
+        with pytest.raises(NotImplementedError, match="not supported under vmap"):
+            ga.vmap(fn)(batch)
+    np.testing.assert_allclose(ga.vmap(gnp.median)(batch), np.median(batch, axis=1))
