@@ -10,6 +10,7 @@ Each op family has its own module holding its rules (forward, VJP and JVP in one
     logic.py         comparisons and logical ops (constants)
     random.py        gnp.random, with a saveable state
     fft.py           gnp.fft: fft, ifft, rfft, irfft in 1-D, 2-D and n-D, fftshift, ifftshift
+    numerical.py     diff, gradient, convolve, nan*, quantiles, interp, choose, select... (compositions)
 
 Complex inputs: gradients of real-valued functions follow autograd's and JAX's convention.
 A VJP is the transpose (no conjugation) of the JVP as a real-linear map, so `grad` of a real
@@ -44,6 +45,9 @@ from . import linalg
 from . import fft
 from .linalg import (diag, diagonal, dot, einsum, inner, kron, matmul, outer, tensordot, trace,
                      tril, triu, vdot)
+from .numerical import (choose, convolve, cross, diff, gradient, interp, median, meshgrid,
+                        nanmean, nanstd, nansum, nanvar, partition, percentile, piecewise,
+                        polyval, ptp, quantile, select, trapezoid, vander)
 from .creation import (arange, array, asarray, diag_indices, empty, empty_like, eye, full,
                        full_like, geomspace, identity, indices, linspace, logspace, ones,
                        ones_like, tri, tril_indices, triu_indices, zeros, zeros_like)

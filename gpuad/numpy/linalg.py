@@ -1,5 +1,6 @@
 """Linear algebra: matmul, einsum and compositions of them; inv, solve, det, slogdet, cholesky,
-eigh, norm. Every rule works on stacks of matrices (leading batch axes).
+eigh, svd, qr, pinv, norm, and the compositions matrix_power, multi_dot, lstsq. Every rule works
+on stacks of matrices (leading batch axes).
 
 `gnp.linalg` is this module; the products (matmul, dot, einsum, ...) are also in `gnp`.
 
@@ -15,13 +16,13 @@ from collections import namedtuple
 import numpy as np
 
 from .. import backend
-from ..trace import Primitive, primal_value
+from ..trace import TRACER_TYPES, Primitive, primal_value
 from .elementwise import absolute, conjugate, multiply, sqrt, where, power, square
 from .helpers import unbroadcast
 from .reductions import max as _max, min as _min, sum as _sum
 from .define import binary_op
-from .manipulation import (_shape_of, asarray_traced, broadcast_to, expand_dims, getitem,
-                           moveaxis, ravel, reshape, swapaxes, transpose, unindex)
+from .manipulation import (_shape_of, asarray_traced, broadcast_to, concatenate, expand_dims,
+                           getitem, moveaxis, ravel, reshape, swapaxes, transpose, unindex)
 
 
 def _xp(*xs):
@@ -647,3 +648,382 @@ def matrix_rank(a, tol=None):
     """`numpy.linalg.matrix_rank` (an integer: not differentiable)."""
     raw = primal_value(a)
     return _xp(raw).linalg.matrix_rank(raw, tol)
+
+
+# ---- powers and chains of products -----------------------------------------------------------
+def matrix_power(a, n):
+    """`numpy.linalg.matrix_power`: a^n for an integer n by repeated squaring (n < 0 through
+    `inv`), differentiable; batched over leading axes. n = 0 gives the identity (a constant)."""
+    if not isinstance(n, (int, np.integer)) or isinstance(n, bool):
+        raise TypeError(f"linalg.matrix_power: the exponent must be an integer, got {n!r}; for "
+                        f"real powers use eigh or scipy.linalg.fractional_matrix_power")
+    a = asarray_traced(a)
+    _square_check("linalg.matrix_power", a)
+    n = int(n)
+    if n == 0:
+        raw = primal_value(a)
+        eye = _xp(raw).eye(_shape_of(a)[-1], dtype=raw.dtype)
+        return _xp(raw).broadcast_to(eye, _shape_of(a)).copy()
+    if n < 0:
+        a, n = inv(a), -n
+    result, base = None, a
+    while n:  # binary exponentiation: log2(n) squarings
+        if n & 1:
+            result = base if result is None else matmul(result, base)
+        n >>= 1
+        if n:
+            base = matmul(base, base)
+    return result
+
+
+def _chain_order(dims):
+    """The cheapest parenthesization of a matrix chain with shapes dims[i] x dims[i+1]
+    (the textbook O(k^3) dynamic programme NumPy's multi_dot uses): split[i][j]."""
+    k = len(dims) - 1
+    cost = [[0] * k for _ in range(k)]
+    split = [[0] * k for _ in range(k)]
+    for length in range(1, k):
+        for i in range(k - length):
+            j = i + length
+            cost[i][j] = None
+            for s in range(i, j):
+                c = cost[i][s] + cost[s + 1][j] + dims[i] * dims[s + 1] * dims[j + 1]
+                if cost[i][j] is None or c < cost[i][j]:
+                    cost[i][j], split[i][j] = c, s
+    return split
+
+
+def multi_dot(arrays):
+    """`numpy.linalg.multi_dot`: the product of a chain of matrices in the cheapest order, the
+    first and last may be 1-D (a row and a column vector); differentiable in every factor."""
+    arrays = [asarray_traced(x) for x in arrays]
+    if len(arrays) < 2:
+        raise ValueError("linalg.multi_dot: give at least two arrays")
+    first_1d, last_1d = len(_shape_of(arrays[0])) == 1, len(_shape_of(arrays[-1])) == 1
+    if first_1d:
+        arrays[0] = reshape(arrays[0], (1, -1))
+    if last_1d:
+        arrays[-1] = reshape(arrays[-1], (-1, 1))
+    for i, x in enumerate(arrays):
+        if len(_shape_of(x)) != 2:
+            raise ValueError(f"linalg.multi_dot: array {i} has shape {_shape_of(x)}; all must be "
+                             f"2-D (the first and last may be 1-D)")
+    for i in range(len(arrays) - 1):
+        if _shape_of(arrays[i])[1] != _shape_of(arrays[i + 1])[0]:
+            raise ValueError(f"linalg.multi_dot: shapes {_shape_of(arrays[i])} (array {i}) and "
+                             f"{_shape_of(arrays[i + 1])} (array {i + 1}) do not align")
+    dims = [_shape_of(arrays[0])[0]] + [_shape_of(x)[1] for x in arrays]
+    split = _chain_order(dims)
+
+    def product(i, j):
+        if i == j:
+            return arrays[i]
+        return matmul(product(i, split[i][j]), product(split[i][j] + 1, j))
+
+    out = product(0, len(arrays) - 1)
+    if first_1d and last_1d:
+        return reshape(out, ())
+    if first_1d:
+        return reshape(out, (-1,))
+    if last_1d:
+        return reshape(out, (-1,))
+    return out
+
+
+# ---- singular value decomposition ------------------------------------------------------------
+def _svd_jvp(ans, a, t):
+    # Reduced SVD a = U diag(s) V^T with dP = U^T da V and F[i, j] = 1 / (s_j^2 - s_i^2):
+    #   ds = diag(dP)
+    #   dU = U (F o (dP S + S dP^T)) + (I - U U^T) da V S^-1
+    #   dV = V (F o (S dP + dP^T S)) + (I - V V^T) da^T U S^-1
+    # (the projector terms vanish when U, resp. V, is square).
+    u, s, vh = ans
+    v = _mT(vh)
+    m, n = _shape_of(a)[-2:]
+    k = builtins.min(m, n)
+    dp = _mT(u) @ t @ v
+    f = _eigengap_inverse(s * s)
+    s_row, s_col = expand_dims(s, -2), expand_dims(s, -1)
+    dps, sdp = dp * s_row, s_col * dp
+    du = u @ (f * (dps + _mT(dps)))
+    dv = v @ (f * (sdp + _mT(sdp)))
+    if m > k:
+        tv = t @ v
+        du = du + (tv - u @ (_mT(u) @ tv)) / s_row
+    if n > k:
+        ttu = _mT(t) @ u
+        dv = dv + (ttu - v @ (_mT(v) @ ttu)) / s_row
+    return du, diagonal(dp, 0, -2, -1), _mT(dv)
+
+
+def _svd_vjp(ans, a, g):
+    # The transpose of _svd_jvp: with Ju = F o (U^T gU), Jv = F o (V^T gV),
+    #   ga = U (diag(gs) + (Ju + Ju^T) S + S (Jv + Jv^T)) V^T
+    #        + (I - U U^T) gU S^-1 V^T + U S^-1 gV^T (I - V V^T)
+    u, s, vh = ans
+    gu, gs, gvh = g
+    v, gv = _mT(vh), _mT(gvh)
+    m, n = _shape_of(a)[-2:]
+    k = builtins.min(m, n)
+    f = _eigengap_inverse(s * s)
+    ju = f * (_mT(u) @ gu)
+    jv = f * (_mT(v) @ gv)
+    s_row, s_col = expand_dims(s, -2), expand_dims(s, -1)
+    middle = _diag_embed(gs) + (ju + _mT(ju)) * s_row + s_col * (jv + _mT(jv))
+    ga = u @ middle @ vh
+    if m > k:
+        ga = ga + ((gu - u @ (_mT(u) @ gu)) / s_row) @ vh
+    if n > k:
+        ga = ga + (u / s_row) @ _mT(gv - v @ (_mT(v) @ gv))
+    return ga
+
+
+svd_p = Primitive("linalg.svd",
+                  lambda a: tuple(_xp(a).linalg.svd(a, full_matrices=False)),
+                  vjp=[_svd_vjp], jvp=[_svd_jvp], multiple_results=True)
+
+
+def _svdvals_vjp(ans, a, g):
+    u, _, vh = svd(a, full_matrices=False)  # recomputed: the forward kept only s
+    return (u * expand_dims(g, -2)) @ vh
+
+
+def _svdvals_jvp(ans, a, t):
+    u, _, vh = svd(a, full_matrices=False)
+    return diagonal(_mT(u) @ t @ _mT(vh), 0, -2, -1)
+
+
+# The singular values alone have a rule that needs no gaps between them (ds_i = u_i^T da v_i),
+# so svd(compute_uv=False) is its own primitive rather than svd(...)[1], whose VJP would divide
+# zero cotangents of U and V by those gaps.
+svdvals_p = Primitive("linalg.svdvals", lambda a: _xp(a).linalg.svd(a, compute_uv=False),
+                      vjp=[_svdvals_vjp], jvp=[_svdvals_jvp])
+SVDResult = namedtuple("SVDResult", ["U", "S", "Vh"])
+
+
+def _is_traced(x):
+    return type(x) in TRACER_TYPES
+
+
+def _real_check(name, a):
+    if primal_value(a).dtype.kind == "c":
+        raise NotImplementedError(f"{name}: derivatives of complex matrices are not implemented; "
+                                  f"got dtype {primal_value(a).dtype}")
+
+
+def svd(a, full_matrices=True, compute_uv=True, hermitian=False):
+    """`numpy.linalg.svd`: a = U diag(S) Vh, differentiable for real matrices, batched over
+    leading axes.
+
+    Args:
+      a: (..., m, n) real array.
+      full_matrices: True gives U (..., m, m) and Vh (..., n, n) as NumPy does; when a is traced
+        and not square, the extra columns of U or rows of Vh are not unique (any orthonormal
+        completion will do), so they have no derivative: pass full_matrices=False (reduced,
+        U (..., m, k), Vh (..., k, n), k = min(m, n)) to differentiate.
+      compute_uv: False returns only S (..., k), descending.
+      hermitian: accepted; traced inputs use the general algorithm (same S, U and Vh up to signs).
+
+    Returns:
+      SVDResult(U, S, Vh), or S alone when compute_uv is False.
+
+    Caveat: the derivatives of U and Vh divide by s_j^2 - s_i^2 and by s_i: they are infinite
+    where two singular values coincide or one is zero (and U, Vh are then not unique), as in any
+    AD system. S alone is differentiable wherever its values are distinct and nonzero
+    (ds_i = u_i^T da v_i needs only that the i-th triplet be unique).
+
+    Example:
+      >>> u, s, vh = gnp.linalg.svd(a, full_matrices=False)
+      >>> ga.grad(lambda a: gnp.linalg.svd(a, compute_uv=False)[0])(a)   # u_0 v_0^T
+    """
+    a = asarray_traced(a)
+    s_ = _shape_of(a)
+    if len(s_) < 2:
+        raise ValueError(f"linalg.svd: expected a matrix (or a stack, shape (..., m, n)), got "
+                         f"shape {s_}")
+    if not compute_uv:
+        if _is_traced(a):
+            _real_check("linalg.svd", a)
+        return svdvals_p.bind(a)
+    if full_matrices and s_[-1] != s_[-2]:
+        if not _is_traced(a):
+            return SVDResult(*_xp(a).linalg.svd(a, full_matrices=True, hermitian=hermitian))
+        raise NotImplementedError(
+            f"linalg.svd: full_matrices=True of a non-square matrix (shape {s_}) has no "
+            f"derivative: the extra columns of U or rows of Vh are an arbitrary orthonormal "
+            f"completion. Use full_matrices=False (the reduced SVD).")
+    if _is_traced(a):
+        _real_check("linalg.svd", a)
+    return SVDResult(*svd_p.bind(a))
+
+
+def svdvals(x):
+    """`numpy.linalg.svdvals`: the singular values (descending), differentiable; see `svd`."""
+    return svd(x, compute_uv=False)
+
+
+# ---- QR decomposition ------------------------------------------------------------------------
+def _qr_jvp(ans, a, t):
+    # a = QR (m >= n). With C = Q^T da R^-1, Q^T dQ is antisymmetric and dR R^-1 upper
+    # triangular, so Q^T dQ = Omega = tril(C, -1) - tril(C, -1)^T, dR = (C - Omega) R and
+    # dQ = Q Omega + (I - Q Q^T) da R^-1.
+    q, r = ans
+    t_rinv = _mT(solve(_mT(r), _mT(t)))
+    c = _mT(q) @ t_rinv
+    low = tril(c, -1)
+    omega = low - _mT(low)
+    return q @ (omega - c) + t_rinv, (c - omega) @ r
+
+
+def _copy_lower_to_upper(m):
+    return tril(m) + _mT(tril(m, -1))
+
+
+def _qr_vjp(ans, a, g):
+    # The transpose of _qr_jvp (Walter and Lehmann 2018; Liao et al. 2019, eq. 4):
+    #   M = R gR^T - gQ^T Q,  ga = (gQ + Q copyltu(M)) R^-T
+    q, r = ans
+    gq, gr = g
+    m = r @ _mT(gr) - _mT(gq) @ q
+    b = gq + q @ _copy_lower_to_upper(m)
+    return _mT(solve(r, _mT(b)))
+
+
+qr_p = Primitive("linalg.qr", lambda a: tuple(_xp(a).linalg.qr(a, mode="reduced")),
+                 vjp=[_qr_vjp], jvp=[_qr_jvp], multiple_results=True)
+QRResult = namedtuple("QRResult", ["Q", "R"])
+
+
+def qr(a, mode="reduced"):
+    """`numpy.linalg.qr`: a = Q R with orthonormal Q and upper-triangular R, differentiable for
+    real matrices of full rank, batched over leading axes.
+
+    Args:
+      a: (..., m, n) real array.
+      mode: 'reduced' (Q (..., m, k), R (..., k, n), k = min(m, n)) or 'r' (R only). 'complete'
+        is differentiable only when m <= n (then it equals 'reduced'): the extra columns of Q
+        are an arbitrary orthonormal completion.
+
+    A wide matrix (m < n) [X Y] is factored as X = Q R1 (square) and R = [R1, Q^T Y], so its
+    rule is that of the square case. The rules solve with R: rank-deficient inputs (a zero on
+    R's diagonal) have no derivative.
+
+    Example:
+      >>> q, r = gnp.linalg.qr(a)
+    """
+    if mode not in ("reduced", "complete", "r", "raw"):
+        raise ValueError(f"linalg.qr: unknown mode {mode!r}; use 'reduced', 'complete' or 'r'")
+    a = asarray_traced(a)
+    s_ = _shape_of(a)
+    if len(s_) < 2:
+        raise ValueError(f"linalg.qr: expected a matrix (or a stack, shape (..., m, n)), got "
+                         f"shape {s_}")
+    m, n = s_[-2:]
+    if not _is_traced(a):
+        out = _xp(a).linalg.qr(a, mode=mode)
+        return out if mode == "r" else QRResult(*out) if mode != "raw" else out
+    if mode == "raw" or (mode == "complete" and m > n):
+        raise NotImplementedError(f"linalg.qr: mode={mode!r} of a traced matrix of shape {s_} "
+                                  f"has no derivative; use mode='reduced'")
+    _real_check("linalg.qr", a)
+    if m >= n:
+        q, r = qr_p.bind(a)
+    else:
+        q, r1 = qr_p.bind(getitem(a, (Ellipsis, slice(None), slice(0, m))))
+        r = concatenate([r1, _mT(q) @ getitem(a, (Ellipsis, slice(None), slice(m, None)))],
+                        axis=-1)
+    return r if mode == "r" else QRResult(q, r)
+
+
+# ---- pseudo-inverse and least squares --------------------------------------------------------
+def _pinv_jvp(ans, a, t, *, rcond):
+    # Golub and Pereyra (1973), valid where the rank is constant near a:
+    #   dX = -X da X + X X^T da^T (I - a X) + (I - X a) da^T X^T X
+    x = ans
+    tt = _mT(t)
+    return (-(x @ t @ x) + x @ _mT(x) @ (tt - (tt @ a) @ x)
+            + (tt - x @ (a @ tt)) @ _mT(x) @ x)
+
+
+def _pinv_vjp(ans, a, g, *, rcond):
+    # The transpose of _pinv_jvp:
+    #   ga = -X^T g X^T + (I - a X) g^T X X^T + X^T X g^T (I - X a)
+    x = ans
+    gt = _mT(g)
+    return (-(_mT(x) @ g @ _mT(x)) + (gt - a @ (x @ gt)) @ x @ _mT(x)
+            + _mT(x) @ x @ (gt - (gt @ x) @ a))
+
+
+pinv_p = Primitive("linalg.pinv", lambda a, *, rcond: _xp(a).linalg.pinv(a, rcond=rcond),
+                   vjp=[_pinv_vjp], jvp=[_pinv_jvp])
+
+
+def pinv(a, rcond=None, hermitian=False):
+    """`numpy.linalg.pinv`: the Moore-Penrose pseudo-inverse (singular values below
+    rcond * largest count as zero), differentiable, batched over leading axes.
+
+    Args:
+      a: (..., m, n) real array; rcond: the relative cutoff (default max(m, n) * eps, NumPy's).
+
+    Returns:
+      (..., n, m).
+
+    Caveat: the pseudo-inverse is differentiable only where the rank is locally constant; the
+    rule (Golub and Pereyra 1973) is the derivative along perturbations that keep the rank
+    given by the cutoff. A matrix whose small singular values are near the cutoff has no
+    meaningful gradient (the function jumps there). Full-rank inputs are always fine.
+    """
+    a = asarray_traced(a)
+    s_ = _shape_of(a)
+    if len(s_) < 2:
+        raise ValueError(f"linalg.pinv: expected a matrix (or a stack, shape (..., m, n)), got "
+                         f"shape {s_}")
+    if rcond is None:
+        rcond = builtins.max(s_[-2:]) * float(np.finfo(primal_value(a).dtype).eps)
+    if _is_traced(a):
+        _real_check("linalg.pinv", a)
+    elif hermitian:
+        return _xp(a).linalg.pinv(a, rcond=rcond, hermitian=True)
+    return pinv_p.bind(a, rcond=float(rcond))
+
+
+LstsqResult = namedtuple("LstsqResult", ["x", "residuals", "rank", "singular_values"])
+
+
+def lstsq(a, b, rcond=None):
+    """`numpy.linalg.lstsq`: the minimum-norm least-squares solution of a x = b, as NumPy's tuple
+    (x, residuals, rank, singular values); x is pinv(a) @ b, differentiable in a and b (see
+    `pinv` for the rank caveat); the residuals and singular values are differentiable too.
+
+    Args:
+      a: (m, n); b: (m,) or (m, k); rcond: singular values below rcond * largest count as zero
+        (default max(m, n) * eps).
+
+    Returns:
+      x (n,) or (n, k); residuals (k,) or (1,): the squared residual norms when rank == n < m,
+      else empty; rank (int); singular values (min(m, n),).
+    """
+    a, b = asarray_traced(a), asarray_traced(b)
+    sa, sb = _shape_of(a), _shape_of(b)
+    if len(sa) != 2:
+        raise ValueError(f"linalg.lstsq: a must be 2-D, got shape {sa}")
+    if len(sb) not in (1, 2) or sb[0] != sa[0]:
+        raise ValueError(f"linalg.lstsq: b must have shape ({sa[0]},) or ({sa[0]}, k) to match "
+                         f"a of shape {sa}, got {sb}")
+    m, n = sa
+    from .numerical import _refuse_vmap
+    _refuse_vmap("linalg.lstsq", a)  # the rank is read off the singular values
+    if rcond is None:
+        rcond = builtins.max(m, n) * float(np.finfo(primal_value(a).dtype).eps)
+    s = svd(a, compute_uv=False)
+    s_raw = primal_value(s)
+    rank = int((s_raw > rcond * s_raw.max()).sum()) if s_raw.size else 0
+    x = matmul(pinv(a, rcond), b)
+    if rank == n and m > n:
+        r = b - matmul(a, x)
+        residuals = _sum(r * r, axis=0)
+        if len(sb) == 1:
+            residuals = reshape(residuals, (1,))
+    else:
+        residuals = _xp(s_raw).empty((0,), dtype=primal_value(x).dtype)
+    return LstsqResult(x, residuals, rank, s)

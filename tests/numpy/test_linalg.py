@@ -47,3 +47,85 @@ def test_results_match_numpy(rng):
     np.testing.assert_allclose(gnp.tensordot(a, b, 1), np.tensordot(a, b, 1))
     for ord in (None, "fro", "nuc", 1, -1, 2, -2, np.inf, -np.inf):
         np.testing.assert_allclose(gnp.linalg.norm(a, ord), np.linalg.norm(a, ord), rtol=1e-10)
+
+
+# ---- svd, qr, pinv, lstsq, matrix_power, multi_dot -------------------------------------------
+@pytest.mark.parametrize("shape", [(3, 3), (4, 2), (2, 4), (2, 4, 3)])
+def test_svd_qr_pinv_values_equal_numpy(rng, shape):
+    a = rng.standard_normal(shape)
+    for got, want in zip(gnp.linalg.svd(a, full_matrices=False),
+                         np.linalg.svd(a, full_matrices=False)):
+        np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(gnp.linalg.svd(a, compute_uv=False),
+                               np.linalg.svd(a, compute_uv=False), rtol=1e-12)
+    for got, want in zip(gnp.linalg.qr(a), np.linalg.qr(a)):
+        np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(gnp.linalg.pinv(a), np.linalg.pinv(a), rtol=1e-10, atol=1e-12)
+
+
+def test_traced_qr_of_wide_matrix_reconstructs(rng):
+    a = rng.standard_normal((2, 4))
+    out = ga.jvp(lambda a: gnp.linalg.qr(a), (a,), (a,))[0]
+    np.testing.assert_allclose(out[0] @ out[1], a, atol=1e-12)
+    np.testing.assert_allclose(np.abs(out[1]), np.abs(np.linalg.qr(a)[1]), atol=1e-12)
+
+
+def test_singular_value_gradient_is_outer_product_of_vectors(rng):
+    a = rng.standard_normal((4, 3))
+    u, s, vh = np.linalg.svd(a, full_matrices=False)
+    g = ga.grad(lambda a: gnp.linalg.svd(a, compute_uv=False)[0])(a)
+    np.testing.assert_allclose(g, np.outer(u[:, 0], vh[0]), atol=1e-12)
+
+
+def test_lstsq_matches_numpy(rng):
+    a, b = rng.standard_normal((5, 3)), rng.standard_normal((5, 2))
+    for rhs in (b, b[:, 0]):
+        got, want = gnp.linalg.lstsq(a, rhs), np.linalg.lstsq(a, rhs)
+        for g, w in zip(got, want):
+            np.testing.assert_allclose(g, w, rtol=1e-10, atol=1e-12)
+    wide = rng.standard_normal((2, 4))
+    got, want = gnp.linalg.lstsq(wide, b[:2, 0]), np.linalg.lstsq(wide, b[:2, 0])
+    np.testing.assert_allclose(got.x, want[0], rtol=1e-10)
+    assert got.residuals.shape == want[1].shape == (0,) and got.rank == want[2]
+
+
+def test_matrix_power_and_multi_dot_match_numpy(rng):
+    a = rng.standard_normal((2, 3, 3)) + 3 * np.eye(3)
+    for n in (-3, -1, 0, 1, 2, 5):
+        np.testing.assert_allclose(gnp.linalg.matrix_power(a, n),
+                                   np.linalg.matrix_power(a, n), rtol=1e-10)
+    arrays = [rng.standard_normal(s) for s in [(4,), (4, 6), (6, 2), (2, 3), (3,)]]
+    np.testing.assert_allclose(gnp.linalg.multi_dot(arrays), np.linalg.multi_dot(arrays))
+    np.testing.assert_allclose(gnp.linalg.multi_dot(arrays[1:4]),
+                               np.linalg.multi_dot(arrays[1:4]))
+
+
+def test_pinv_gradient_at_rank_deficient_matrix_keeps_rank(rng):
+    # rank 1: the rule is the derivative along rank-preserving perturbations
+    u, v = rng.standard_normal((3, 1)), rng.standard_normal((1, 2))
+    du, dv = rng.standard_normal((3, 1)), rng.standard_normal((1, 2))
+    curve = lambda e: (u + e * du) @ (v + e * dv)  # stays rank 1
+    _, t = ga.jvp(gnp.linalg.pinv, (curve(0.0),), (du @ v + u @ dv,))
+    eps = 1e-6
+    fd = (np.linalg.pinv(curve(eps)) - np.linalg.pinv(curve(-eps))) / (2 * eps)
+    np.testing.assert_allclose(t, fd, rtol=1e-5, atol=1e-6)
+
+
+def test_new_linalg_errors_name_the_op_and_the_fix(rng):
+    a = rng.standard_normal((4, 3))
+    with pytest.raises(NotImplementedError, match="full_matrices=False"):
+        ga.grad(lambda a: gnp.sum(gnp.linalg.svd(a)[0]))(a)
+    with pytest.raises(NotImplementedError, match="mode='reduced'"):
+        ga.grad(lambda a: gnp.sum(gnp.linalg.qr(a, mode="complete")[0]))(a)
+    with pytest.raises(ValueError, match="linalg.qr: unknown mode"):
+        gnp.linalg.qr(a, mode="full")
+    with pytest.raises(TypeError, match="matrix_power: the exponent must be an integer"):
+        gnp.linalg.matrix_power(np.eye(2), 0.5)
+    with pytest.raises(ValueError, match="linalg.matrix_power: expected a square"):
+        gnp.linalg.matrix_power(a, 2)
+    with pytest.raises(ValueError, match="multi_dot: shapes"):
+        gnp.linalg.multi_dot([a, a])
+    with pytest.raises(ValueError, match="lstsq: b must have shape"):
+        gnp.linalg.lstsq(a, np.ones(3))
+    with pytest.raises(NotImplementedError, match="complex"):
+        ga.grad(lambda a: gnp.sum(gnp.real(gnp.linalg.svd(a + 0j, compute_uv=False))))(a)

@@ -1,0 +1,646 @@
+"""Numerical routines: differences, convolution, NaN-aware reductions, order statistics,
+interpolation, selection, polynomials, integration and cross products.
+
+None of these declares a primitive. Each is a composition of differentiable gnp ops (slices,
+concatenate, take_along_axis, where, matmul...), so its forward and reverse rules of every order
+come from theirs. The only things read off the primal values are discrete choices: which
+elements are NaN, the sorting permutation, which interval of `xp` a point falls in, which branch
+of `choose`/`select`/`piecewise` is taken. The derivative is that of the smooth function selected
+by those choices (piecewise-smooth functions are differentiated on the piece they are on).
+Because those choices read raw values, functions that make them refuse arguments batched by
+vmap (a clear NotImplementedError) rather than mix examples of the batch.
+"""
+import builtins
+
+import numpy as np
+
+from .. import backend
+from ..trace import primal_value, strip_derivatives
+from .elementwise import sqrt, where
+from .helpers import normalize_axis
+from .linalg import matmul
+from .manipulation import (_shape_of, asarray_traced, astype, at_set, broadcast_arrays,
+                           broadcast_to, concatenate, expand_dims, getitem, moveaxis, pad, ravel,
+                           reshape, sort, stack, take, take_along_axis, transpose)
+from .reductions import cumprod
+from .reductions import max as _max, min as _min, sum as _sum
+from ..trace import BATCH_TRACER_TYPES, TRACER_TYPES
+
+
+def _xp(*xs):
+    return backend.namespace(*[primal_value(x) for x in xs])
+
+
+def _raw(x):
+    """The primal value as an array of its own backend (constants: masks, indices)."""
+    raw = primal_value(x)
+    return raw if hasattr(raw, "shape") else np.asarray(raw)
+
+
+def _refuse_vmap(name, *args):
+    """Raise if an argument whose primal values pick the pieces is batched by vmap: those
+    choices are read off the raw values, which under vmap hold the whole batch."""
+    for a in args:
+        for x in (a if isinstance(a, (list, tuple)) else (a,)):
+            while type(x) in TRACER_TYPES:
+                if type(x) in BATCH_TRACER_TYPES:
+                    raise NotImplementedError(
+                        f"{name}: not supported under vmap for this argument (its values select "
+                        f"the pieces); loop over the batch in Python instead")
+                x = x.value
+
+
+def _one_axis(axis, ndim, name):
+    return normalize_axis(axis, ndim, name)[0]
+
+
+def _slice_along(a, axis, start, stop, step=None):
+    index = [slice(None)] * len(_shape_of(a))
+    index[axis] = slice(start, stop, step)
+    return getitem(a, tuple(index))
+
+
+def _along(v, axis, ndim):
+    """A 1-D array `v` shaped to broadcast along `axis` of an ndim-dimensional array."""
+    view = [1] * ndim
+    view[axis] = _shape_of(v)[0]
+    return reshape(v, tuple(view))
+
+
+# ---- differences -----------------------------------------------------------------------------
+def diff(a, n=1, axis=-1, prepend=None, append=None):
+    """`numpy.diff`: the n-th forward difference along `axis`, differentiable (also in
+    `prepend` and `append`).
+
+    Args:
+      a: array of at least one dimension.
+      n: how many times to difference (0 returns `a`).
+      prepend, append: values joined to `a` along `axis` first; scalars are broadcast to one
+        slice.
+
+    Returns:
+      An array whose `axis` is n shorter (after joining).
+
+    Example:
+      >>> gnp.diff(np.array([1.0, 4.0, 9.0]))   # [3., 5.]
+    """
+    if n < 0 or int(n) != n:
+        raise ValueError(f"diff: order n must be a non-negative integer, got {n!r}")
+    a = asarray_traced(a)
+    nd = len(_shape_of(a))
+    if nd == 0:
+        raise ValueError("diff: the input must be at least one-dimensional, got shape (); "
+                         "use atleast_1d")
+    axis = _one_axis(axis, nd, "diff")
+    parts = []
+    for extra in (prepend, None, append):
+        if extra is None:
+            continue
+        extra = asarray_traced(extra)
+        if len(_shape_of(extra)) == 0:
+            shape = list(_shape_of(a))
+            shape[axis] = 1
+            extra = broadcast_to(extra, tuple(shape))
+        parts.append(extra)
+    if parts:
+        pieces = ([parts[0]] if prepend is not None else []) + [a] + \
+                 ([parts[-1]] if append is not None else [])
+        a = concatenate(pieces, axis=axis)
+    for _ in range(int(n)):
+        a = _slice_along(a, axis, 1, None) - _slice_along(a, axis, None, -1)
+    return a
+
+
+def _gradient_spacings(varargs, shape, axes):
+    """One spacing per axis: a scalar step or a 1-D coordinate array (NumPy's rules)."""
+    if len(varargs) == 0:
+        return [1.0] * len(axes)
+    if len(varargs) == 1 and len(_shape_of(varargs[0])) == 0:
+        return [varargs[0]] * len(axes)
+    if len(varargs) != len(axes):
+        raise TypeError(f"gradient: give no spacing, one scalar, or one spacing per axis "
+                        f"({len(axes)}); got {len(varargs)}")
+    out = []
+    for h, ax in zip(varargs, axes):
+        h = asarray_traced(h) if not isinstance(h, (int, float)) else h
+        hs = _shape_of(h)
+        if len(hs) == 1 and hs[0] != shape[ax]:
+            raise ValueError(f"gradient: the coordinates for axis {ax} have length {hs[0]}, "
+                             f"but the array has {shape[ax]} points along it")
+        if len(hs) > 1:
+            raise ValueError(f"gradient: spacing for axis {ax} must be a scalar or a 1-D array "
+                             f"of coordinates, got shape {hs}")
+        out.append(h)
+    return out
+
+
+def _gradient_one_axis(f, h, axis, edge_order):
+    nd = len(_shape_of(f))
+    s = lambda start, stop: _slice_along(f, axis, start, stop)
+    if len(_shape_of(h)) == 0:  # uniform step
+        interior = (s(2, None) - s(None, -2)) / (2.0 * h)
+        if edge_order == 1:
+            first = (s(1, 2) - s(0, 1)) / h
+            last = (s(-1, None) - s(-2, -1)) / h
+        else:
+            first = (-1.5 * s(0, 1) + 2.0 * s(1, 2) - 0.5 * s(2, 3)) / h
+            last = (1.5 * s(-1, None) - 2.0 * s(-2, -1) + 0.5 * s(-3, -2)) / h
+        return concatenate([first, interior, last], axis=axis)
+    # Coordinates: NumPy's second-order formulas for non-uniform grids (differentiable in h).
+    if type(h) not in TRACER_TYPES:  # constant coordinates: computed in f's precision
+        fdt = primal_value(f).dtype
+        h = asarray_traced(_raw(h).astype(fdt if fdt.kind == "f" else np.float64))
+    dx = diff(h)
+    dx1, dx2 = _along(getitem(dx, slice(None, -1)), axis, nd), _along(getitem(dx, slice(1, None)),
+                                                                       axis, nd)
+    a = -dx2 / (dx1 * (dx1 + dx2))
+    b = (dx2 - dx1) / (dx1 * dx2)
+    c = dx1 / (dx2 * (dx1 + dx2))
+    interior = a * s(None, -2) + b * s(1, -1) + c * s(2, None)
+    if edge_order == 1:
+        first = (s(1, 2) - s(0, 1)) / getitem(dx, 0)
+        last = (s(-1, None) - s(-2, -1)) / getitem(dx, -1)
+    else:
+        d1, d2 = getitem(dx, 0), getitem(dx, 1)
+        first = (-(2.0 * d1 + d2) / (d1 * (d1 + d2)) * s(0, 1) + (d1 + d2) / (d1 * d2) * s(1, 2)
+                 - d1 / (d2 * (d1 + d2)) * s(2, 3))
+        d1, d2 = getitem(dx, -2), getitem(dx, -1)
+        last = (d2 / (d1 * (d1 + d2)) * s(-3, -2) - (d2 + d1) / (d1 * d2) * s(-2, -1)
+                + (2.0 * d2 + d1) / (d2 * (d1 + d2)) * s(-1, None))
+    return concatenate([first, interior, last], axis=axis)
+
+
+def gradient(f, *varargs, axis=None, edge_order=1):
+    """`numpy.gradient`: central differences inside, one-sided at the ends; differentiable in
+    `f` (it is linear in f) and in the spacings or coordinates.
+
+    Args:
+      f: array of shape (..., n, ...) with at least `edge_order + 1` points along each axis used.
+      varargs: nothing (step 1), one scalar step for all axes, or one scalar or 1-D coordinate
+        array per axis.
+      axis: None (every axis), an int or a tuple of ints.
+      edge_order: 1 or 2, the accuracy of the one-sided differences at the ends.
+
+    Returns:
+      One array of f's shape per axis: a tuple, or a single array when one axis is asked for.
+
+    Example:
+      >>> gnp.gradient(np.array([1.0, 2.0, 4.0, 7.0]))   # [1., 1.5, 2.5, 3.]
+    """
+    f = asarray_traced(f)
+    shape = _shape_of(f)
+    if edge_order not in (1, 2):
+        raise ValueError(f"gradient: edge_order must be 1 or 2, got {edge_order!r}")
+    axes = normalize_axis(axis, len(shape), "gradient")
+    for ax in axes:
+        if shape[ax] < edge_order + 1:
+            raise ValueError(f"gradient: axis {ax} of shape {shape} has {shape[ax]} points; "
+                             f"edge_order={edge_order} needs at least {edge_order + 1}")
+    spacings = _gradient_spacings(varargs, shape, axes)
+    out = tuple(_gradient_one_axis(f, h, ax, edge_order) for h, ax in zip(spacings, axes))
+    return out[0] if len(out) == 1 else out
+
+
+# ---- convolution -----------------------------------------------------------------------------
+def convolve(a, v, mode="full"):
+    """`numpy.convolve` of two 1-D arrays (modes 'full', 'valid', 'same'), differentiable in both.
+
+    Built as a matrix-vector product with a Toeplitz matrix gathered from the zero-padded longer
+    operand: memory O((n + m) * min(n, m)), fine for the filter lengths convolve is used with.
+
+    Example:
+      >>> gnp.convolve(np.array([1.0, 2.0, 3.0]), np.array([0.0, 1.0, 0.5]))
+      array([0. , 1. , 2.5, 4. , 1.5])
+    """
+    if mode not in ("full", "valid", "same"):
+        raise ValueError(f"convolve: mode must be 'full', 'valid' or 'same', got {mode!r}")
+    a, v = asarray_traced(a), asarray_traced(v)
+    if len(_shape_of(a)) != 1 or len(_shape_of(v)) != 1:
+        raise ValueError(f"convolve: both inputs must be 1-D, got shapes {_shape_of(a)} and "
+                         f"{_shape_of(v)}; for N-D use scipy.signal")
+    n, m = _shape_of(a)[0], _shape_of(v)[0]
+    if n == 0 or m == 0:
+        raise ValueError("convolve: inputs cannot be empty")
+    long, short = (a, v) if n >= m else (v, a)
+    n, m = builtins.max(n, m), builtins.min(n, m)
+    padded = pad(long, (m - 1, m - 1))
+    # full[k] = sum_i short[i] * long[k - i] = sum_i short[i] * padded[k - i + m - 1]
+    k = np.arange(n + m - 1)[:, None]
+    i = np.arange(m)[None, :]
+    index = _xp(long).asarray(k - i + m - 1)
+    full = matmul(take(padded, index), short)
+    if mode == "full":
+        return full
+    if mode == "valid":
+        return getitem(full, slice(m - 1, n))
+    start = (m - 1) // 2
+    return getitem(full, slice(start, start + n))
+
+
+# ---- NaN-aware reductions --------------------------------------------------------------------
+def _nan_parts(a, axis, name):
+    _refuse_vmap(name, a)
+    a = asarray_traced(a)
+    raw = _raw(a)
+    mask = _xp(raw).isnan(raw)
+    axes = normalize_axis(axis, len(_shape_of(a)), name)
+    # where() sends a zero cotangent to the NaN positions (the gradient there is 0, not NaN).
+    return where(mask, 0.0, a), mask, axes
+
+
+def nansum(a, axis=None, dtype=None, keepdims=False):
+    """`numpy.nansum`: the sum treating NaN as zero; the gradient is 0 at NaN positions."""
+    clean, _, axes = _nan_parts(a, axis, "nansum")
+    return _sum(clean, axes, dtype=dtype, keepdims=keepdims)
+
+
+def _nan_count(mask, axes, keepdims, dtype):
+    return (~mask).sum(axis=axes, keepdims=keepdims).astype(dtype)
+
+
+def nanmean(a, axis=None, dtype=None, keepdims=False):
+    """`numpy.nanmean`: the mean of the non-NaN elements (NaN for an all-NaN slice); the gradient
+    is 0 at NaN positions."""
+    clean, mask, axes = _nan_parts(a, axis, "nanmean")
+    total = _sum(clean, axes, dtype=dtype, keepdims=keepdims)
+    return total / _nan_count(mask, axes, keepdims, primal_value(total).dtype)
+
+
+def nanvar(a, axis=None, dtype=None, ddof=0, keepdims=False):
+    """`numpy.nanvar`: the variance of the non-NaN elements; the gradient is 0 at NaN positions."""
+    clean, mask, axes = _nan_parts(a, axis, "nanvar")
+    dt = primal_value(clean).dtype if dtype is None else np.dtype(dtype)
+    mean = _sum(clean, axes, dtype=dtype, keepdims=True) / _nan_count(mask, axes, True, dt)
+    centered = where(mask, 0.0, clean - mean)
+    count = _nan_count(mask, axes, keepdims, dt)
+    return _sum(centered * centered, axes, keepdims=keepdims) / _xp(count).maximum(count - ddof, 0)
+
+
+def nanstd(a, axis=None, dtype=None, ddof=0, keepdims=False):
+    """`numpy.nanstd`: sqrt of `nanvar`; the gradient is 0 at NaN positions."""
+    return sqrt(nanvar(a, axis, dtype, ddof, keepdims))
+
+
+def ptp(a, axis=None, keepdims=False):
+    """`numpy.ptp`: max - min along `axis`, differentiable (tied extremes share the gradient)."""
+    return _max(a, axis, keepdims=keepdims) - _min(a, axis, keepdims=keepdims)
+
+
+# ---- order statistics ------------------------------------------------------------------------
+def _lanes(a, axis):
+    """`a` with the reduced axes moved to the end and merged into one: (kept..., n)."""
+    a = asarray_traced(a)
+    nd = len(_shape_of(a))
+    axes = normalize_axis(axis, nd, "quantile")
+    kept = [i for i in range(nd) if i not in axes]
+    moved = transpose(a, kept + list(axes))
+    shape = _shape_of(a)
+    return reshape(moved, tuple(shape[i] for i in kept) + (-1,)), axes
+
+
+def quantile(a, q, axis=None, out=None, overwrite_input=False, method="linear", keepdims=False):
+    """`numpy.quantile` with method='linear': differentiable in `a` (and in `q`).
+
+    The value at fraction q of the sorted lanes is `s[lo] + w (s[lo+1] - s[lo])` with
+    `lo = floor(q (n - 1))`, `w = q (n - 1) - lo`: the gradient goes to the two order statistics
+    used, split by the weights 1 - w and w (all of it to one element when q (n - 1) is an
+    integer). Tied elements are ordered by position (a stable sort).
+
+    Args:
+      a: array; q: a fraction in [0, 1] or an array of them.
+      axis: None (all elements), an int or a tuple of ints; keepdims as in NumPy.
+
+    Returns:
+      Shape q.shape + the reduced shape of a.
+
+    Example:
+      >>> gnp.quantile(np.array([3.0, 1.0, 2.0, 4.0]), 0.5)   # 2.5
+    """
+    return _quantile(a, q, axis, out, overwrite_input, method, keepdims, "quantile")
+
+
+def _quantile(a, q, axis, out, overwrite_input, method, keepdims, name):
+    if out is not None:
+        raise NotImplementedError(f"{name}: out= is not supported (results are new arrays)")
+    if method != "linear":
+        raise NotImplementedError(f"{name}: method={method!r} is not supported; only 'linear' "
+                                  f"(the default)")
+    a = asarray_traced(a)
+    if primal_value(a).size == 0:
+        raise ValueError(f"{name}: cannot take a quantile of an empty array")
+    _refuse_vmap(name, q)
+    q = asarray_traced(q)
+    q_raw = _raw(q)
+    if q_raw.dtype.kind not in "fiu":
+        raise TypeError(f"{name}: q must be real, got dtype {q_raw.dtype}")
+    if q_raw.size and (q_raw.min() < 0 or q_raw.max() > 1):
+        bounds = "[0, 100]" if name == "percentile" else "[0, 1]"
+        raise ValueError(f"{name}: q must lie in {bounds}")
+    lanes, axes = _lanes(a, axis)
+    s = sort(lanes, axis=-1)
+    n = _shape_of(s)[-1]
+    dtype = primal_value(s).dtype
+    pos = q * float(n - 1) if q_raw.dtype.kind == "f" else \
+        asarray_traced(q_raw.astype(dtype)) * float(n - 1)
+    lo_raw = _xp(q_raw).clip(_xp(q_raw).floor(_raw(pos)), 0, n - 1).astype(np.intp)
+    hi_raw = _xp(lo_raw).minimum(lo_raw + 1, n - 1)
+    weight = pos - lo_raw.astype(_raw(pos).dtype)
+    qs = q_raw.shape
+    lo_v = take(s, ravel(lo_raw), axis=-1)       # (kept..., q.size)
+    hi_v = take(s, ravel(hi_raw), axis=-1)
+    kept = _shape_of(s)[:-1]
+    lo_v = moveaxis(lo_v, -1, 0)
+    hi_v = moveaxis(hi_v, -1, 0)
+    w = reshape(weight, (-1,) + (1,) * len(kept))
+    if dtype.kind == "f" and primal_value(w).dtype != dtype:
+        w = astype(w, dtype)
+    val = lo_v + w * (hi_v - lo_v)
+    val = reshape(val, qs + kept)
+    if keepdims:
+        full = [1 if i in axes else size for i, size in enumerate(_shape_of(a))]
+        val = reshape(val, qs + tuple(full))
+    return val
+
+
+def percentile(a, q, axis=None, out=None, overwrite_input=False, method="linear",
+               keepdims=False):
+    """`numpy.percentile` (q in [0, 100]) with method='linear'; see `quantile` for the
+    gradient."""
+    q = asarray_traced(q)
+    q_raw = _raw(q)
+    if q_raw.size and (q_raw.min() < 0 or q_raw.max() > 100):
+        raise ValueError("percentile: q must lie in [0, 100]")
+    frac = q / 100.0 if q_raw.dtype.kind == "f" else asarray_traced(q_raw / 100.0)
+    return _quantile(a, frac, axis, out, overwrite_input, method, keepdims, "percentile")
+
+
+def median(a, axis=None, out=None, overwrite_input=False, keepdims=False):
+    """`numpy.median`, differentiable: the gradient goes to the middle element, or is split
+    evenly between the two middle elements of an even-length lane."""
+    return _quantile(a, 0.5, axis, out, overwrite_input, "linear", keepdims, "median")
+
+
+def partition(a, kth, axis=-1, kind="introselect", order=None):
+    """`numpy.partition` (the values NumPy returns), differentiable: the gradient follows each
+    element to its place (NumPy's `argpartition` permutation)."""
+    if order is not None:
+        raise NotImplementedError("partition: order= (structured arrays) is not supported")
+    _refuse_vmap("partition", a)
+    a = asarray_traced(a)
+    if axis is None:
+        a, axis = ravel(a), 0
+    axis = _one_axis(axis, len(_shape_of(a)), "partition")
+    raw = _raw(a)
+    index = _xp(raw).argpartition(raw, kth, axis=axis, kind=kind)
+    return take_along_axis(a, index, axis)
+
+
+# ---- interpolation ---------------------------------------------------------------------------
+def interp(x, xp, fp, left=None, right=None, period=None):
+    """`numpy.interp`: piecewise-linear interpolation, differentiable in `x` (the slope of the
+    piece x lies on), in `fp`, in `left`/`right`, and also in `xp`.
+
+    Only the choice of the interval is read off the primal values; at a knot the derivative in
+    x is that of the piece to the right (NumPy's `searchsorted(..., side='right')`).
+
+    Args:
+      x: array of points; xp: increasing 1-D coordinates; fp: 1-D values of xp's length.
+      left, right: values below xp[0] and above xp[-1] (default fp[0] and fp[-1]).
+
+    Example:
+      >>> gnp.interp(np.array([0.5, 1.5]), np.array([0.0, 1.0, 2.0]), np.array([0.0, 2.0, 3.0]))
+      array([1. , 2.5])
+    """
+    if period is not None:
+        raise NotImplementedError("interp: period= is not supported; reduce x modulo the period "
+                                  "and extend xp, fp by one period yourself")
+    _refuse_vmap("interp", x, xp)
+    x, xp_, fp = asarray_traced(x), asarray_traced(xp), asarray_traced(fp)
+    if len(_shape_of(xp_)) != 1 or len(_shape_of(fp)) != 1:
+        raise ValueError(f"interp: xp and fp must be 1-D, got shapes {_shape_of(xp_)} and "
+                         f"{_shape_of(fp)}")
+    if _shape_of(xp_) != _shape_of(fp):
+        raise ValueError(f"interp: xp and fp must have the same length, got {_shape_of(xp_)[0]} "
+                         f"and {_shape_of(fp)[0]}")
+    n = _shape_of(xp_)[0]
+    if n == 0:
+        raise ValueError("interp: xp and fp cannot be empty")
+    if _raw(fp).dtype.kind == "c":
+        raise NotImplementedError("interp: complex fp is not supported; interpolate the real and "
+                                  "imaginary parts separately")
+    xr, xpr = _raw(x), _raw(xp_)
+    xpn = _xp(xpr)
+    if n == 1:
+        val = broadcast_to(getitem(fp, 0), _shape_of(x)) + 0.0 * x
+    else:
+        i = xpn.clip(xpn.searchsorted(xpr, xr, side="right") - 1, 0, n - 2)
+        x0, x1 = take(xp_, i), take(xp_, i + 1)
+        f0, f1 = take(fp, i), take(fp, i + 1)
+        val = f0 + (x - x0) * ((f1 - f0) / (x1 - x0))
+        val = where(xr == xpr[-1], take(fp, i + 1), val)  # NumPy returns fp[-1] exactly there
+    below = xr < xpr[0]
+    above = xr > xpr[-1]
+    val = where(below, getitem(fp, 0) if left is None else left, val)
+    val = where(above, getitem(fp, -1) if right is None else right, val)
+    return val
+
+
+# ---- selection -------------------------------------------------------------------------------
+def choose(a, choices, mode="raise"):
+    """`numpy.choose`: element i of the result is `choices[a[i]][i]` (all broadcast together),
+    differentiable in the choices; `a` (integers) is a constant."""
+    if mode not in ("raise", "wrap", "clip"):
+        raise ValueError(f"choose: mode must be 'raise', 'wrap' or 'clip', got {mode!r}")
+    _refuse_vmap("choose", a)
+    idx = _raw(strip_derivatives(a))
+    if idx.dtype.kind not in "iub":
+        raise TypeError(f"choose: the index array must be integer, got dtype {idx.dtype}")
+    choices = [asarray_traced(c) for c in choices]
+    k = len(choices)
+    if k == 0:
+        raise ValueError("choose: need at least one choice")
+    xp = _xp(idx)
+    if mode == "raise" and idx.size and (idx.min() < 0 or idx.max() >= k):
+        raise ValueError(f"choose: index values must lie in [0, {k}) with mode='raise', got "
+                         f"values in [{int(idx.min())}, {int(idx.max())}]; use mode='wrap' or "
+                         f"'clip'")
+    idx = idx % k if mode == "wrap" else xp.clip(idx, 0, k - 1)
+    shape = np.broadcast_shapes(idx.shape, *[_shape_of(c) for c in choices])
+    stacked = stack([broadcast_to(c, shape) for c in choices], axis=0)
+    picked = take_along_axis(stacked, xp.broadcast_to(idx, shape)[None].astype(np.intp), 0)
+    return reshape(picked, shape)
+
+
+def select(condlist, choicelist, default=0):
+    """`numpy.select`: where the first true condition picks its choice, else `default`;
+    differentiable in the choices and the default (conditions are constants)."""
+    if len(condlist) != len(choicelist):
+        raise ValueError(f"select: condlist and choicelist must have the same length, got "
+                         f"{len(condlist)} and {len(choicelist)}")
+    if not condlist:
+        raise ValueError("select: condlist cannot be empty")
+    _refuse_vmap("select", list(condlist))
+    conds = [_raw(strip_derivatives(c)) for c in condlist]
+    for i, c in enumerate(conds):
+        if c.dtype != bool:
+            raise TypeError(f"select: condlist[{i}] has dtype {c.dtype}; conditions must be "
+                            f"boolean (compare first, e.g. x > 0)")
+    choices = [asarray_traced(c) for c in choicelist]
+    shape = np.broadcast_shapes(*[c.shape for c in conds], *[_shape_of(c) for c in choices])
+    raw_default = primal_value(default)
+    # a Python scalar default is weakly typed in NumPy: it does not widen float32 choices
+    dtype = np.result_type(*[primal_value(c) for c in choices], raw_default)
+    result = broadcast_to(asarray_traced(default), shape)
+    if primal_value(result).dtype != dtype:
+        result = astype(result, dtype)
+    for c, v in zip(reversed(conds), reversed(choices)):  # the first true condition wins
+        result = where(c, v, result)
+    return result
+
+
+def piecewise(x, condlist, funclist, *args, **kw):
+    """`numpy.piecewise`: where `condlist[i]` holds, `funclist[i](x[cond], *args, **kw)` (or the
+    constant funclist[i]); one extra function is the 'otherwise' case. Later conditions
+    overwrite earlier ones, as in NumPy. Differentiable through the chosen functions' values.
+
+    Example:
+      >>> gnp.piecewise(x, [x < 0, x >= 0], [lambda v: -v, lambda v: v ** 2])
+    """
+    _refuse_vmap("piecewise", x, condlist if isinstance(condlist, (list, tuple)) else [condlist])
+    x = asarray_traced(x)
+    xr = _raw(x)
+    n2 = len(funclist)
+    # NumPy's rule for a single condition given bare (not in a list)
+    if np.isscalar(condlist) or (not isinstance(condlist[0], list)
+                                 and getattr(condlist[0], "ndim", 0) == 0 and xr.ndim != 0):
+        condlist = [condlist]
+    conds = _xp(xr).asarray([_raw(strip_derivatives(c)) for c in condlist], dtype=bool)
+    n = len(conds)
+    if n == n2 - 1:
+        otherwise = ~conds.any(axis=0, keepdims=True)
+        conds = _xp(xr).concatenate([conds, otherwise], axis=0)
+        n += 1
+    elif n != n2:
+        raise ValueError(f"piecewise: with {n} condition(s) give {n} or {n + 1} functions, got "
+                         f"{n2}")
+    y = _xp(xr).zeros_like(xr)
+    for cond, func in zip(conds, funclist):
+        if xr.ndim == 0:
+            cond = cond.reshape(())
+        if not callable(func):
+            y = at_set(y, func, cond)
+            continue
+        picked = getitem(x, cond)
+        if primal_value(picked).size > 0:
+            y = at_set(y, func(picked, *args, **kw), cond)
+    return y
+
+
+# ---- polynomials and grids -------------------------------------------------------------------
+def vander(x, N=None, increasing=False):
+    """`numpy.vander`: columns x^(N-1), ..., x, 1 (reversed if increasing), differentiable.
+
+    The powers are running products (cumprod), so the derivative is exact at x = 0.
+    """
+    x = asarray_traced(x)
+    if len(_shape_of(x)) != 1:
+        raise ValueError(f"vander: x must be 1-D, got shape {_shape_of(x)}")
+    m = _shape_of(x)[0]
+    N = m if N is None else int(N)
+    if N < 0:
+        raise ValueError(f"vander: N must be non-negative, got {N}")
+    raw = _raw(x)
+    out = _xp(raw).ones((m, builtins.min(N, 1)), dtype=raw.dtype)
+    if N > 1:
+        out = concatenate([out, cumprod(broadcast_to(expand_dims(x, 1), (m, N - 1)), axis=1)],
+                          axis=1)
+    return out if increasing else getitem(out, (slice(None), slice(None, None, -1)))
+
+
+def meshgrid(*xi, copy=True, sparse=False, indexing="xy"):
+    """`numpy.meshgrid` of 1-D coordinate arrays, differentiable (reshapes and broadcasts).
+
+    Returns a tuple of arrays, as NumPy 2 does.
+    """
+    if indexing not in ("xy", "ij"):
+        raise ValueError(f"meshgrid: indexing must be 'xy' or 'ij', got {indexing!r}")
+    xs = [ravel(asarray_traced(x)) for x in xi]
+    nd = len(xs)
+    out = []
+    for i, x in enumerate(xs):
+        view = [1] * nd
+        # 'xy' (Cartesian) indexing puts the first two coordinates on axes 1 and 0
+        view[1 - i if indexing == "xy" and nd > 1 and i < 2 else i] = -1
+        out.append(reshape(x, tuple(view)))
+    if not sparse:
+        shape = np.broadcast_shapes(*[_shape_of(o) for o in out])
+        out = [broadcast_to(o, shape) for o in out]
+    return tuple(out)
+
+
+def polyval(p, x):
+    """`numpy.polyval`: p[0] x^(N-1) + ... + p[N-1] by Horner's rule, differentiable in the
+    coefficients and in x."""
+    p = asarray_traced(p)
+    if len(_shape_of(p)) != 1:
+        raise ValueError(f"polyval: coefficients must be 1-D, got shape {_shape_of(p)}")
+    x = asarray_traced(x)
+    n = _shape_of(p)[0]
+    if n == 0:
+        return 0.0 * x
+    y = getitem(p, 0) + 0.0 * x
+    for k in range(1, n):
+        y = y * x + getitem(p, k)
+    return y
+
+
+def trapezoid(y, x=None, dx=1.0, axis=-1):
+    """`numpy.trapezoid`: the trapezoidal rule along `axis`, differentiable in `y`, `x` and `dx`.
+
+    `x` is 1-D (the sample points along `axis`) or of y's shape.
+    """
+    y = asarray_traced(y)
+    nd = len(_shape_of(y))
+    if nd == 0:
+        raise ValueError("trapezoid: y must be at least 1-D")
+    axis = _one_axis(axis, nd, "trapezoid")
+    if x is None:
+        d = dx
+    else:
+        x = asarray_traced(x)
+        xs = _shape_of(x)
+        if len(xs) == 1:
+            if xs[0] != _shape_of(y)[axis]:
+                raise ValueError(f"trapezoid: x has {xs[0]} points but y has "
+                                 f"{_shape_of(y)[axis]} along axis {axis}")
+            d = _along(diff(x), axis, nd)
+        else:
+            d = diff(x, axis=axis)
+    mids = (_slice_along(y, axis, 1, None) + _slice_along(y, axis, None, -1)) * 0.5
+    return _sum(d * mids, axis)
+
+
+def cross(a, b, axisa=-1, axisb=-1, axisc=-1, axis=None):
+    """`numpy.cross` of 3-vectors (or 2-vectors: the z component), broadcast over the other
+    axes, differentiable in both operands."""
+    a, b = asarray_traced(a), asarray_traced(b)
+    if axis is not None:
+        axisa = axisb = axisc = axis
+    a = moveaxis(a, axisa, -1)
+    b = moveaxis(b, axisb, -1)
+    na, nb = _shape_of(a)[-1], _shape_of(b)[-1]
+    if na not in (2, 3) or nb not in (2, 3):
+        raise ValueError(f"cross: vectors must have 2 or 3 components along the given axes, got "
+                         f"{na} and {nb}")
+    comp = lambda v, i, n: getitem(v, (Ellipsis, i)) if i < n else None
+    a0, a1, a2 = (comp(a, i, na) for i in range(3))
+    b0, b1, b2 = (comp(b, i, nb) for i in range(3))
+    z = a0 * b1 - a1 * b0
+    if na == 2 and nb == 2:
+        return z
+    # a missing third component is 0 (one operand 2-D), so its products drop out
+    x_ = (a1 * b2 if b2 is not None else 0.0) - (a2 * b1 if a2 is not None else 0.0)
+    y_ = (a2 * b0 if a2 is not None else 0.0) - (a0 * b2 if b2 is not None else 0.0)
+    out = stack(broadcast_arrays(x_, y_, z), axis=-1)
+    nd = len(_shape_of(out))
+    return moveaxis(out, -1, _one_axis(axisc, nd, "cross"))
