@@ -303,6 +303,8 @@ BATCHING_RULES = {
     "astype": _map_rule, "copy": _map_rule, "real": _map_rule, "imag": _map_rule,
     "conjugate": _map_rule, "linalg.inv": _map_rule, "linalg.det": _map_rule,
     "linalg.slogdet": _map_rule, "linalg.cholesky": _map_rule, "linalg.eigh": _map_rule,
+    "linalg.eig": _map_rule, "linalg.eigvals": _map_rule, "linalg.svd": _map_rule,
+    "linalg.svdvals": _map_rule, "linalg.qr": _map_rule, "linalg.pinv": _map_rule,
 }
 
 

@@ -17,7 +17,7 @@ import numpy as np
 
 from .. import backend
 from ..trace import TRACER_TYPES, Primitive, primal_value
-from .elementwise import absolute, conjugate, multiply, sqrt, where, power, square
+from .elementwise import absolute, conjugate, imag, multiply, real, sqrt, where, power, square
 from .helpers import unbroadcast
 from .reductions import max as _max, min as _min, sum as _sum
 from .define import binary_op
@@ -31,6 +31,20 @@ def _xp(*xs):
 
 def _mT(x):
     return swapaxes(x, -1, -2)
+
+
+def _is_complex(x):
+    return primal_value(x).dtype.kind == "c"
+
+
+def _conj(x):
+    """conj(x); no op for real x (the real rules keep their op count)."""
+    return conjugate(x) if _is_complex(x) else x
+
+
+def _H(x):
+    """The conjugate transpose of the last two axes (the plain transpose for real x)."""
+    return _mT(_conj(x))
 
 
 class _Shape:
@@ -564,6 +578,101 @@ def eigh(a, UPLO="L"):
 def eigvalsh(a, UPLO="L"):
     """`numpy.linalg.eigvalsh`, differentiable (through eigh)."""
     return eigh(a, UPLO)[0]
+
+
+# ---- eig and eigvals (general matrices) ------------------------------------------------------
+def _complex_dtype(dtype):
+    return np.result_type(dtype, np.complex64)
+
+
+def _eig_impl(a):
+    w, v = _xp(a).linalg.eig(a)
+    dtype = _complex_dtype(a.dtype)  # NumPy returns real arrays when every eigenvalue is real
+    return w.astype(dtype, copy=False), v.astype(dtype, copy=False)
+
+
+def _eig_jvp(ans, a, t):
+    # A V = V diag(w). With C = V^-1 dA V and F[i, j] = 1 / (w_j - w_i) (0 on the diagonal):
+    #   dw = diag(C),  dV' = V (F o C),
+    # then the part of dV' along each column v_j that would change its 2-norm is removed,
+    #   dV = dV' - V diag(Re(v_j^H dv'_j)),
+    # which keeps NumPy's unit columns (JAX's eig_jvp). The phase of each v_j stays free.
+    w, v = ans
+    c = solve(v, t @ v)
+    dv = v @ (_eigengap_inverse(w) * c)
+    dv = dv - v * real(_sum(conjugate(v) * dv, axis=-2, keepdims=True))
+    return diagonal(c, 0, -2, -1), dv
+
+
+def _eig_vjp(ans, a, g):
+    # The transpose of _eig_jvp (pairing Re(sum(x * y)), no conjugation):
+    #   gV' = gV - conj(V) diag(Re(sum_i gV_ij V_ij))       (transpose of the normalisation)
+    #   ga  = V^-T (diag(gw) + F o (V^T gV')) V^T
+    w, v = ans
+    gw, gv = g
+    gv = gv - conjugate(v) * real(_sum(gv * v, axis=-2, keepdims=True))
+    middle = _diag_embed(gw) + _eigengap_inverse(w) * (_mT(v) @ gv)
+    return solve(_mT(v), middle @ _mT(v))
+
+
+eig_p = Primitive("linalg.eig", _eig_impl, vjp=[_eig_vjp], jvp=[_eig_jvp],
+                  multiple_results=True)
+EigResult = namedtuple("EigResult", ["eigenvalues", "eigenvectors"])
+
+
+def _eigvals_jvp(ans, a, t):
+    _, v = eig(a)  # recomputed: the forward kept only w
+    return diagonal(solve(v, t @ v), 0, -2, -1)
+
+
+def _eigvals_vjp(ans, a, g):
+    _, v = eig(a)
+    return solve(_mT(v), expand_dims(g, -1) * _mT(v))
+
+
+# The eigenvalues alone need no gaps between them (dw_i = (V^-1 dA V)_ii), so eigvals is its
+# own primitive rather than eig(a)[0], whose VJP would multiply zero cotangents of V by 1/gaps.
+eigvals_p = Primitive("linalg.eigvals",
+                      lambda a: _xp(a).linalg.eigvals(a).astype(_complex_dtype(a.dtype),
+                                                                copy=False),
+                      vjp=[_eigvals_vjp], jvp=[_eigvals_jvp])
+
+
+def eig(a):
+    """`numpy.linalg.eig`: eigenvalues w and right eigenvectors V (a V = V diag(w)) of a general
+    square matrix, differentiable, batched over leading axes.
+
+    Args:
+      a: (..., n, n) real or complex array.
+
+    Returns:
+      EigResult(eigenvalues (..., n), eigenvectors (..., n, n)), always complex (complex64 for
+      float32/complex64 input, else complex128), even for real input whose eigenvalues are
+      real; the columns of V have unit 2-norm, as NumPy's.
+
+    Caveats: the rules need distinct eigenvalues (they divide by w_j - w_i, and V must be
+    invertible). Each eigenvector is defined only up to a phase (a unit complex factor; a sign
+    for real ones), which the forward computation picks arbitrarily, so only functions of V
+    that do not depend on those phases have meaningful derivatives: |V|, V diag(w) V^-1,
+    v_j v_j^H ... (the rule returns the derivative that keeps each norm and changes no phase
+    along v_j). Functions of the eigenvalues alone are always fine; use `eigvals` for them.
+    For real input the cotangent of `a` is real (the real part).
+
+    Example:
+      >>> w, v = gnp.linalg.eig(a)
+      >>> ga.grad(lambda a: gnp.sum(gnp.abs(gnp.linalg.eig(a)[1]) ** 4))(a)
+    """
+    a = asarray_traced(a)
+    _square_check("linalg.eig", a)
+    return EigResult(*eig_p.bind(a))
+
+
+def eigvals(a):
+    """`numpy.linalg.eigvals`: the eigenvalues (..., n) of a general square matrix, complex,
+    differentiable where they are distinct (dw_i = (V^-1 da V)_ii); see `eig`."""
+    a = asarray_traced(a)
+    _square_check("linalg.eigvals", a)
+    return eigvals_p.bind(a)
 
 
 # ---- norms -----------------------------------------------------------------------------------
