@@ -31,11 +31,14 @@ def test_solve_triangular_gradient_lies_in_the_read_triangle():
 
 def test_solve_triangular_errors():
     with pytest.raises(ValueError, match=r"solve_triangular: a must be a square matrix.*"
-                                         r"\(2, 3, 3\)"):
-        linalg.solve_triangular(np.ones((2, 3, 3)), np.ones(3))
+                                         r"\(2, 3, 4\)"):
+        linalg.solve_triangular(np.ones((2, 3, 4)), np.ones(3))
     with pytest.raises(ValueError, match=r"solve_triangular: b must have shape \(4,\) or "
-                                         r"\(4, k\).*got shape \(3,\)"):
+                                         r"\(\.\.\., 4, k\).*got shape \(3,\)"):
         linalg.solve_triangular(A, np.ones(3))
+    with pytest.raises(ValueError, match=r"solve_triangular: the batch axes of a \(2,\) and b "
+                                         r"\(3,\)"):
+        linalg.solve_triangular(np.ones((2, 4, 4)), np.ones((3, 4, 1)))
     with pytest.raises(ValueError, match="trans must be 0, 1, 2"):
         linalg.solve_triangular(A, np.ones(4), trans="X")
 
