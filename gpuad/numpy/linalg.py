@@ -671,7 +671,9 @@ def eig(a):
     that do not depend on those phases have meaningful derivatives: |V|, V diag(w) V^-1,
     v_j v_j^H ... (the rule returns the derivative that keeps each norm and changes no phase
     along v_j). Functions of the eigenvalues alone are always fine; use `eigvals` for them.
-    For real input the cotangent of `a` is real (the real part).
+    For real input the cotangent of `a` is real (the real part). On CuPy arrays this calls
+    `cupy.linalg.eig` (recent CuPy releases only), whose eigenvalue order may differ from
+    NumPy's.
 
     Example:
       >>> w, v = gnp.linalg.eig(a)
@@ -716,8 +718,8 @@ def _vector_norm(x, ord, axis, keepdims):
 
 def _singular_values(x):
     """Singular values of the last two axes, ascending, from eigh of the smaller Gram matrix
-    (x x^H or x^H x, so a full-rank matrix has no zero eigenvalue). The SVD comes with the
-    complex-numbers issue; this route loses precision for tiny singular values."""
+    (x x^H or x^H x, so a full-rank matrix has no zero eigenvalue): its derivative needs no
+    singular vectors. This route loses precision for tiny singular values."""
     m, n = _shape_of(x)[-2:]
     gram = (x @ _mT(conjugate(x))) if m <= n else (_mT(conjugate(x)) @ x)
     w = eigh(gram)[0]
