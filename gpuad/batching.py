@@ -272,7 +272,7 @@ def _solve_rule(trace, prim, vals, batched, params):
     if b_vec:
         b = expand_dims(b, -1)
     a, b = _aligned([a, b], [ba, bb])
-    out = prim.bind(a, b)
+    out = prim.bind(a, b, **params)
     return squeeze(out, -1) if b_vec else out
 
 
@@ -299,10 +299,13 @@ BATCHING_RULES = {
     "concatenate": _concatenate_rule, "take": _take_rule, "take_along_axis": _take_along_axis_rule,
     "roll": _roll_rule, "pad": _pad_rule, "fft": _axis_rule("axes"),
     "matmul": _matmul_rule, "einsum": _einsum_rule, "linalg.solve": _solve_rule,
+    "linalg.solve_triangular": _solve_rule,
     # acting on each element, or on the last two axes (NumPy's linalg is batched already)
     "astype": _map_rule, "copy": _map_rule, "real": _map_rule, "imag": _map_rule,
     "conjugate": _map_rule, "linalg.inv": _map_rule, "linalg.det": _map_rule,
     "linalg.slogdet": _map_rule, "linalg.cholesky": _map_rule, "linalg.eigh": _map_rule,
+    "linalg.eig": _map_rule, "linalg.eigvals": _map_rule, "linalg.svd": _map_rule,
+    "linalg.svdvals": _map_rule, "linalg.qr": _map_rule, "linalg.pinv": _map_rule,
 }
 
 

@@ -122,6 +122,17 @@ for lower in (True, False):
                     lambda a, b, lower=lower, trans=trans, unit=unit: sla.solve_triangular(
                         a, b, trans=trans, lower=lower, unit_diagonal=unit),
                     ((3, 3), tri), (sb, "real"), tags=L)
+# stacks: leading axes of a and b broadcast against each other; a 1-D b serves every matrix
+for lower, trans in ((True, 0), (False, 1), (True, "C")):
+    tri = "lower_tri" if lower else "upper_tri"
+    for sa, sb in (((2, 3, 3), (2, 3, 2)), ((2, 3, 3), (3, 2)), ((3, 3), (2, 3, 1)),
+                   ((2, 1, 3, 3), (4, 3, 2)), ((2, 3, 3), (3,))):
+        add(f"solve_triangular_batched lower={lower} trans={trans} a{sa} b{sb}",
+            lambda a, b, lower=lower, trans=trans: sla.solve_triangular(
+                a, b, trans=trans, lower=lower), (sa, tri), (sb, "real"), tags=L)
+add("solve_triangular_batched_unit", lambda a, b: sla.solve_triangular(
+    a, b, lower=True, unit_diagonal=True), ((2, 3, 3), "lower_tri"), ((2, 3, 2), "real"),
+    tags=L)
 for lower in (True, False):
     add(f"cho_solve lower={lower}",
         lambda a, b, lower=lower: sla.cho_solve(sla.cho_factor(a, lower=lower), b),

@@ -4,6 +4,7 @@ import pytest
 
 import gpuad as ga
 import gpuad.numpy as gnp
+from gpuad.scipy import linalg as sla
 from gpuad.scipy import special as sp
 
 
@@ -73,3 +74,67 @@ def test_vmap_errors():
         ga.vmap(lambda x, y: x + y)(np.ones(3), np.ones(4))
     with pytest.raises(ValueError, match="no argument is batched"):
         ga.vmap(lambda x: x, in_axes=None)(np.ones(3))
+
+
+# ---- linalg decompositions: native rules (NumPy's linalg batches leading axes) ---------------
+def _sep(rng, shape):
+    """Matrices with singular values and eigenvalues well apart."""
+    u, _ = np.linalg.qr(rng.standard_normal(shape[:-1] + (shape[-1],)))
+    return (u * np.array([3.0, 2.0, 1.2])) @ np.linalg.qr(rng.standard_normal((3, 3)))[0]
+
+
+def _abs2(x):
+    return gnp.abs(x) ** 2
+
+
+LINALG = {
+    "linalg.svd": lambda a: (lambda u, s, vh: (_abs2(u), s, _abs2(vh), u @ vh))(
+        *gnp.linalg.svd(a, full_matrices=False)),
+    "linalg.svdvals": gnp.linalg.svdvals,
+    "linalg.qr": lambda a: gnp.linalg.qr(a),
+    "linalg.pinv": gnp.linalg.pinv,
+    "linalg.eig": lambda a: (lambda w, v: (gnp.real(w), gnp.imag(w), _abs2(v)))(
+        *gnp.linalg.eig(a)),
+    "linalg.eigvals": lambda a: gnp.real(gnp.linalg.eigvals(a) ** 2),
+    "linalg.solve_triangular": lambda a: sla.solve_triangular(a, a[..., :2] + 1.0, lower=True),
+}
+
+
+@pytest.mark.parametrize("name", LINALG)
+def test_linalg_decompositions_batch_natively_and_match_the_loop(name, rng):
+    from gpuad.batching import BATCHING_RULES
+    assert name in BATCHING_RULES
+    f = LINALG[name]
+    xs = np.stack([_sep(rng, (3, 3)) for _ in range(4)]) + 2.0 * np.eye(3)
+    got = ga.vmap(f)(xs)
+    want = [f(x) for x in xs]
+    for k, g in enumerate(ga.tree_leaves(got)):
+        np.testing.assert_allclose(g, np.stack([ga.tree_leaves(w)[k] for w in want]),
+                                   rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("name", LINALG)
+def test_linalg_decompositions_jacobians_match_the_loop(name, rng):
+    f = LINALG[name]
+    x = _sep(rng, (3, 3)) + 2.0 * np.eye(3)
+    leaves = lambda x: gnp.concatenate([gnp.ravel(o) for o in ga.tree_leaves(f(x))])
+    jac = ga.jacrev(leaves)(x)
+    out, vjp_fn = ga.vjp(leaves, x)
+    rows = np.stack([vjp_fn(e)[0] for e in np.eye(out.shape[0])])
+    np.testing.assert_allclose(jac, rows, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(ga.jacfwd(leaves)(x), jac, rtol=1e-6, atol=1e-8)
+    xs = np.stack([x, x.T, 2 * x])
+    np.testing.assert_allclose(ga.vmap(ga.jacrev(leaves))(xs),
+                               np.stack([ga.jacrev(leaves)(y) for y in xs]),
+                               rtol=1e-10, atol=1e-12)
+
+
+def test_solve_triangular_vmaps_over_vectors_and_matrices(rng):
+    a = np.tril(rng.standard_normal((3, 3))) + 3 * np.eye(3)
+    bs = rng.standard_normal((4, 3))
+    got = ga.vmap(lambda b: sla.solve_triangular(a, b, lower=True, trans=1))(bs)
+    np.testing.assert_allclose(got, np.linalg.solve(a.T, bs.T).T, rtol=1e-12)
+    mats = np.stack([a, 2 * a, a + np.eye(3)])
+    got = ga.vmap(lambda m: sla.solve_triangular(m, bs[0], lower=True))(mats)
+    np.testing.assert_allclose(got, np.stack([np.linalg.solve(m, bs[0]) for m in mats]),
+                               rtol=1e-12)

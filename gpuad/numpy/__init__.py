@@ -4,7 +4,8 @@ Each op family has its own module holding its rules (forward, VJP and JVP in one
 
     elementwise.py   ufuncs, declared by their scalar derivatives
     reductions.py    sum, prod, max/min, cumsum, cumprod, mean, var, std, average
-    linalg.py        matmul, einsum, dot..., and gnp.linalg (inv, solve, det, cholesky, eigh, norm)
+    linalg.py        matmul, einsum, dot..., and gnp.linalg (inv, solve, det, cholesky, eigh,
+                     eig, svd, qr, pinv, norm)
     manipulation.py  reshape, transpose, concatenate, indexing, x.at[...], astype
     creation.py      zeros, ones, arange, asarray... (constants)
     logic.py         comparisons and logical ops (constants)

@@ -1,6 +1,7 @@
 """Linear algebra: matmul, einsum and compositions of them; inv, solve, det, slogdet, cholesky,
-eigh, svd, qr, pinv, norm, and the compositions matrix_power, multi_dot, lstsq. Every rule works
-on stacks of matrices (leading batch axes).
+eigh, eig, eigvals, svd, qr, pinv, norm, and the compositions matrix_power, multi_dot, lstsq.
+Every rule works on stacks of matrices (leading batch axes) and on complex matrices (transposes
+at the interface, conjugate transposes where the math has them).
 
 `gnp.linalg` is this module; the products (matmul, dot, einsum, ...) are also in `gnp`.
 
@@ -17,7 +18,7 @@ import numpy as np
 
 from .. import backend
 from ..trace import TRACER_TYPES, Primitive, primal_value
-from .elementwise import absolute, conjugate, multiply, sqrt, where, power, square
+from .elementwise import absolute, conjugate, imag, multiply, real, sqrt, where, power, square
 from .helpers import unbroadcast
 from .reductions import max as _max, min as _min, sum as _sum
 from .define import binary_op
@@ -31,6 +32,20 @@ def _xp(*xs):
 
 def _mT(x):
     return swapaxes(x, -1, -2)
+
+
+def _is_complex(x):
+    return primal_value(x).dtype.kind == "c"
+
+
+def _conj(x):
+    """conj(x); no op for real x (the real rules keep their op count)."""
+    return conjugate(x) if _is_complex(x) else x
+
+
+def _H(x):
+    """The conjugate transpose of the last two axes (the plain transpose for real x)."""
+    return _mT(_conj(x))
 
 
 class _Shape:
@@ -462,16 +477,24 @@ def slogdet(a):
 
 # ---- cholesky and eigh -----------------------------------------------------------------------
 def _symmetric_from_triangle(t, lower):
-    """The symmetric matrix NumPy actually factors: one triangle mirrored onto the other."""
-    if lower:
-        return tril(t) + _mT(tril(t, -1))
-    return triu(t) + _mT(triu(t, 1))
+    """The symmetric (Hermitian) matrix NumPy actually factors: one triangle mirrored onto the
+    other, conjugated for complex t, whose diagonal counts only by its real part (LAPACK's
+    potrf and heevd read Re a_ii)."""
+    if not _is_complex(t):
+        if lower:
+            return tril(t) + _mT(tril(t, -1))
+        return triu(t) + _mT(triu(t, 1))
+    off = tril(t, -1) if lower else triu(t, 1)
+    d = tril(triu(t))
+    return off + _H(off) + (d + conjugate(d)) * 0.5
 
 
 def _triangle_gradient(m, lower):
     """Cotangent w.r.t. the input of a function of one triangle, given the cotangent `m` of the
-    symmetric matrix it stands for: the off-diagonal elements count twice (see the module doc)."""
-    sym = (m + _mT(m)) * 0.5
+    symmetric (Hermitian) matrix it stands for: the transpose of `_symmetric_from_triangle`, so
+    the off-diagonal elements count twice (see the module doc) and, for complex input, the
+    diagonal only by its real part."""
+    sym = (m + _H(m)) * 0.5
     return (2.0 * tril(sym, -1) if lower else 2.0 * triu(sym, 1)) + tril(triu(sym))
 
 
@@ -481,16 +504,16 @@ def _phi(x):
 
 
 def _cholesky_jvp(ans, a, t):
-    # dL = L Phi(L^-1 dS L^-T), with dS the symmetric perturbation the lower triangle stands for.
+    # dL = L Phi(L^-1 dS L^-H), with dS the Hermitian perturbation the lower triangle stands for.
     ds = _symmetric_from_triangle(t, True)
-    middle = solve(ans, _mT(solve(ans, ds)))
+    middle = solve(ans, _H(solve(ans, ds)))  # dS = dS^H
     return ans @ _phi(middle)
 
 
 def _cholesky_vjp(ans, a, g):
     p = _phi(_mT(ans) @ g)
-    # The cotangent of the symmetric matrix: L^-T P L^-1 (Murray 2016, eq. 10).
-    s = _mT(solve(_mT(ans), _mT(solve(_mT(ans), p))))
+    # The cotangent of the Hermitian matrix, L^-T P conj(L)^-1 (Murray 2016, eq. 10, for real L).
+    s = solve(_mT(ans), _mT(solve(_H(ans), _mT(p))))
     return _triangle_gradient(s, True)
 
 
@@ -499,16 +522,16 @@ cholesky_p = Primitive("linalg.cholesky", lambda a: _xp(a).linalg.cholesky(a),
 
 
 def cholesky(a, upper=False):
-    """`numpy.linalg.cholesky`: the lower factor L of a = L L^T (upper=True: the upper factor
-    U = L^T, read from the upper triangle, as NumPy 2 does).
+    """`numpy.linalg.cholesky`: the lower factor L of a = L L^H (upper=True: the upper factor
+    U = L^H, read from the upper triangle, as NumPy 2 does); real or complex (Hermitian) a.
 
-    Only one triangle of `a` is read, so the gradient lies in it; see the module docstring for
-    the symmetric convention.
+    Only one triangle of `a` is read (and of its diagonal only the real part), so the gradient
+    lies in it; see the module docstring for the symmetric convention.
     """
     a = asarray_traced(a)
     _square_check("linalg.cholesky", a)
-    if upper:  # the upper triangle of a is the lower triangle of a^T
-        return _mT(cholesky_p.bind(_mT(a)))
+    if upper:  # the upper triangle of a is the conjugated lower triangle of a^H
+        return _H(cholesky_p.bind(_H(a)))
     return cholesky_p.bind(a)
 
 
@@ -521,19 +544,21 @@ def _eigengap_inverse(w):
 
 
 def _eigh_jvp(ans, a, t, *, UPLO):
+    # M = V^H dS V: dw = diag(M) (real), dV = V (F o M) (no phase change along each v_j)
     w, v = ans
     ds = _symmetric_from_triangle(t, UPLO == "L")
-    vt_ds_v = _mT(v) @ ds @ v
-    dw = diagonal(vt_ds_v, 0, -2, -1)
-    dv = v @ (_eigengap_inverse(w) * vt_ds_v)
-    return dw, dv
+    vh_ds_v = _H(v) @ ds @ v
+    dw = diagonal(vh_ds_v, 0, -2, -1)
+    dv = v @ (_eigengap_inverse(w) * vh_ds_v)
+    return (real(dw) if _is_complex(dw) else dw), dv
 
 
 def _eigh_vjp(ans, a, g, *, UPLO):
     w, v = ans
     gw, gv = g
+    # The transpose of _eigh_jvp: the cotangent of dS is conj(V) (diag(gw) + F o (V^T gV)) V^T
     middle = _diag_embed(gw) + _eigengap_inverse(w) * (_mT(v) @ gv)
-    s = v @ middle @ _mT(v)
+    s = _conj(v) @ middle @ _mT(v)
     return _triangle_gradient(s, UPLO == "L")
 
 
@@ -549,10 +574,14 @@ EighResult = namedtuple("EighResult", ["eigenvalues", "eigenvectors"])
 
 
 def eigh(a, UPLO="L"):
-    """`numpy.linalg.eigh`: eigenvalues (ascending) and eigenvectors of a symmetric matrix.
+    """`numpy.linalg.eigh`: eigenvalues (ascending, real) and eigenvectors of a real symmetric or
+    complex Hermitian matrix.
 
     Differentiable while the eigenvalues are distinct (the rule divides by their gaps). Only the
-    `UPLO` triangle is read, as NumPy does; see the module docstring.
+    `UPLO` triangle is read (of the diagonal only the real part), as NumPy does; see the module
+    docstring. Each eigenvector is defined up to a phase (a sign for real a), so only functions
+    of the eigenvectors that do not depend on it (V diag(w) V^H, |V|, ...) have meaningful
+    derivatives.
     """
     a = asarray_traced(a)
     _square_check("linalg.eigh", a)
@@ -564,6 +593,103 @@ def eigh(a, UPLO="L"):
 def eigvalsh(a, UPLO="L"):
     """`numpy.linalg.eigvalsh`, differentiable (through eigh)."""
     return eigh(a, UPLO)[0]
+
+
+# ---- eig and eigvals (general matrices) ------------------------------------------------------
+def _complex_dtype(dtype):
+    return np.result_type(dtype, np.complex64)
+
+
+def _eig_impl(a):
+    w, v = _xp(a).linalg.eig(a)
+    dtype = _complex_dtype(a.dtype)  # NumPy returns real arrays when every eigenvalue is real
+    return w.astype(dtype, copy=False), v.astype(dtype, copy=False)
+
+
+def _eig_jvp(ans, a, t):
+    # A V = V diag(w). With C = V^-1 dA V and F[i, j] = 1 / (w_j - w_i) (0 on the diagonal):
+    #   dw = diag(C),  dV' = V (F o C),
+    # then the part of dV' along each column v_j that would change its 2-norm is removed,
+    #   dV = dV' - V diag(Re(v_j^H dv'_j)),
+    # which keeps NumPy's unit columns (JAX's eig_jvp). The phase of each v_j stays free.
+    w, v = ans
+    c = solve(v, t @ v)
+    dv = v @ (_eigengap_inverse(w) * c)
+    dv = dv - v * real(_sum(conjugate(v) * dv, axis=-2, keepdims=True))
+    return diagonal(c, 0, -2, -1), dv
+
+
+def _eig_vjp(ans, a, g):
+    # The transpose of _eig_jvp (pairing Re(sum(x * y)), no conjugation):
+    #   gV' = gV - conj(V) diag(Re(sum_i gV_ij V_ij))       (transpose of the normalisation)
+    #   ga  = V^-T (diag(gw) + F o (V^T gV')) V^T
+    w, v = ans
+    gw, gv = g
+    gv = gv - conjugate(v) * real(_sum(gv * v, axis=-2, keepdims=True))
+    middle = _diag_embed(gw) + _eigengap_inverse(w) * (_mT(v) @ gv)
+    return solve(_mT(v), middle @ _mT(v))
+
+
+eig_p = Primitive("linalg.eig", _eig_impl, vjp=[_eig_vjp], jvp=[_eig_jvp],
+                  multiple_results=True)
+EigResult = namedtuple("EigResult", ["eigenvalues", "eigenvectors"])
+
+
+def _eigvals_jvp(ans, a, t):
+    _, v = eig(a)  # recomputed: the forward kept only w
+    return diagonal(solve(v, t @ v), 0, -2, -1)
+
+
+def _eigvals_vjp(ans, a, g):
+    _, v = eig(a)
+    return solve(_mT(v), expand_dims(g, -1) * _mT(v))
+
+
+# The eigenvalues alone need no gaps between them (dw_i = (V^-1 dA V)_ii), so eigvals is its
+# own primitive rather than eig(a)[0], whose VJP would multiply zero cotangents of V by 1/gaps.
+eigvals_p = Primitive("linalg.eigvals",
+                      lambda a: _xp(a).linalg.eigvals(a).astype(_complex_dtype(a.dtype),
+                                                                copy=False),
+                      vjp=[_eigvals_vjp], jvp=[_eigvals_jvp])
+
+
+def eig(a):
+    """`numpy.linalg.eig`: eigenvalues w and right eigenvectors V (a V = V diag(w)) of a general
+    square matrix, differentiable, batched over leading axes.
+
+    Args:
+      a: (..., n, n) real or complex array.
+
+    Returns:
+      EigResult(eigenvalues (..., n), eigenvectors (..., n, n)), always complex (complex64 for
+      float32/complex64 input, else complex128), even for real input whose eigenvalues are
+      real; the columns of V have unit 2-norm, as NumPy's.
+
+    Caveats: the rules need distinct eigenvalues (they divide by w_j - w_i, and V must be
+    invertible). Each eigenvector is defined only up to a phase (a unit complex factor; a sign
+    for real ones), which the forward computation picks arbitrarily, so only functions of V
+    that do not depend on those phases have meaningful derivatives: |V|, V diag(w) V^-1,
+    v_j v_j^H ... (the rule returns the derivative that keeps each norm and changes no phase
+    along v_j). Functions of the eigenvalues alone are always fine; use `eigvals` for them.
+    For real input the cotangent of `a` is real (the real part). On CuPy arrays this calls
+    `cupy.linalg.eig` (recent CuPy releases only), whose eigenvalue order may differ from
+    NumPy's.
+
+    Example:
+      >>> w, v = gnp.linalg.eig(a)
+      >>> ga.grad(lambda a: gnp.sum(gnp.abs(gnp.linalg.eig(a)[1]) ** 4))(a)
+    """
+    a = asarray_traced(a)
+    _square_check("linalg.eig", a)
+    return EigResult(*eig_p.bind(a))
+
+
+def eigvals(a):
+    """`numpy.linalg.eigvals`: the eigenvalues (..., n) of a general square matrix, complex,
+    differentiable where they are distinct (dw_i = (V^-1 da V)_ii); see `eig`."""
+    a = asarray_traced(a)
+    _square_check("linalg.eigvals", a)
+    return eigvals_p.bind(a)
 
 
 # ---- norms -----------------------------------------------------------------------------------
@@ -592,8 +718,8 @@ def _vector_norm(x, ord, axis, keepdims):
 
 def _singular_values(x):
     """Singular values of the last two axes, ascending, from eigh of the smaller Gram matrix
-    (x x^H or x^H x, so a full-rank matrix has no zero eigenvalue). The SVD comes with the
-    complex-numbers issue; this route loses precision for tiny singular values."""
+    (x x^H or x^H x, so a full-rank matrix has no zero eigenvalue): its derivative needs no
+    singular vectors. This route loses precision for tiny singular values."""
     m, n = _shape_of(x)[-2:]
     gram = (x @ _mT(conjugate(x))) if m <= n else (_mT(conjugate(x)) @ x)
     w = eigh(gram)[0]
@@ -731,50 +857,67 @@ def multi_dot(arrays):
 
 
 # ---- singular value decomposition ------------------------------------------------------------
+def _svd_phase_term(dp, s):
+    """i Im(diag(dP)) / s: the one complex-only term of dU (the gauge puts the phase change of
+    each singular pair on u_i, none on v_i, as JAX does)."""
+    return 1j * imag(diagonal(dp, 0, -2, -1)) / s
+
+
 def _svd_jvp(ans, a, t):
-    # Reduced SVD a = U diag(s) V^T with dP = U^T da V and F[i, j] = 1 / (s_j^2 - s_i^2):
-    #   ds = diag(dP)
-    #   dU = U (F o (dP S + S dP^T)) + (I - U U^T) da V S^-1
-    #   dV = V (F o (S dP + dP^T S)) + (I - V V^T) da^T U S^-1
-    # (the projector terms vanish when U, resp. V, is square).
+    # Reduced SVD a = U diag(s) V^H with dP = U^H da V and F[i, j] = 1 / (s_j^2 - s_i^2):
+    #   ds = Re diag(dP)
+    #   dU = U (F o (dP S + S dP^H) + i Im diag(dP) S^-1) + (I - U U^H) da V S^-1
+    #   dV = V (F o (S dP + dP^H S)) + (I - V V^H) da^H U S^-1
+    # (the projector terms vanish when U, resp. V, is square; the i Im term only for complex a).
     u, s, vh = ans
-    v = _mT(vh)
+    v = _H(vh)
     m, n = _shape_of(a)[-2:]
     k = builtins.min(m, n)
-    dp = _mT(u) @ t @ v
+    dp = _H(u) @ t @ v
     f = _eigengap_inverse(s * s)
     s_row, s_col = expand_dims(s, -2), expand_dims(s, -1)
     dps, sdp = dp * s_row, s_col * dp
-    du = u @ (f * (dps + _mT(dps)))
-    dv = v @ (f * (sdp + _mT(sdp)))
+    du = u @ (f * (dps + _H(dps)))
+    dv = v @ (f * (sdp + _H(sdp)))
+    ds = diagonal(dp, 0, -2, -1)
+    if _is_complex(dp):
+        du = du + u * expand_dims(_svd_phase_term(dp, s), -2)
+        ds = real(ds)
     if m > k:
         tv = t @ v
-        du = du + (tv - u @ (_mT(u) @ tv)) / s_row
+        du = du + (tv - u @ (_H(u) @ tv)) / s_row
     if n > k:
-        ttu = _mT(t) @ u
-        dv = dv + (ttu - v @ (_mT(v) @ ttu)) / s_row
-    return du, diagonal(dp, 0, -2, -1), _mT(dv)
+        thu = _H(t) @ u
+        dv = dv + (thu - v @ (_H(v) @ thu)) / s_row
+    return du, ds, _H(dv)
 
 
 def _svd_vjp(ans, a, g):
-    # The transpose of _svd_jvp: with Ju = F o (U^T gU), Jv = F o (V^T gV),
-    #   ga = U (diag(gs) + (Ju + Ju^T) S + S (Jv + Jv^T)) V^T
-    #        + (I - U U^T) gU S^-1 V^T + U S^-1 gV^T (I - V V^T)
+    # The transpose of _svd_jvp (pairing Re(sum(x * y))): with gV = gVh^H, Ju = F o (U^T gU),
+    # Jv = F o (V^T gV),
+    #   M  = diag(gs) + (Ju + Ju^H) S + S (Jv + Jv^H) + i Im diag(U^T gU) S^-1
+    #   ga = conj(U) M V^T + (I - conj(U) U^T) gU S^-1 V^T + conj(U S^-1 gV^T (I - V V^H))
+    # (conj and ^H are no-ops for real a: the real rule U M V^T + ...).
     u, s, vh = ans
     gu, gs, gvh = g
-    v, gv = _mT(vh), _mT(gvh)
+    v, gv = _H(vh), _H(gvh)
     m, n = _shape_of(a)[-2:]
     k = builtins.min(m, n)
     f = _eigengap_inverse(s * s)
-    ju = f * (_mT(u) @ gu)
+    utgu = _mT(u) @ gu
+    ju = f * utgu
     jv = f * (_mT(v) @ gv)
     s_row, s_col = expand_dims(s, -2), expand_dims(s, -1)
-    middle = _diag_embed(gs) + (ju + _mT(ju)) * s_row + s_col * (jv + _mT(jv))
-    ga = u @ middle @ vh
+    middle = _diag_embed(gs) + (ju + _H(ju)) * s_row + s_col * (jv + _H(jv))
+    if _is_complex(utgu):
+        middle = middle + _diag_embed(_svd_phase_term(utgu, s))
+    vt = _conj(vh)  # V^T
+    ga = _conj(u) @ middle @ vt
     if m > k:
-        ga = ga + ((gu - u @ (_mT(u) @ gu)) / s_row) @ vh
+        ga = ga + ((gu - _conj(u) @ utgu) / s_row) @ vt
     if n > k:
-        ga = ga + (u / s_row) @ _mT(gv - v @ (_mT(v) @ gv))
+        gvt = _mT(gv)
+        ga = ga + _conj((u / s_row) @ (gvt - (gvt @ v) @ vh))
     return ga
 
 
@@ -784,13 +927,15 @@ svd_p = Primitive("linalg.svd",
 
 
 def _svdvals_vjp(ans, a, g):
+    # ds_i = Re(u_i^H da v_i): ga = conj(U diag(g) V^H)
     u, _, vh = svd(a, full_matrices=False)  # recomputed: the forward kept only s
-    return (u * expand_dims(g, -2)) @ vh
+    return _conj((u * expand_dims(g, -2)) @ vh)
 
 
 def _svdvals_jvp(ans, a, t):
     u, _, vh = svd(a, full_matrices=False)
-    return diagonal(_mT(u) @ t @ _mT(vh), 0, -2, -1)
+    ds = diagonal(_H(u) @ t @ _H(vh), 0, -2, -1)
+    return real(ds) if _is_complex(ds) else ds
 
 
 # The singular values alone have a rule that needs no gaps between them (ds_i = u_i^T da v_i),
@@ -805,18 +950,12 @@ def _is_traced(x):
     return type(x) in TRACER_TYPES
 
 
-def _real_check(name, a):
-    if primal_value(a).dtype.kind == "c":
-        raise NotImplementedError(f"{name}: derivatives of complex matrices are not implemented; "
-                                  f"got dtype {primal_value(a).dtype}")
-
-
 def svd(a, full_matrices=True, compute_uv=True, hermitian=False):
-    """`numpy.linalg.svd`: a = U diag(S) Vh, differentiable for real matrices, batched over
-    leading axes.
+    """`numpy.linalg.svd`: a = U diag(S) Vh, differentiable for real and complex matrices,
+    batched over leading axes.
 
     Args:
-      a: (..., m, n) real array.
+      a: (..., m, n) real or complex array.
       full_matrices: True gives U (..., m, m) and Vh (..., n, n) as NumPy does; when a is traced
         and not square, the extra columns of U or rows of Vh are not unique (any orthonormal
         completion will do), so they have no derivative: pass full_matrices=False (reduced,
@@ -830,7 +969,11 @@ def svd(a, full_matrices=True, compute_uv=True, hermitian=False):
     Caveat: the derivatives of U and Vh divide by s_j^2 - s_i^2 and by s_i: they are infinite
     where two singular values coincide or one is zero (and U, Vh are then not unique), as in any
     AD system. S alone is differentiable wherever its values are distinct and nonzero
-    (ds_i = u_i^T da v_i needs only that the i-th triplet be unique).
+    (ds_i = Re(u_i^H da v_i) needs only that the i-th triplet be unique). Each pair (u_i, v_i)
+    is defined only up to a common phase (a sign for real a), which the forward computation
+    picks, so only functions of U and Vh that do not depend on those phases have meaningful
+    derivatives: U diag(S) Vh, U Vh, |U|, u_i u_i^H, ... (the rule puts the phase change of
+    each pair on u_i, as JAX does).
 
     Example:
       >>> u, s, vh = gnp.linalg.svd(a, full_matrices=False)
@@ -842,8 +985,6 @@ def svd(a, full_matrices=True, compute_uv=True, hermitian=False):
         raise ValueError(f"linalg.svd: expected a matrix (or a stack, shape (..., m, n)), got "
                          f"shape {s_}")
     if not compute_uv:
-        if _is_traced(a):
-            _real_check("linalg.svd", a)
         return svdvals_p.bind(a)
     if full_matrices and s_[-1] != s_[-2]:
         if not _is_traced(a):
@@ -852,8 +993,6 @@ def svd(a, full_matrices=True, compute_uv=True, hermitian=False):
             f"linalg.svd: full_matrices=True of a non-square matrix (shape {s_}) has no "
             f"derivative: the extra columns of U or rows of Vh are an arbitrary orthonormal "
             f"completion. Use full_matrices=False (the reduced SVD).")
-    if _is_traced(a):
-        _real_check("linalg.svd", a)
     return SVDResult(*svd_p.bind(a))
 
 
@@ -864,28 +1003,31 @@ def svdvals(x):
 
 # ---- QR decomposition ------------------------------------------------------------------------
 def _qr_jvp(ans, a, t):
-    # a = QR (m >= n). With C = Q^T da R^-1, Q^T dQ is antisymmetric and dR R^-1 upper
-    # triangular, so Q^T dQ = Omega = tril(C, -1) - tril(C, -1)^T, dR = (C - Omega) R and
-    # dQ = Q Omega + (I - Q Q^T) da R^-1.
+    # a = QR (m >= n), R with a real diagonal. With C = Q^H da R^-1, Q^H dQ is anti-Hermitian
+    # and dR R^-1 upper triangular with a real diagonal, so
+    #   Omega = Q^H dQ = tril(C, -1) - tril(C, -1)^H + i Im diag(C)   (the last: complex only)
+    #   dR = (C - Omega) R,  dQ = Q Omega + (I - Q Q^H) da R^-1.
     q, r = ans
     t_rinv = _mT(solve(_mT(r), _mT(t)))
-    c = _mT(q) @ t_rinv
+    c = _H(q) @ t_rinv
     low = tril(c, -1)
-    omega = low - _mT(low)
+    omega = low - _H(low)
+    if _is_complex(c):
+        omega = omega + _diag_embed(1j * imag(diagonal(c, 0, -2, -1)))
     return q @ (omega - c) + t_rinv, (c - omega) @ r
 
 
-def _copy_lower_to_upper(m):
-    return tril(m) + _mT(tril(m, -1))
-
-
 def _qr_vjp(ans, a, g):
-    # The transpose of _qr_jvp (Walter and Lehmann 2018; Liao et al. 2019, eq. 4):
-    #   M = R gR^T - gQ^T Q,  ga = (gQ + Q copyltu(M)) R^-T
+    # The transpose of _qr_jvp (Walter and Lehmann 2018; Liao et al. 2019, eq. 4, for real a):
+    #   Z = gR R^T - Q^T gQ,  gC = triu(Z, 1) + tril(Z^H, -1) + Re diag(Z),
+    #   ga = (gQ + conj(Q) gC) R^-T
     q, r = ans
     gq, gr = g
-    m = r @ _mT(gr) - _mT(gq) @ q
-    b = gq + q @ _copy_lower_to_upper(m)
+    z = gr @ _mT(r) - _mT(q) @ gq
+    gc = triu(z, 1) + tril(_H(z), -1)
+    d = diagonal(z, 0, -2, -1)
+    gc = gc + _diag_embed(real(d) if _is_complex(d) else d)
+    b = gq + _conj(q) @ gc
     return _mT(solve(r, _mT(b)))
 
 
@@ -896,10 +1038,11 @@ QRResult = namedtuple("QRResult", ["Q", "R"])
 
 def qr(a, mode="reduced"):
     """`numpy.linalg.qr`: a = Q R with orthonormal Q and upper-triangular R, differentiable for
-    real matrices of full rank, batched over leading axes.
+    real and complex matrices of full rank, batched over leading axes.
 
     Args:
-      a: (..., m, n) real array.
+      a: (..., m, n) real or complex array (for complex a, R has a real diagonal, as LAPACK
+        gives it, which makes the factorisation and its derivative unique).
       mode: 'reduced' (Q (..., m, k), R (..., k, n), k = min(m, n)) or 'r' (R only). 'complete'
         is differentiable only when m <= n (then it equals 'reduced'): the extra columns of Q
         are an arbitrary orthonormal completion.
@@ -925,12 +1068,11 @@ def qr(a, mode="reduced"):
     if mode == "raw" or (mode == "complete" and m > n):
         raise NotImplementedError(f"linalg.qr: mode={mode!r} of a traced matrix of shape {s_} "
                                   f"has no derivative; use mode='reduced'")
-    _real_check("linalg.qr", a)
     if m >= n:
         q, r = qr_p.bind(a)
     else:
         q, r1 = qr_p.bind(getitem(a, (Ellipsis, slice(None), slice(0, m))))
-        r = concatenate([r1, _mT(q) @ getitem(a, (Ellipsis, slice(None), slice(m, None)))],
+        r = concatenate([r1, _H(q) @ getitem(a, (Ellipsis, slice(None), slice(m, None)))],
                         axis=-1)
     return r if mode == "r" else QRResult(q, r)
 
@@ -938,20 +1080,20 @@ def qr(a, mode="reduced"):
 # ---- pseudo-inverse and least squares --------------------------------------------------------
 def _pinv_jvp(ans, a, t, *, rcond):
     # Golub and Pereyra (1973), valid where the rank is constant near a:
-    #   dX = -X da X + X X^T da^T (I - a X) + (I - X a) da^T X^T X
+    #   dX = -X da X + X X^H da^H (I - a X) + (I - X a) da^H X^H X
     x = ans
-    tt = _mT(t)
-    return (-(x @ t @ x) + x @ _mT(x) @ (tt - (tt @ a) @ x)
-            + (tt - x @ (a @ tt)) @ _mT(x) @ x)
+    th = _H(t)
+    return (-(x @ t @ x) + x @ _H(x) @ (th - (th @ a) @ x)
+            + (th - x @ (a @ th)) @ _H(x) @ x)
 
 
 def _pinv_vjp(ans, a, g, *, rcond):
-    # The transpose of _pinv_jvp:
-    #   ga = -X^T g X^T + (I - a X) g^T X X^T + X^T X g^T (I - X a)
+    # The transpose of _pinv_jvp (pairing Re(sum(x * y)); the da^H terms transpose to conj):
+    #   ga = -X^T g X^T + conj((I - a X) g^T X X^H + X^H X g^T (I - X a))
     x = ans
     gt = _mT(g)
-    return (-(_mT(x) @ g @ _mT(x)) + (gt - a @ (x @ gt)) @ x @ _mT(x)
-            + _mT(x) @ x @ (gt - (gt @ x) @ a))
+    return (-(_mT(x) @ g @ _mT(x)) + _conj((gt - a @ (x @ gt)) @ x @ _H(x)
+                                           + _H(x) @ x @ (gt - (gt @ x) @ a)))
 
 
 pinv_p = Primitive("linalg.pinv", lambda a, *, rcond: _xp(a).linalg.pinv(a, rcond=rcond),
@@ -963,7 +1105,8 @@ def pinv(a, rcond=None, hermitian=False):
     rcond * largest count as zero), differentiable, batched over leading axes.
 
     Args:
-      a: (..., m, n) real array; rcond: the relative cutoff (default max(m, n) * eps, NumPy's).
+      a: (..., m, n) real or complex array; rcond: the relative cutoff (default
+        max(m, n) * eps, NumPy's).
 
     Returns:
       (..., n, m).
@@ -980,9 +1123,7 @@ def pinv(a, rcond=None, hermitian=False):
                          f"shape {s_}")
     if rcond is None:
         rcond = builtins.max(s_[-2:]) * float(np.finfo(primal_value(a).dtype).eps)
-    if _is_traced(a):
-        _real_check("linalg.pinv", a)
-    elif hermitian:
+    if hermitian and not _is_traced(a):
         return _xp(a).linalg.pinv(a, rcond=rcond, hermitian=True)
     return pinv_p.bind(a, rcond=float(rcond))
 

@@ -13,8 +13,10 @@ import numpy as np
 
 from .. import backend
 from ..trace import Primitive, primal_value
-from ..numpy.linalg import _mT, _square_check, cholesky, einsum, matmul, solve, tril, triu
-from ..numpy.manipulation import _shape_of, asarray_traced, expand_dims, reshape
+from ..numpy.helpers import unbroadcast
+from ..numpy.linalg import (_Shape, _mT, _square_check, cholesky, einsum, matmul, solve, tril,
+                            triu)
+from ..numpy.manipulation import _shape_of, asarray_traced, reshape
 
 
 def _xp(*xs):
@@ -37,35 +39,42 @@ def _op(m, trans):
 
 
 def _solve_triangular_impl(a, b, *, lower, trans, unit_diagonal):
-    return backend.linalg_function("solve_triangular", a, b, lower=lower, trans=trans,
-                                   unit_diagonal=unit_diagonal)
-
-
-def _outer(u, v):
-    """u v^T for vectors (b 1-D), u @ v^T for matrices."""
-    if len(_shape_of(u)) == 1:
-        return expand_dims(u, -1) * expand_dims(v, 0)
-    return u @ _mT(v)
+    # SciPy's (and cupyx's) solve_triangular is 2-D only: stacks loop over the broadcast batch.
+    # b is always (..., n, k) here (solve_triangular adds the axis of a vector right-hand side).
+    kw = dict(lower=lower, trans=trans, unit_diagonal=unit_diagonal)
+    if a.ndim == 2 and b.ndim == 2:
+        return backend.linalg_function("solve_triangular", a, b, **kw)
+    xp = _xp(a, b)
+    batch = np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
+    a = xp.broadcast_to(a, batch + a.shape[-2:])
+    b = xp.broadcast_to(b, batch + b.shape[-2:])
+    out = [backend.linalg_function("solve_triangular", a[i], b[i], **kw)
+           for i in np.ndindex(*batch)]
+    if not out:
+        return xp.zeros(batch + b.shape[-2:], dtype=np.result_type(a.dtype, b.dtype))
+    return xp.stack(out).reshape(batch + b.shape[-2:])
 
 
 def _solve_triangular_vjp_a(ans, a, b, g, *, lower, trans, unit_diagonal):
     # x = op(T)^-1 b; the cotangent of op(T) is -op(T)^-T g x^T, transposed back if trans.
-    gb = solve_triangular(a, g, lower=lower, trans=1 - trans, unit_diagonal=unit_diagonal)
-    gt = -_outer(gb, ans) if not trans else -_outer(ans, gb)
-    return _read_triangle(gt, lower, unit_diagonal)
+    gb = _solve_triangular(a, g, lower=lower, trans=1 - trans, unit_diagonal=unit_diagonal)
+    gt = -(gb @ _mT(ans)) if not trans else -(ans @ _mT(gb))
+    return unbroadcast(_read_triangle(gt, lower, unit_diagonal),
+                       _Shape(_shape_of(a), primal_value(a).dtype))
 
 
 def _solve_triangular_vjp_b(ans, a, b, g, *, lower, trans, unit_diagonal):
-    return solve_triangular(a, g, lower=lower, trans=1 - trans, unit_diagonal=unit_diagonal)
+    gb = _solve_triangular(a, g, lower=lower, trans=1 - trans, unit_diagonal=unit_diagonal)
+    return unbroadcast(gb, _Shape(_shape_of(b), primal_value(b).dtype))
 
 
 def _solve_triangular_jvp_a(ans, a, b, t, *, lower, trans, unit_diagonal):
     dt = _op(_read_triangle(t, lower, unit_diagonal), trans)
-    return -solve_triangular(a, dt @ ans, lower=lower, trans=trans, unit_diagonal=unit_diagonal)
+    return -_solve_triangular(a, dt @ ans, lower=lower, trans=trans, unit_diagonal=unit_diagonal)
 
 
 def _solve_triangular_jvp_b(ans, a, b, t, *, lower, trans, unit_diagonal):
-    return solve_triangular(a, t, lower=lower, trans=trans, unit_diagonal=unit_diagonal)
+    return _solve_triangular(a, t, lower=lower, trans=trans, unit_diagonal=unit_diagonal)
 
 
 solve_triangular_p = Primitive(
@@ -74,20 +83,27 @@ solve_triangular_p = Primitive(
     jvp=[_solve_triangular_jvp_a, _solve_triangular_jvp_b])
 
 
+def _solve_triangular(a, b, **params):
+    return solve_triangular_p.bind(a, b, **params)
+
+
 def solve_triangular(a, b, trans=0, lower=False, unit_diagonal=False):
-    """`scipy.linalg.solve_triangular`: x with op(a) x = b for triangular `a`, differentiable.
+    """`scipy.linalg.solve_triangular`: x with op(a) x = b for triangular `a`, differentiable,
+    batched over leading axes (which broadcast, as in `numpy.linalg.solve`).
 
     Args:
-      a: (n, n) matrix; only its `lower` (or upper) triangle is read, and not its diagonal when
-        `unit_diagonal` (taken to be ones).
-      b: (n,) or (n, k) right-hand side.
+      a: (..., n, n) matrix or stack; only its `lower` (or upper) triangle is read, and not its
+        diagonal when `unit_diagonal` (taken to be ones).
+      b: (n,) (one vector, for every matrix of the stack) or (..., n, k) right-hand sides; as in
+        NumPy 2's `solve`, b is a vector only when it is 1-D.
       trans: 0 or 'N' (solve a x = b), 1 or 'T' (a^T x = b), 2 or 'C' (a^H x = b; the same for
         real matrices).
       lower: use the lower triangle (default: upper, as SciPy).
       unit_diagonal: take the diagonal of `a` to be ones.
 
     Returns:
-      x, shaped like `b`.
+      x: (..., n) for a 1-D b, else (..., n, k), the leading axes those of a and b broadcast.
+      SciPy's function is 2-D only: stacks run one solve per matrix (on NumPy and CuPy alike).
 
     Example:
       >>> solve_triangular(np.array([[2.0, 0.0], [1.0, 1.0]]), np.array([2.0, 3.0]), lower=True)
@@ -98,15 +114,24 @@ def solve_triangular(a, b, trans=0, lower=False, unit_diagonal=False):
         raise ValueError(f"linalg.solve_triangular: trans must be 0, 1, 2, 'N', 'T' or 'C', "
                          f"got {trans!r}")
     sa, sb = _shape_of(a), _shape_of(b)
-    if len(sa) != 2 or sa[0] != sa[1]:
-        raise ValueError(f"linalg.solve_triangular: a must be a square matrix of shape (n, n), "
-                         f"got shape {sa}; batches of matrices are not supported, loop over them "
-                         f"or use gnp.linalg.solve")
-    if len(sb) not in (1, 2) or sb[0] != sa[0]:
-        raise ValueError(f"linalg.solve_triangular: b must have shape ({sa[0]},) or "
-                         f"({sa[0]}, k) to match a of shape {sa}, got shape {sb}")
-    return solve_triangular_p.bind(a, b, lower=bool(lower), trans=_TRANS[trans],
-                                   unit_diagonal=bool(unit_diagonal))
+    if len(sa) < 2 or sa[-1] != sa[-2]:
+        raise ValueError(f"linalg.solve_triangular: a must be a square matrix or a stack of them, "
+                         f"shape (..., n, n), got shape {sa}")
+    n = sa[-1]
+    vector = len(sb) == 1
+    if (vector and sb[0] != n) or (not vector and (len(sb) < 2 or sb[-2] != n)):
+        raise ValueError(f"linalg.solve_triangular: b must have shape ({n},) or (..., {n}, k) to "
+                         f"match a of shape {sa}, got shape {sb}")
+    if not vector:
+        try:
+            np.broadcast_shapes(sa[:-2], sb[:-2])
+        except ValueError:
+            raise ValueError(f"linalg.solve_triangular: the batch axes of a {sa[:-2]} and b "
+                             f"{sb[:-2]} (shapes {sa} and {sb}) do not broadcast") from None
+    params = dict(lower=bool(lower), trans=_TRANS[trans], unit_diagonal=bool(unit_diagonal))
+    if vector:
+        return reshape(_solve_triangular(a, reshape(b, (n, 1)), **params), sa[:-2] + (n,))
+    return _solve_triangular(a, b, **params)
 
 
 # ---- Cholesky --------------------------------------------------------------------------------

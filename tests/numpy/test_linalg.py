@@ -127,5 +127,29 @@ def test_new_linalg_errors_name_the_op_and_the_fix(rng):
         gnp.linalg.multi_dot([a, a])
     with pytest.raises(ValueError, match="lstsq: b must have shape"):
         gnp.linalg.lstsq(a, np.ones(3))
-    with pytest.raises(NotImplementedError, match="complex"):
-        ga.grad(lambda a: gnp.sum(gnp.real(gnp.linalg.svd(a + 0j, compute_uv=False))))(a)
+
+
+# ---- eig, eigvals ----------------------------------------------------------------------------
+@pytest.mark.parametrize("dtype", [np.float64, np.complex128, np.float32])
+def test_eig_values_equal_numpy_and_are_complex(rng, dtype):
+    a = rng.standard_normal((2, 3, 3))
+    if np.dtype(dtype).kind == "c":
+        a = a + 1j * rng.standard_normal((2, 3, 3))
+    a = a.astype(dtype)
+    w, v = gnp.linalg.eig(a)
+    want_w, want_v = np.linalg.eig(a)
+    assert w.dtype.kind == v.dtype.kind == "c"
+    assert w.dtype.itemsize == 2 * np.dtype(dtype).itemsize or np.dtype(dtype).kind == "c"
+    tol = 1e-4 if dtype == np.float32 else 1e-12
+    np.testing.assert_allclose(w, want_w, rtol=tol, atol=tol)
+    np.testing.assert_allclose(v, want_v, rtol=tol, atol=tol)
+    np.testing.assert_allclose(gnp.linalg.eigvals(a), np.linalg.eigvals(a), rtol=tol, atol=tol)
+
+
+def test_eig_of_symmetric_matrix_agrees_with_eigh(rng):
+    m = rng.standard_normal((3, 3))
+    a = m + m.T
+    g_eig = ga.grad(lambda a: gnp.sum(gnp.real(gnp.linalg.eigvals(a)) ** 3))(a)
+    g_eigh = ga.grad(lambda a: gnp.sum(gnp.linalg.eigvalsh((a + a.T) / 2) ** 3))(a)
+    np.testing.assert_allclose(g_eig, g_eigh, rtol=1e-10, atol=1e-10)
+    assert g_eig.dtype == np.float64

@@ -31,11 +31,14 @@ def test_solve_triangular_gradient_lies_in_the_read_triangle():
 
 def test_solve_triangular_errors():
     with pytest.raises(ValueError, match=r"solve_triangular: a must be a square matrix.*"
-                                         r"\(2, 3, 3\)"):
-        linalg.solve_triangular(np.ones((2, 3, 3)), np.ones(3))
+                                         r"\(2, 3, 4\)"):
+        linalg.solve_triangular(np.ones((2, 3, 4)), np.ones(3))
     with pytest.raises(ValueError, match=r"solve_triangular: b must have shape \(4,\) or "
-                                         r"\(4, k\).*got shape \(3,\)"):
+                                         r"\(\.\.\., 4, k\).*got shape \(3,\)"):
         linalg.solve_triangular(A, np.ones(3))
+    with pytest.raises(ValueError, match=r"solve_triangular: the batch axes of a \(2,\) and b "
+                                         r"\(3,\)"):
+        linalg.solve_triangular(np.ones((2, 4, 4)), np.ones((3, 4, 1)))
     with pytest.raises(ValueError, match="trans must be 0, 1, 2"):
         linalg.solve_triangular(A, np.ones(4), trans="X")
 
@@ -75,3 +78,15 @@ def test_square_checks():
     for fn in (linalg.sqrtm, linalg.expm, lambda a: linalg.cho_factor(a)):
         with pytest.raises(ValueError, match=r"expected a square matrix.*\(2, 3\)"):
             fn(np.ones((2, 3)))
+
+
+def test_solve_triangular_batches_broadcast_like_numpy_solve(rng):
+    a = np.tril(rng.standard_normal((2, 1, 3, 3))) + 3 * np.eye(3)
+    b = rng.standard_normal((4, 3, 2))
+    x = linalg.solve_triangular(a, b, lower=True)
+    assert x.shape == (2, 4, 3, 2)
+    np.testing.assert_allclose(x, np.linalg.solve(a, b), rtol=1e-12)
+    v = rng.standard_normal(3)
+    np.testing.assert_allclose(linalg.solve_triangular(a, v, lower=True, trans="T"),
+                               np.linalg.solve(np.swapaxes(a, -1, -2), v), rtol=1e-12)
+    assert linalg.solve_triangular(a[:0, 0], b[:0]).shape == (0, 3, 2)
