@@ -16,6 +16,7 @@ from ..trace import Primitive, primal_value
 from ..numpy.helpers import unbroadcast
 from ..numpy.linalg import (_Shape, _mT, _square_check, cholesky, einsum, matmul, solve, tril,
                             triu)
+from ..numpy.elementwise import conjugate
 from ..numpy.manipulation import _shape_of, asarray_traced, reshape
 
 
@@ -24,7 +25,7 @@ def _xp(*xs):
 
 
 # ---- solve_triangular ------------------------------------------------------------------------
-_TRANS = {0: 0, "N": 0, 1: 1, "T": 1, 2: 1, "C": 1}  # real matrices: conjugate = plain transpose
+_TRANS = {0: 0, "N": 0, 1: 1, "T": 1, 2: 1, "C": 1}  # 'C' of a complex a: see solve_triangular
 
 
 def _read_triangle(t, lower, unit_diagonal):
@@ -128,6 +129,8 @@ def solve_triangular(a, b, trans=0, lower=False, unit_diagonal=False):
         except ValueError:
             raise ValueError(f"linalg.solve_triangular: the batch axes of a {sa[:-2]} and b "
                              f"{sb[:-2]} (shapes {sa} and {sb}) do not broadcast") from None
+    if trans in (2, "C") and primal_value(a).dtype.kind == "c":
+        a = conjugate(a)  # a^H x = b is conj(a)^T x = b: the primitive only transposes
     params = dict(lower=bool(lower), trans=_TRANS[trans], unit_diagonal=bool(unit_diagonal))
     if vector:
         return reshape(_solve_triangular(a, reshape(b, (n, 1)), **params), sa[:-2] + (n,))

@@ -90,3 +90,14 @@ def test_solve_triangular_batches_broadcast_like_numpy_solve(rng):
     np.testing.assert_allclose(linalg.solve_triangular(a, v, lower=True, trans="T"),
                                np.linalg.solve(np.swapaxes(a, -1, -2), v), rtol=1e-12)
     assert linalg.solve_triangular(a[:0, 0], b[:0]).shape == (0, 3, 2)
+
+
+def test_solve_triangular_conjugate_transpose_of_complex_matrices():
+    import scipy.linalg
+    rng = np.random.default_rng(8)
+    a = np.triu(rng.standard_normal((3, 3)) + 1j * rng.standard_normal((3, 3))) + 3 * np.eye(3)
+    b = rng.standard_normal((3, 2)) + 1j * rng.standard_normal((3, 2))
+    for trans in (2, "C"):
+        np.testing.assert_allclose(linalg.solve_triangular(a, b, trans=trans),
+                                   scipy.linalg.solve_triangular(a, b, trans=trans), rtol=1e-12)
+        ga.check_grads(lambda a, b: linalg.solve_triangular(a, b, trans=trans), (a, b), order=2)
