@@ -51,8 +51,9 @@ def _special(name):
 
 def _special_keep_dtype(name):
     """`_special(name)` whose result has the floating dtype of its float array arguments:
-    SciPy has only float64 loops for some functions of an integer order (yn, expn), which would
-    turn float32 input into float64 output."""
+    SciPy has only float64 loops for some functions of an integer order (yn, expn), and a Python
+    float parameter (gammainc(0.7, x)) picks the float64 loop too; either would turn float32
+    input into float64 output."""
     def impl(*args):
         out = backend.special_function(name, *args)
         floats = [a.dtype for a in args if getattr(getattr(a, "dtype", None), "kind", "") == "f"]
@@ -257,14 +258,14 @@ def _gamma_density(a, x):
 
 
 gammainc_p = elementwise_primitive(
-    "gammainc", _special("gammainc"),
+    "gammainc", _special_keep_dtype("gammainc"),
     derivatives=(lambda ans, a, x: _no_derivative("gammainc", "a", a),
                  lambda ans, a, x: _gamma_density(a, x)))
 gammainc = binary_op(gammainc_p, "The regularized lower incomplete gamma function P(a, x); "
                                  "differentiable in x only.")
 
 gammaincc_p = elementwise_primitive(
-    "gammaincc", _special("gammaincc"),
+    "gammaincc", _special_keep_dtype("gammaincc"),
     derivatives=(lambda ans, a, x: _no_derivative("gammaincc", "a", a),
                  lambda ans, a, x: -_gamma_density(a, x)))
 gammaincc = binary_op(gammaincc_p, "The regularized upper incomplete gamma function "
@@ -272,7 +273,7 @@ gammaincc = binary_op(gammaincc_p, "The regularized upper incomplete gamma funct
 
 # d/dx I_x(a, b) = x^(a-1) (1-x)^(b-1) / B(a, b), as exp of logs.
 betainc_p = elementwise_primitive(
-    "betainc", _special("betainc"),
+    "betainc", _special_keep_dtype("betainc"),
     derivatives=(lambda ans, a, b, x: _no_derivative("betainc", "a", a),
                  lambda ans, a, b, x: _no_derivative("betainc", "b", b),
                  lambda ans, a, b, x: exp(xlogy(a - 1.0, x) + xlog1py(b - 1.0, -x)
@@ -309,7 +310,7 @@ expn = binary_op(expn_p, "The generalized exponential integral E_n(x), integer o
 
 # ---- zeta, spence ----------------------------------------------------------------------------
 hurwitz_zeta_p = elementwise_primitive(
-    "zeta", _special("zeta"),
+    "zeta", _special_keep_dtype("zeta"),
     derivatives=(lambda ans, x, q: _no_derivative("zeta", "x", x),
                  lambda ans, x, q: -x * zeta(x + 1.0, q)))
 _hurwitz_zeta = binary_op(hurwitz_zeta_p)
