@@ -68,8 +68,8 @@ def _special_keep_dtype(name):
 def _no_derivative(name, arg, *args):
     """The body of a derivative rule that does not exist: raises, naming function and argument."""
     raise NotImplementedError(
-        f"special.{name}: the derivative with respect to {arg} is not implemented (only the "
-        f"last argument is differentiable). Wrap {arg} in ga.stop_gradient or pass a constant.")
+        f"special.{name}: the derivative with respect to {arg} is not implemented. Wrap {arg} "
+        f"in ga.stop_gradient or pass a constant.")
 
 
 erf, erf_p = defunary("erf", _special("erf"),
@@ -320,8 +320,9 @@ def zeta(x, q=None):
     """The Hurwitz zeta function sum_{k>=0} (k + q)^(-x); the Riemann zeta function when q is
     None. Differentiable in q only: d/dq = -x zeta(x + 1, q).
 
-    The Riemann form (q=None) is a constant: a traced x raises NotImplementedError (for x > 1
-    it equals zeta(x, 1.0)).
+    The Riemann form (q=None) is a constant: a traced x raises NotImplementedError at once,
+    under any transformation (for x > 1 it equals zeta(x, 1.0), whose error comes only when a
+    derivative in x is asked for).
     """
     if q is None:
         from ..trace import TRACER_TYPES
