@@ -9,7 +9,11 @@ arrays; on the CPU from gpuad's Numba ufuncs (erf, erfc, gamma, gammaln, digamma
 xlogy, xlog1py: no SciPy needed) or from `scipy.special`, an optional dependency: the others
 raise an ImportError saying `pip install scipy` when first called without it.
 
-Orders (`v` of iv, ive, jv, yv; `n` of polygamma) are constants: not differentiable.
+Orders (`v` of iv, ive, jv, yv, kv, kve; `n` of polygamma, yn, expn; `d` of multigammaln) are
+constants: not differentiable. So are the shape parameters of the incomplete gamma and beta
+functions (`a` of gammainc, gammaincc; `a`, `b` of betainc) and `x` of the Hurwitz zeta(x, q):
+asking for a derivative in one of them raises NotImplementedError naming the function and the
+argument.
 """
 import math
 
@@ -19,7 +23,7 @@ from .. import backend
 from ..trace import Primitive, primal_value
 from ..numpy.define import defunary, elementwise_primitive, binary_op
 from ..numpy.helpers import expand_reduced, normalize_axis
-from ..numpy.elementwise import exp, log, log1p, sign
+from ..numpy.elementwise import exp, log, log1p, sign, sinc, where
 from ..numpy.reductions import sum as _sum
 from ..numpy.manipulation import _shape_of, asarray_traced
 
@@ -43,6 +47,29 @@ logit, logit_p = defunary("logit", lambda x: backend.namespace(x).log(x) - backe
 
 def _special(name):
     return lambda *args: backend.special_function(name, *args)
+
+
+def _special_keep_dtype(name):
+    """`_special(name)` whose result has the floating dtype of its float array arguments:
+    SciPy has only float64 loops for some functions of an integer order (yn, expn), and a Python
+    float parameter (gammainc(0.7, x)) picks the float64 loop too; either would turn float32
+    input into float64 output."""
+    def impl(*args):
+        out = backend.special_function(name, *args)
+        floats = [a.dtype for a in args if getattr(getattr(a, "dtype", None), "kind", "") == "f"]
+        if floats and getattr(out, "dtype", None) is not None and out.dtype.kind == "f":
+            target = np.result_type(*floats)
+            if out.dtype != target:
+                out = out.astype(target)
+        return out
+    return impl
+
+
+def _no_derivative(name, arg, *args):
+    """The body of a derivative rule that does not exist: raises, naming function and argument."""
+    raise NotImplementedError(
+        f"special.{name}: the derivative with respect to {arg} is not implemented. Wrap {arg} "
+        f"in ga.stop_gradient or pass a constant.")
 
 
 erf, erf_p = defunary("erf", _special("erf"),
@@ -143,6 +170,189 @@ y0, y0_p = defunary("y0", _special("y0"), d=lambda ans, x: -y1(x),
                     doc="The Bessel function of the second kind of order 0, x > 0.")
 y1, y1_p = defunary("y1", _special("y1"), d=lambda ans, x: 0.5 * (y0(x) - yv(2, x)),
                     doc="The Bessel function of the second kind of order 1, x > 0.")
+
+# K_v' = -(K_{v-1} + K_{v+1}) / 2; kve(v, x) = kv(v, x) exp(x) adds + kve(v, x).
+kv_p = elementwise_primitive(
+    "kv", _special_keep_dtype("kv"),
+    derivatives=(None, lambda ans, v, x: -0.5 * (kv(v - 1, x) + kv(v + 1, x))))
+kv = binary_op(kv_p, "The modified Bessel function of the second kind K_v(x), order v "
+                     "constant, x > 0.")
+
+kve_p = elementwise_primitive(
+    "kve", _special_keep_dtype("kve"),
+    derivatives=(None, lambda ans, v, x: ans - 0.5 * (kve(v - 1, x) + kve(v + 1, x))))
+kve = binary_op(kve_p, "kv(v, x) * exp(x), order v constant, x > 0.")
+
+yn_p = elementwise_primitive(
+    "yn", _special_keep_dtype("yn"),
+    derivatives=(None, lambda ans, n, x: 0.5 * (yn(n - 1, x) - yn(n + 1, x))))
+yn = binary_op(yn_p, "The Bessel function of the second kind Y_n(x) of integer order n "
+                     "(constant), x > 0.")
+
+
+# ---- normal distribution function ----------------------------------------------------------
+_INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
+_SQRT_2PI = math.sqrt(2.0 * math.pi)
+_SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
+_SQRT_HALF = math.sqrt(0.5)
+
+ndtr, ndtr_p = defunary("ndtr", _special("ndtr"),
+                        d=lambda ans, x: _INV_SQRT_2PI * exp(-0.5 * (x * x)),
+                        doc="The standard normal CDF Phi(x).")
+
+
+def _d_log_ndtr(x):
+    """phi(x) / Phi(x) without 0/0 in the left tail: for x < 0, Phi(x) = erfcx(-x/sqrt 2)
+    exp(-x^2/2) / 2, so the ratio is sqrt(2/pi) / erfcx(-x/sqrt 2). Each branch sees only its
+    own half line (the other gets 0), so no inf or nan reaches the unselected side's
+    derivatives."""
+    neg = primal_value(x) < 0
+    x_neg = where(neg, x, 0.0)
+    x_pos = where(neg, 0.0, x)
+    return where(neg, _SQRT_2_OVER_PI / erfcx(-_SQRT_HALF * x_neg),
+                 _INV_SQRT_2PI * exp(-0.5 * (x_pos * x_pos)) / ndtr(x_pos))
+
+
+log_ndtr, log_ndtr_p = defunary("log_ndtr", _special("log_ndtr"),
+                                d=lambda ans, x: _d_log_ndtr(x),
+                                doc="log Phi(x), accurate far into the left tail.")
+# (Phi^-1)'(p) = 1 / phi(Phi^-1(p)) = sqrt(2 pi) exp(ndtri(p)^2 / 2): the output is the residual.
+ndtri, ndtri_p = defunary("ndtri", _special("ndtri"),
+                          d=lambda ans, p: _SQRT_2PI * exp(0.5 * (ans * ans)),
+                          doc="The inverse of ndtr, on (0, 1).")
+
+# ---- gamma family: rgamma, multigammaln, incomplete gamma and beta ---------------------------
+rgamma, rgamma_p = defunary("rgamma", _special("rgamma"), d=lambda ans, x: -ans * digamma(x),
+                            doc="1 / Gamma(x) (0 at the poles of Gamma).")
+
+
+def multigammaln(a, d):
+    """The log of the multivariate gamma function, log Gamma_d(a); differentiable in `a`.
+
+    Args:
+      a: array with every element > (d - 1) / 2.
+      d: the dimension, a positive int (a constant).
+
+    Returns:
+      d (d - 1) / 4 log(pi) + sum_{j=1}^{d} gammaln(a - (j - 1) / 2), shaped like `a`.
+
+    Example:
+      >>> multigammaln(gnp.asarray(3.0), 2)
+      np.float64(1.5501949939575645)
+    """
+    if int(d) != d or d < 1:
+        raise ValueError(f"multigammaln: d must be a positive integer, got {d!r}")
+    d = int(d)
+    raw = primal_value(a)
+    if bool(backend.namespace(raw).any(backend.namespace(raw).asarray(raw) <= 0.5 * (d - 1))):
+        raise ValueError(f"multigammaln: condition a > (d-1)/2 = {0.5 * (d - 1)} not met")
+    out = gammaln(a)
+    for j in range(2, d + 1):
+        out = out + gammaln(a - 0.5 * (j - 1))
+    return out + 0.25 * d * (d - 1) * math.log(math.pi)
+
+
+# d/dx P(a, x) = x^(a-1) exp(-x) / Gamma(a) = -d/dx Q(a, x), as exp of logs (no overflow).
+def _gamma_density(a, x):
+    return exp(xlogy(a - 1.0, x) - x - gammaln(a))
+
+
+gammainc_p = elementwise_primitive(
+    "gammainc", _special_keep_dtype("gammainc"),
+    derivatives=(lambda ans, a, x: _no_derivative("gammainc", "a", a),
+                 lambda ans, a, x: _gamma_density(a, x)))
+gammainc = binary_op(gammainc_p, "The regularized lower incomplete gamma function P(a, x); "
+                                 "differentiable in x only.")
+
+gammaincc_p = elementwise_primitive(
+    "gammaincc", _special_keep_dtype("gammaincc"),
+    derivatives=(lambda ans, a, x: _no_derivative("gammaincc", "a", a),
+                 lambda ans, a, x: -_gamma_density(a, x)))
+gammaincc = binary_op(gammaincc_p, "The regularized upper incomplete gamma function "
+                                   "Q(a, x) = 1 - P(a, x); differentiable in x only.")
+
+# d/dx I_x(a, b) = x^(a-1) (1-x)^(b-1) / B(a, b), as exp of logs.
+betainc_p = elementwise_primitive(
+    "betainc", _special_keep_dtype("betainc"),
+    derivatives=(lambda ans, a, b, x: _no_derivative("betainc", "a", a),
+                 lambda ans, a, b, x: _no_derivative("betainc", "b", b),
+                 lambda ans, a, b, x: exp(xlogy(a - 1.0, x) + xlog1py(b - 1.0, -x)
+                                          - betaln(a, b))))
+
+
+def betainc(a, b, x):
+    """The regularized incomplete beta function I_x(a, b), broadcasting; differentiable in
+    x only (a, b > 0; x in [0, 1])."""
+    return betainc_p.bind(a, b, x)
+
+
+# ---- exponential integrals -------------------------------------------------------------------
+exp1, exp1_p = defunary("exp1", _special("exp1"), d=lambda ans, x: -exp(-x) / x,
+                        doc="The exponential integral E_1(x) = int_1^inf exp(-x t) / t dt.")
+expi, expi_p = defunary("expi", _special("expi"), d=lambda ans, x: exp(x) / x,
+                        doc="The exponential integral Ei(x).")
+
+
+def _d_expn(ans, n, x):
+    """d/dx E_n = -E_{n-1}. For n >= 1 from SciPy's E_{n-1}; for n = 0 (reached by the second
+    derivative of E_1) from the recurrence (n - 1) E_n = exp(-x) - x E_{n-1}, since SciPy's
+    expn has no negative orders."""
+    order = primal_value(n)
+    if bool(np.all(np.asarray(order) >= 1)):  # an order is a host scalar or NumPy array
+        return -expn(n - 1, x)
+    return ((n - 1) * ans - exp(-x)) / x
+
+
+expn_p = elementwise_primitive("expn", _special_keep_dtype("expn"),
+                               derivatives=(None, _d_expn))
+expn = binary_op(expn_p, "The generalized exponential integral E_n(x), integer order n "
+                         "(constant) >= 0.")
+
+# ---- zeta, spence ----------------------------------------------------------------------------
+hurwitz_zeta_p = elementwise_primitive(
+    "zeta", _special_keep_dtype("zeta"),
+    derivatives=(lambda ans, x, q: _no_derivative("zeta", "x", x),
+                 lambda ans, x, q: -x * zeta(x + 1.0, q)))
+_hurwitz_zeta = binary_op(hurwitz_zeta_p)
+
+
+def zeta(x, q=None):
+    """The Hurwitz zeta function sum_{k>=0} (k + q)^(-x); the Riemann zeta function when q is
+    None. Differentiable in q only: d/dq = -x zeta(x + 1, q).
+
+    The Riemann form (q=None) is a constant: a traced x raises NotImplementedError at once,
+    under any transformation (for x > 1 it equals zeta(x, 1.0), whose error comes only when a
+    derivative in x is asked for).
+    """
+    if q is None:
+        from ..trace import TRACER_TYPES
+        if type(x) in TRACER_TYPES:
+            _no_derivative("zeta", "x", x)
+        return backend.special_function("zeta", x)
+    return _hurwitz_zeta(x, q)
+
+
+# Spence's function (dilogarithm form of SciPy): d/dz = log(z) / (1 - z), z >= 0.
+spence, spence_p = defunary("spence", _special("spence"), d=lambda ans, z: log(z) / (1.0 - z),
+                            doc="Spence's function int_1^z log(t) / (1 - t) dt, z >= 0.")
+
+# ---- entropy ---------------------------------------------------------------------------------
+entr, entr_p = defunary("entr", _special("entr"), d=lambda ans, x: -(log(x) + 1.0),
+                        doc="-x log(x): 0 at 0, -inf for x < 0.")
+
+rel_entr_p = elementwise_primitive(
+    "rel_entr", _special("rel_entr"),
+    derivatives=(lambda ans, x, y: log(x) - log(y) + 1.0, lambda ans, x, y: -x / y))
+rel_entr = binary_op(rel_entr_p, "x log(x / y) for x, y > 0; 0 at x = 0, y >= 0; inf "
+                                 "otherwise.")
+
+kl_div_p = elementwise_primitive(
+    "kl_div", _special("kl_div"),
+    derivatives=(lambda ans, x, y: log(x) - log(y), lambda ans, x, y: 1.0 - x / y))
+kl_div = binary_op(kl_div_p, "x log(x / y) - x + y for x, y > 0; y at x = 0, y >= 0; inf "
+                             "otherwise.")
+
+# `sinc` (imported above) is SciPy's special.sinc: NumPy's sin(pi x) / (pi x), one primitive.
 
 
 # ---- logsumexp and friends -------------------------------------------------------------------
