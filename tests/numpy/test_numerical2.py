@@ -132,7 +132,7 @@ def test_traced_values_equal_numpy():
 
 
 def test_nan_to_num_gradient_is_one_at_finite_values_only():
-    g = ga.grad(lambda x: gnp.sum(gnp.nan_to_num(x, posinf=5.0) * 3.0))(SPECIAL)
+    g = ga.grad(lambda x: gnp.sum(gnp.nan_to_num(x, posinf=5.0, neginf=-5.0) * 3.0))(SPECIAL)
     np.testing.assert_array_equal(g, [3.0, 0.0, 0.0, 0.0, 3.0])
 
 
