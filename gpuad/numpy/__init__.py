@@ -6,12 +6,14 @@ Each op family has its own module holding its rules (forward, VJP and JVP in one
     reductions.py    sum, prod, max/min, cumsum, cumprod, mean, var, std, average
     linalg.py        matmul, einsum, dot..., and gnp.linalg (inv, solve, det, cholesky, eigh,
                      eig, svd, qr, pinv, norm)
-    manipulation.py  reshape, transpose, concatenate, indexing, x.at[...], astype
+    manipulation.py  reshape, transpose, concatenate, indexing, x.at[...], astype, rot90,
+                     insert, delete, block
     creation.py      zeros, ones, arange, asarray... (constants)
     logic.py         comparisons and logical ops (constants)
     random.py        gnp.random, with a saveable state
     fft.py           gnp.fft: fft, ifft, rfft, irfft in 1-D, 2-D and n-D, fftshift, ifftshift
-    numerical.py     diff, gradient, convolve, nan*, quantiles, interp, choose, select... (compositions)
+    numerical.py     diff, gradient, convolve, nan*, quantiles, interp, choose, select, cov,
+                     corrcoef, nan_to_num, cumulative_sum... (compositions)
 
 Complex inputs: gradients of real-valued functions follow autograd's and JAX's convention.
 A VJP is the transpose (no conjugation) of the JVP as a real-linear map, so `grad` of a real
