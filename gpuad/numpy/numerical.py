@@ -719,6 +719,18 @@ def i0(x):
 
 
 # ---- more NaN-aware reductions and scans -----------------------------------------------------
+def _nan_filled(a, fill, name):
+    """`a` with its NaNs replaced by `fill` (where: no gradient reaches them), and the mask.
+    Integer and boolean arrays hold no NaN and keep their dtype, as in NumPy."""
+    _refuse_vmap(name, a)
+    a = asarray_traced(a)
+    raw = _raw(a)
+    if raw.dtype.kind not in "fc":
+        return a, _xp(raw).zeros(raw.shape, dtype=bool)
+    mask = _xp(raw).isnan(raw)
+    return where(mask, fill, a), mask
+
+
 def _all_nan_lanes(mask, axes, keepdims, name):
     empty = mask.all(axis=axes, keepdims=keepdims)
     if bool(empty.any()):
@@ -727,14 +739,12 @@ def _all_nan_lanes(mask, axes, keepdims, name):
 
 
 def _nan_extreme(a, axis, keepdims, name, reduce, fill):
-    _refuse_vmap(name, a)
-    a = asarray_traced(a)
-    raw = _raw(a)
-    mask = _xp(raw).isnan(raw)
-    axes = normalize_axis(axis, len(_shape_of(a)), name)
-    ans = reduce(where(mask, fill, a), axes, keepdims=keepdims)
+    filled, mask = _nan_filled(a, fill, name)
+    axes = normalize_axis(axis, len(_shape_of(filled)), name)
+    ans = reduce(filled, axes, keepdims=keepdims)
     # a lane of NaNs only is NaN (with NumPy's warning), not the fill value
-    return where(_all_nan_lanes(mask, axes, keepdims, name), np.nan, ans)
+    empty = _all_nan_lanes(mask, axes, keepdims, name)
+    return where(empty, np.nan, ans) if bool(empty.any()) else ans
 
 
 def nanmax(a, axis=None, out=None, keepdims=False):
@@ -754,27 +764,19 @@ def nanmin(a, axis=None, out=None, keepdims=False):
 
 def nanprod(a, axis=None, dtype=None, keepdims=False):
     """`numpy.nanprod`: the product treating NaN as one; the gradient is 0 at NaN positions."""
-    _refuse_vmap("nanprod", a)
-    a = asarray_traced(a)
-    raw = _raw(a)
-    axes = normalize_axis(axis, len(_shape_of(a)), "nanprod")
-    return _prod(where(_xp(raw).isnan(raw), 1.0, a), axes, dtype=dtype, keepdims=keepdims)
+    filled, _ = _nan_filled(a, 1.0, "nanprod")
+    axes = normalize_axis(axis, len(_shape_of(filled)), "nanprod")
+    return _prod(filled, axes, dtype=dtype, keepdims=keepdims)
 
 
 def nancumsum(a, axis=None, dtype=None):
     """`numpy.nancumsum`: the running sum treating NaN as zero; gradient 0 at NaN positions."""
-    _refuse_vmap("nancumsum", a)
-    a = asarray_traced(a)
-    raw = _raw(a)
-    return cumsum(where(_xp(raw).isnan(raw), 0.0, a), axis=axis, dtype=dtype)
+    return cumsum(_nan_filled(a, 0.0, "nancumsum")[0], axis=axis, dtype=dtype)
 
 
 def nancumprod(a, axis=None, dtype=None):
     """`numpy.nancumprod`: the running product treating NaN as one; gradient 0 at NaNs."""
-    _refuse_vmap("nancumprod", a)
-    a = asarray_traced(a)
-    raw = _raw(a)
-    return cumprod(where(_xp(raw).isnan(raw), 1.0, a), axis=axis, dtype=dtype)
+    return cumprod(_nan_filled(a, 1.0, "nancumprod")[0], axis=axis, dtype=dtype)
 
 
 def _cumulative(scan, name, initial, x, axis, dtype, include_initial):
