@@ -6,12 +6,14 @@ Each op family has its own module holding its rules (forward, VJP and JVP in one
     reductions.py    sum, prod, max/min, cumsum, cumprod, mean, var, std, average
     linalg.py        matmul, einsum, dot..., and gnp.linalg (inv, solve, det, cholesky, eigh,
                      eig, svd, qr, pinv, norm)
-    manipulation.py  reshape, transpose, concatenate, indexing, x.at[...], astype
+    manipulation.py  reshape, transpose, concatenate, indexing, x.at[...], astype, rot90,
+                     insert, delete, block
     creation.py      zeros, ones, arange, asarray... (constants)
     logic.py         comparisons and logical ops (constants)
     random.py        gnp.random, with a saveable state
     fft.py           gnp.fft: fft, ifft, rfft, irfft in 1-D, 2-D and n-D, fftshift, ifftshift
-    numerical.py     diff, gradient, convolve, nan*, quantiles, interp, choose, select... (compositions)
+    numerical.py     diff, gradient, convolve, nan*, quantiles, interp, choose, select, cov,
+                     corrcoef, nan_to_num, cumulative_sum... (compositions)
 
 Complex inputs: gradients of real-valued functions follow autograd's and JAX's convention.
 A VJP is the transpose (no conjugation) of the JVP as a real-linear map, so `grad` of a real
@@ -34,11 +36,12 @@ from .elementwise import (abs, absolute, add, arccos, arccosh, arcsin, arcsinh, 
                           real, reciprocal, remainder, rint, round, sign, signbit, sin, sinc, sinh,
                           sqrt, square, subtract, tan, tanh, true_divide, trunc, where)
 from .manipulation import (array_split, astype, at, atleast_1d, atleast_2d, atleast_3d,
-                           broadcast_arrays, broadcast_to, column_stack, concatenate, copy, dstack,
-                           expand_dims, flip, fliplr, flipud, getitem, hstack, matrix_transpose,
-                           moveaxis, ndim, pad, ravel, repeat, reshape, roll, shape, size, sort,
-                           split, squeeze, stack, swapaxes, take, take_along_axis, tile,
-                           transpose, vstack)
+                           append, block, broadcast_arrays, broadcast_to, column_stack,
+                           concatenate, copy, delete, dsplit, dstack, expand_dims, flip, fliplr,
+                           flipud, getitem, hsplit, hstack, insert, matrix_transpose, moveaxis,
+                           ndim, pad, ravel, repeat, reshape, roll, rollaxis, rot90, shape, size,
+                           sort, split, squeeze, stack, swapaxes, take, take_along_axis, tile,
+                           transpose, vsplit, vstack)
 from .reductions import (all, allclose, amax, amin, any, argmax, argmin, argsort, array_equal,
                          average, count_nonzero, cumprod, cumsum, flatnonzero, isclose, max, mean,
                          min, nonzero, prod, searchsorted, std, sum, unique, var)
@@ -46,9 +49,13 @@ from . import linalg
 from . import fft
 from .linalg import (diag, diagonal, dot, einsum, inner, kron, matmul, outer, tensordot, trace,
                      tril, triu, vdot)
-from .numerical import (choose, convolve, cross, diff, gradient, interp, median, meshgrid,
-                        nanmean, nanstd, nansum, nanvar, partition, percentile, piecewise,
-                        polyval, ptp, quantile, select, trapezoid, vander)
+from .numerical import (choose, convolve, corrcoef, cov, cross, cumulative_prod, cumulative_sum,
+                        degrees, diagflat, diff, ediff1d, fabs, fill_diagonal, gradient,
+                        heaviside, histogram, i0, interp, median, meshgrid, nan_to_num,
+                        nanargmax, nanargmin, nancumprod, nancumsum, nanmax, nanmean, nanmedian,
+                        nanmin, nanpercentile, nanprod, nanquantile, nanstd, nansum, nanvar,
+                        partition, percentile, piecewise, polyval, ptp, quantile, radians,
+                        real_if_close, select, trapezoid, vander)
 from .creation import (arange, array, asarray, diag_indices, empty, empty_like, eye, full,
                        full_like, geomspace, identity, indices, linspace, logspace, ones,
                        ones_like, tri, tril_indices, triu_indices, zeros, zeros_like)

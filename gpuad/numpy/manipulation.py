@@ -664,3 +664,152 @@ shape = nondiff(lambda a: _shape_of(a), "shape")
 ndim = nondiff(lambda a: len(_shape_of(a)), "ndim")
 size = nondiff(lambda a, axis=None: int(np.prod(_shape_of(a))) if axis is None
                else _shape_of(a)[axis], "size")
+
+
+# ---- more splitting, rotating, inserting and deleting (compositions) -------------------------
+def hsplit(ary, indices_or_sections):
+    """`numpy.hsplit`: `split` along axis 1 (axis 0 for 1-D arrays), differentiable."""
+    nd = len(_shape_of(ary))
+    if nd == 0:
+        raise ValueError("hsplit: the input must be at least 1-D, got shape ()")
+    return split(ary, indices_or_sections, 1 if nd > 1 else 0)
+
+
+def vsplit(ary, indices_or_sections):
+    """`numpy.vsplit`: `split` along axis 0 of an array of at least 2 dimensions."""
+    if len(_shape_of(ary)) < 2:
+        raise ValueError(f"vsplit: the input must be at least 2-D, got shape {_shape_of(ary)}")
+    return split(ary, indices_or_sections, 0)
+
+
+def dsplit(ary, indices_or_sections):
+    """`numpy.dsplit`: `split` along axis 2 of an array of at least 3 dimensions."""
+    if len(_shape_of(ary)) < 3:
+        raise ValueError(f"dsplit: the input must be at least 3-D, got shape {_shape_of(ary)}")
+    return split(ary, indices_or_sections, 2)
+
+
+def rollaxis(a, axis, start=0):
+    """`numpy.rollaxis`: move `axis` to sit before position `start` (a transpose)."""
+    nd = len(_shape_of(a))
+    if not -nd <= axis < nd:
+        raise ValueError(f"rollaxis: axis {axis} is out of bounds for an array of dimension {nd}")
+    if not -nd <= start <= nd:
+        raise ValueError(f"rollaxis: start {start} must lie in [{-nd}, {nd}]")
+    axis, start = axis % nd, start + nd if start < 0 else start
+    if axis < start:  # removing the axis shifts the later positions down by one
+        start -= 1
+    if axis == start:
+        return a
+    axes = [i for i in range(nd) if i != axis]
+    axes.insert(start, axis)
+    return transpose(a, axes)
+
+
+def rot90(m, k=1, axes=(0, 1)):
+    """`numpy.rot90`: rotate by 90 degrees k times in the plane of `axes` (flips and a
+    transpose), differentiable."""
+    nd = len(_shape_of(m))
+    axes = tuple(axes)
+    if len(axes) != 2:
+        raise ValueError(f"rot90: axes must name exactly 2 axes, got {axes}")
+    if nd < 2 or not builtins.all(-nd <= a < nd for a in axes) or axes[0] % nd == axes[1] % nd:
+        raise ValueError(f"rot90: axes {axes} must be two different axes of an array of shape "
+                         f"{_shape_of(m)}")
+    axes = (axes[0] % nd, axes[1] % nd)
+    k %= 4
+    if k == 0:
+        return m
+    if k == 2:
+        return flip(flip(m, axes[0]), axes[1])
+    perm = list(range(nd))
+    perm[axes[0]], perm[axes[1]] = perm[axes[1]], perm[axes[0]]
+    if k == 1:
+        return transpose(flip(m, axes[1]), perm)
+    return flip(transpose(m, perm), axes[1])
+
+
+def append(arr, values, axis=None):
+    """`numpy.append`: `arr` and `values` joined (both flattened when axis is None),
+    differentiable in both."""
+    arr, values = asarray_traced(arr), asarray_traced(values)
+    if axis is None:
+        return concatenate([ravel(arr), ravel(values)], axis=0)
+    return concatenate([arr, values], axis=axis)
+
+
+def _host_index(obj):
+    """An index argument (int, slice, list, NumPy or CuPy array) usable by NumPy."""
+    if isinstance(obj, (int, np.integer, slice)):
+        return obj
+    return np.asarray(backend.to_numpy_array(primal_value(obj)))
+
+
+def _gather_positions(a, positions):
+    """Elements of the flattened `a` at the integer array `positions` (of the result's shape)."""
+    return take(ravel(a), _xp(primal_value(a)).asarray(positions))
+
+
+def delete(arr, obj, axis=None):
+    """`numpy.delete`, differentiable: the result gathers the elements kept.
+
+    NumPy itself runs on an array of element numbers to find which are kept, so every form of
+    `obj` it accepts (int, slice, integers, a boolean mask) behaves the same.
+    """
+    arr = asarray_traced(arr)
+    numbers = np.arange(int(np.prod(_shape_of(arr)))).reshape(_shape_of(arr))
+    return _gather_positions(arr, np.delete(numbers, _host_index(obj), axis))
+
+
+def insert(arr, obj, values, axis=None):
+    """`numpy.insert`, differentiable in `arr` and `values` (cast to arr's dtype, as NumPy).
+
+    NumPy runs on arrays of element numbers (arr's first, then values') to place them, so its
+    broadcasting of `values` and ordering of repeated indices are followed exactly.
+    """
+    arr, values = asarray_traced(arr), asarray_traced(values)
+    dtype = primal_value(arr).dtype
+    if primal_value(values).dtype != dtype:
+        values = astype(values, dtype)
+    n = int(np.prod(_shape_of(arr)))
+    numbers = np.arange(n).reshape(_shape_of(arr))
+    value_numbers = n + np.arange(int(np.prod(_shape_of(values)))).reshape(_shape_of(values))
+    positions = np.insert(numbers, _host_index(obj), value_numbers, axis)
+    return take(concatenate([ravel(arr), ravel(values)], axis=0),
+                _xp(primal_value(arr)).asarray(positions))
+
+
+def block(arrays):
+    """`numpy.block`: assemble an array from nested lists of blocks, differentiable.
+
+    The innermost lists are joined along the last axis, the next level out along the one before,
+    and so on; each block is first given leading axes of length 1 up to the result's rank.
+
+    Example:
+      >>> gnp.block([[a, b], [c, d]])   # 2 x 2 blocks of matrices
+    """
+    def depth_and_ndim(x, where):
+        if isinstance(x, tuple):
+            raise TypeError(f"block: {where} is a tuple; only lists may hold blocks")
+        if not isinstance(x, list):
+            return 0, len(_shape_of(x))
+        if not x:
+            raise ValueError(f"block: {where} is an empty list")
+        found = [depth_and_ndim(c, f"{where}[{i}]") for i, c in enumerate(x)]
+        depths = {d for d, _ in found}
+        if len(depths) != 1:
+            raise ValueError(f"block: the lists in {where} are nested to different depths "
+                             f"{sorted(depths)}; nest all blocks equally")
+        return depths.pop() + 1, builtins.max(nd for _, nd in found)
+
+    list_depth, arr_ndim = depth_and_ndim(arrays, "arrays")
+    result_ndim = builtins.max(list_depth, arr_ndim)
+
+    def assemble(x, depth):
+        if depth < list_depth:
+            return concatenate([assemble(c, depth + 1) for c in x], axis=-(list_depth - depth))
+        x = asarray_traced(x)
+        shape = _shape_of(x)
+        return reshape(x, (1,) * (result_ndim - len(shape)) + tuple(shape))
+
+    return assemble(arrays, 0)

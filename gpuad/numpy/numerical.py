@@ -11,19 +11,22 @@ Because those choices read raw values, functions that make them refuse arguments
 vmap (a clear NotImplementedError) rather than mix examples of the batch.
 """
 import builtins
+import warnings
 
 import numpy as np
 
 from .. import backend
 from ..trace import primal_value, strip_derivatives
-from .elementwise import sqrt, where
+from .elementwise import (absolute, clip, conjugate, deg2rad, imag, rad2deg, real, sqrt,
+                          where)
 from .helpers import normalize_axis
-from .linalg import matmul
-from .manipulation import (_shape_of, asarray_traced, astype, at_set, broadcast_arrays,
-                           broadcast_to, concatenate, expand_dims, getitem, moveaxis, pad, ravel,
-                           reshape, sort, stack, take, take_along_axis, transpose)
-from .reductions import cumprod
-from .reductions import max as _max, min as _min, sum as _sum
+from .linalg import diag, diagonal, matmul
+from .manipulation import (_shape_of, asarray_traced, astype, at_set, atleast_2d,
+                           broadcast_arrays, broadcast_to, concatenate, expand_dims, getitem,
+                           moveaxis, pad, ravel, reshape, sort, stack, take, take_along_axis,
+                           transpose)
+from .reductions import _np_fn, cumprod, cumsum
+from .reductions import max as _max, min as _min, prod as _prod, sum as _sum
 from ..trace import BATCH_TRACER_TYPES, TRACER_TYPES
 
 
@@ -644,3 +647,385 @@ def cross(a, b, axisa=-1, axisb=-1, axisc=-1, axis=None):
     out = stack(broadcast_arrays(x_, y_, z), axis=-1)
     nd = len(_shape_of(out))
     return moveaxis(out, -1, _one_axis(axisc, nd, "cross"))
+
+
+# ---- aliases and elementwise compositions ----------------------------------------------------
+degrees = rad2deg
+radians = deg2rad
+
+
+def fabs(x):
+    """`numpy.fabs`: the absolute value of real input, differentiable (sign(x) away from 0).
+
+    Complex input is refused as NumPy does; integers give NumPy's float type for them.
+    """
+    x = asarray_traced(x)
+    dt = _raw(x).dtype
+    if dt.kind == "c":
+        raise TypeError(f"fabs: complex input (dtype {dt}) is not supported, as in NumPy; use "
+                        f"gnp.abs for the modulus")
+    out_dtype = np.fabs(np.zeros((), dt)).dtype
+    if out_dtype != dt:
+        x = astype(x, out_dtype)
+    return absolute(x)
+
+
+def _nan_to_num_real(x, nan, posinf, neginf):
+    raw = _raw(x)
+    xp = _xp(raw)
+    info = np.finfo(raw.dtype)
+    x = where(xp.isnan(raw), nan, x)
+    x = where(xp.isposinf(raw), info.max if posinf is None else posinf, x)
+    return where(xp.isneginf(raw), info.min if neginf is None else neginf, x)
+
+
+def nan_to_num(x, copy=True, nan=0.0, posinf=None, neginf=None):
+    """`numpy.nan_to_num`: NaN, +inf and -inf replaced by `nan`, `posinf` and `neginf` (default
+    0 and the largest finite numbers of the dtype); complex parts are treated separately.
+
+    The gradient is 1 at finite elements and 0 at the replaced ones. Integer and boolean input
+    is returned unchanged.
+    """
+    _refuse_vmap("nan_to_num", x)
+    x = asarray_traced(x)
+    kind = _raw(x).dtype.kind
+    if kind not in "fc":
+        return x
+    if kind == "c":
+        return (_nan_to_num_real(real(x), nan, posinf, neginf)
+                + 1j * _nan_to_num_real(imag(x), nan, posinf, neginf))
+    return _nan_to_num_real(x, nan, posinf, neginf)
+
+
+def real_if_close(a, tol=100):
+    """`numpy.real_if_close`: the real part of complex `a` when every imaginary part is below
+    `tol` (in machine epsilons if tol > 1), else `a` unchanged; differentiable either way."""
+    a = asarray_traced(a)
+    raw = _raw(a)
+    if raw.dtype.kind != "c":
+        return a
+    if tol > 1:
+        tol = np.finfo(raw.dtype).eps * tol
+    return real(a) if bool(_xp(raw).all(_xp(raw).abs(raw.imag) < tol)) else a
+
+
+def i0(x):
+    """`numpy.i0`: the modified Bessel function of the first kind, order 0; differentiable (it
+    is `gpuad.scipy.special.i0`, whose derivative is i1)."""
+    if _raw(asarray_traced(x)).dtype.kind == "c":
+        raise TypeError("i0: complex input is not supported, as in NumPy")
+    from ..scipy.special import i0 as special_i0  # gpuad.scipy imports gpuad.numpy
+    return special_i0(x)
+
+
+# ---- more NaN-aware reductions and scans -----------------------------------------------------
+def _nan_filled(a, fill, name):
+    """`a` with its NaNs replaced by `fill` (where: no gradient reaches them), and the mask.
+    Integer and boolean arrays hold no NaN and keep their dtype, as in NumPy."""
+    _refuse_vmap(name, a)
+    a = asarray_traced(a)
+    raw = _raw(a)
+    if raw.dtype.kind not in "fc":
+        return a, _xp(raw).zeros(raw.shape, dtype=bool)
+    mask = _xp(raw).isnan(raw)
+    return where(mask, fill, a), mask
+
+
+def _all_nan_lanes(mask, axes, keepdims, name):
+    empty = mask.all(axis=axes, keepdims=keepdims)
+    if bool(empty.any()):
+        warnings.warn(f"{name}: All-NaN slice encountered", RuntimeWarning, stacklevel=3)
+    return empty
+
+
+def _nan_extreme(a, axis, keepdims, name, reduce, fill):
+    filled, mask = _nan_filled(a, fill, name)
+    axes = normalize_axis(axis, len(_shape_of(filled)), name)
+    ans = reduce(filled, axes, keepdims=keepdims)
+    # a lane of NaNs only is NaN (with NumPy's warning), not the fill value
+    empty = _all_nan_lanes(mask, axes, keepdims, name)
+    return where(empty, np.nan, ans) if bool(empty.any()) else ans
+
+
+def nanmax(a, axis=None, out=None, keepdims=False):
+    """`numpy.nanmax`: the max ignoring NaNs; the gradient goes to the maximal element (split
+    among ties), 0 at NaNs. An all-NaN lane gives NaN and a RuntimeWarning."""
+    if out is not None:
+        raise NotImplementedError("nanmax: out= is not supported (results are new arrays)")
+    return _nan_extreme(a, axis, keepdims, "nanmax", _max, -np.inf)
+
+
+def nanmin(a, axis=None, out=None, keepdims=False):
+    """`numpy.nanmin`: the min ignoring NaNs; see `nanmax`."""
+    if out is not None:
+        raise NotImplementedError("nanmin: out= is not supported (results are new arrays)")
+    return _nan_extreme(a, axis, keepdims, "nanmin", _min, np.inf)
+
+
+def nanprod(a, axis=None, dtype=None, keepdims=False):
+    """`numpy.nanprod`: the product treating NaN as one; the gradient is 0 at NaN positions."""
+    filled, _ = _nan_filled(a, 1.0, "nanprod")
+    axes = normalize_axis(axis, len(_shape_of(filled)), "nanprod")
+    return _prod(filled, axes, dtype=dtype, keepdims=keepdims)
+
+
+def nancumsum(a, axis=None, dtype=None):
+    """`numpy.nancumsum`: the running sum treating NaN as zero; gradient 0 at NaN positions."""
+    return cumsum(_nan_filled(a, 0.0, "nancumsum")[0], axis=axis, dtype=dtype)
+
+
+def nancumprod(a, axis=None, dtype=None):
+    """`numpy.nancumprod`: the running product treating NaN as one; gradient 0 at NaNs."""
+    return cumprod(_nan_filled(a, 1.0, "nancumprod")[0], axis=axis, dtype=dtype)
+
+
+def _cumulative(scan, name, initial, x, axis, dtype, include_initial):
+    x = asarray_traced(x)
+    nd = len(_shape_of(x))
+    if nd == 0:
+        x, nd = reshape(x, (1,)), 1
+    if axis is None:
+        if nd > 1:
+            raise ValueError(f"{name}: axis is required for arrays of more than one dimension, "
+                             f"got shape {_shape_of(x)}")
+        axis = 0
+    axis = _one_axis(axis, nd, name)
+    out = scan(x, axis=axis, dtype=dtype)
+    if not include_initial:
+        return out
+    raw = _raw(out)
+    shape = list(raw.shape)
+    shape[axis] = 1
+    return concatenate([_xp(raw).full(tuple(shape), initial, dtype=raw.dtype), out], axis=axis)
+
+
+def cumulative_sum(x, /, *, axis=None, dtype=None, out=None, include_initial=False):
+    """`numpy.cumulative_sum` (NumPy 2.1): `cumsum` along `axis` (needed when x has more than one
+    dimension), with a leading 0 slice when `include_initial`; differentiable."""
+    if out is not None:
+        raise NotImplementedError("cumulative_sum: out= is not supported (results are new arrays)")
+    return _cumulative(cumsum, "cumulative_sum", 0, x, axis, dtype, include_initial)
+
+
+def cumulative_prod(x, /, *, axis=None, dtype=None, out=None, include_initial=False):
+    """`numpy.cumulative_prod` (NumPy 2.1): `cumprod` along `axis`, with a leading 1 slice when
+    `include_initial`; differentiable."""
+    if out is not None:
+        raise NotImplementedError("cumulative_prod: out= is not supported (results are new "
+                                  "arrays)")
+    return _cumulative(cumprod, "cumulative_prod", 1, x, axis, dtype, include_initial)
+
+
+def ediff1d(ary, to_end=None, to_begin=None):
+    """`numpy.ediff1d`: differences of the flattened array, with `to_begin` and `to_end`
+    (flattened, cast to ary's dtype) joined at the ends; differentiable in all three."""
+    ary = ravel(asarray_traced(ary))
+    dtype = _raw(ary).dtype
+
+    def end_piece(extra):
+        extra = ravel(asarray_traced(extra))
+        if _raw(extra).dtype != dtype:
+            if not np.can_cast(_raw(extra).dtype, dtype, casting="same_kind"):
+                raise TypeError(f"ediff1d: to_begin/to_end of dtype {_raw(extra).dtype} cannot "
+                                f"be cast to the array's dtype {dtype}")
+            extra = astype(extra, dtype)
+        return extra
+
+    pieces = (([] if to_begin is None else [end_piece(to_begin)]) + [diff(ary)]
+              + ([] if to_end is None else [end_piece(to_end)]))
+    return concatenate(pieces, axis=0) if len(pieces) > 1 else pieces[0]
+
+
+def _nanquantile(a, q, axis, out, overwrite_input, method, keepdims, name):
+    """Linear quantiles of the non-NaN elements of each lane: the sort puts NaNs last, so a lane
+    with c numbers has its order statistics at 0..c-1 and the position is q (c - 1)."""
+    if out is not None:
+        raise NotImplementedError(f"{name}: out= is not supported (results are new arrays)")
+    if method != "linear":
+        raise NotImplementedError(f"{name}: method={method!r} is not supported; only 'linear' "
+                                  f"(the default)")
+    _refuse_vmap(name, a, q)
+    a = asarray_traced(a)
+    if primal_value(a).size == 0:
+        raise ValueError(f"{name}: cannot take a quantile of an empty array")
+    q = asarray_traced(q)
+    q_raw = _raw(q)
+    if q_raw.dtype.kind not in "fiu":
+        raise TypeError(f"{name}: q must be real, got dtype {q_raw.dtype}")
+    if q_raw.size and (q_raw.min() < 0 or q_raw.max() > 1):
+        bounds = "[0, 100]" if name == "nanpercentile" else "[0, 1]"
+        raise ValueError(f"{name}: q must lie in {bounds}")
+    lanes, axes = _lanes(a, axis)
+    raw = _raw(lanes)
+    xp = _xp(raw)
+    s = sort(lanes, axis=-1)
+    dtype = raw.dtype
+    kept = raw.shape[:-1]
+    count = (~xp.isnan(raw)).sum(axis=-1)                # (kept...)
+    last = xp.maximum(count - 1, 0)
+    if q_raw.dtype.kind != "f":
+        q = asarray_traced(q_raw.astype(dtype))
+    pos = reshape(q, (-1,) + (1,) * len(kept)) * last.astype(dtype)   # (q.size, kept...)
+    if dtype.kind == "f" and _raw(pos).dtype != dtype:
+        pos = astype(pos, dtype)
+    lo = xp.minimum(xp.floor(_raw(pos)).astype(np.intp), last)
+    hi = xp.minimum(lo + 1, last)
+    weight = pos - lo.astype(dtype)
+    lo_v = moveaxis(take_along_axis(s, xp.moveaxis(lo, 0, -1), -1), -1, 0)
+    hi_v = moveaxis(take_along_axis(s, xp.moveaxis(hi, 0, -1), -1), -1, 0)
+    val = lo_v + weight * (hi_v - lo_v)
+    if bool((count == 0).any()):
+        warnings.warn(f"{name}: All-NaN slice encountered", RuntimeWarning, stacklevel=3)
+        val = where(xp.broadcast_to(count == 0, _shape_of(val)), np.nan, val)
+    val = reshape(val, q_raw.shape + kept)
+    if keepdims:
+        full = [1 if i in axes else size for i, size in enumerate(_shape_of(a))]
+        val = reshape(val, q_raw.shape + tuple(full))
+    return val
+
+
+def nanquantile(a, q, axis=None, out=None, overwrite_input=False, method="linear",
+                keepdims=False):
+    """`numpy.nanquantile` with method='linear': `quantile` of the non-NaN elements of each
+    lane, differentiable in `a` (0 at NaNs) and in `q`. An all-NaN lane gives NaN and a
+    RuntimeWarning.
+
+    Example:
+      >>> gnp.nanquantile(np.array([3.0, np.nan, 1.0, 2.0]), 0.5)   # 2.0
+    """
+    return _nanquantile(a, q, axis, out, overwrite_input, method, keepdims, "nanquantile")
+
+
+def nanpercentile(a, q, axis=None, out=None, overwrite_input=False, method="linear",
+                  keepdims=False):
+    """`numpy.nanpercentile` (q in [0, 100]) with method='linear'; see `nanquantile`."""
+    q = asarray_traced(q)
+    q_raw = _raw(q)
+    if q_raw.size and (q_raw.min() < 0 or q_raw.max() > 100):
+        raise ValueError("nanpercentile: q must lie in [0, 100]")
+    frac = q / 100.0 if q_raw.dtype.kind == "f" else asarray_traced(q_raw / 100.0)
+    return _nanquantile(a, frac, axis, out, overwrite_input, method, keepdims, "nanpercentile")
+
+
+def nanmedian(a, axis=None, out=None, overwrite_input=False, keepdims=False):
+    """`numpy.nanmedian`: `median` of the non-NaN elements of each lane; see `nanquantile`."""
+    return _nanquantile(a, 0.5, axis, out, overwrite_input, "linear", keepdims, "nanmedian")
+
+
+# ---- matrices from vectors; covariance and correlation ---------------------------------------
+def diagflat(v, k=0):
+    """`numpy.diagflat`: a square matrix with the flattened `v` on its k-th diagonal."""
+    return diag(ravel(asarray_traced(v)), k)
+
+
+def cov(m, y=None, rowvar=True, bias=False, ddof=None, fweights=None, aweights=None, *,
+        dtype=None):
+    """`numpy.cov`: the covariance matrix of the variables in the rows of `m` (columns if not
+    rowvar), differentiable in `m`, `y` and `aweights`.
+
+    As in NumPy the result is at least float64 unless `dtype` says otherwise (float32 input
+    gives float64), and a single variable gives a 0-d array.
+
+    Example:
+      >>> gnp.cov(np.array([[0.0, 1.0, 2.0], [2.0, 1.0, 0.5]]))   # 2 x 2
+    """
+    if ddof is not None and ddof != int(ddof):
+        raise ValueError(f"cov: ddof must be an integer, got {ddof!r}")
+    m = asarray_traced(m)
+    if len(_shape_of(m)) > 2:
+        raise ValueError(f"cov: m has more than 2 dimensions (shape {_shape_of(m)})")
+    if dtype is None:
+        dtype = np.result_type(_raw(m), np.float64) if y is None else \
+            np.result_type(_raw(m), _raw(asarray_traced(y)), np.float64)
+    X = astype(atleast_2d(m), dtype)
+    if not rowvar and _shape_of(X)[0] != 1:
+        X = transpose(X)
+    if _shape_of(X)[0] == 0:
+        return _xp(_raw(m)).empty((0, 0), dtype=dtype)
+    if y is not None:
+        y = asarray_traced(y)
+        if len(_shape_of(y)) > 2:
+            raise ValueError(f"cov: y has more than 2 dimensions (shape {_shape_of(y)})")
+        y = astype(atleast_2d(y), dtype)
+        if not rowvar and _shape_of(y)[0] != 1:
+            y = transpose(y)
+        X = concatenate([X, y], axis=0)
+    if ddof is None:
+        ddof = 0 if bias else 1
+    n = _shape_of(X)[1]
+    w = None
+    if fweights is not None:
+        f = _raw(strip_derivatives(asarray_traced(fweights)))
+        if f.ndim != 1 or f.shape[0] != n:
+            raise ValueError(f"cov: fweights must be 1-D of length {n}, got shape {f.shape}")
+        if f.dtype.kind not in "iu" and not bool((f == _xp(f).around(f)).all()):
+            raise TypeError("cov: fweights must be integers")
+        if bool((f < 0).any()):
+            raise ValueError("cov: fweights cannot be negative")
+        w = asarray_traced(f.astype(dtype))
+    if aweights is not None:
+        aw = asarray_traced(aweights)
+        if _shape_of(aw) != (n,):
+            raise ValueError(f"cov: aweights must be 1-D of length {n}, got shape "
+                             f"{_shape_of(aw)}")
+        if bool((_raw(aw) < 0).any()):
+            raise ValueError("cov: aweights cannot be negative")
+        aw = astype(aw, dtype) if _raw(aw).dtype != dtype else aw
+        w = aw if w is None else w * aw
+    if w is None:
+        avg = _sum(X, 1) / float(n)
+        fact = float(n - ddof)
+    else:
+        w_sum = _sum(w)
+        avg = matmul(X, w) / w_sum
+        if ddof == 0:
+            fact = w_sum
+        elif aweights is None:
+            fact = w_sum - ddof
+        else:
+            fact = w_sum - ddof * _sum(w * aw) / w_sum
+    if float(primal_value(fact)) <= 0:
+        warnings.warn("cov: degrees of freedom <= 0 for slice", RuntimeWarning, stacklevel=2)
+        fact = 0.0
+    X = X - expand_dims(avg, 1)
+    X_T = transpose(X) if w is None else transpose(X * w)
+    c = matmul(X, conjugate(X_T)) / fact
+    return reshape(c, ()) if _shape_of(c) == (1, 1) else c
+
+
+def corrcoef(x, y=None, rowvar=True, *, dtype=None):
+    """`numpy.corrcoef`: Pearson correlation coefficients, cov(x, y) scaled by the standard
+    deviations, with the real (and imaginary) parts clipped to [-1, 1] as NumPy does;
+    differentiable in `x` and `y`."""
+    c = cov(x, y, rowvar, dtype=dtype)
+    if len(_shape_of(c)) == 0:
+        return c / c
+    d = diagonal(c)
+    stddev = sqrt(real(d))
+    c = c / expand_dims(stddev, 1)
+    c = c / expand_dims(stddev, 0)
+    if _raw(c).dtype.kind == "c":
+        return clip(real(c), -1, 1) + 1j * clip(imag(c), -1, 1)
+    return clip(c, -1, 1)
+
+
+# ---- not differentiable ----------------------------------------------------------------------
+heaviside = _np_fn("heaviside")
+nanargmax = _np_fn("nanargmax")
+nanargmin = _np_fn("nanargmin")
+histogram = _np_fn("histogram")
+
+
+def fill_diagonal(a, val, wrap=False):
+    """`numpy.fill_diagonal` on a plain array (it writes into `a`, returning None).
+
+    A traced array cannot be written in place: use `a.at[gnp.diag_indices(n)].set(val)` or
+    `gnp.where(gnp.eye(n, dtype=bool), val, a)`, which return a new array.
+    """
+    if type(a) in TRACER_TYPES or type(val) in TRACER_TYPES:
+        raise TypeError(
+            "fill_diagonal: writes into its argument in place, which a traced array (inside "
+            "grad, jvp, vmap...) cannot be; build a new array instead with "
+            "a.at[gnp.diag_indices(n, a.ndim)].set(val) or "
+            "gnp.where(gnp.eye(n, dtype=bool), val, a)")
+    _xp(a).fill_diagonal(a, val, wrap=wrap)
