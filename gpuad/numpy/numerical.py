@@ -369,12 +369,17 @@ def percentile(a, q, axis=None, out=None, overwrite_input=False, method="linear"
                keepdims=False):
     """`numpy.percentile` (q in [0, 100]) with method='linear'; see `quantile` for the
     gradient."""
+    frac = _percent_to_fraction(q, "percentile")
+    return _quantile(a, frac, axis, out, overwrite_input, method, keepdims, "percentile")
+
+
+def _percent_to_fraction(q, name):
+    """q in [0, 100] as a fraction in [0, 1] (differentiable in a floating q)."""
     q = asarray_traced(q)
     q_raw = _raw(q)
     if q_raw.size and (q_raw.min() < 0 or q_raw.max() > 100):
-        raise ValueError("percentile: q must lie in [0, 100]")
-    frac = q / 100.0 if q_raw.dtype.kind == "f" else asarray_traced(q_raw / 100.0)
-    return _quantile(a, frac, axis, out, overwrite_input, method, keepdims, "percentile")
+        raise ValueError(f"{name}: q must lie in [0, 100]")
+    return q / 100.0 if q_raw.dtype.kind == "f" else asarray_traced(q_raw / 100.0)
 
 
 def median(a, axis=None, out=None, overwrite_input=False, keepdims=False):
@@ -899,11 +904,7 @@ def nanquantile(a, q, axis=None, out=None, overwrite_input=False, method="linear
 def nanpercentile(a, q, axis=None, out=None, overwrite_input=False, method="linear",
                   keepdims=False):
     """`numpy.nanpercentile` (q in [0, 100]) with method='linear'; see `nanquantile`."""
-    q = asarray_traced(q)
-    q_raw = _raw(q)
-    if q_raw.size and (q_raw.min() < 0 or q_raw.max() > 100):
-        raise ValueError("nanpercentile: q must lie in [0, 100]")
-    frac = q / 100.0 if q_raw.dtype.kind == "f" else asarray_traced(q_raw / 100.0)
+    frac = _percent_to_fraction(q, "nanpercentile")
     return _nanquantile(a, frac, axis, out, overwrite_input, method, keepdims, "nanpercentile")
 
 
