@@ -4,16 +4,17 @@ Each op family has its own module holding its rules (forward, VJP and JVP in one
 
     elementwise.py   ufuncs, declared by their scalar derivatives
     reductions.py    sum, prod, max/min, cumsum, cumprod, mean, var, std, average
-    linalg.py        matmul, einsum, dot..., and gnp.linalg (inv, solve, det, cholesky, eigh,
-                     eig, svd, qr, pinv, norm)
+    linalg.py        matmul, einsum, dot..., triangles; it is gnp.linalg, re-exporting
+    decompositions.py  inv, solve, det, cholesky, eigh, eig, svd, qr, pinv, norm, lstsq...
     manipulation.py  reshape, transpose, concatenate, indexing, x.at[...], astype, rot90,
                      insert, delete, block
     creation.py      zeros, ones, arange, asarray... (constants)
     logic.py         comparisons and logical ops (constants)
     random.py        gnp.random, with a saveable state
     fft.py           gnp.fft: fft, ifft, rfft, irfft in 1-D, 2-D and n-D, fftshift, ifftshift
-    numerical.py     diff, gradient, convolve, nan*, quantiles, interp, choose, select, cov,
-                     corrcoef, nan_to_num, cumulative_sum... (compositions)
+    numerical.py     diff, gradient, convolve, interp, choose, select, polyval, cov,
+                     corrcoef, nan_to_num... (compositions)
+    statistics.py    nan-reductions and scans, median, quantile, percentile, partition, ptp
 
 Complex inputs: gradients of real-valued functions follow autograd's and JAX's convention.
 A VJP is the transpose (no conjugation) of the JVP as a real-linear map, so `grad` of a real

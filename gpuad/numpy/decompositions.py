@@ -1,0 +1,818 @@
+"""Matrix decompositions and what is built on them, for `gnp.linalg`: inv, solve, det, slogdet,
+cholesky, eigh, eig, eigvals, svd, qr, pinv, norm, matrix_rank, and the compositions
+matrix_power, multi_dot, lstsq. `gpuad/numpy/linalg.py` (the products: matmul, einsum, ...)
+re-exports all of it, so `gnp.linalg.svd` is this module's `svd`.
+
+Every rule works on stacks of matrices (leading batch axes) and on complex matrices (transposes
+at the interface, conjugate transposes where the math has them).
+
+Matrices NumPy reads only one triangle of (`cholesky`, `eigh`, lower by default) are
+differentiated as the functions NumPy computes: the gradient lies in that triangle, the
+off-diagonal part counted twice because it also stands for the mirrored element. To get the
+symmetric gradient usual in papers, symmetrize the input yourself: `cholesky((a + a.mT) / 2)`.
+"""
+import builtins
+from collections import namedtuple
+
+import numpy as np
+
+from ..trace import TRACER_TYPES, Primitive, primal_value
+from .elementwise import absolute, conjugate, imag, multiply, power, real, sqrt, square, where
+from .helpers import unbroadcast
+from .linalg import _H, _Shape, _conj, _is_complex, _mT, _xp, diag, diagonal, matmul, tril, triu
+from .manipulation import (_shape_of, asarray_traced, concatenate, expand_dims, getitem,
+                           moveaxis, reshape, transpose)
+from .reductions import max as _max, min as _min, sum as _sum
+
+
+# ---- inverse, solve, determinants ------------------------------------------------------------
+inv_p = Primitive(
+    "linalg.inv", lambda a: _xp(a).linalg.inv(a),
+    vjp=[lambda ans, a, g: -(_mT(ans) @ g @ _mT(ans))],
+    jvp=[lambda ans, a, t: -(ans @ t @ ans)])
+
+
+def _square_check(name, a):
+    s = _shape_of(a)
+    if len(s) < 2 or s[-1] != s[-2]:
+        raise ValueError(f"{name}: expected a square matrix (or a stack of them, shape "
+                         f"(..., n, n)), got shape {s}")
+
+
+def inv(a):
+    """`numpy.linalg.inv`, differentiable, batched over leading axes."""
+    a = asarray_traced(a)
+    _square_check("linalg.inv", a)
+    return inv_p.bind(a)
+
+
+def _vector_rhs(a, b):
+    """NumPy 2: b is a stack of vectors only when it is 1-D; otherwise (..., n, k)."""
+    return len(_shape_of(b)) == 1
+
+
+def _solve_vjp_a(ans, a, b, g):
+    gb = solve(_mT(a), g)
+    if _vector_rhs(a, b):
+        ga = -(expand_dims(gb, -1) * expand_dims(ans, -2))
+    else:
+        ga = -(gb @ _mT(ans))
+    return unbroadcast(ga, _Shape(_shape_of(a), primal_value(a).dtype))
+
+
+def _solve_vjp_b(ans, a, b, g):
+    return unbroadcast(solve(_mT(a), g), _Shape(_shape_of(b), primal_value(b).dtype))
+
+
+solve_p = Primitive("linalg.solve", lambda a, b: _xp(a, b).linalg.solve(a, b),
+                    vjp=[_solve_vjp_a, _solve_vjp_b],
+                    jvp=[lambda ans, a, b, t: -solve(a, t @ ans), lambda ans, a, b, t: solve(a, t)])
+
+
+def solve(a, b):
+    """`numpy.linalg.solve` (NumPy 2 rules: `b` is a vector only when 1-D), differentiable."""
+    a, b = asarray_traced(a), asarray_traced(b)
+    _square_check("linalg.solve", a)
+    return solve_p.bind(a, b)
+
+
+def _trace_last2(x):
+    return _sum(diagonal(x, 0, -2, -1), axis=-1)
+
+
+det_p = Primitive(
+    "linalg.det", lambda a: _xp(a).linalg.det(a),
+    vjp=[lambda ans, a, g: expand_dims(expand_dims(g * ans, -1), -1) * _mT(inv(a))],
+    jvp=[lambda ans, a, t: ans * _trace_last2(solve(a, t))])
+
+
+def det(a):
+    """`numpy.linalg.det`, differentiable (the rule needs a non-singular matrix)."""
+    a = asarray_traced(a)
+    _square_check("linalg.det", a)
+    return det_p.bind(a)
+
+
+SlogdetResult = namedtuple("SlogdetResult", ["sign", "logabsdet"])
+
+
+def _slogdet_impl(a):
+    sign, logdet = _xp(a).linalg.slogdet(a)
+    return sign, logdet
+
+
+def _slogdet_vjp(ans, a, g):
+    g_logdet = g[1]
+    return expand_dims(expand_dims(g_logdet, -1), -1) * _mT(inv(a))
+
+
+def _slogdet_jvp(ans, a, t):
+    sign = ans[0]
+    return _xp(primal_value(sign)).zeros_like(primal_value(sign)), _trace_last2(solve(a, t))
+
+
+slogdet_p = Primitive("linalg.slogdet", _slogdet_impl, vjp=[_slogdet_vjp], jvp=[_slogdet_jvp],
+                      multiple_results=True)
+
+
+def slogdet(a):
+    """`numpy.linalg.slogdet`: (sign, log|det|), differentiable in logabsdet (sign is constant
+    for real matrices)."""
+    a = asarray_traced(a)
+    _square_check("linalg.slogdet", a)
+    return SlogdetResult(*slogdet_p.bind(a))
+
+
+# ---- cholesky and eigh -----------------------------------------------------------------------
+def _symmetric_from_triangle(t, lower):
+    """The symmetric (Hermitian) matrix NumPy actually factors: one triangle mirrored onto the
+    other, conjugated for complex t, whose diagonal counts only by its real part (LAPACK's
+    potrf and heevd read Re a_ii)."""
+    if not _is_complex(t):
+        if lower:
+            return tril(t) + _mT(tril(t, -1))
+        return triu(t) + _mT(triu(t, 1))
+    off = tril(t, -1) if lower else triu(t, 1)
+    d = tril(triu(t))
+    return off + _H(off) + (d + conjugate(d)) * 0.5
+
+
+def _triangle_gradient(m, lower):
+    """Cotangent w.r.t. the input of a function of one triangle, given the cotangent `m` of the
+    symmetric (Hermitian) matrix it stands for: the transpose of `_symmetric_from_triangle`, so
+    the off-diagonal elements count twice (see the module doc) and, for complex input, the
+    diagonal only by its real part."""
+    sym = (m + _H(m)) * 0.5
+    return (2.0 * tril(sym, -1) if lower else 2.0 * triu(sym, 1)) + tril(triu(sym))
+
+
+def _phi(x):
+    """The lower triangle with the diagonal halved (the Cholesky derivative's projection)."""
+    return tril(x, -1) + 0.5 * tril(triu(x))
+
+
+def _cholesky_jvp(ans, a, t):
+    # dL = L Phi(L^-1 dS L^-H), with dS the Hermitian perturbation the lower triangle stands for.
+    ds = _symmetric_from_triangle(t, True)
+    middle = solve(ans, _H(solve(ans, ds)))  # dS = dS^H
+    return ans @ _phi(middle)
+
+
+def _cholesky_vjp(ans, a, g):
+    p = _phi(_mT(ans) @ g)
+    # The cotangent of the Hermitian matrix, L^-T P conj(L)^-1 (Murray 2016, eq. 10, for real L).
+    s = solve(_mT(ans), _mT(solve(_H(ans), _mT(p))))
+    return _triangle_gradient(s, True)
+
+
+cholesky_p = Primitive("linalg.cholesky", lambda a: _xp(a).linalg.cholesky(a),
+                       vjp=[_cholesky_vjp], jvp=[_cholesky_jvp])
+
+
+def cholesky(a, upper=False):
+    """`numpy.linalg.cholesky`: the lower factor L of a = L L^H (upper=True: the upper factor
+    U = L^H, read from the upper triangle, as NumPy 2 does); real or complex (Hermitian) a.
+
+    Only one triangle of `a` is read (and of its diagonal only the real part), so the gradient
+    lies in it; see the module docstring for the symmetric convention.
+    """
+    a = asarray_traced(a)
+    _square_check("linalg.cholesky", a)
+    if upper:  # the upper triangle of a is the conjugated lower triangle of a^H
+        return _H(cholesky_p.bind(_H(a)))
+    return cholesky_p.bind(a)
+
+
+def _eigengap_inverse(w):
+    """F[i, j] = 1 / (w[j] - w[i]) off the diagonal, 0 on it (inf for repeated eigenvalues)."""
+    diff = expand_dims(w, -2) - expand_dims(w, -1)
+    n = _shape_of(w)[-1]
+    eye = _xp(primal_value(w)).eye(n, dtype=bool)
+    return where(eye, 0.0, 1.0 / where(eye, 1.0, diff))
+
+
+def _eigh_jvp(ans, a, t, *, UPLO):
+    # M = V^H dS V: dw = diag(M) (real), dV = V (F o M) (no phase change along each v_j)
+    w, v = ans
+    ds = _symmetric_from_triangle(t, UPLO == "L")
+    vh_ds_v = _H(v) @ ds @ v
+    dw = diagonal(vh_ds_v, 0, -2, -1)
+    dv = v @ (_eigengap_inverse(w) * vh_ds_v)
+    return (real(dw) if _is_complex(dw) else dw), dv
+
+
+def _eigh_vjp(ans, a, g, *, UPLO):
+    w, v = ans
+    gw, gv = g
+    # The transpose of _eigh_jvp: the cotangent of dS is conj(V) (diag(gw) + F o (V^T gV)) V^T
+    middle = _diag_embed(gw) + _eigengap_inverse(w) * (_mT(v) @ gv)
+    s = _conj(v) @ middle @ _mT(v)
+    return _triangle_gradient(s, UPLO == "L")
+
+
+def _diag_embed(d):
+    n = _shape_of(d)[-1]
+    eye = _xp(primal_value(d)).eye(n, dtype=primal_value(d).dtype)
+    return expand_dims(d, -1) * eye
+
+
+eigh_p = Primitive("linalg.eigh", lambda a, *, UPLO: tuple(_xp(a).linalg.eigh(a, UPLO=UPLO)),
+                   vjp=[_eigh_vjp], jvp=[_eigh_jvp], multiple_results=True)
+EighResult = namedtuple("EighResult", ["eigenvalues", "eigenvectors"])
+
+
+def eigh(a, UPLO="L"):
+    """`numpy.linalg.eigh`: eigenvalues (ascending, real) and eigenvectors of a real symmetric or
+    complex Hermitian matrix.
+
+    Differentiable while the eigenvalues are distinct (the rule divides by their gaps). Only the
+    `UPLO` triangle is read (of the diagonal only the real part), as NumPy does; see the module
+    docstring. Each eigenvector is defined up to a phase (a sign for real a), so only functions
+    of the eigenvectors that do not depend on it (V diag(w) V^H, |V|, ...) have meaningful
+    derivatives.
+    """
+    a = asarray_traced(a)
+    _square_check("linalg.eigh", a)
+    if UPLO not in ("L", "U"):
+        raise ValueError(f"linalg.eigh: UPLO must be 'L' or 'U', got {UPLO!r}")
+    return EighResult(*eigh_p.bind(a, UPLO=UPLO))
+
+
+def eigvalsh(a, UPLO="L"):
+    """`numpy.linalg.eigvalsh`, differentiable (through eigh)."""
+    return eigh(a, UPLO)[0]
+
+
+# ---- eig and eigvals (general matrices) ------------------------------------------------------
+def _complex_dtype(dtype):
+    return np.result_type(dtype, np.complex64)
+
+
+def _eig_impl(a):
+    w, v = _xp(a).linalg.eig(a)
+    dtype = _complex_dtype(a.dtype)  # NumPy returns real arrays when every eigenvalue is real
+    return w.astype(dtype, copy=False), v.astype(dtype, copy=False)
+
+
+def _eig_jvp(ans, a, t):
+    # A V = V diag(w). With C = V^-1 dA V and F[i, j] = 1 / (w_j - w_i) (0 on the diagonal):
+    #   dw = diag(C),  dV' = V (F o C),
+    # then the part of dV' along each column v_j that would change its 2-norm is removed,
+    #   dV = dV' - V diag(Re(v_j^H dv'_j)),
+    # which keeps NumPy's unit columns (JAX's eig_jvp). The phase of each v_j stays free.
+    w, v = ans
+    c = solve(v, t @ v)
+    dv = v @ (_eigengap_inverse(w) * c)
+    dv = dv - v * real(_sum(conjugate(v) * dv, axis=-2, keepdims=True))
+    return diagonal(c, 0, -2, -1), dv
+
+
+def _eig_vjp(ans, a, g):
+    # The transpose of _eig_jvp (pairing Re(sum(x * y)), no conjugation):
+    #   gV' = gV - conj(V) diag(Re(sum_i gV_ij V_ij))       (transpose of the normalisation)
+    #   ga  = V^-T (diag(gw) + F o (V^T gV')) V^T
+    w, v = ans
+    gw, gv = g
+    gv = gv - conjugate(v) * real(_sum(gv * v, axis=-2, keepdims=True))
+    middle = _diag_embed(gw) + _eigengap_inverse(w) * (_mT(v) @ gv)
+    return solve(_mT(v), middle @ _mT(v))
+
+
+eig_p = Primitive("linalg.eig", _eig_impl, vjp=[_eig_vjp], jvp=[_eig_jvp],
+                  multiple_results=True)
+EigResult = namedtuple("EigResult", ["eigenvalues", "eigenvectors"])
+
+
+def _eigvals_jvp(ans, a, t):
+    _, v = eig(a)  # recomputed: the forward kept only w
+    return diagonal(solve(v, t @ v), 0, -2, -1)
+
+
+def _eigvals_vjp(ans, a, g):
+    _, v = eig(a)
+    return solve(_mT(v), expand_dims(g, -1) * _mT(v))
+
+
+# The eigenvalues alone need no gaps between them (dw_i = (V^-1 dA V)_ii), so eigvals is its
+# own primitive rather than eig(a)[0], whose VJP would multiply zero cotangents of V by 1/gaps.
+eigvals_p = Primitive("linalg.eigvals",
+                      lambda a: _xp(a).linalg.eigvals(a).astype(_complex_dtype(a.dtype),
+                                                                copy=False),
+                      vjp=[_eigvals_vjp], jvp=[_eigvals_jvp])
+
+
+def eig(a):
+    """`numpy.linalg.eig`: eigenvalues w and right eigenvectors V (a V = V diag(w)) of a general
+    square matrix, differentiable, batched over leading axes.
+
+    Args:
+      a: (..., n, n) real or complex array.
+
+    Returns:
+      EigResult(eigenvalues (..., n), eigenvectors (..., n, n)), always complex (complex64 for
+      float32/complex64 input, else complex128), even for real input whose eigenvalues are
+      real; the columns of V have unit 2-norm, as NumPy's.
+
+    Caveats: the rules need distinct eigenvalues (they divide by w_j - w_i, and V must be
+    invertible). Each eigenvector is defined only up to a phase (a unit complex factor; a sign
+    for real ones), which the forward computation picks arbitrarily, so only functions of V
+    that do not depend on those phases have meaningful derivatives: |V|, V diag(w) V^-1,
+    v_j v_j^H ... (the rule returns the derivative that keeps each norm and changes no phase
+    along v_j). Functions of the eigenvalues alone are always fine; use `eigvals` for them.
+    For real input the cotangent of `a` is real (the real part). On CuPy arrays this calls
+    `cupy.linalg.eig` (recent CuPy releases only), whose eigenvalue order may differ from
+    NumPy's.
+
+    Example:
+      >>> w, v = gnp.linalg.eig(a)
+      >>> ga.grad(lambda a: gnp.sum(gnp.abs(gnp.linalg.eig(a)[1]) ** 4))(a)
+    """
+    a = asarray_traced(a)
+    _square_check("linalg.eig", a)
+    return EigResult(*eig_p.bind(a))
+
+
+def eigvals(a):
+    """`numpy.linalg.eigvals`: the eigenvalues (..., n) of a general square matrix, complex,
+    differentiable where they are distinct (dw_i = (V^-1 da V)_ii); see `eig`."""
+    a = asarray_traced(a)
+    _square_check("linalg.eigvals", a)
+    return eigvals_p.bind(a)
+
+
+# ---- norms -----------------------------------------------------------------------------------
+def _abs_power_sum(x, p, axis, keepdims):
+    return _sum(power(absolute(x), p), axis=axis, keepdims=keepdims)
+
+
+def _vector_norm(x, ord, axis, keepdims):
+    if ord is None or ord == 2:
+        ax = absolute(x) if primal_value(x).dtype.kind == "c" else x
+        return sqrt(_sum(square(ax), axis=axis, keepdims=keepdims))
+    if ord == np.inf:
+        return _max(absolute(x), axis=axis, keepdims=keepdims)
+    if ord == -np.inf:
+        return _min(absolute(x), axis=axis, keepdims=keepdims)
+    if ord == 0:
+        raw = primal_value(x)
+        return _xp(raw).sum(raw != 0, axis=axis, keepdims=keepdims).astype(raw.dtype)
+    if ord == 1:
+        return _sum(absolute(x), axis=axis, keepdims=keepdims)
+    if isinstance(ord, str):
+        raise ValueError(f"linalg.norm: ord={ord!r} is a matrix norm; give a 2-tuple axis or a "
+                         f"2-D array")
+    return power(_abs_power_sum(x, ord, axis, keepdims), 1.0 / ord)
+
+
+def _singular_values(x):
+    """Singular values of the last two axes, ascending, from eigh of the smaller Gram matrix
+    (x x^H or x^H x, so a full-rank matrix has no zero eigenvalue): its derivative needs no
+    singular vectors. This route loses precision for tiny singular values."""
+    m, n = _shape_of(x)[-2:]
+    gram = (x @ _mT(conjugate(x))) if m <= n else (_mT(conjugate(x)) @ x)
+    w = eigh(gram)[0]
+    return sqrt(where(primal_value(w) > 0, w, 0.0))
+
+
+def _matrix_norm(x, ord, axes, keepdims):
+    row, col = axes
+    if ord in (None, "fro"):
+        out = _vector_norm(x, 2, axes, True)
+    elif ord == "nuc" or ord in (2, -2):
+        moved = moveaxis(x, (row, col), (-2, -1))
+        s = _singular_values(moved)
+        out = _sum(s, axis=-1) if ord == "nuc" else (getitem(s, (Ellipsis, -1)) if ord == 2
+                                                      else getitem(s, (Ellipsis, 0)))
+        out = expand_dims(expand_dims(out, -1), -1)
+        out = moveaxis(out, (-2, -1), (row, col))
+    elif ord in (1, -1):
+        sums = _sum(absolute(x), axis=row, keepdims=True)
+        out = (_max if ord == 1 else _min)(sums, axis=col, keepdims=True)
+    elif ord in (np.inf, -np.inf):
+        sums = _sum(absolute(x), axis=col, keepdims=True)
+        out = (_max if ord == np.inf else _min)(sums, axis=row, keepdims=True)
+    else:
+        raise ValueError(f"linalg.norm: invalid norm order {ord!r} for matrices")
+    if not keepdims:
+        out = reshape(out, tuple(n for i, n in enumerate(_shape_of(out)) if i not in axes))
+    return out
+
+
+def norm(x, ord=None, axis=None, keepdims=False):
+    """`numpy.linalg.norm`: vector norms (ord None/2, 1, inf, -inf, 0, p) and matrix norms
+    ('fro', 'nuc', 1, -1, 2, -2, inf, -inf), differentiable (not at 0 for the 2-norm, whose
+    gradient x/|x| is undefined there)."""
+    x = asarray_traced(x)
+    nd = len(_shape_of(x))
+    if axis is None:
+        if ord is None:
+            return _vector_norm(reshape(x, (-1,)) if not keepdims else x,
+                                None, None if not keepdims else tuple(range(nd)), keepdims)
+        axis = tuple(range(nd))
+    axes = (axis,) if isinstance(axis, int) else tuple(axis)
+    axes = tuple(a % nd for a in axes)
+    if len(axes) == 1:
+        return _vector_norm(x, ord, axes, keepdims)
+    if len(axes) == 2:
+        return _matrix_norm(x, ord, axes, keepdims)
+    raise ValueError(f"linalg.norm: axis must name 1 or 2 axes, got {axis!r}")
+
+
+def matrix_rank(a, tol=None):
+    """`numpy.linalg.matrix_rank` (an integer: not differentiable)."""
+    raw = primal_value(a)
+    return _xp(raw).linalg.matrix_rank(raw, tol)
+
+
+# ---- powers and chains of products -----------------------------------------------------------
+def matrix_power(a, n):
+    """`numpy.linalg.matrix_power`: a^n for an integer n by repeated squaring (n < 0 through
+    `inv`), differentiable; batched over leading axes. n = 0 gives the identity (a constant)."""
+    if not isinstance(n, (int, np.integer)) or isinstance(n, bool):
+        raise TypeError(f"linalg.matrix_power: the exponent must be an integer, got {n!r}; for "
+                        f"real powers use eigh or scipy.linalg.fractional_matrix_power")
+    a = asarray_traced(a)
+    _square_check("linalg.matrix_power", a)
+    n = int(n)
+    if n == 0:
+        raw = primal_value(a)
+        eye = _xp(raw).eye(_shape_of(a)[-1], dtype=raw.dtype)
+        return _xp(raw).broadcast_to(eye, _shape_of(a)).copy()
+    if n < 0:
+        a, n = inv(a), -n
+    result, base = None, a
+    while n:  # binary exponentiation: log2(n) squarings
+        if n & 1:
+            result = base if result is None else matmul(result, base)
+        n >>= 1
+        if n:
+            base = matmul(base, base)
+    return result
+
+
+def _chain_order(dims):
+    """The cheapest parenthesization of a matrix chain with shapes dims[i] x dims[i+1]
+    (the textbook O(k^3) dynamic programme NumPy's multi_dot uses): split[i][j]."""
+    k = len(dims) - 1
+    cost = [[0] * k for _ in range(k)]
+    split = [[0] * k for _ in range(k)]
+    for length in range(1, k):
+        for i in range(k - length):
+            j = i + length
+            cost[i][j] = None
+            for s in range(i, j):
+                c = cost[i][s] + cost[s + 1][j] + dims[i] * dims[s + 1] * dims[j + 1]
+                if cost[i][j] is None or c < cost[i][j]:
+                    cost[i][j], split[i][j] = c, s
+    return split
+
+
+def multi_dot(arrays):
+    """`numpy.linalg.multi_dot`: the product of a chain of matrices in the cheapest order, the
+    first and last may be 1-D (a row and a column vector); differentiable in every factor."""
+    arrays = [asarray_traced(x) for x in arrays]
+    if len(arrays) < 2:
+        raise ValueError("linalg.multi_dot: give at least two arrays")
+    first_1d, last_1d = len(_shape_of(arrays[0])) == 1, len(_shape_of(arrays[-1])) == 1
+    if first_1d:
+        arrays[0] = reshape(arrays[0], (1, -1))
+    if last_1d:
+        arrays[-1] = reshape(arrays[-1], (-1, 1))
+    for i, x in enumerate(arrays):
+        if len(_shape_of(x)) != 2:
+            raise ValueError(f"linalg.multi_dot: array {i} has shape {_shape_of(x)}; all must be "
+                             f"2-D (the first and last may be 1-D)")
+    for i in range(len(arrays) - 1):
+        if _shape_of(arrays[i])[1] != _shape_of(arrays[i + 1])[0]:
+            raise ValueError(f"linalg.multi_dot: shapes {_shape_of(arrays[i])} (array {i}) and "
+                             f"{_shape_of(arrays[i + 1])} (array {i + 1}) do not align")
+    dims = [_shape_of(arrays[0])[0]] + [_shape_of(x)[1] for x in arrays]
+    split = _chain_order(dims)
+
+    def product(i, j):
+        if i == j:
+            return arrays[i]
+        return matmul(product(i, split[i][j]), product(split[i][j] + 1, j))
+
+    out = product(0, len(arrays) - 1)
+    if first_1d and last_1d:
+        return reshape(out, ())
+    if first_1d:
+        return reshape(out, (-1,))
+    if last_1d:
+        return reshape(out, (-1,))
+    return out
+
+
+# ---- singular value decomposition ------------------------------------------------------------
+def _svd_phase_term(dp, s):
+    """i Im(diag(dP)) / s: the one complex-only term of dU (the gauge puts the phase change of
+    each singular pair on u_i, none on v_i, as JAX does)."""
+    return 1j * imag(diagonal(dp, 0, -2, -1)) / s
+
+
+def _svd_jvp(ans, a, t):
+    # Reduced SVD a = U diag(s) V^H with dP = U^H da V and F[i, j] = 1 / (s_j^2 - s_i^2):
+    #   ds = Re diag(dP)
+    #   dU = U (F o (dP S + S dP^H) + i Im diag(dP) S^-1) + (I - U U^H) da V S^-1
+    #   dV = V (F o (S dP + dP^H S)) + (I - V V^H) da^H U S^-1
+    # (the projector terms vanish when U, resp. V, is square; the i Im term only for complex a).
+    u, s, vh = ans
+    v = _H(vh)
+    m, n = _shape_of(a)[-2:]
+    k = builtins.min(m, n)
+    dp = _H(u) @ t @ v
+    f = _eigengap_inverse(s * s)
+    s_row, s_col = expand_dims(s, -2), expand_dims(s, -1)
+    dps, sdp = dp * s_row, s_col * dp
+    du = u @ (f * (dps + _H(dps)))
+    dv = v @ (f * (sdp + _H(sdp)))
+    ds = diagonal(dp, 0, -2, -1)
+    if _is_complex(dp):
+        du = du + u * expand_dims(_svd_phase_term(dp, s), -2)
+        ds = real(ds)
+    if m > k:
+        tv = t @ v
+        du = du + (tv - u @ (_H(u) @ tv)) / s_row
+    if n > k:
+        thu = _H(t) @ u
+        dv = dv + (thu - v @ (_H(v) @ thu)) / s_row
+    return du, ds, _H(dv)
+
+
+def _svd_vjp(ans, a, g):
+    # The transpose of _svd_jvp (pairing Re(sum(x * y))): with gV = gVh^H, Ju = F o (U^T gU),
+    # Jv = F o (V^T gV),
+    #   M  = diag(gs) + (Ju + Ju^H) S + S (Jv + Jv^H) + i Im diag(U^T gU) S^-1
+    #   ga = conj(U) M V^T + (I - conj(U) U^T) gU S^-1 V^T + conj(U S^-1 gV^T (I - V V^H))
+    # (conj and ^H are no-ops for real a: the real rule U M V^T + ...).
+    u, s, vh = ans
+    gu, gs, gvh = g
+    v, gv = _H(vh), _H(gvh)
+    m, n = _shape_of(a)[-2:]
+    k = builtins.min(m, n)
+    f = _eigengap_inverse(s * s)
+    utgu = _mT(u) @ gu
+    ju = f * utgu
+    jv = f * (_mT(v) @ gv)
+    s_row, s_col = expand_dims(s, -2), expand_dims(s, -1)
+    middle = _diag_embed(gs) + (ju + _H(ju)) * s_row + s_col * (jv + _H(jv))
+    if _is_complex(utgu):
+        middle = middle + _diag_embed(_svd_phase_term(utgu, s))
+    vt = _conj(vh)  # V^T
+    ga = _conj(u) @ middle @ vt
+    if m > k:
+        ga = ga + ((gu - _conj(u) @ utgu) / s_row) @ vt
+    if n > k:
+        gvt = _mT(gv)
+        ga = ga + _conj((u / s_row) @ (gvt - (gvt @ v) @ vh))
+    return ga
+
+
+svd_p = Primitive("linalg.svd",
+                  lambda a: tuple(_xp(a).linalg.svd(a, full_matrices=False)),
+                  vjp=[_svd_vjp], jvp=[_svd_jvp], multiple_results=True)
+
+
+def _svdvals_vjp(ans, a, g):
+    # ds_i = Re(u_i^H da v_i): ga = conj(U diag(g) V^H)
+    u, _, vh = svd(a, full_matrices=False)  # recomputed: the forward kept only s
+    return _conj((u * expand_dims(g, -2)) @ vh)
+
+
+def _svdvals_jvp(ans, a, t):
+    u, _, vh = svd(a, full_matrices=False)
+    ds = diagonal(_H(u) @ t @ _H(vh), 0, -2, -1)
+    return real(ds) if _is_complex(ds) else ds
+
+
+# The singular values alone have a rule that needs no gaps between them (ds_i = u_i^T da v_i),
+# so svd(compute_uv=False) is its own primitive rather than svd(...)[1], whose VJP would divide
+# zero cotangents of U and V by those gaps.
+svdvals_p = Primitive("linalg.svdvals", lambda a: _xp(a).linalg.svd(a, compute_uv=False),
+                      vjp=[_svdvals_vjp], jvp=[_svdvals_jvp])
+SVDResult = namedtuple("SVDResult", ["U", "S", "Vh"])
+
+
+def _is_traced(x):
+    return type(x) in TRACER_TYPES
+
+
+def svd(a, full_matrices=True, compute_uv=True, hermitian=False):
+    """`numpy.linalg.svd`: a = U diag(S) Vh, differentiable for real and complex matrices,
+    batched over leading axes.
+
+    Args:
+      a: (..., m, n) real or complex array.
+      full_matrices: True gives U (..., m, m) and Vh (..., n, n) as NumPy does; when a is traced
+        and not square, the extra columns of U or rows of Vh are not unique (any orthonormal
+        completion will do), so they have no derivative: pass full_matrices=False (reduced,
+        U (..., m, k), Vh (..., k, n), k = min(m, n)) to differentiate.
+      compute_uv: False returns only S (..., k), descending.
+      hermitian: accepted; traced inputs use the general algorithm (same S, U and Vh up to signs).
+
+    Returns:
+      SVDResult(U, S, Vh), or S alone when compute_uv is False.
+
+    Caveat: the derivatives of U and Vh divide by s_j^2 - s_i^2 and by s_i: they are infinite
+    where two singular values coincide or one is zero (and U, Vh are then not unique), as in any
+    AD system. S alone is differentiable wherever its values are distinct and nonzero
+    (ds_i = Re(u_i^H da v_i) needs only that the i-th triplet be unique). Each pair (u_i, v_i)
+    is defined only up to a common phase (a sign for real a), which the forward computation
+    picks, so only functions of U and Vh that do not depend on those phases have meaningful
+    derivatives: U diag(S) Vh, U Vh, |U|, u_i u_i^H, ... (the rule puts the phase change of
+    each pair on u_i, as JAX does).
+
+    Example:
+      >>> u, s, vh = gnp.linalg.svd(a, full_matrices=False)
+      >>> ga.grad(lambda a: gnp.linalg.svd(a, compute_uv=False)[0])(a)   # u_0 v_0^T
+    """
+    a = asarray_traced(a)
+    s_ = _shape_of(a)
+    if len(s_) < 2:
+        raise ValueError(f"linalg.svd: expected a matrix (or a stack, shape (..., m, n)), got "
+                         f"shape {s_}")
+    if not compute_uv:
+        return svdvals_p.bind(a)
+    if full_matrices and s_[-1] != s_[-2]:
+        if not _is_traced(a):
+            return SVDResult(*_xp(a).linalg.svd(a, full_matrices=True, hermitian=hermitian))
+        raise NotImplementedError(
+            f"linalg.svd: full_matrices=True of a non-square matrix (shape {s_}) has no "
+            f"derivative: the extra columns of U or rows of Vh are an arbitrary orthonormal "
+            f"completion. Use full_matrices=False (the reduced SVD).")
+    return SVDResult(*svd_p.bind(a))
+
+
+def svdvals(x):
+    """`numpy.linalg.svdvals`: the singular values (descending), differentiable; see `svd`."""
+    return svd(x, compute_uv=False)
+
+
+# ---- QR decomposition ------------------------------------------------------------------------
+def _qr_jvp(ans, a, t):
+    # a = QR (m >= n), R with a real diagonal. With C = Q^H da R^-1, Q^H dQ is anti-Hermitian
+    # and dR R^-1 upper triangular with a real diagonal, so
+    #   Omega = Q^H dQ = tril(C, -1) - tril(C, -1)^H + i Im diag(C)   (the last: complex only)
+    #   dR = (C - Omega) R,  dQ = Q Omega + (I - Q Q^H) da R^-1.
+    q, r = ans
+    t_rinv = _mT(solve(_mT(r), _mT(t)))
+    c = _H(q) @ t_rinv
+    low = tril(c, -1)
+    omega = low - _H(low)
+    if _is_complex(c):
+        omega = omega + _diag_embed(1j * imag(diagonal(c, 0, -2, -1)))
+    return q @ (omega - c) + t_rinv, (c - omega) @ r
+
+
+def _qr_vjp(ans, a, g):
+    # The transpose of _qr_jvp (Walter and Lehmann 2018; Liao et al. 2019, eq. 4, for real a):
+    #   Z = gR R^T - Q^T gQ,  gC = triu(Z, 1) + tril(Z^H, -1) + Re diag(Z),
+    #   ga = (gQ + conj(Q) gC) R^-T
+    q, r = ans
+    gq, gr = g
+    z = gr @ _mT(r) - _mT(q) @ gq
+    gc = triu(z, 1) + tril(_H(z), -1)
+    d = diagonal(z, 0, -2, -1)
+    gc = gc + _diag_embed(real(d) if _is_complex(d) else d)
+    b = gq + _conj(q) @ gc
+    return _mT(solve(r, _mT(b)))
+
+
+qr_p = Primitive("linalg.qr", lambda a: tuple(_xp(a).linalg.qr(a, mode="reduced")),
+                 vjp=[_qr_vjp], jvp=[_qr_jvp], multiple_results=True)
+QRResult = namedtuple("QRResult", ["Q", "R"])
+
+
+def qr(a, mode="reduced"):
+    """`numpy.linalg.qr`: a = Q R with orthonormal Q and upper-triangular R, differentiable for
+    real and complex matrices of full rank, batched over leading axes.
+
+    Args:
+      a: (..., m, n) real or complex array (for complex a, R has a real diagonal, as LAPACK
+        gives it, which makes the factorisation and its derivative unique).
+      mode: 'reduced' (Q (..., m, k), R (..., k, n), k = min(m, n)) or 'r' (R only). 'complete'
+        is differentiable only when m <= n (then it equals 'reduced'): the extra columns of Q
+        are an arbitrary orthonormal completion.
+
+    A wide matrix (m < n) [X Y] is factored as X = Q R1 (square) and R = [R1, Q^T Y], so its
+    rule is that of the square case. The rules solve with R: rank-deficient inputs (a zero on
+    R's diagonal) have no derivative.
+
+    Example:
+      >>> q, r = gnp.linalg.qr(a)
+    """
+    if mode not in ("reduced", "complete", "r", "raw"):
+        raise ValueError(f"linalg.qr: unknown mode {mode!r}; use 'reduced', 'complete' or 'r'")
+    a = asarray_traced(a)
+    s_ = _shape_of(a)
+    if len(s_) < 2:
+        raise ValueError(f"linalg.qr: expected a matrix (or a stack, shape (..., m, n)), got "
+                         f"shape {s_}")
+    m, n = s_[-2:]
+    if not _is_traced(a):
+        out = _xp(a).linalg.qr(a, mode=mode)
+        return out if mode == "r" else QRResult(*out) if mode != "raw" else out
+    if mode == "raw" or (mode == "complete" and m > n):
+        raise NotImplementedError(f"linalg.qr: mode={mode!r} of a traced matrix of shape {s_} "
+                                  f"has no derivative; use mode='reduced'")
+    if m >= n:
+        q, r = qr_p.bind(a)
+    else:
+        q, r1 = qr_p.bind(getitem(a, (Ellipsis, slice(None), slice(0, m))))
+        r = concatenate([r1, _H(q) @ getitem(a, (Ellipsis, slice(None), slice(m, None)))],
+                        axis=-1)
+    return r if mode == "r" else QRResult(q, r)
+
+
+# ---- pseudo-inverse and least squares --------------------------------------------------------
+def _pinv_jvp(ans, a, t, *, rcond):
+    # Golub and Pereyra (1973), valid where the rank is constant near a:
+    #   dX = -X da X + X X^H da^H (I - a X) + (I - X a) da^H X^H X
+    x = ans
+    th = _H(t)
+    return (-(x @ t @ x) + x @ _H(x) @ (th - (th @ a) @ x)
+            + (th - x @ (a @ th)) @ _H(x) @ x)
+
+
+def _pinv_vjp(ans, a, g, *, rcond):
+    # The transpose of _pinv_jvp (pairing Re(sum(x * y)); the da^H terms transpose to conj):
+    #   ga = -X^T g X^T + conj((I - a X) g^T X X^H + X^H X g^T (I - X a))
+    x = ans
+    gt = _mT(g)
+    return (-(_mT(x) @ g @ _mT(x)) + _conj((gt - a @ (x @ gt)) @ x @ _H(x)
+                                           + _H(x) @ x @ (gt - (gt @ x) @ a)))
+
+
+pinv_p = Primitive("linalg.pinv", lambda a, *, rcond: _xp(a).linalg.pinv(a, rcond=rcond),
+                   vjp=[_pinv_vjp], jvp=[_pinv_jvp])
+
+
+def pinv(a, rcond=None, hermitian=False):
+    """`numpy.linalg.pinv`: the Moore-Penrose pseudo-inverse (singular values below
+    rcond * largest count as zero), differentiable, batched over leading axes.
+
+    Args:
+      a: (..., m, n) real or complex array; rcond: the relative cutoff (default
+        max(m, n) * eps, NumPy's).
+
+    Returns:
+      (..., n, m).
+
+    Caveat: the pseudo-inverse is differentiable only where the rank is locally constant; the
+    rule (Golub and Pereyra 1973) is the derivative along perturbations that keep the rank
+    given by the cutoff. A matrix whose small singular values are near the cutoff has no
+    meaningful gradient (the function jumps there). Full-rank inputs are always fine.
+    """
+    a = asarray_traced(a)
+    s_ = _shape_of(a)
+    if len(s_) < 2:
+        raise ValueError(f"linalg.pinv: expected a matrix (or a stack, shape (..., m, n)), got "
+                         f"shape {s_}")
+    if rcond is None:
+        rcond = builtins.max(s_[-2:]) * float(np.finfo(primal_value(a).dtype).eps)
+    if hermitian and not _is_traced(a):
+        return _xp(a).linalg.pinv(a, rcond=rcond, hermitian=True)
+    return pinv_p.bind(a, rcond=float(rcond))
+
+
+LstsqResult = namedtuple("LstsqResult", ["x", "residuals", "rank", "singular_values"])
+
+
+def lstsq(a, b, rcond=None):
+    """`numpy.linalg.lstsq`: the minimum-norm least-squares solution of a x = b, as NumPy's tuple
+    (x, residuals, rank, singular values); x is pinv(a) @ b, differentiable in a and b (see
+    `pinv` for the rank caveat); the residuals and singular values are differentiable too.
+
+    Args:
+      a: (m, n); b: (m,) or (m, k); rcond: singular values below rcond * largest count as zero
+        (default max(m, n) * eps).
+
+    Returns:
+      x (n,) or (n, k); residuals (k,) or (1,): the squared residual norms when rank == n < m,
+      else empty; rank (int); singular values (min(m, n),).
+    """
+    a, b = asarray_traced(a), asarray_traced(b)
+    sa, sb = _shape_of(a), _shape_of(b)
+    if len(sa) != 2:
+        raise ValueError(f"linalg.lstsq: a must be 2-D, got shape {sa}")
+    if len(sb) not in (1, 2) or sb[0] != sa[0]:
+        raise ValueError(f"linalg.lstsq: b must have shape ({sa[0]},) or ({sa[0]}, k) to match "
+                         f"a of shape {sa}, got {sb}")
+    m, n = sa
+    from .numerical import _refuse_vmap
+    _refuse_vmap("linalg.lstsq", a)  # the rank is read off the singular values
+    if rcond is None:
+        rcond = builtins.max(m, n) * float(np.finfo(primal_value(a).dtype).eps)
+    s = svd(a, compute_uv=False)
+    s_raw = primal_value(s)
+    rank = int((s_raw > rcond * s_raw.max()).sum()) if s_raw.size else 0
+    x = matmul(pinv(a, rcond), b)
+    if rank == n and m > n:
+        r = b - matmul(a, x)
+        residuals = _sum(r * r, axis=0)
+        if len(sb) == 1:
+            residuals = reshape(residuals, (1,))
+    else:
+        residuals = _xp(s_raw).empty((0,), dtype=primal_value(x).dtype)
+    return LstsqResult(x, residuals, rank, s)
