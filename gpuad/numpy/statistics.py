@@ -102,7 +102,8 @@ def quantile(a, q, axis=None, out=None, overwrite_input=False, method="linear", 
     return _quantile(a, q, axis, out, overwrite_input, method, keepdims, "quantile")
 
 
-def _quantile(a, q, axis, out, overwrite_input, method, keepdims, name):
+def _quantile_arguments(name, a, q, out, method):
+    """`a` and `q` as arrays, after the checks every quantile function makes."""
     if out is not None:
         raise NotImplementedError(f"{name}: out= is not supported (results are new arrays)")
     if method != "linear":
@@ -111,14 +112,20 @@ def _quantile(a, q, axis, out, overwrite_input, method, keepdims, name):
     a = asarray_traced(a)
     if primal_value(a).size == 0:
         raise ValueError(f"{name}: cannot take a quantile of an empty array")
-    _refuse_vmap(name, q)
     q = asarray_traced(q)
     q_raw = _raw(q)
     if q_raw.dtype.kind not in "fiu":
         raise TypeError(f"{name}: q must be real, got dtype {q_raw.dtype}")
     if q_raw.size and (q_raw.min() < 0 or q_raw.max() > 1):
-        bounds = "[0, 100]" if name == "percentile" else "[0, 1]"
+        bounds = "[0, 100]" if name.endswith("percentile") else "[0, 1]"
         raise ValueError(f"{name}: q must lie in {bounds}")
+    return a, q
+
+
+def _quantile(a, q, axis, out, overwrite_input, method, keepdims, name):
+    _refuse_vmap(name, q)
+    a, q = _quantile_arguments(name, a, q, out, method)
+    q_raw = _raw(q)
     lanes, axes = _lanes(a, axis)
     s = sort(lanes, axis=-1)
     n = _shape_of(s)[-1]
@@ -304,22 +311,9 @@ def ediff1d(ary, to_end=None, to_begin=None):
 def _nanquantile(a, q, axis, out, overwrite_input, method, keepdims, name):
     """Linear quantiles of the non-NaN elements of each lane: the sort puts NaNs last, so a lane
     with c numbers has its order statistics at 0..c-1 and the position is q (c - 1)."""
-    if out is not None:
-        raise NotImplementedError(f"{name}: out= is not supported (results are new arrays)")
-    if method != "linear":
-        raise NotImplementedError(f"{name}: method={method!r} is not supported; only 'linear' "
-                                  f"(the default)")
     _refuse_vmap(name, a, q)
-    a = asarray_traced(a)
-    if primal_value(a).size == 0:
-        raise ValueError(f"{name}: cannot take a quantile of an empty array")
-    q = asarray_traced(q)
+    a, q = _quantile_arguments(name, a, q, out, method)
     q_raw = _raw(q)
-    if q_raw.dtype.kind not in "fiu":
-        raise TypeError(f"{name}: q must be real, got dtype {q_raw.dtype}")
-    if q_raw.size and (q_raw.min() < 0 or q_raw.max() > 1):
-        bounds = "[0, 100]" if name == "nanpercentile" else "[0, 1]"
-        raise ValueError(f"{name}: q must lie in {bounds}")
     lanes, axes = _lanes(a, axis)
     raw = _raw(lanes)
     xp = _xp(raw)
