@@ -144,3 +144,19 @@ for shape in [(3, 3), (2, 3, 3)]:
     add(f"sqrtm_general{shape}", sla.sqrtm, (shape, "wellcond"), tags=L)
     add(f"expm{shape}", sla.expm, (shape, "expm_arg"), tags=L)
 add("expm_scaled", sla.expm, ((3, 3), "wellcond"), tags=L)  # norm above 1/2: squarings
+
+# cumulative distribution functions: differentiable in x, loc, scale (and Poisson's mu)
+DOMAINS["t_support"] = lambda shape, rng: rng.uniform(-2.5, 2.5, shape)
+DOMAINS["gamma_support"] = lambda shape, rng: rng.uniform(0.3, 4.0, shape)
+DOMAINS["counts"] = lambda shape, rng: rng.integers(-1, 6, shape).astype(float)
+for fn_name in ("cdf", "sf", "logcdf", "logsf"):
+    add(f"t.{fn_name}", lambda x, s, fn=getattr(stats.t, fn_name): fn(x, 3.5, 0.2, s),
+        ((2, 3), "t_support"), ((), "positive"), tags=S)
+    add(f"gamma.{fn_name}", lambda x, s, fn=getattr(stats.gamma, fn_name): fn(x, 2.5, 0.1, s),
+        ((2, 3), "gamma_support"), ((3,), "positive"), tags=S)
+for fn_name in ("cdf", "sf", "logcdf"):
+    add(f"beta.{fn_name}", lambda x, fn=getattr(stats.beta, fn_name): fn(x, 2.5, 1.7),
+        ((2, 3), "unit01"), tags=S)
+    add(f"poisson.{fn_name}",
+        lambda mu, fn=getattr(stats.poisson, fn_name): fn(np.array([[0.0, 2.0, 5.0]]), mu),
+        ((2, 3), "positive"), tags=S)

@@ -4,9 +4,13 @@
     from gpuad.scipy import stats
     stats.norm.logpdf(x, loc=0.0, scale=1.0)
 
-Namespaces: `norm` (logpdf, pdf, cdf, logcdf, sf, logsf, ppf), `t` (logpdf, pdf), `gamma`
-(logpdf, pdf), `beta` (logpdf, pdf), `poisson` (logpmf, pmf), `multivariate_normal` (logpdf,
-pdf), `dirichlet` (logpdf, pdf). Arguments broadcast as in `scipy.stats`; `loc` and `scale`
+Namespaces: `norm` (logpdf, pdf, cdf, logcdf, sf, logsf, ppf), `t` (logpdf, pdf, cdf, logcdf,
+sf, logsf), `gamma` (logpdf, pdf, cdf, logcdf, sf, logsf), `beta` (logpdf, pdf, cdf, logcdf,
+sf), `poisson` (logpmf, pmf, cdf, logcdf, sf), `multivariate_normal` (logpdf, pdf),
+`dirichlet` (logpdf, pdf). The cdfs of t, gamma, beta and poisson go through the regularized
+incomplete gamma and beta functions, which are differentiable in x only: they are
+differentiable in x, loc, scale (and Poisson's mu), and raise NotImplementedError naming the
+argument when asked for a derivative in a shape parameter (df, a, b). Arguments broadcast as in `scipy.stats`; `loc` and `scale`
 shift and scale like SciPy's: logpdf(x) = logpdf_standard((x - loc) / scale) - log(scale).
 
 Every function is a composition of `gpuad.numpy` and `gpuad.scipy.special` functions, so
@@ -106,9 +110,25 @@ def _t_logpdf(x, df, loc=0.0, scale=1.0):
             - _log(scale) - half * gnp.log1p(z * z / df))
 
 
+def _t_cdf(x, df, loc=0.0, scale=1.0):
+    """P(T <= x) = 1 - I(df / (df + z^2); df/2, 1/2) / 2 for z >= 0, mirrored below 0 (I the
+    regularized incomplete beta). Differentiable in x, loc and scale; df is a constant (the
+    incomplete beta has no derivative in its parameters here)."""
+    z = _standardize(x, loc, scale)
+    tail = 0.5 * special.betainc(0.5 * df, 0.5, df / (df + z * z))
+    return gnp.where(primal_value(z) < 0, tail, 1.0 - tail)
+
+
+def _t_sf(x, df, loc=0.0, scale=1.0):
+    return _t_cdf(-_standardize(x, loc, scale), df)
+
+
 t = SimpleNamespace(
     logpdf=_t_logpdf,
-    pdf=lambda x, df, loc=0.0, scale=1.0: gnp.exp(_t_logpdf(x, df, loc, scale)))
+    pdf=lambda x, df, loc=0.0, scale=1.0: gnp.exp(_t_logpdf(x, df, loc, scale)),
+    cdf=_t_cdf, sf=_t_sf,
+    logcdf=lambda x, df, loc=0.0, scale=1.0: gnp.log(_t_cdf(x, df, loc, scale)),
+    logsf=lambda x, df, loc=0.0, scale=1.0: gnp.log(_t_sf(x, df, loc, scale)))
 
 
 # ---- gamma -----------------------------------------------------------------------------------
@@ -122,9 +142,24 @@ def _gamma_logpdf(x, a, loc=0.0, scale=1.0):
     return _on_support(inside, logp)
 
 
+def _gamma_cdf(x, a, loc=0.0, scale=1.0, upper=False):
+    """P(X <= x) = P(a, y) (regularized lower incomplete gamma), y = (x - loc) / scale; 0 for
+    y <= 0. Differentiable in x, loc and scale; `a` is a constant (see special.gammainc)."""
+    y = _standardize(x, loc, scale)
+    inside = primal_value(y) > 0
+    y = _safe(inside, y, 1.0)
+    if upper:
+        return gnp.where(inside, special.gammaincc(a, y), 1.0)
+    return gnp.where(inside, special.gammainc(a, y), 0.0)
+
+
 gamma = SimpleNamespace(
     logpdf=_gamma_logpdf,
-    pdf=lambda x, a, loc=0.0, scale=1.0: gnp.exp(_gamma_logpdf(x, a, loc, scale)))
+    pdf=lambda x, a, loc=0.0, scale=1.0: gnp.exp(_gamma_logpdf(x, a, loc, scale)),
+    cdf=_gamma_cdf,
+    sf=lambda x, a, loc=0.0, scale=1.0: _gamma_cdf(x, a, loc, scale, upper=True),
+    logcdf=lambda x, a, loc=0.0, scale=1.0: gnp.log(_gamma_cdf(x, a, loc, scale)),
+    logsf=lambda x, a, loc=0.0, scale=1.0: gnp.log(_gamma_cdf(x, a, loc, scale, upper=True)))
 
 
 # ---- beta ------------------------------------------------------------------------------------
@@ -144,9 +179,22 @@ def _beta_logpdf(x, a, b, loc=0.0, scale=1.0):
     return _on_support(inside, logp)
 
 
+def _beta_cdf(x, a, b, loc=0.0, scale=1.0):
+    """P(X <= x) = I(y; a, b) (regularized incomplete beta), y = (x - loc) / scale, 0 below the
+    support and 1 above. Differentiable in x, loc and scale; a and b are constants."""
+    y = _standardize(x, loc, scale)
+    raw = primal_value(y)
+    inside = (raw > 0) & (raw < 1)
+    value = special.betainc(a, b, _safe(inside, y, 0.5))
+    return gnp.where(inside, value, (raw >= 1).astype(raw.dtype))  # 0 below, 1 above
+
+
 beta = SimpleNamespace(
     logpdf=_beta_logpdf,
-    pdf=lambda x, a, b, loc=0.0, scale=1.0: gnp.exp(_beta_logpdf(x, a, b, loc, scale)))
+    pdf=lambda x, a, b, loc=0.0, scale=1.0: gnp.exp(_beta_logpdf(x, a, b, loc, scale)),
+    cdf=_beta_cdf,
+    sf=lambda x, a, b, loc=0.0, scale=1.0: 1.0 - _beta_cdf(x, a, b, loc, scale),
+    logcdf=lambda x, a, b, loc=0.0, scale=1.0: gnp.log(_beta_cdf(x, a, b, loc, scale)))
 
 
 # ---- Poisson ---------------------------------------------------------------------------------
@@ -163,9 +211,25 @@ def _poisson_logpmf(k, mu, loc=0):
     return _on_support(valid, logp)
 
 
+def _poisson_cdf(k, mu, loc=0, upper=False):
+    """P(K <= k) = Q(floor(k - loc) + 1, mu) (regularized upper incomplete gamma), 0 for
+    k - loc < 0; `upper` gives the survival function P(K > k). Differentiable in mu."""
+    raw = primal_value(k)
+    xp = backend.namespace(raw)
+    n = xp.floor(xp.asarray(raw) - loc)
+    valid = n >= 0
+    mu_dtype = getattr(primal_value(mu), "dtype", np.dtype(np.float64))
+    order = xp.where(valid, n, 0).astype(mu_dtype if mu_dtype.kind == "f" else np.float64) + 1.0
+    if upper:
+        return gnp.where(valid, special.gammainc(order, mu), 1.0)
+    return gnp.where(valid, special.gammaincc(order, mu), 0.0)
+
+
 poisson = SimpleNamespace(
     logpmf=_poisson_logpmf,
-    pmf=lambda k, mu, loc=0: gnp.exp(_poisson_logpmf(k, mu, loc)))
+    pmf=lambda k, mu, loc=0: gnp.exp(_poisson_logpmf(k, mu, loc)),
+    cdf=_poisson_cdf, sf=lambda k, mu, loc=0: _poisson_cdf(k, mu, loc, upper=True),
+    logcdf=lambda k, mu, loc=0: gnp.log(_poisson_cdf(k, mu, loc)))
 
 
 # ---- multivariate normal ---------------------------------------------------------------------

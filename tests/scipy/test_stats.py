@@ -3,6 +3,7 @@ import numpy as np
 import pytest
 
 import gpuad as ga
+import gpuad.numpy as gnp
 from gpuad.scipy import stats
 
 st = pytest.importorskip("scipy.stats")
@@ -104,3 +105,24 @@ def test_dirichlet_shape_error():
     with pytest.raises(ValueError, match=r"dirichlet.logpdf: alpha must have shape \(K,\).*"
                                          r"x \(5, 3\) and alpha \(3,\)"):
         stats.dirichlet.logpdf(np.full((5, 3), 1 / 3), np.ones(3))
+
+
+def test_cdfs_of_t_gamma_beta_poisson_match_scipy():
+    import scipy.stats
+    x = np.array([-1.5, -0.2, 0.3, 0.9, 2.5, 7.0])
+    for ours, theirs, args in ((stats.t, scipy.stats.t, (3.5, 0.1, 1.3)),
+                               (stats.gamma, scipy.stats.gamma, (2.5, -0.5, 1.2)),
+                               (stats.beta, scipy.stats.beta, (2.5, 1.7, -2.0, 5.0))):
+        for fn in ("cdf", "sf"):
+            np.testing.assert_allclose(getattr(ours, fn)(x, *args), getattr(theirs, fn)(x, *args),
+                                       rtol=1e-12, atol=1e-14)
+    k = np.array([-1.0, 0.0, 2.0, 3.5, 7.0])
+    np.testing.assert_allclose(stats.poisson.cdf(k, 2.3), scipy.stats.poisson.cdf(k, 2.3),
+                               rtol=1e-12)
+    np.testing.assert_allclose(stats.poisson.sf(k, 2.3), scipy.stats.poisson.sf(k, 2.3),
+                               rtol=1e-12)
+
+
+def test_cdf_derivative_in_a_shape_parameter_names_the_argument():
+    with pytest.raises(NotImplementedError, match="gammainc: the derivative with respect to a"):
+        ga.grad(lambda a: gnp.sum(stats.gamma.cdf(np.array([0.5, 2.0]), a)))(2.5)
