@@ -160,3 +160,16 @@ for fn_name in ("cdf", "sf", "logcdf"):
     add(f"poisson.{fn_name}",
         lambda mu, fn=getattr(stats.poisson, fn_name): fn(np.array([[0.0, 2.0, 5.0]]), mu),
         ((2, 3), "positive"), tags=S)
+
+# Sylvester and banded solves, entropy
+DOMAINS["banded_21"] = lambda shape, rng: rng.standard_normal(shape) + 4.0 * (
+    np.arange(shape[-2]) == 1)[:, None]  # (l, u) = (2, 1): the main diagonal is row u = 1
+add("linalg.solve_sylvester", sla.solve_sylvester, ((3, 3), "wellcond"), ((2, 2), "wellcond"),
+    ((3, 2), "real"), tags=("linalg",))
+add("linalg.solve_sylvester_batched", sla.solve_sylvester, ((2, 2, 2), "wellcond"),
+    ((2, 2), "wellcond"), ((2, 2, 2), "real"), tags=("linalg",))
+add("linalg.solve_banded", lambda ab, b: sla.solve_banded((2, 1), ab, b), ((4, 5), "banded_21"),
+    ((5, 2), "real"), tags=("linalg",))
+add("stats.entropy", stats.entropy, ((3, 2), "positive"), tags=S)
+add("stats.entropy_relative", lambda p, q: stats.entropy(p, q, base=2.0, axis=1),
+    ((2, 4), "positive"), ((2, 4), "positive"), tags=S)

@@ -1,4 +1,5 @@
-"""`gpuad.scipy.linalg`: triangular solves, Cholesky solves, matrix square root and exponential,
+"""`gpuad.scipy.linalg`: triangular, banded, Sylvester and Cholesky solves, matrix square root and
+exponential,
 differentiable in every argument, forward and reverse, to any order.
 
 `solve_triangular` and `sqrtm` are primitives; `cho_factor`, `cho_solve` and `expm` are
@@ -17,7 +18,7 @@ from ..numpy.helpers import unbroadcast
 from ..numpy.linalg import (_Shape, _mT, _square_check, cholesky, einsum, matmul, solve, tril,
                             triu)
 from ..numpy.elementwise import conjugate
-from ..numpy.manipulation import _shape_of, asarray_traced, reshape
+from ..numpy.manipulation import _shape_of, asarray_traced, getitem, reshape
 
 
 def _xp(*xs):
@@ -184,18 +185,51 @@ def _denman_beavers(a, iterations=64):
     return y
 
 
-def _sylvester(s, c):
-    """X with s X + X s = c, for a stack of square `s`, as a differentiable linear solve: the
-    operator is (I (x) s + s^T (x) I) on row-major vec(X). Costs O(n^6): fine for the small
-    matrices sqrtm's derivative is used on."""
-    n = _shape_of(s)[-1]
-    eye = _xp(primal_value(s)).eye(n, dtype=primal_value(s).dtype)
-    # K[i, j, k, l] = s[i, k] delta[j, l] + delta[i, k] s[l, j]
-    k = einsum("...ik,jl->...ijkl", s, eye) + einsum("ik,...lj->...ijkl", eye, s)
+def solve_sylvester(a, b, q):
+    """`scipy.linalg.solve_sylvester`: X with a X + X b = q, differentiable in a, b and q,
+    batched over leading axes. Solved as one dense linear system, the operator
+    (a (x) I + I (x) b^T) on row-major vec(X): O(n^6) work, for small matrices (SciPy's
+    Bartels-Stewart is O(n^3)); the derivatives come from `solve`'s and `einsum`'s rules."""
+    a, b, q = asarray_traced(a), asarray_traced(b), asarray_traced(q)
+    n, m = _shape_of(a)[-1], _shape_of(b)[-1]
+    if _shape_of(a)[-2] != n or _shape_of(b)[-2] != m or _shape_of(q)[-2:] != (n, m):
+        raise ValueError(f"linalg.solve_sylvester: a must be (..., n, n), b (..., m, m) and q "
+                         f"(..., n, m); got shapes {_shape_of(a)}, {_shape_of(b)}, "
+                         f"{_shape_of(q)}")
+    xp = _xp(primal_value(a))
+    dtype = np.result_type(primal_value(a).dtype, primal_value(b).dtype)
+    eye_n, eye_m = xp.eye(n, dtype=dtype), xp.eye(m, dtype=dtype)
+    # K[i, j, k, l] = a[i, k] delta[j, l] + delta[i, k] b[l, j]
+    k = einsum("...ik,jl->...ijkl", a, eye_m) + einsum("ik,...lj->...ijkl", eye_n, b)
     batch = _shape_of(k)[:-4]
-    rhs = reshape(c, _shape_of(c)[:-2] + (n * n, 1))
-    x = solve(reshape(k, batch + (n * n, n * n)), rhs)
-    return reshape(x, _shape_of(c))
+    rhs = reshape(q, _shape_of(q)[:-2] + (n * m, 1))
+    x = solve(reshape(k, batch + (n * m, n * m)), rhs)
+    return reshape(x, _shape_of(q))
+
+
+def _sylvester(s, c):
+    """X with s X + X s = c: sqrtm's derivative."""
+    return solve_sylvester(s, s, c)
+
+
+def solve_banded(l_and_u, ab, b):
+    """`scipy.linalg.solve_banded`: x with a x = b for the banded `a` stored in LAPACK's
+    diagonal-ordered form `ab` (ab[u + i - j, j] = a[i, j]), differentiable in ab and b.
+    Expands `a` to a dense matrix and solves it (O(n^3), where SciPy's banded LU is O(n (l+u)^2)):
+    the gradient of `ab` lies on its stored band entries."""
+    lower, upper = (int(v) for v in l_and_u)
+    ab = asarray_traced(ab)
+    rows, n = _shape_of(ab)[-2:]
+    if rows != lower + upper + 1:
+        raise ValueError(f"linalg.solve_banded: ab has {rows} rows, but (l, u) = "
+                         f"({lower}, {upper}) needs l + u + 1 = {lower + upper + 1}")
+    i, j = np.meshgrid(np.arange(n), np.arange(n), indexing="ij")
+    band = upper + i - j
+    inside = (band >= 0) & (band < rows)
+    dense = getitem(ab, (np.where(inside, band, 0), j))
+    xp = _xp(primal_value(ab))
+    dense = dense * backend.to_device_array(inside.astype(primal_value(ab).dtype), xp)
+    return solve(dense, b)
 
 
 sqrtm_p = Primitive(

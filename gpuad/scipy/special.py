@@ -20,7 +20,7 @@ import math
 import numpy as np
 
 from .. import backend
-from ..trace import Primitive, primal_value
+from ..trace import Primitive, nondiff, primal_value
 from ..numpy.define import defunary, elementwise_primitive, binary_op
 from ..numpy.helpers import expand_reduced, normalize_axis
 from ..numpy.elementwise import exp, log, log1p, sign, sinc, where
@@ -331,6 +331,9 @@ def zeta(x, q=None):
         return backend.special_function("zeta", x)
     return _hurwitz_zeta(x, q)
 
+
+# The sign of Gamma(x): piecewise constant, no derivative.
+gammasgn = nondiff(lambda x: backend.special_function("gammasgn", x), "gammasgn")
 
 # Spence's function (dilogarithm form of SciPy): d/dz = log(z) / (1 - z), z >= 0.
 spence, spence_p = defunary("spence", _special("spence"), d=lambda ans, z: log(z) / (1.0 - z),

@@ -7,7 +7,7 @@
 Namespaces: `norm` (logpdf, pdf, cdf, logcdf, sf, logsf, ppf), `t` (logpdf, pdf, cdf, logcdf,
 sf, logsf), `gamma` (logpdf, pdf, cdf, logcdf, sf, logsf), `beta` (logpdf, pdf, cdf, logcdf,
 sf), `poisson` (logpmf, pmf, cdf, logcdf, sf), `multivariate_normal` (logpdf, pdf),
-`dirichlet` (logpdf, pdf). The cdfs of t, gamma, beta and poisson go through the regularized
+`dirichlet` (logpdf, pdf), and `entropy`. The cdfs of t, gamma, beta and poisson go through the regularized
 incomplete gamma and beta functions, which are differentiable in x only: they are
 differentiable in x, loc, scale (and Poisson's mu), and raise NotImplementedError naming the
 argument when asked for a derivative in a shape parameter (df, a, b). Arguments broadcast as in `scipy.stats`; `loc` and `scale`
@@ -276,3 +276,19 @@ def _dirichlet_logpdf(x, alpha):
 dirichlet = SimpleNamespace(
     logpdf=_dirichlet_logpdf,
     pdf=lambda x, alpha: gnp.exp(_dirichlet_logpdf(x, alpha)))
+
+
+# ---- entropy ---------------------------------------------------------------------------------
+def entropy(pk, qk=None, base=None, axis=0):
+    """`scipy.stats.entropy`: Shannon entropy -sum p log p of `pk` normalized along `axis`, or,
+    with `qk`, the relative entropy sum p log(p / q) (both normalized); in units of log(base).
+    Differentiable in pk and qk."""
+    pk = asarray_traced(pk)
+    p = pk / gnp.sum(pk, axis=axis, keepdims=True)
+    if qk is None:
+        s = gnp.sum(special.entr(p), axis=axis)
+    else:
+        qk = asarray_traced(qk)
+        q = qk / gnp.sum(qk, axis=axis, keepdims=True)
+        s = gnp.sum(special.rel_entr(p, q), axis=axis)
+    return s if base is None else s / math.log(base)

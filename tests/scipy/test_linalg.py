@@ -101,3 +101,21 @@ def test_solve_triangular_conjugate_transpose_of_complex_matrices():
         np.testing.assert_allclose(linalg.solve_triangular(a, b, trans=trans),
                                    scipy.linalg.solve_triangular(a, b, trans=trans), rtol=1e-12)
         ga.check_grads(lambda a, b: linalg.solve_triangular(a, b, trans=trans), (a, b), order=2)
+
+
+def test_sylvester_and_banded_solves_match_scipy():
+    import scipy.linalg
+    rng = np.random.default_rng(9)
+    a, b = rng.standard_normal((4, 4)) + 3 * np.eye(4), rng.standard_normal((2, 2)) + 2 * np.eye(2)
+    q = rng.standard_normal((4, 2))
+    np.testing.assert_allclose(linalg.solve_sylvester(a, b, q),
+                               scipy.linalg.solve_sylvester(a, b, q), rtol=1e-10)
+    ab = rng.standard_normal((3, 6))
+    ab[1] += 4.0
+    rhs = rng.standard_normal(6)
+    np.testing.assert_allclose(linalg.solve_banded((1, 1), ab, rhs),
+                               scipy.linalg.solve_banded((1, 1), ab, rhs), rtol=1e-10)
+    with pytest.raises(ValueError, match="solve_banded: ab has 3 rows"):
+        linalg.solve_banded((2, 1), ab, rhs)
+    with pytest.raises(ValueError, match="solve_sylvester: a must be"):
+        linalg.solve_sylvester(a, b, q.T)

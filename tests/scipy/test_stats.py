@@ -126,3 +126,17 @@ def test_cdfs_of_t_gamma_beta_poisson_match_scipy():
 def test_cdf_derivative_in_a_shape_parameter_names_the_argument():
     with pytest.raises(NotImplementedError, match="gammainc: the derivative with respect to a"):
         ga.grad(lambda a: gnp.sum(stats.gamma.cdf(np.array([0.5, 2.0]), a)))(2.5)
+
+
+def test_entropy_and_gammasgn_match_scipy():
+    import scipy.special
+    import scipy.stats
+    from gpuad.scipy import special
+    p = np.array([[0.2, 1.0], [0.5, 0.3], [1.3, 0.7]])
+    np.testing.assert_allclose(stats.entropy(p), scipy.stats.entropy(p), rtol=1e-12)
+    np.testing.assert_allclose(stats.entropy(p, p[::-1], base=3.0),
+                               scipy.stats.entropy(p, p[::-1], base=3.0), rtol=1e-12)
+    x = np.array([-2.5, -0.5, 1.5, 3.2])
+    np.testing.assert_array_equal(special.gammasgn(x), scipy.special.gammasgn(x))
+    assert ga.grad(lambda x: gnp.sum(special.gammasgn(x) * x))(x).tolist() == \
+        scipy.special.gammasgn(x).tolist()  # a constant factor: no derivative of its own
