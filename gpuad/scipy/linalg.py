@@ -1,6 +1,5 @@
-"""`gpuad.scipy.linalg`: triangular, banded, Sylvester and Cholesky solves, matrix square root and
-exponential,
-differentiable in every argument, forward and reverse, to any order.
+"""`gpuad.scipy.linalg`: triangular, banded, Sylvester and Cholesky solves, matrix square root
+and exponential, differentiable in every argument, forward and reverse, to any order.
 
 `solve_triangular` and `sqrtm` are primitives; `cho_factor`, `cho_solve` and `expm` are
 compositions. `solve_triangular` runs `scipy.linalg.solve_triangular` on the CPU (SciPy is an
