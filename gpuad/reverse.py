@@ -111,7 +111,8 @@ class ReverseTrace(Trace):
     def fuse(self, prim, args, vals, ans):
         """Record an elementwise op into the open fused group (or a new one); None where the
         op cannot join a group (see gpuad/kernels): the caller records it as usual."""
-        if prim.scalar is False or config.debug_nans or ans.dtype.kind != "f":
+        if prim.scalar is False or config.debug_nans or ans.dtype.char not in "fd":
+            # float32 and float64 only: Numba has no float16 (and complex is not fused)
             return None
         from .kernels.record import record_fused
         return record_fused(self, prim, args, vals, ans)

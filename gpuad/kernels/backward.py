@@ -83,7 +83,9 @@ def _chunked(group, g, escapes, wanted, precomputed):
     values whose forward calls libm, and the kernel reads them and does the rest (the
     arithmetic, the derivatives, every cotangent) in one pass. Extra memory: a few chunks."""
     n = int(np.prod(group.shape))
-    flat = [_flat(x, group.shape) for x in group.inputs]
+    # 0-d inputs become stride-0 views, so every chunk can slice them like the others
+    flat = [np.broadcast_to(x, (n,)) if np.ndim(x) == 0 and hasattr(x, "shape") else
+            _flat(x, group.shape) for x in group.inputs]
     g_flat = [_flat(g[k], group.shape) for k in escapes]
     outs = {j: np.empty(n, dtype=group.dtype) for j in wanted}
     consts = [group.dtype.type(c) for c in group.constants()]

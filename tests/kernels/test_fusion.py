@@ -247,3 +247,30 @@ def test_cupy_groups_run_numba_cuda_kernels():
     for a, b in zip(fused, unfused):
         assert isinstance(a, cp.ndarray)
         np.testing.assert_allclose(cp.asnumpy(a), cp.asnumpy(b), rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("name", ["mixed_dtypes", "transposed", "zero_d", "broadcast_row",
+                                  "strided_view", "float16"])
+def test_input_layouts_and_dtypes(name):
+    rng = np.random.default_rng(13)
+    f, args = {
+        "mixed_dtypes": (lambda x, y: gnp.sum(gnp.tanh(x * y + 1.0) * x),
+                         (rng.standard_normal((20, 30)).astype(np.float32),
+                          rng.standard_normal(30))),
+        "transposed": (lambda x, y: gnp.sum(gnp.sin(x.T) * y),
+                       (rng.standard_normal((30, 20)), rng.standard_normal((20, 30)))),
+        "zero_d": (lambda x, y: gnp.sum(gnp.exp(x * y) - y),  # a 0-d input in the chunked path
+                   (rng.standard_normal((10, 10)), np.array(0.7))),
+        "broadcast_row": (lambda x, y: gnp.sum(gnp.maximum(x, y) * gnp.cos(y)),
+                          (rng.standard_normal((10, 10)), rng.standard_normal((1, 10)))),
+        "strided_view": (lambda x, y: gnp.sum(gnp.square(x[:, ::2]) * y),
+                         (rng.standard_normal((16, 20)), rng.standard_normal(10))),
+        "float16": (lambda x, y: gnp.sum(x * y + x),  # Numba has no float16: left unfused
+                    (rng.standard_normal((10, 10)).astype(np.float16),
+                     rng.standard_normal((10, 10)).astype(np.float16))),
+    }[name]
+    fused, unfused = both_ways(f, args, (0, 1))
+    for a, b, arg in zip(fused, unfused, args):
+        assert a.dtype == arg.dtype and a.shape == arg.shape
+        tol = 1e-12 if a.dtype == np.float64 else 1e-3
+        np.testing.assert_allclose(a.astype(np.float64), b.astype(np.float64), rtol=tol, atol=tol)
