@@ -274,3 +274,21 @@ def test_input_layouts_and_dtypes(name):
         assert a.dtype == arg.dtype and a.shape == arg.shape
         tol = 1e-12 if a.dtype == np.float64 else 1e-3
         np.testing.assert_allclose(a.astype(np.float64), b.astype(np.float64), rtol=tol, atol=tol)
+
+
+def test_groups_inside_checkpointed_scans_and_remat():
+    from gpuad.checkpoint import EveryK, Revolve, StoreAll, checkpoint, scan
+    rng = np.random.default_rng(14)
+    w, xs, h0 = rng.standard_normal((6, 6)) * 0.3, rng.standard_normal((12, 4, 6)), \
+        rng.standard_normal((4, 6))
+
+    def loss(w, schedule):
+        def step(h, x):
+            z = gnp.tanh(h @ w + x) * gnp.cos(x) + 0.1 * h  # an elementwise group per step
+            return z, gnp.sum(z * z)
+        h, ys = scan(step, h0, xs, schedule=schedule)
+        return gnp.sum(ys) + gnp.sum(checkpoint(lambda h: gnp.exp(-h * h) * h)(h))
+
+    for schedule in (StoreAll(), Revolve(3), EveryK(4)):
+        fused, unfused = both_ways(lambda w: loss(w, schedule), (w,), 0)
+        np.testing.assert_allclose(fused, unfused, rtol=1e-12, atol=1e-12)
