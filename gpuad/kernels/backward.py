@@ -53,9 +53,7 @@ def _fused(group, g, escapes, xp):
         outs = {j: np.empty(shape or (1,), dtype=group.dtype) for j in wanted}
         if flat:
             ndim = 1
-            size = int(np.prod(shape))
-            view = lambda a: _flat(a, shape) if np.ndim(a) else \
-                np.broadcast_to(a, (size,))  # noqa: E731 (0-d inputs)
+            view = lambda a: _flat(a, shape)  # noqa: E731
             outs = {j: o.reshape(-1) for j, o in outs.items()}
         uniform = _uniform(g, escapes)
         fn = kernel("cpu", structure, len(group.inputs), len(consts), escapes, wanted,
@@ -68,9 +66,15 @@ def _fused(group, g, escapes, xp):
     else:
         outs = {j: xp.empty(shape, dtype=group.dtype) for j in wanted}
         fused_cuda(group, g, escapes, xp, outs, backend.launch_cuda)
+    return _by_input(group, outs)
+
+
+def _by_input(group, outs):
+    """The cotangents as the tape wants them: a list by input position, in the group's shape
+    (the tape then sums each back to its input's shape through the parent's target)."""
     result = [None] * len(group.inputs)
-    for j in wanted:
-        result[j] = outs[j].reshape(shape)
+    for j, out in outs.items():
+        result[j] = out.reshape(group.shape)
     return result
 
 
@@ -83,9 +87,7 @@ def _chunked(group, g, escapes, wanted, precomputed):
     values whose forward calls libm, and the kernel reads them and does the rest (the
     arithmetic, the derivatives, every cotangent) in one pass. Extra memory: a few chunks."""
     n = int(np.prod(group.shape))
-    # 0-d inputs become stride-0 views, so every chunk can slice them like the others
-    flat = [np.broadcast_to(x, (n,)) if np.ndim(x) == 0 and hasattr(x, "shape") else
-            _flat(x, group.shape) for x in group.inputs]
+    flat = [_flat(x, group.shape) for x in group.inputs]
     g_flat = [_flat(g[k], group.shape) for k in escapes]
     outs = {j: np.empty(n, dtype=group.dtype) for j in wanted}
     consts = [group.dtype.type(c) for c in group.constants()]
@@ -96,15 +98,12 @@ def _chunked(group, g, escapes, wanted, precomputed):
     keep = set(precomputed)
     for start in range(0, n, CHUNK):
         part = slice(start, min(start + CHUNK, n))
-        chunk = [x[part] if np.ndim(x) else x for x in flat]
+        chunk = [x[part] for x in flat]
         values = _replay_values(group, chunk, last, keep)
         fn(*chunk, *[_scalar(gk, group.dtype) if k in uniform else gk[part]
                      for k, gk in zip(escapes, g_flat)],
            *consts, *[values[k] for k in precomputed], *[outs[j][part] for j in wanted])
-    result = [None] * len(group.inputs)
-    for j in wanted:
-        result[j] = outs[j].reshape(group.shape)
-    return result
+    return _by_input(group, outs)
 
 
 def _replay_values(group, inputs, last, keep):
@@ -136,9 +135,9 @@ def _scalar(a, dtype):
 
 def _flat(a, shape):
     """A 1-D view of `a` over the group's elements in C order, or None if that needs a copy.
-    Cotangents of sums arrive as stride-0 broadcasts: those stay views."""
+    0-d inputs and the cotangents of sums (stride-0 broadcasts) become stride-0 views."""
     if np.ndim(a) == 0:
-        return a
+        return np.broadcast_to(a, (int(np.prod(shape)),))
     if np.shape(a) != shape:
         return None
     if a.ndim == 1 or a.flags.c_contiguous:
@@ -153,9 +152,9 @@ def _flat_ok(group, g, escapes, shape):
 
 
 def _replayed(group, g, values=None):
-    """The per-op rules, on values recomputed from the inputs (or the `values` given)."""
-    from ..numpy.helpers import unbroadcast
-
+    """The per-op rules, on values recomputed from the inputs (or the `values` given). Like the
+    kernel, it returns each input's cotangent in the group's shape: the tape sums it back to
+    the input's shape (and dtype) through the parent's broadcast target."""
     def resolve(op):
         kind, ref = op
         return group.inputs[ref] if kind == IN else values[ref] if kind == VALUE else ref
@@ -178,27 +177,13 @@ def _replayed(group, g, values=None):
             if rule is None or kind == CONST or (kind == IN and ref not in wanted):
                 continue
             term = rule(values[k], *args, a)
-            if _shape(term) != _shape(args[i]):  # an operand broadcast into the group
-                term = unbroadcast(term, _ShapeOf(args[i], group.dtype))
             slot = adjoints if kind == VALUE else result
             slot[ref] = term if slot[ref] is None else slot[ref] + term
     return result
 
 
-def _shape(x):
-    return tuple(x.shape) if hasattr(x, "shape") else ()  # tracers: their own (logical) shape
-
-
-class _ShapeOf:
-    __slots__ = ("shape", "dtype")
-
-    def __init__(self, a, dtype):
-        self.shape = _shape(a)
-        self.dtype = getattr(a, "dtype", dtype)
-
-
-FUSED = Primitive("fused_elementwise", None, multiple_results=True,
-                  vjp_joint=lambda ans, group, g: _group_vjp(ans, group, g), register=False)
+FUSED = Primitive("fused_elementwise", None, multiple_results=True, vjp_joint=_group_vjp,
+                  register=False)
 FUSED.sparse_cotangents = True
 
 

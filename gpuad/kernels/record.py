@@ -7,10 +7,9 @@ from .group import Group
 
 
 def record_fused(trace, prim, args, vals, ans):
+    # (the caller already refused prim.scalar False: forms known to be missing)
     if prim.scalar is None and register_forms(prim) is None:
-        return None  # scalar_forms marked it False: never fused
-    if prim.scalar is False:
-        return None
+        return None  # the declaration has no scalar form: never fused
     tape = trace.tape
     group = trace.group
     if (group is None or not tape or tape[-1] is not group.entry
