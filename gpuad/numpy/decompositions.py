@@ -18,8 +18,8 @@ import numpy as np
 
 from ..trace import TRACER_TYPES, Primitive, primal_value
 from .elementwise import absolute, conjugate, imag, multiply, power, real, sqrt, square, where
-from .helpers import unbroadcast
-from .linalg import _H, _Shape, _conj, _is_complex, _mT, _xp, diag, diagonal, matmul, tril, triu
+from .helpers import is_complex, unbroadcast
+from .linalg import _H, _Shape, _conj, _mT, _xp, diag, diagonal, matmul, tril, triu
 from .manipulation import (_shape_of, asarray_traced, concatenate, expand_dims, getitem,
                            moveaxis, reshape, transpose)
 from .reductions import max as _max, min as _min, sum as _sum
@@ -128,7 +128,7 @@ def _symmetric_from_triangle(t, lower):
     """The symmetric (Hermitian) matrix NumPy actually factors: one triangle mirrored onto the
     other, conjugated for complex t, whose diagonal counts only by its real part (LAPACK's
     potrf and heevd read Re a_ii)."""
-    if not _is_complex(t):
+    if not is_complex(t):
         if lower:
             return tril(t) + _mT(tril(t, -1))
         return triu(t) + _mT(triu(t, 1))
@@ -198,7 +198,7 @@ def _eigh_jvp(ans, a, t, *, UPLO):
     vh_ds_v = _H(v) @ ds @ v
     dw = diagonal(vh_ds_v, 0, -2, -1)
     dv = v @ (_eigengap_inverse(w) * vh_ds_v)
-    return (real(dw) if _is_complex(dw) else dw), dv
+    return (real(dw) if is_complex(dw) else dw), dv
 
 
 def _eigh_vjp(ans, a, g, *, UPLO):
@@ -528,7 +528,7 @@ def _svd_jvp(ans, a, t):
     du = u @ (f * (dps + _H(dps)))
     dv = v @ (f * (sdp + _H(sdp)))
     ds = diagonal(dp, 0, -2, -1)
-    if _is_complex(dp):
+    if is_complex(dp):
         du = du + u * expand_dims(_svd_phase_term(dp, s), -2)
         ds = real(ds)
     if m > k:
@@ -557,7 +557,7 @@ def _svd_vjp(ans, a, g):
     jv = f * (_mT(v) @ gv)
     s_row, s_col = expand_dims(s, -2), expand_dims(s, -1)
     middle = _diag_embed(gs) + (ju + _H(ju)) * s_row + s_col * (jv + _H(jv))
-    if _is_complex(utgu):
+    if is_complex(utgu):
         middle = middle + _diag_embed(_svd_phase_term(utgu, s))
     vt = _conj(vh)  # V^T
     ga = _conj(u) @ middle @ vt
@@ -583,7 +583,7 @@ def _svdvals_vjp(ans, a, g):
 def _svdvals_jvp(ans, a, t):
     u, _, vh = svd(a, full_matrices=False)
     ds = diagonal(_H(u) @ t @ _H(vh), 0, -2, -1)
-    return real(ds) if _is_complex(ds) else ds
+    return real(ds) if is_complex(ds) else ds
 
 
 # The singular values alone have a rule that needs no gaps between them (ds_i = u_i^T da v_i),
@@ -660,7 +660,7 @@ def _qr_jvp(ans, a, t):
     c = _H(q) @ t_rinv
     low = tril(c, -1)
     omega = low - _H(low)
-    if _is_complex(c):
+    if is_complex(c):
         omega = omega + _diag_embed(1j * imag(diagonal(c, 0, -2, -1)))
     return q @ (omega - c) + t_rinv, (c - omega) @ r
 
@@ -674,7 +674,7 @@ def _qr_vjp(ans, a, g):
     z = gr @ _mT(r) - _mT(q) @ gq
     gc = triu(z, 1) + tril(_H(z), -1)
     d = diagonal(z, 0, -2, -1)
-    gc = gc + _diag_embed(real(d) if _is_complex(d) else d)
+    gc = gc + _diag_embed(real(d) if is_complex(d) else d)
     b = gq + _conj(q) @ gc
     return _mT(solve(r, _mT(b)))
 

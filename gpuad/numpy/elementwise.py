@@ -17,7 +17,7 @@ import numpy as np
 from .. import backend
 from ..trace import Primitive, nondiff, primal_value, strip_derivatives
 from .define import binary_op, defbinary, defunary, elementwise_primitive, unary_op
-from .helpers import balanced_eq
+from .helpers import balanced_eq, is_complex
 
 LN2 = math.log(2.0)
 LN10 = math.log(10.0)
@@ -198,25 +198,19 @@ conjugate = unary_op(conj_p, "`numpy.conjugate`, differentiable.")
 conj = conjugate
 
 
-def _is_complex(x):
-    value = primal_value(x)
-    return getattr(value, "dtype", None) is not None and value.dtype.kind == "c" or \
-        isinstance(value, complex)
-
-
 def absolute(x):
     """`numpy.absolute`, differentiable. Of a complex z, |z| = hypot(Re z, Im z): not
     holomorphic, so its gradient follows the convention of every real-valued function of a
     complex input (see `gpuad.numpy` docs): d|z| = Re(conj(z) dz) / |z|, and `grad` gives
     conj(z) / |z|, as autograd and JAX do."""
-    if _is_complex(x):
+    if is_complex(x):
         return hypot(real(x), imag(x))
     return _real_absolute(x)
 
 
 def angle(z, deg=False):
     """`numpy.angle`, differentiable: atan2(Im z, Re z) (a constant 0 or pi for real z)."""
-    if _is_complex(z):
+    if is_complex(z):
         a = arctan2(imag(z), real(z))
     else:
         xp = backend.namespace(primal_value(z))

@@ -21,6 +21,7 @@ import numpy as np
 from .. import backend
 from ..trace import Primitive, primal_value
 from .elementwise import real
+from .helpers import is_complex
 from .manipulation import _shape_of, asarray_traced, getitem, pad, roll
 
 _KINDS = ("fftn", "ifftn", "rfftn", "irfftn")
@@ -48,10 +49,6 @@ def _fit(a, shape, axes):
     return a
 
 
-def _is_real(x):
-    return primal_value(x).dtype.kind != "c"
-
-
 def _fft_vjp(ans, x, g, *, kind, s, axes, norm):
     shape = _shape_of(x)
     if kind == "fftn":
@@ -67,7 +64,7 @@ def _fft_vjp(ans, x, g, *, kind, s, axes, norm):
         half = list(_shape_of(c))
         half[axes[-1]] = s[-1] // 2 + 1
         c = _fit(c, tuple(half), axes[-1:]) * _twin_weights(s[-1], len(half), axes[-1], x, g)
-    if kind != "rfftn" and _is_real(x):
+    if kind != "rfftn" and not is_complex(x):
         c = real(c)  # a real input's cotangent is the real part (Re <g, J t> for real t)
     return _fit(c, shape, axes)
 
@@ -124,7 +121,7 @@ def _prepare(name, a, s, axes, norm, kind):
     s = tuple(int(n) for n in s)
     if any(n < 1 for n in s):
         raise ValueError(f"fft.{name}: invalid transform sizes {s}; each must be >= 1.")
-    if kind == "rfftn" and not _is_real(a):
+    if kind == "rfftn" and is_complex(a):
         raise TypeError(f"fft.{name}: the input is complex ({primal_value(a).dtype}); rfft "
                         f"transforms real input. Use fft.{name[1:]} for complex input.")
     return a, s, axes, norm

@@ -7,10 +7,19 @@
 * `expand_reduced`: put back the axes a reduction removed, so a cotangent broadcasts against the
   input.
 * `normalize_axis`: a reduction's `axis` argument as a sorted tuple of non-negative ints.
+* `is_complex`: whether an array, tracer, Meta or Python number holds complex values (the
+  rules that differ for complex inputs branch on it).
 """
 import numpy as np
 
 import gpuad.numpy as gnp  # the family modules import this one; their ops are looked up at call time
+from ..trace import primal_value
+
+
+def is_complex(x):
+    value = primal_value(x)
+    dtype = getattr(value, "dtype", None)
+    return dtype.kind == "c" if dtype is not None else isinstance(value, complex)
 
 
 def unbroadcast(g, target):

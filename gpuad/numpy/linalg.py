@@ -14,7 +14,7 @@ from .. import backend
 from ..trace import Primitive, primal_value
 from .define import binary_op
 from .elementwise import conjugate, multiply, real, where
-from .helpers import unbroadcast
+from .helpers import is_complex, unbroadcast
 from .manipulation import (_shape_of, asarray_traced, broadcast_to, expand_dims, getitem,
                            moveaxis, ravel, reshape, swapaxes, transpose, unindex)
 from .reductions import sum as _sum
@@ -27,13 +27,9 @@ def _mT(x):
     return swapaxes(x, -1, -2)
 
 
-def _is_complex(x):
-    return primal_value(x).dtype.kind == "c"
-
-
 def _conj(x):
     """conj(x); no op for real x (the real rules keep their op count)."""
-    return conjugate(x) if _is_complex(x) else x
+    return conjugate(x) if is_complex(x) else x
 
 
 def _H(x):
