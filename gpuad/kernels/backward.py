@@ -10,7 +10,7 @@ import numpy as np
 from .. import backend
 from ..config import config
 from ..trace import Primitive
-from .codegen import PARALLEL_MIN_SIZE, kernel, register_forms, timed_first_call, uses_libm
+from .codegen import PARALLEL_MIN_SIZE, kernel, register_forms, uses_libm
 from .group import CONST, IN, VALUE
 
 
@@ -62,7 +62,7 @@ def _fused(group, g, escapes, xp):
         args = ([view(np.asarray(x)) for x in group.inputs]
                 + [_scalar(g[k], group.dtype) if k in uniform else view(g[k]) for k in escapes]
                 + [group.dtype.type(c) for c in consts] + [outs[j] for j in wanted])
-        timed_first_call(("cpu", structure), fn, *args)
+        fn(*args)
     else:
         outs = {j: xp.empty(shape, dtype=group.dtype) for j in wanted}
         fused_cuda(group, g, escapes, xp, outs, backend.launch_cuda)

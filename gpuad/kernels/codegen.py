@@ -6,13 +6,13 @@ single pass over the elements. Kernels are cached by structure: in memory, and o
 source is written to a cache directory as a module, so Numba's file cache can keep the
 compiled code across processes; `GPUAD_CACHE_DIR` chooses the directory).
 """
+import functools
 import hashlib
-import re
 import importlib.util
+import re
 import os
 import sys
 import tempfile
-import time
 
 from .group import CONST, IN, VALUE
 from .symbolic import scalar_forms
@@ -30,9 +30,9 @@ if "NUMBA_THREADING_LAYER" not in os.environ:
 PARALLEL_MIN_SIZE = 1 << 17
 
 _compiled = {}          # (target, key) -> kernel
-compile_seconds = {}    # (target, key) -> first-call seconds, for the benchmark's report
 
 
+@functools.lru_cache(maxsize=None)  # probed once per process, not once per new kernel
 def cache_dir():
     path = os.environ.get("GPUAD_CACHE_DIR") or os.path.join(
         os.path.expanduser("~"), ".cache", "gpuad", "kernels")
@@ -222,13 +222,6 @@ def kernel(target, structure, n_inputs, n_consts, escapes, wanted, dtype_name, n
     spec.loader.exec_module(module)
     fn = _compiled[key] = getattr(module, name)
     return fn
-
-
-def timed_first_call(key, fn, *args):
-    start = time.perf_counter()
-    result = fn(*args)
-    compile_seconds.setdefault(key, time.perf_counter() - start)
-    return result
 
 
 def uses_libm(name):
