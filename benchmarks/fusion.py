@@ -80,12 +80,17 @@ def runner(kind, chain, size, dtype):
     return lambda: jax.block_until_ready(vg(xj, yj))
 
 
-def median_seconds(fn, repeats):
+def median_seconds(fn, repeats, sync=lambda: None):
+    """Median seconds of `repeats` calls after one warm-up; `sync` waits for a device's queued
+    work (CuPy, PyTorch CUDA) so that each timing covers the work, not just its launch."""
     fn()
+    sync()
     times = []
     for _ in range(repeats):
+        sync()
         t0 = time.perf_counter()
         fn()
+        sync()
         times.append(time.perf_counter() - t0)
     return statistics.median(times)
 

@@ -8,9 +8,7 @@ backward as a multiple of one device copy of x; peak extra device memory from Cu
 """
 import argparse
 import os
-import statistics
 import sys
-import time
 
 import numpy as np
 
@@ -19,21 +17,8 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 import gpuad as ga  # noqa: E402
 import gpuad.memory  # noqa: E402
 import gpuad.numpy as gnp  # noqa: E402
-from fusion import chains, inputs  # noqa: E402
+from fusion import chains, inputs, median_seconds  # noqa: E402
 from timing import environment, optional, print_table  # noqa: E402
-
-
-def device_seconds(fn, repeats, sync):
-    fn()  # compiles kernels, warms CuPy's pool
-    sync()
-    times = []
-    for _ in range(repeats):
-        sync()
-        t0 = time.perf_counter()
-        fn()
-        sync()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
 
 
 def main(argv=None):
@@ -54,17 +39,17 @@ def main(argv=None):
     if torch is not None and not torch.cuda.is_available():
         torch = None
     for chain in ("cheap", "transcendental"):
-        value = device_seconds(lambda: chains(cp)[chain](x, y), args.repeats, sync)
-        copy = device_seconds(lambda: x.copy(), args.repeats, sync)
+        value = median_seconds(lambda: chains(cp)[chain](x, y), args.repeats, sync)
+        copy = median_seconds(lambda: x.copy(), args.repeats, sync)
         rows, backward_rows = [], []
         for fused in (True, False):
             ga.config.fusion = fused
             f = chains(gnp)[chain]
             vg = ga.value_and_grad(f, argnums=(0, 1))
-            seconds = device_seconds(lambda: vg(x, y), args.repeats, sync)
+            seconds = median_seconds(lambda: vg(x, y), args.repeats, sync)
             _, vjp_fn = ga.vjp(f, x, y)
             one = cp.ones((), x.dtype)
-            back = device_seconds(lambda: vjp_fn(one), args.repeats, sync)
+            back = median_seconds(lambda: vjp_fn(one), args.repeats, sync)
             del vjp_fn
             with gpuad.memory.track("cuda") as m:
                 vg(x, y)
@@ -83,7 +68,7 @@ def main(argv=None):
                 a, b = xt.detach().requires_grad_(), yt.detach().requires_grad_()
                 out = ft(a, b)
                 return torch.autograd.grad(out, (a, b))
-            seconds = device_seconds(run, args.repeats, torch.cuda.synchronize)
+            seconds = median_seconds(run, args.repeats, torch.cuda.synchronize)
             torch.cuda.reset_peak_memory_stats()
             base = torch.cuda.memory_allocated()
             run()
