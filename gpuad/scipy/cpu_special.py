@@ -1,7 +1,8 @@
 """Special functions for NumPy arrays, compiled by Numba, so `gpuad.scipy.special` needs no SciPy.
 
-erf, erfc, gamma and gammaln come from C's libm (`math.erf`, `math.gamma`, `math.lgamma`), which
-Numba compiles to vectorized ufuncs; xlogy and xlog1py follow SciPy's convention 0 * log(0) = 0. digamma and polygamma (the derivatives of gammaln) are computed here: the
+erf, erfc, gamma and gammaln come from C's libm (`math.erf`, `math.gamma`, `math.lgamma`),
+which Numba compiles to vectorized ufuncs; xlogy and xlog1py follow SciPy's convention
+0 * log(0) = 0. digamma and polygamma (the derivatives of gammaln) are computed here: the
 recurrence moves the argument above 10, then the asymptotic series (digamma) or the
 Euler-Maclaurin sum of the Hurwitz zeta function (polygamma) converge to double precision.
 Compiled on first use and cached on disk (Numba's `cache=True`).
@@ -49,8 +50,7 @@ def xlogy(x, y):
         return 0.0
     if y == 0.0:  # x log 0 without the divide-by-zero flag (SciPy raises no warning)
         return -math.inf if x > 0.0 else math.inf
-    safe = y if x != 0.0 else 1.0  # keeps log(0) out of the 0 * log(0) case when vectorized
-    return x * math.log(safe) if safe >= 0.0 else math.nan
+    return x * math.log(y) if y >= 0.0 else math.nan  # nan for y < 0 and for y nan
 
 
 @numba.vectorize(_BINARY_SIGNATURES, cache=True)
@@ -59,8 +59,7 @@ def xlog1py(x, y):
         return 0.0
     if y == -1.0:
         return -math.inf if x > 0.0 else math.inf
-    safe = y if x != 0.0 else 0.0
-    return x * math.log1p(safe) if safe >= -1.0 else math.nan
+    return x * math.log1p(y) if y >= -1.0 else math.nan  # nan for y < -1 and for y nan
 
 
 @numba.njit(cache=True)

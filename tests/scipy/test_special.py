@@ -159,3 +159,11 @@ def test_gpuad_scipy_imports_without_scipy():
                          timeout=120)
     assert out.returncode == 0, out.stderr
     assert abs(float(out.stdout) - (-0.5 * 0.25 - 0.5 * math.log(2 * math.pi))) < 1e-12
+
+
+def test_xlogy_and_xlog1py_edges_match_scipy():
+    import scipy.special
+    x = np.array([0.0, 0.0, 0.0, 1.0, 2.0, 0.0, 1.5])
+    y = np.array([np.nan, 0.0, -2.0, 0.0, -1.0, 3.0, 0.5])
+    np.testing.assert_array_equal(sp.xlogy(x, y), scipy.special.xlogy(x, y))
+    np.testing.assert_array_equal(sp.xlog1py(x, y - 1.0), scipy.special.xlog1py(x, y - 1.0))
