@@ -21,7 +21,7 @@ from ..trace import primal_value, strip_derivatives
 from .elementwise import (absolute, clip, conjugate, deg2rad, imag, rad2deg, real, sqrt,
                           where)
 from .helpers import normalize_axis
-from .linalg import diag, diagonal, matmul
+from .linalg import diag, diagonal, matmul, tensordot
 from .manipulation import (_shape_of, asarray_traced, astype, at_set, atleast_2d,
                            broadcast_arrays, broadcast_to, concatenate, expand_dims, getitem,
                            moveaxis, pad, ravel, reshape, stack, take, take_along_axis,
@@ -206,11 +206,47 @@ def gradient(f, *varargs, axis=None, edge_order=1):
 
 
 # ---- convolution -----------------------------------------------------------------------------
+def direct_convolve(in1, in2, mode):
+    """The N-d convolution of two arrays of equal rank by the direct method, in SciPy's
+    conventions ('same' is shaped like in1; 'valid' swaps the inputs when in1 is the smaller),
+    shared by `convolve` and `gpuad.scipy.signal`. The windows of `in1` that meet `in2` are
+    gathered into one array of shape (output..., in2...) and contracted with `in2`: memory
+    output.size * in2.size, fine for the filter sizes the direct method is used with."""
+    s1, s2 = _shape_of(in1), _shape_of(in2)
+    if len(s1) == 0:
+        return in1 * in2
+    if mode == "valid" and not builtins.all(a >= b for a, b in zip(s1, s2)):
+        in1, in2, s1, s2 = in2, in1, s2, s1  # convolution commutes; SciPy swaps too
+    full = tuple(a + b - 1 for a, b in zip(s1, s2))
+    if mode == "full":
+        out = full
+    elif mode == "same":
+        out = s1
+    else:
+        out = tuple(a - b + 1 for a, b in zip(s1, s2))
+    start = tuple((f - o) // 2 for f, o in zip(full, out))  # SciPy's _centered
+    xp = _xp(in1, in2)
+    # in1 padded by k - 1 zeros on each side: out[n] = sum_j padded[n + k - 1 - j] in2[j]
+    padded = pad(in1, [(b - 1, b - 1) for b in s2])
+    d = len(s1)
+    index = []
+    for axis in range(d):
+        n = xp.arange(start[axis], start[axis] + out[axis])
+        j = xp.arange(s2[axis])
+        shape_n = [1] * (2 * d)
+        shape_n[axis] = out[axis]
+        shape_j = [1] * (2 * d)
+        shape_j[d + axis] = s2[axis]
+        index.append(n.reshape(shape_n) + (s2[axis] - 1) - j.reshape(shape_j))
+    windows = getitem(padded, tuple(index))  # shape out + s2
+    return tensordot(windows, in2, axes=d)
+
+
 def convolve(a, v, mode="full"):
     """`numpy.convolve` of two 1-D arrays (modes 'full', 'valid', 'same'), differentiable in both.
 
-    Built as a matrix-vector product with a Toeplitz matrix gathered from the zero-padded longer
-    operand: memory O((n + m) * min(n, m)), fine for the filter lengths convolve is used with.
+    NumPy's modes are SciPy's with the longer operand first ('same' has the longer length), so
+    this is `direct_convolve` of (longer, shorter).
 
     Example:
       >>> gnp.convolve(np.array([1.0, 2.0, 3.0]), np.array([0.0, 1.0, 0.5]))
@@ -225,20 +261,7 @@ def convolve(a, v, mode="full"):
     n, m = _shape_of(a)[0], _shape_of(v)[0]
     if n == 0 or m == 0:
         raise ValueError("convolve: inputs cannot be empty")
-    long, short = (a, v) if n >= m else (v, a)
-    n, m = builtins.max(n, m), builtins.min(n, m)
-    padded = pad(long, (m - 1, m - 1))
-    # full[k] = sum_i short[i] * long[k - i] = sum_i short[i] * padded[k - i + m - 1]
-    k = np.arange(n + m - 1)[:, None]
-    i = np.arange(m)[None, :]
-    index = _xp(long).asarray(k - i + m - 1)
-    full = matmul(take(padded, index), short)
-    if mode == "full":
-        return full
-    if mode == "valid":
-        return getitem(full, slice(m - 1, n))
-    start = (m - 1) // 2
-    return getitem(full, slice(start, start + n))
+    return direct_convolve(*((a, v) if n >= m else (v, a)), mode)
 
 
 # ---- interpolation ---------------------------------------------------------------------------

@@ -9,10 +9,9 @@ Reference semantics, for 1-D 'full' mode:
     out[n] = sum_k in1[n - k] * in2[k],   0 <= n < len(in1) + len(in2) - 1
 """
 
-from .. import backend
 from .. import numpy as gnp
 from ..numpy.manipulation import _shape_of, asarray_traced
-from ..trace import primal_value
+from ..numpy.numerical import direct_convolve as _convolve
 
 _MODES = ("full", "valid", "same")
 
@@ -28,37 +27,6 @@ def _check(op_name, in1, in2, mode):
                                 or all(a <= b for a, b in zip(s1, s2))):
         raise ValueError(f"{op_name}: in mode 'valid' one input must be at least as large as "
                          f"the other in every dimension, got shapes {s1} and {s2}")
-
-
-def _convolve(in1, in2, mode):
-    s1, s2 = _shape_of(in1), _shape_of(in2)
-    if len(s1) == 0:
-        return in1 * in2
-    if mode == "valid" and not all(a >= b for a, b in zip(s1, s2)):
-        in1, in2, s1, s2 = in2, in1, s2, s1  # convolution commutes; SciPy swaps too
-    full = tuple(a + b - 1 for a, b in zip(s1, s2))
-    if mode == "full":
-        out = full
-    elif mode == "same":
-        out = s1
-    else:
-        out = tuple(a - b + 1 for a, b in zip(s1, s2))
-    start = tuple((f - o) // 2 for f, o in zip(full, out))  # SciPy's _centered
-    xp = backend.namespace(primal_value(in1), primal_value(in2))
-    # in1 padded by k - 1 zeros on each side: out[n] = sum_j padded[n + k - 1 - j] in2[j]
-    padded = gnp.pad(in1, [(b - 1, b - 1) for b in s2])
-    d = len(s1)
-    index = []
-    for axis in range(d):
-        n = xp.arange(start[axis], start[axis] + out[axis])
-        j = xp.arange(s2[axis])
-        shape_n = [1] * (2 * d)
-        shape_n[axis] = out[axis]
-        shape_j = [1] * (2 * d)
-        shape_j[d + axis] = s2[axis]
-        index.append(n.reshape(shape_n) + (s2[axis] - 1) - j.reshape(shape_j))
-    windows = padded[tuple(index)]  # shape out + s2
-    return gnp.tensordot(windows, in2, axes=d)
 
 
 def convolve(in1, in2, mode="full"):
