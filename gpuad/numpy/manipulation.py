@@ -775,8 +775,7 @@ def insert(arr, obj, values, axis=None):
     numbers = np.arange(n).reshape(_shape_of(arr))
     value_numbers = n + np.arange(int(np.prod(_shape_of(values)))).reshape(_shape_of(values))
     positions = np.insert(numbers, _host_index(obj), value_numbers, axis)
-    return take(concatenate([ravel(arr), ravel(values)], axis=0),
-                _xp(primal_value(arr)).asarray(positions))
+    return _gather_positions(append(arr, values), positions)  # numbers index arr, then values
 
 
 def block(arrays):

@@ -198,6 +198,12 @@ beta = SimpleNamespace(
 
 
 # ---- Poisson ---------------------------------------------------------------------------------
+def _count_dtype(mu):
+    """The float type counts are computed in: mu's, so float32 rates give float32 results."""
+    dtype = getattr(primal_value(mu), "dtype", np.dtype(np.float64))
+    return dtype if dtype.kind == "f" else np.dtype(np.float64)
+
+
 def _poisson_logpmf(k, mu, loc=0):
     """log P(K = k) = k log mu - mu - log k!, for integer k - loc >= 0 (a constant: counts are
     not differentiable); -inf for other k. Differentiable in mu."""
@@ -205,8 +211,7 @@ def _poisson_logpmf(k, mu, loc=0):
     xp = backend.namespace(raw)
     k = xp.asarray(raw) - loc
     valid = (k >= 0) & (k == xp.floor(k))
-    mu_dtype = getattr(primal_value(mu), "dtype", np.dtype(np.float64))
-    kk = xp.where(valid, k, 0).astype(mu_dtype if mu_dtype.kind == "f" else np.float64)
+    kk = xp.where(valid, k, 0).astype(_count_dtype(mu))
     logp = special.xlogy(kk, mu) - mu - special.gammaln(kk + 1.0)
     return _on_support(valid, logp)
 
@@ -218,8 +223,7 @@ def _poisson_cdf(k, mu, loc=0, upper=False):
     xp = backend.namespace(raw)
     n = xp.floor(xp.asarray(raw) - loc)
     valid = n >= 0
-    mu_dtype = getattr(primal_value(mu), "dtype", np.dtype(np.float64))
-    order = xp.where(valid, n, 0).astype(mu_dtype if mu_dtype.kind == "f" else np.float64) + 1.0
+    order = xp.where(valid, n, 0).astype(_count_dtype(mu)) + 1.0
     if upper:
         return gnp.where(valid, special.gammainc(order, mu), 1.0)
     return gnp.where(valid, special.gammaincc(order, mu), 0.0)
