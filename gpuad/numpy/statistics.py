@@ -21,14 +21,23 @@ from .reductions import max as _max, min as _min, prod as _prod, sum as _sum
 
 
 # ---- NaN-aware reductions --------------------------------------------------------------------
-def _nan_parts(a, axis, name):
+def _nan_filled(a, fill, name):
+    """`a` with its NaNs replaced by `fill` and the NaN mask; where() sends a zero cotangent to
+    the NaN positions (the gradient there is 0, not NaN). Integer and boolean arrays hold no
+    NaN and keep their dtype, as in NumPy."""
     _refuse_vmap(name, a)
     a = asarray_traced(a)
     raw = _raw(a)
+    if raw.dtype.kind not in "fc":
+        return a, _xp(raw).zeros(raw.shape, dtype=bool)
     mask = _xp(raw).isnan(raw)
-    axes = normalize_axis(axis, len(_shape_of(a)), name)
-    # where() sends a zero cotangent to the NaN positions (the gradient there is 0, not NaN).
-    return where(mask, 0.0, a), mask, axes
+    return where(mask, fill, a), mask
+
+
+def _nan_parts(a, axis, name):
+    """`a` with NaNs as zeros, the NaN mask and the reduced axes (see `_nan_filled`)."""
+    clean, mask = _nan_filled(a, 0.0, name)
+    return clean, mask, normalize_axis(axis, len(_shape_of(clean)), name)
 
 
 def nansum(a, axis=None, dtype=None, keepdims=False):
@@ -191,18 +200,6 @@ def partition(a, kth, axis=-1, kind="introselect", order=None):
 
 
 # ---- more NaN-aware reductions and scans -----------------------------------------------------
-def _nan_filled(a, fill, name):
-    """`a` with its NaNs replaced by `fill` (where: no gradient reaches them), and the mask.
-    Integer and boolean arrays hold no NaN and keep their dtype, as in NumPy."""
-    _refuse_vmap(name, a)
-    a = asarray_traced(a)
-    raw = _raw(a)
-    if raw.dtype.kind not in "fc":
-        return a, _xp(raw).zeros(raw.shape, dtype=bool)
-    mask = _xp(raw).isnan(raw)
-    return where(mask, fill, a), mask
-
-
 def _all_nan_lanes(mask, axes, keepdims, name):
     empty = mask.all(axis=axes, keepdims=keepdims)
     if bool(empty.any()):
