@@ -364,25 +364,15 @@ def _vector_norm(x, ord, axis, keepdims):
     return power(_abs_power_sum(x, ord, axis, keepdims), 1.0 / ord)
 
 
-def _singular_values(x):
-    """Singular values of the last two axes, ascending, from eigh of the smaller Gram matrix
-    (x x^H or x^H x, so a full-rank matrix has no zero eigenvalue): its derivative needs no
-    singular vectors. This route loses precision for tiny singular values."""
-    m, n = _shape_of(x)[-2:]
-    gram = (x @ _mT(conjugate(x))) if m <= n else (_mT(conjugate(x)) @ x)
-    w = eigh(gram)[0]
-    return sqrt(where(primal_value(w) > 0, w, 0.0))
-
-
 def _matrix_norm(x, ord, axes, keepdims):
     row, col = axes
     if ord in (None, "fro"):
         out = _vector_norm(x, 2, axes, True)
     elif ord == "nuc" or ord in (2, -2):
         moved = moveaxis(x, (row, col), (-2, -1))
-        s = _singular_values(moved)
-        out = _sum(s, axis=-1) if ord == "nuc" else (getitem(s, (Ellipsis, -1)) if ord == 2
-                                                      else getitem(s, (Ellipsis, 0)))
+        s = svdvals(moved)  # descending
+        out = _sum(s, axis=-1) if ord == "nuc" else (getitem(s, (Ellipsis, 0)) if ord == 2
+                                                      else getitem(s, (Ellipsis, -1)))
         out = expand_dims(expand_dims(out, -1), -1)
         out = moveaxis(out, (-2, -1), (row, col))
     elif ord in (1, -1):

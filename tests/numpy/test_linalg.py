@@ -153,3 +153,13 @@ def test_eig_of_symmetric_matrix_agrees_with_eigh(rng):
     g_eigh = ga.grad(lambda a: gnp.sum(gnp.linalg.eigvalsh((a + a.T) / 2) ** 3))(a)
     np.testing.assert_allclose(g_eig, g_eigh, rtol=1e-10, atol=1e-10)
     assert g_eig.dtype == np.float64
+
+
+def test_spectral_and_nuclear_norms_at_repeated_singular_values():
+    # d ||A||_* = U V^T, well defined with repeated singular values (the norms use svdvals,
+    # whose rule needs no gaps between singular values)
+    a = np.diag([2.0, 2.0, 1.0]) @ np.array([[0.0, 1.0, 0.0], [1.0, 0.0, 0.0], [0.0, 0.0, 1.0]])
+    u, _, vh = np.linalg.svd(a)
+    np.testing.assert_allclose(ga.grad(lambda a: gnp.linalg.norm(a, "nuc"))(a), u @ vh,
+                               atol=1e-12)
+    assert np.all(np.isfinite(ga.grad(lambda a: gnp.linalg.norm(a, 2))(a)))
