@@ -96,19 +96,18 @@ def diff(a, n=1, axis=-1, prepend=None, append=None):
         raise ValueError("diff: the input must be at least one-dimensional, got shape (); "
                          "use atleast_1d")
     axis = _one_axis(axis, nd, "diff")
-    parts = []
-    for extra in (prepend, None, append):
-        if extra is None:
-            continue
+
+    def joined(extra):  # a scalar stands for one slice along axis
         extra = asarray_traced(extra)
         if len(_shape_of(extra)) == 0:
             shape = list(_shape_of(a))
             shape[axis] = 1
             extra = broadcast_to(extra, tuple(shape))
-        parts.append(extra)
-    if parts:
-        pieces = ([parts[0]] if prepend is not None else []) + [a] + \
-                 ([parts[-1]] if append is not None else [])
+        return extra
+
+    if prepend is not None or append is not None:
+        pieces = (([] if prepend is None else [joined(prepend)]) + [a]
+                  + ([] if append is None else [joined(append)]))
         a = concatenate(pieces, axis=axis)
     for _ in range(int(n)):
         a = _slice_along(a, axis, 1, None) - _slice_along(a, axis, None, -1)
