@@ -603,24 +603,23 @@ def cov(m, y=None, rowvar=True, bias=False, ddof=None, fweights=None, aweights=N
     if ddof is not None and ddof != int(ddof):
         raise ValueError(f"cov: ddof must be an integer, got {ddof!r}")
     m = asarray_traced(m)
-    if len(_shape_of(m)) > 2:
-        raise ValueError(f"cov: m has more than 2 dimensions (shape {_shape_of(m)})")
+    y = None if y is None else asarray_traced(y)
+    for name, v in (("m", m), ("y", y)):
+        if v is not None and len(_shape_of(v)) > 2:
+            raise ValueError(f"cov: {name} has more than 2 dimensions (shape {_shape_of(v)})")
     if dtype is None:
         dtype = np.result_type(_raw(m), np.float64) if y is None else \
-            np.result_type(_raw(m), _raw(asarray_traced(y)), np.float64)
-    X = astype(atleast_2d(m), dtype)
-    if not rowvar and _shape_of(X)[0] != 1:
-        X = transpose(X)
+            np.result_type(_raw(m), _raw(y), np.float64)
+
+    def variables_in_rows(v):
+        v = astype(atleast_2d(v), dtype)
+        return transpose(v) if not rowvar and _shape_of(v)[0] != 1 else v
+
+    X = variables_in_rows(m)
     if _shape_of(X)[0] == 0:
         return _xp(_raw(m)).empty((0, 0), dtype=dtype)
     if y is not None:
-        y = asarray_traced(y)
-        if len(_shape_of(y)) > 2:
-            raise ValueError(f"cov: y has more than 2 dimensions (shape {_shape_of(y)})")
-        y = astype(atleast_2d(y), dtype)
-        if not rowvar and _shape_of(y)[0] != 1:
-            y = transpose(y)
-        X = concatenate([X, y], axis=0)
+        X = concatenate([X, variables_in_rows(y)], axis=0)
     if ddof is None:
         ddof = 0 if bias else 1
     n = _shape_of(X)[1]
