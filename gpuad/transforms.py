@@ -233,9 +233,8 @@ def holomorphic_grad(fun, argnums=0):
                 value = primal_value(leaf)
                 dtype = value.dtype if hasattr(value, "dtype") else np.asarray(value).dtype
                 if dtype.kind != "c":
-                    raise TypeError(f"{name}: differentiated argument {n} has dtype "
-                                    f"{dtype}; a "
-                                    f"holomorphic derivative needs complex inputs: pass "
+                    raise TypeError(f"{name}: differentiated argument {n} has dtype {dtype}; "
+                                    f"a holomorphic derivative needs complex inputs: pass "
                                     f"x.astype(complex), or use ga.grad for real inputs.")
         out, vjp_fn = vjp(restricted, *primals)
         value = primal_value(out)
