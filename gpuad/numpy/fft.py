@@ -127,59 +127,51 @@ def _prepare(name, a, s, axes, norm, kind):
     return a, s, axes, norm
 
 
-def _nd(kind, name):
-    def transform(a, s=None, axes=None, norm=None):
-        a, s, axes, norm = _prepare(name, a, s, axes, norm, kind)
-        return _transform(a, kind, s, axes, norm)
+def _public(transform, name):
     transform.__name__ = transform.__qualname__ = name
     transform.__doc__ = f"`numpy.fft.{name}`, differentiable."
     return transform
+
+
+def _on_axes(kind, name, default_axes):
+    """The n-D form (default_axes None: all axes) or the 2-D form (the last two)."""
+    def transform(a, s=None, axes=default_axes, norm=None):
+        a, s, axes, norm = _prepare(name, a, s, axes, norm, kind)
+        return _transform(a, kind, s, axes, norm)
+    return _public(transform, name)
 
 
 def _one_axis(kind, name):
     def transform(a, n=None, axis=-1, norm=None):
         a, s, axes, norm = _prepare(name, a, None if n is None else (n,), (axis,), norm, kind)
         return _transform(a, kind, s, axes, norm)
-    transform.__name__ = transform.__qualname__ = name
-    transform.__doc__ = f"`numpy.fft.{name}`, differentiable."
-    return transform
+    return _public(transform, name)
 
 
-def _two_axes(kind, name):
-    def transform(a, s=None, axes=(-2, -1), norm=None):
-        a, s, axes, norm = _prepare(name, a, s, axes, norm, kind)
-        return _transform(a, kind, s, axes, norm)
-    transform.__name__ = transform.__qualname__ = name
-    transform.__doc__ = f"`numpy.fft.{name}`, differentiable."
-    return transform
-
-
-fftn, ifftn, rfftn, irfftn = (_nd(k, k) for k in _KINDS)
+fftn, ifftn, rfftn, irfftn = (_on_axes(k, k, None) for k in _KINDS)
 fft, ifft, rfft, irfft = (_one_axis(k, k[:-1]) for k in _KINDS)
-fft2, ifft2, rfft2, irfft2 = (_two_axes(k, k[:-1] + "2") for k in _KINDS)
+fft2, ifft2, rfft2, irfft2 = (_on_axes(k, k[:-1] + "2", (-2, -1)) for k in _KINDS)
 
 
-def _shifts(name, x, axes, sign):
+def _roll_half(x, axes, sign):
+    """x rolled by sign * (n // 2) along each of `axes` (all axes when None)."""
+    x = asarray_traced(x)
     shape = _shape_of(x)
     if axes is None:
         axes = tuple(range(len(shape)))
     elif isinstance(axes, int):
         axes = (axes,)
-    return tuple(sign * (shape[ax] // 2) for ax in axes), tuple(axes)
+    return roll(x, tuple(sign * (shape[ax] // 2) for ax in axes), tuple(axes))
 
 
 def fftshift(x, axes=None):
     """`numpy.fft.fftshift`, differentiable (a roll: the zero frequency to the centre)."""
-    x = asarray_traced(x)
-    shift, axes = _shifts("fftshift", x, axes, 1)
-    return roll(x, shift, axes)
+    return _roll_half(x, axes, 1)
 
 
 def ifftshift(x, axes=None):
     """`numpy.fft.ifftshift`, differentiable (the inverse roll of fftshift)."""
-    x = asarray_traced(x)
-    shift, axes = _shifts("ifftshift", x, axes, -1)
-    return roll(x, shift, axes)
+    return _roll_half(x, axes, -1)
 
 
 def fftfreq(n, d=1.0):
