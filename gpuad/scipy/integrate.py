@@ -93,8 +93,7 @@ def _odeint_bwd(func, options, residuals, g):
     flat_args, shapes = _flat(args)
 
     def f_and_vjp(y, tt, p, cot):
-        value, pull = vjp(lambda y, tt, p: func(y, tt, *_unflat(p, shapes)) if shapes
-                          else func(y, tt), y, tt, p)
+        value, pull = vjp(lambda y, tt, p: func(y, tt, *_unflat(p, shapes)), y, tt, p)
         gy, gt, gp = pull(cot)
         return (np.asarray(value), np.asarray(gy), np.asarray(gt).reshape(1),
                 np.asarray(gp).reshape(-1))
