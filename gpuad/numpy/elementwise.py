@@ -11,12 +11,14 @@ Python float keeps float32 float32, while np.float64(2.0) would turn a float32 c
 float64.
 """
 import math
+import operator
 
 import numpy as np
 
 from .. import backend
 from ..trace import Primitive, nondiff, primal_value, strip_derivatives
-from .define import binary_op, defbinary, defunary, elementwise_primitive, unary_op
+from .define import (binary_op, defbinary, defunary, elementwise_primitive, scalar_aware,
+                     unary_op)
 from .helpers import balanced_eq, is_complex
 
 LN2 = math.log(2.0)
@@ -75,12 +77,14 @@ def _sinc_derivative(ans, x):
 
 
 # ---- arithmetic ------------------------------------------------------------------------------
-add, add_p = defbinary("add", np.add, dx=lambda ans, x, y: 1, dy=lambda ans, x, y: 1)
-subtract, subtract_p = defbinary("subtract", np.subtract,
+# The four operators run NumPy's scalar arithmetic on scalars (see `scalar_aware`).
+add, add_p = defbinary("add", scalar_aware(np.add, operator.add),
+                       dx=lambda ans, x, y: 1, dy=lambda ans, x, y: 1)
+subtract, subtract_p = defbinary("subtract", scalar_aware(np.subtract, operator.sub),
                                  dx=lambda ans, x, y: 1, dy=lambda ans, x, y: -1)
-multiply, multiply_p = defbinary("multiply", np.multiply,
+multiply, multiply_p = defbinary("multiply", scalar_aware(np.multiply, operator.mul),
                                  dx=lambda ans, x, y: y, dy=lambda ans, x, y: x)
-divide, divide_p = defbinary("divide", np.divide,
+divide, divide_p = defbinary("divide", scalar_aware(np.divide, operator.truediv),
                              dx=lambda ans, x, y: 1.0 / y, dy=lambda ans, x, y: -ans / y)
 true_divide = divide
 
