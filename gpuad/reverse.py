@@ -165,14 +165,27 @@ class ReverseTrace(Trace):
         return ReverseTracer(ans, self, node)
 
 
+class _Late:
+    """gpuad.numpy's helpers, bound on first use: gpuad.numpy imports this module, and an
+    import statement inside the sweep costs ~1.5 us a call on the project's machines."""
+
+    unbroadcast = zeros_like = broadcast_to = cast_cotangent = None
+
+    @classmethod
+    def bind(cls):
+        from . import numpy as gnp
+        from .numpy import helpers
+        cls.unbroadcast, cls.cast_cotangent = helpers.unbroadcast, helpers.cast_cotangent
+        cls.zeros_like, cls.broadcast_to = gnp.zeros_like, gnp.broadcast_to
+        return cls
+
+
+def _late():
+    return _Late if _Late.unbroadcast is not None else _Late.bind()
+
+
 def _zeros_like_result(a):
-    from .numpy import zeros_like
-    return zeros_like(a) if not isinstance(a, Meta) else a.xp.zeros(a.shape, a.dtype)
-
-
-def _unbroadcast():
-    from .numpy.helpers import unbroadcast  # gpuad.numpy imports this module: resolve late
-    return unbroadcast
+    return _late().zeros_like(a) if not isinstance(a, Meta) else a.xp.zeros(a.shape, a.dtype)
 
 
 def backward(trace, seeds, input_nodes, consume):
@@ -180,7 +193,7 @@ def backward(trace, seeds, input_nodes, consume):
 
     With `consume`, entries are popped off the tape as their rules run, freeing their residuals.
     """
-    unbroadcast = _unbroadcast()
+    unbroadcast = _late().unbroadcast
     cots = [None] * trace.count
     for node, g in seeds:
         c = cots[node]
@@ -298,28 +311,67 @@ def lower_level(x, trace):
 
 def _cotangent_for_input(g, primal):
     """A gradient in the primal's dtype and shape; zeros where nothing flowed back."""
-    from .numpy import zeros_like
+    late = _late()
     if g is None:
-        return zeros_like(primal)
-    if type(primal) not in TRACER_TYPES and not hasattr(primal, "dtype"):
-        return g
-    # tracers report their own shape (one example's under vmap), so compare with the primal itself
-    if g.dtype != primal.dtype:
-        from .numpy.helpers import cast_cotangent
-        g = cast_cotangent(g, primal.dtype)
-    if g.shape != primal.shape:
-        from .numpy import broadcast_to
-        g = broadcast_to(g, primal.shape)
+        return late.zeros_like(primal)
+    if type(primal) in TRACER_TYPES or hasattr(primal, "dtype"):
+        # tracers report their own shape (one example's under vmap): compare with the primal
+        if g.dtype != primal.dtype:
+            g = late.cast_cotangent(g, primal.dtype)
+        if g.shape != primal.shape:
+            g = late.broadcast_to(g, primal.shape)
     if isinstance(g, np.generic):  # NumPy ops on 0-d arrays return scalars; give back an array
         g = np.asarray(g)
     return g
 
 
-def _gradients(defs, nodes, cots_by_node):
+def _root(a):
+    """The array owning `a`'s memory (`a` itself unless it is a view)."""
+    while True:
+        base = getattr(a, "base", None)
+        if base is None or not hasattr(base, "shape"):
+            return a
+        a = base
+
+
+def _owned(grads, foreign):
+    """The gradient leaves, each an array its caller owns: copied where it is a read-only or
+    stride-0 view (the cotangent of a sum is one value broadcast), where it overlaps another
+    leaf (the rule of `add` hands the same cotangent to both operands), or where it is a view
+    of an array the caller passed in (`foreign`: a cotangent given to `vjp_fn`, a primal).
+    Without this, `gx, gy = grad(f, (0, 1))(x, y); gx *= 0.5` could change gy as well, and
+    `g[0] = 0` could fail on a read-only view."""
+    roots = {}  # id of a root array -> the leaves already returned that live in it
+    for i, g in enumerate(grads):
+        if type(g) in TRACER_TYPES or not hasattr(g, "strides"):
+            continue
+        root = _root(g)
+        rid = id(root)
+        copy = (not getattr(g.flags, "writeable", True) or (g.size > 1 and 0 in g.strides)
+                or rid in foreign)
+        if not copy and rid in roots:
+            xp = backend.namespace(g)
+            copy = any(xp.may_share_memory(g, other) for other in roots[rid])
+        if copy:
+            g = grads[i] = g.copy()
+            rid = id(g)
+        roots.setdefault(rid, []).append(g)
+    return grads
+
+
+def _gradients(defs, nodes, cots_by_node, given=()):
+    """The gradient trees, one per differentiated argument; `given` lists further arrays of
+    the caller's (the cotangents passed to `vjp_fn`) that no gradient may be a view of."""
+    flat = [_cotangent_for_input(cots_by_node[n], leaf)
+            for (_, leaves), ns in zip(defs, nodes) for n, leaf in zip(ns, leaves)]
+    foreign = {id(_root(a)) for (_, leaves) in defs for a in leaves if hasattr(a, "strides")}
+    foreign.update(id(_root(a)) for a in given if hasattr(a, "strides"))
+    flat = _owned(flat, foreign)
     out = []
+    start = 0
     for (treedef, leaves), ns in zip(defs, nodes):
-        grads = [_cotangent_for_input(cots_by_node[n], leaf) for n, leaf in zip(ns, leaves)]
-        out.append(tree_unflatten(treedef, grads))
+        out.append(tree_unflatten(treedef, flat[start:start + len(ns)]))
+        start += len(ns)
     return out
 
 
@@ -355,9 +407,12 @@ def _strip_level(tree, trace):
 
 
 def _ones_like(value):
+    """The seed cotangent of a scalar output: a NumPy scalar on the CPU, whose arithmetic
+    costs a fifth of a 0-d array's (the ops on a 0-d array give NumPy scalars anyway)."""
     raw = primal_value(value)
-    xp = backend.namespace(raw)
-    return xp.ones((), dtype=raw.dtype)
+    if type(raw) is np.ndarray or isinstance(raw, np.generic):
+        return raw.dtype.type(1)
+    return backend.namespace(raw).ones((), dtype=raw.dtype)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -384,10 +439,15 @@ def value_and_grad(fun, argnums=0, has_aux=False):
       (array(5.), array([2., 4.]))
     """
     name = f"value_and_grad({getattr(fun, '__name__', 'fun')})"
+    normalized = {}  # number of positional arguments -> (single, argnums), checked once
 
     @functools.wraps(fun)
     def value_and_grad_fn(*args, **kwargs):
-        single, nums = _normalize_argnums(name, argnums, len(args))
+        nargs = len(args)
+        checked = normalized.get(nargs)
+        if checked is None:
+            checked = normalized[nargs] = _normalize_argnums(name, argnums, nargs)
+        single, nums = checked
         trace = ReverseTrace()
         try:
             new_args, nodes, defs = trace_inputs(trace, name, args, nums)
@@ -490,7 +550,7 @@ def vjp(fun, *primals, has_aux=False):
                     g = np.asarray(g, dtype=getattr(primal_value(primal), "dtype", None))
                 seeds.append((node, g))
         cots = backward(trace, seeds, flat_nodes, consume=False)
-        return tuple(_gradients(defs, nodes, dict(zip(flat_nodes, cots))))
+        return tuple(_gradients(defs, nodes, dict(zip(flat_nodes, cots)), g_leaves))
 
     if has_aux:
         return out, vjp_fn, _strip_level(aux, trace)

@@ -173,6 +173,44 @@ def test_inputs_are_not_mutated(rng):
     np.testing.assert_array_equal(params["w"], before[1])
 
 
+@pytest.mark.parametrize("fun, argnums", [
+    (lambda x, y, z: gnp.sum(x + y), (0, 1)),                      # add hands g to both
+    (lambda x, y, z: gnp.sum(gnp.tanh(z) * (x + y)), (0, 1)),      # a fresh g, shared
+    (lambda x, y, z: gnp.sum(x), (0,)),                            # a stride-0 broadcast
+    (lambda x, y, z: gnp.mean(x) + gnp.sum(y * 2.0), (0, 1)),
+    (lambda x, y, z: gnp.sum(gnp.concatenate([x, y]) * z[0]), (0, 1)),  # slices of one array
+])
+def test_gradients_are_arrays_the_caller_owns(rng, fun, argnums):
+    """Each gradient leaf is writable and shares memory with no other leaf and no input, so
+    updating one in place (an optimizer's `g *= lr`) never changes another."""
+    x, y, z = (rng.standard_normal(4) for _ in range(3))
+    grads = ga.grad(fun, argnums=argnums)(x, y, z)
+    expected = [g.copy() for g in grads]
+    for g in grads:
+        assert g.flags.writeable and 0 not in g.strides
+        for other in (x, y, z):
+            assert not np.shares_memory(g, other)
+    for i, g in enumerate(grads):
+        g *= 2.0  # exact, so dividing back restores it
+        for j, other in enumerate(grads):
+            np.testing.assert_array_equal(other, expected[j] * (2.0 if j == i else 1.0))
+        g /= 2.0
+
+
+def test_vjp_results_are_not_views_of_the_cotangent(rng):
+    ct = rng.standard_normal(4)
+    for fun in (lambda x: x + 0.0, lambda x: x.reshape(2, 2).T.ravel(), lambda x: x):
+        _, vjp_fn = ga.vjp(fun, rng.standard_normal(4))
+        (g,) = vjp_fn(ct)
+        assert not np.shares_memory(g, ct)
+        assert g.flags.writeable
+
+
+def test_scalar_output_gradient_is_a_zero_d_array():
+    g = ga.grad(lambda x: x)(2.0)
+    assert type(g) is np.ndarray and g.shape == () and g == 1.0
+
+
 def test_tape_is_freed_when_grad_returns(rng):
     holder = {}
 
