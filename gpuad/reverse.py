@@ -130,7 +130,12 @@ class ReverseTrace(Trace):
             ans = prim.impl(*vals, **params) if params else prim.impl(*vals)
             if (prim.elementwise is not None and not params and type(ans) in FUSABLE
                     and ans.size >= config.fusion_min_size and config.fusion):
-                fused = self.fuse(prim, args, vals, ans)  # where, clip: three operands
+                # where, clip (three operands), and ops on tracers of a paused trace, which
+                # unwrap has translated: the group must see the tracers that stand for them
+                own = list(args)
+                for i, a in ours:
+                    own[i] = a
+                fused = self.fuse(prim, own, vals, ans)
                 if fused is not None:
                     return fused
         tape = self.tape

@@ -292,3 +292,36 @@ def test_groups_inside_checkpointed_scans_and_remat():
     for schedule in (StoreAll(), Revolve(3), EveryK(4)):
         fused, unfused = both_ways(lambda w: loss(w, schedule), (w,), 0)
         np.testing.assert_allclose(fused, unfused, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("length", [1, 5])
+def test_groups_on_closed_over_tracers_inside_scans(length):
+    """A step's group that reads a parameter closed over from outside the scan (a bias) gives
+    it its gradient: the replay translates the outer tracer, and the group must see the
+    translation (it once took the outer tracer for a constant: zero gradients)."""
+    from gpuad.checkpoint import EveryK, StoreAll, scan
+    rng = np.random.default_rng(15)
+    w, b = rng.standard_normal((6, 6)) * 0.3, rng.standard_normal(6)
+    xs, h0 = rng.standard_normal((length, 4, 6)), rng.standard_normal((4, 6))
+
+    def loss(w, b, schedule):
+        def step(h, x):
+            z = gnp.tanh(h @ w + b) * gnp.where(x > 0, x, 0.5 * x) + b * h
+            return z, gnp.sum(z * z)
+        h, ys = scan(step, h0, xs, schedule=schedule)
+        return gnp.sum(ys) + gnp.sum(h)
+
+    def unrolled(w, b):
+        h, total = h0, 0.0
+        for x in xs:
+            h = gnp.tanh(h @ w + b) * gnp.where(x > 0, x, 0.5 * x) + b * h
+            total = total + gnp.sum(h * h)
+        return total + gnp.sum(h)
+
+    config.fusion = False
+    reference = ga.grad(unrolled, argnums=(0, 1))(w, b)
+    config.fusion = True
+    for schedule in (StoreAll(), EveryK(2)):
+        got = ga.grad(lambda w, b: loss(w, b, schedule), argnums=(0, 1))(w, b)
+        for g, r in zip(got, reference):
+            np.testing.assert_allclose(g, r, rtol=1e-12, atol=1e-12)
