@@ -16,7 +16,7 @@ IN, VALUE, CONST = 0, 1, 2  # operand kinds: external input j, group value k, co
 
 class Group:
     __slots__ = ("instrs", "inputs", "input_index", "input_nodes", "nodes", "node_index",
-                 "parents", "metas", "shape", "dtype", "entry", "lone_result", "__weakref__")
+                 "parents", "metas", "shape", "dtype", "lone_result", "__weakref__")
 
     def __init__(self, shape, dtype):
         self.instrs = []          # (primitive, ((kind, index_or_value), ...))
@@ -29,7 +29,6 @@ class Group:
         self.metas = []           # Meta of each result (shape and dtype, for the tape)
         self.shape = shape
         self.dtype = dtype
-        self.entry = None
         # The first op's result, held only while the group has that one op: a group of one op
         # runs the op's own VJP rule (measured faster than a kernel: it reuses the saved result
         # where a kernel would recompute it), and that rule may need the result.
@@ -65,6 +64,10 @@ class Group:
         self.node_index[node] = len(self.instrs) - 1
         self.metas.append(Meta(ans))
         self.lone_result = ans if len(self.instrs) == 1 else None
+
+    def held(self):
+        """The arrays the group keeps for its backward pass."""
+        return self.inputs + ([] if self.lone_result is None else [self.lone_result])
 
     def structure(self):
         """What a generated kernel depends on (constants are kernel arguments, not code)."""

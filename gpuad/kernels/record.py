@@ -12,12 +12,14 @@ def record_fused(trace, prim, args, vals, ans):
         return None  # the declaration has no scalar form: never fused
     tape = trace.tape
     group = trace.group
-    if (group is None or not tape or tape[-1] is not group.entry
+    # (the group's entry is the tape's last while the group is open; the group does not point
+    # back to its entry: that cycle kept every group's inputs alive until the cyclic collector
+    # ran, 4x StoreAll's memory on a fused RNN step)
+    if (group is None or not tape or tape[-1][3] is not group
             or ans.shape != group.shape or ans.dtype != group.dtype):
         group = Group(ans.shape, ans.dtype)
         # one tape entry for the whole group; its lists grow as ops join
-        group.entry = (FUSED, group.nodes, group.parents, group, group.metas, EMPTY)
-        tape.append(group.entry)
+        tape.append((FUSED, group.nodes, group.parents, group, group.metas, EMPTY))
         trace.group = group
     operands = []
     for a, v in zip(args, vals):
