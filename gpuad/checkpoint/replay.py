@@ -16,6 +16,7 @@ import contextlib
 
 import numpy as np
 
+from ..kernels.group import Group
 from ..reverse import ReverseTrace, ReverseTracer, backward
 from ..trace import (TRACER_TYPES, Meta, Primitive, primal_value, raise_level_above,
                      restore_depth)
@@ -145,7 +146,11 @@ def residual_bytes(tape, inputs):
     total = 0
     for entry in tape.tape:
         saved, ans = entry[3], entry[4]
-        for a in list(saved) + (list(ans) if isinstance(ans, tuple) else [ans]):
+        if isinstance(saved, Group):  # a fused group keeps its inputs only
+            arrays = saved.held()
+        else:
+            arrays = list(saved) + (list(ans) if isinstance(ans, tuple) else [ans])
+        for a in arrays:
             if isinstance(a, Meta):
                 continue
             raw = primal_value(a)
