@@ -3,7 +3,8 @@
 Two chains of 8 elementwise ops on 10,000,000 elements (float32, and float64):
   cheap:          z = max(x*y + 0.5, 0); where(x > 0, z*z, 0.1*z) - y, summed
   transcendental: tanh(sin(x)*x + exp(-x^2)) * cos(x), summed
-For each: value_and_grad time of gpuad fused, gpuad unfused (`config.fusion = False`),
+For each: value_and_grad time of gpuad fused, gpuad fused with eager forward values
+(`config.fusion_forward = False`), gpuad unfused (`config.fusion = False`),
 PyTorch eager, JAX eager and `jax.jit` (bench extra), as multiples of NumPy's value time;
 gpuad's backward time as a multiple of one NumPy copy of x (the memory-bandwidth floor); and
 peak extra memory as a multiple of size(x): gpuad's by `gpuad.memory` (tracemalloc), every
@@ -57,7 +58,8 @@ def runner(kind, chain, size, dtype):
     if kind.startswith("gpuad"):
         import gpuad as ga
         import gpuad.numpy as gnp
-        ga.config.fusion = kind == "gpuad fused"
+        ga.config.fusion = kind != "gpuad unfused"
+        ga.config.fusion_forward = kind == "gpuad fused"  # else the forward values are eager
         vg = ga.value_and_grad(chains(gnp)[chain], argnums=(0, 1))
         return lambda: vg(x, y)
     if kind == "PyTorch eager":
@@ -111,6 +113,10 @@ def child(kind, chain, size, dtype, repeats):
                       "process_peak_bytes": peak}))
 
 
+# (row, config.fusion, config.fusion_forward)
+DETAIL = [("fused", True, True), ("fused, eager forward", True, False), ("unfused", False, False)]
+
+
 def gpuad_detail(chain, size, dtype, repeats):
     """Backward-only times and tracemalloc peaks, fused and unfused, in this process."""
     import gpuad as ga
@@ -119,15 +125,15 @@ def gpuad_detail(chain, size, dtype, repeats):
     x, y = inputs(size, dtype)
     f = chains(gnp)[chain]
     out = {}
-    for fused in (True, False):
-        ga.config.fusion = fused
+    for name, fused, lazy in DETAIL:
+        ga.config.fusion, ga.config.fusion_forward = fused, lazy
         _, vjp_fn = ga.vjp(f, x, y)
         one = np.ones((), dtype)
         backward = median_seconds(lambda: vjp_fn(one), repeats)
         with gpuad.memory.track() as m:
             ga.value_and_grad(f, argnums=(0, 1))(x, y)
-        out[fused] = {"backward": backward, "peak": m.peak_bytes}
-    ga.config.fusion = True
+        out[name] = {"backward": backward, "peak": m.peak_bytes}
+    ga.config.fusion, ga.config.fusion_forward = True, True
     with gpuad.memory.track() as m:  # NumPy's own temporaries: the floor of any eager forward
         chains(np)[chain](x, y)
     out["numpy value"] = {"peak": m.peak_bytes}
@@ -181,7 +187,8 @@ def main(argv=None):
     # an empty kernel cache: the first fused call compiles, a second process loads from disk
     env = dict(os.environ, GPUAD_CACHE_DIR=tempfile.mkdtemp(prefix="gpuad-bench-kernels-"))
     nbytes = args.size * dtype.itemsize
-    kinds = ["numpy value", "numpy copy of x", "gpuad fused", "gpuad unfused"]
+    kinds = ["numpy value", "numpy copy of x", "gpuad fused", "gpuad fused, eager forward",
+             "gpuad unfused"]
     if optional("torch") is not None:
         kinds.append("PyTorch eager")
     if optional("jax") is not None:
@@ -215,13 +222,12 @@ def main(argv=None):
         print(f"\n{chain} chain, {args.size:,} {args.dtype}: NumPy value {value * 1e3:.1f} ms, "
               f"NumPy copy of x {copy * 1e3:.1f} ms")
         print_table(["value_and_grad", "ms", "/ NumPy value", "process peak / size(x)"], rows)
-        fused, unfused = detail[True], detail[False]
         floor = detail["numpy value"]["peak"]
         print_table(["gpuad backward", "ms", "/ copy of x", "tracemalloc peak / size(x)",
                      "beyond NumPy's own value peak"],
                     [[name, f"{d['backward'] * 1e3:.1f}", f"{d['backward'] / copy:.1f}x",
                       f"{d['peak'] / nbytes:.1f}x", f"{(d['peak'] - floor) / nbytes:.1f}x"]
-                     for name, d in (("fused", fused), ("unfused", unfused))])
+                     for name, d in ((name, detail[name]) for name, _, _ in DETAIL)])
         print(f"NumPy's value alone peaks at {floor / nbytes:.1f}x size(x) of temporaries")
         first = results.get("gpuad fused", {}).get("first_call")
         warm = results.get("disk cache", {}).get("first_call")

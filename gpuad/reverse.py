@@ -25,7 +25,7 @@ FUSABLE = backend.FUSABLE_ARRAY_TYPES  # NumPy arrays, and CuPy arrays once CuPy
 
 
 class ReverseTracer(Tracer):
-    __slots__ = ("node",)
+    __slots__ = ("node", "__weakref__")
 
     def __init__(self, value, trace, node):
         self.value = value
@@ -36,19 +36,59 @@ class ReverseTracer(Tracer):
         return f"ReverseTracer(level={self._trace.level}, node={self.node}, value={self.value!r})"
 
 
+_value_slot = Tracer.__dict__["value"]  # the slot itself, under LazyTracer's property
+
+
+class LazyTracer(ReverseTracer):
+    """A result of a fused elementwise group that is not computed yet (gpuad/kernels/forward.py).
+
+    Its shape and dtype are known; reading `value` (which everything but the fused ops does)
+    computes it and turns the tracer into a plain `ReverseTracer`, in place. The trace computes
+    the lazy tracers still alive when it closes, so none outlives the transform that made it.
+    """
+
+    __slots__ = ()
+
+    @property
+    def value(self):
+        value = _value_slot.__get__(self).compute()
+        _value_slot.__set__(self, value)
+        self.__class__ = ReverseTracer
+        return value
+
+    def pending(self):
+        return _value_slot.__get__(self)
+
+    shape = property(lambda self: _value_slot.__get__(self).meta.shape)
+    dtype = property(lambda self: _value_slot.__get__(self).meta.dtype)
+    ndim = property(lambda self: len(_value_slot.__get__(self).meta.shape))
+    size = property(lambda self: _value_slot.__get__(self).meta.size)
+
+
 TRACER_TYPES.add(ReverseTracer)
+TRACER_TYPES.add(LazyTracer)
+_OURS = (ReverseTracer, LazyTracer)
 
 
 class ReverseTrace(Trace):
     """Records primitives applied to its tracers onto `tape`."""
 
-    __slots__ = ("tape", "count", "group")
+    __slots__ = ("tape", "count", "group", "lazy")
 
     def __init__(self):
         super().__init__()
         self.tape = []
         self.count = 0
-        self.group = None  # the open fused group (gpuad/kernels), while it is the last entry
+        self.group = None  # weakly, the open fused group (gpuad/kernels) while it is the last entry
+        self.lazy = []  # weak references to the LazyTracers made, computed at `close`
+
+    def close(self):
+        lazy, self.lazy = self.lazy, []
+        for ref in lazy:  # values still referenced (results, aux, closures) are computed
+            tracer = ref()
+            if type(tracer) is LazyTracer:
+                tracer.value
+        super().close()
 
     def new_input(self, value):
         node = self.count
@@ -58,14 +98,16 @@ class ReverseTrace(Trace):
     def process1(self, prim, x):
         """`process` for a one-argument primitive without parameters (the hot path of long
         elementwise chains: see benchmarks/overhead.py)."""
-        v = x.value
-        if not prim.fast or type(v) in TRACER_TYPES:
+        if type(x) is not ReverseTracer or not prim.fast:  # a LazyTracer, or a slow op
             return self.process(prim, (x,), EMPTY)
-        ans = prim.impl(v)
-        if type(ans) in FUSABLE and ans.size >= config.fusion_min_size and config.fusion:
-            fused = self.fuse(prim, (x,), (v,), ans)
+        v = x.value
+        if type(v) in TRACER_TYPES:
+            return self.process(prim, (x,), EMPTY)
+        if type(v) in FUSABLE and v.size >= config.fusion_min_size and config.fusion:
+            fused = self.fuse(prim, (x,), (v,))
             if fused is not None:
                 return fused
+        ans = prim.impl(v)
         tape = self.tape
         if config.debug_nans:
             check_nans(ans, f"{prim.name} (tape position {len(tape)})", "forward result")
@@ -82,12 +124,14 @@ class ReverseTrace(Trace):
         vx = x.value if x_ours else x
         vy = y.value if y_ours else y
         if not prim.fast or type(vx) in TRACER_TYPES or type(vy) in TRACER_TYPES:
-            return self.process(prim, (x, y), EMPTY)
-        ans = prim.impl(vx, vy)
-        if type(ans) in FUSABLE and ans.size >= config.fusion_min_size and config.fusion:
-            fused = self.fuse(prim, (x, y), (vx, vy), ans)
+            return self.process(prim, (x, y), EMPTY)  # (LazyTracers go there too)
+        # groups are decided on the operands, before the op runs: it may not run (forward.py)
+        if ((type(vx) in FUSABLE and vx.size >= config.fusion_min_size
+             or type(vy) in FUSABLE and vy.size >= config.fusion_min_size) and config.fusion):
+            fused = self.fuse(prim, (x, y), (vx, vy))
             if fused is not None:
                 return fused
+        ans = prim.impl(vx, vy)
         tape = self.tape
         if config.debug_nans:
             check_nans(ans, f"{prim.name} (tape position {len(tape)})", "forward result")
@@ -108,16 +152,37 @@ class ReverseTrace(Trace):
                      ans if prim.keep_ans else None, EMPTY))
         return ReverseTracer(ans, self, node)
 
-    def fuse(self, prim, args, vals, ans):
+    def fuse(self, prim, args, vals):
         """Record an elementwise op into the open fused group (or a new one); None where the
-        op cannot join a group (see gpuad/kernels): the caller records it as usual."""
-        if prim.scalar is False or config.debug_nans or ans.dtype.char not in "fd":
-            # float32 and float64 only: Numba has no float16 (and complex is not fused)
+        op cannot join a group (see gpuad/kernels): the caller then runs and records it as
+        usual. `vals` are the arguments' values (a LazyTracer's pending value for one)."""
+        if prim.scalar is False or config.debug_nans:
             return None
         from .kernels.record import record_fused
-        return record_fused(self, prim, args, vals, ans)
+        return record_fused(self, prim, args, vals)
+
+    def process_lazy(self, prim, args, params):
+        """`process` for arguments among which a LazyTracer is: an elementwise op may join its
+        group without computing it; any other op computes the lazy arguments first."""
+        if not params and prim.elementwise is not None and config.fusion:
+            vals = [(a.pending() if type(a) is LazyTracer else a.value)
+                    if type(a) in _OURS and a._trace is self else a for a in args]
+            fused = self.fuse(prim, args, vals)
+            if fused is not None:
+                return fused
+        for a in args:
+            if type(a) is LazyTracer and a._trace is self:
+                a.value  # computed: a ReverseTracer from now on
+        if prim.fast and not params:
+            if len(args) == 1:
+                return self.process1(prim, args[0])
+            if len(args) == 2:
+                return self.process2(prim, *args)
+        return self.process(prim, args, params)
 
     def process(self, prim, args, params):
+        if self.lazy and any(type(a) is LazyTracer and a._trace is self for a in args):
+            return self.process_lazy(prim, args, params)
         vals, ours, nested = self.unwrap(ReverseTracer, args)
         parents = [(i, a.node) for i, a in ours]
         if not prim.variadic:
@@ -127,17 +192,18 @@ class ReverseTrace(Trace):
         if nested:
             ans = prim.bind(*vals, **params)
         else:
-            ans = prim.impl(*vals, **params) if params else prim.impl(*vals)
-            if (prim.elementwise is not None and not params and type(ans) in FUSABLE
-                    and ans.size >= config.fusion_min_size and config.fusion):
+            if (prim.elementwise is not None and not params and config.fusion
+                    and any(type(v) in FUSABLE and v.size >= config.fusion_min_size
+                            for v in vals)):
                 # where, clip (three operands), and ops on tracers of a paused trace, which
                 # unwrap has translated: the group must see the tracers that stand for them
                 own = list(args)
                 for i, a in ours:
                     own[i] = a
-                fused = self.fuse(prim, own, vals, ans)
+                fused = self.fuse(prim, own, vals)
                 if fused is not None:
                     return fused
+            ans = prim.impl(*vals, **params) if params else prim.impl(*vals)
         tape = self.tape
         if config.debug_nans:
             check_nans(ans, f"{prim.name} (tape position {len(tape)})", "forward result")

@@ -199,6 +199,13 @@ class Meta:
 
     __slots__ = ("shape", "dtype", "xp")
 
+    @classmethod
+    def of(cls, shape, dtype, xp):
+        """The Meta of an array not computed (yet): a fused group's pending result."""
+        meta = cls.__new__(cls)
+        meta.shape, meta.dtype, meta.xp = shape, dtype, xp
+        return meta
+
     def __init__(self, x):
         if type(x) is np.ndarray:
             self.xp = np

@@ -19,7 +19,8 @@ def _group_vjp(ans, group, g):
     if not group.parents:
         return []
     if len(group.instrs) == 1:  # nothing to fuse: the op's own rule, on its saved result
-        return _replayed(group, g, [group.lone_result])
+        lone = group.lone_result  # (None if the value was never computed: recomputed here)
+        return _replayed(group, g, None if lone is None else [lone])
     escapes = [k for k, gk in enumerate(g) if gk is not None]
     xp = backend.namespace(*[x for x in group.inputs if hasattr(x, "shape")])
     if config.fusion and all(type(gk) is type(group.inputs[0]) or _is_device_array(gk, xp)

@@ -6,7 +6,13 @@ and constants that came from outside) and an SSA list of instructions, and no in
 its backward pass recomputes them (see `backward.py`). Every instruction's result is an
 ordinary tracer with its own node, so a value used outside the group (escaping) gets its
 cotangent like any other; the group's single tape entry then hands all of them to the kernel.
+
+On NumPy arrays the forward values are not computed as ops join either (`forward.py`): each
+result is a `LazyTracer` until something reads it, and then it alone is computed, chunk by
+chunk, from the inputs.
 """
+import weakref
+
 import numpy as np
 
 from ..trace import Meta
@@ -16,7 +22,8 @@ IN, VALUE, CONST = 0, 1, 2  # operand kinds: external input j, group value k, co
 
 class Group:
     __slots__ = ("instrs", "inputs", "input_index", "input_nodes", "nodes", "node_index",
-                 "parents", "metas", "shape", "dtype", "lone_result", "__weakref__")
+                 "parents", "metas", "shape", "dtype", "lone_result", "computed",
+                 "__weakref__")
 
     def __init__(self, shape, dtype):
         self.instrs = []          # (primitive, ((kind, index_or_value), ...))
@@ -33,6 +40,9 @@ class Group:
         # runs the op's own VJP rule (measured faster than a kernel: it reuses the saved result
         # where a kernel would recompute it), and that rule may need the result.
         self.lone_result = None
+        # instruction -> weak reference to its computed value, which later evaluations of the
+        # values after it read instead of recomputing (weak: the group never holds it alive)
+        self.computed = {}
 
     def operand(self, tracer, value, trace_node):
         """The operand for one argument: a group value, an external input, or a constant."""
@@ -42,9 +52,9 @@ class Group:
                 return (VALUE, k)
             key = ("node", trace_node)
         elif isinstance(value, (int, float)) and not isinstance(value, bool):
-            return (CONST, float(value))
+            return (CONST, value)
         elif isinstance(value, np.generic) and value.dtype.kind in "fiu":
-            return (CONST, float(value))
+            return (CONST, value)  # its own type: a forward evaluation promotes as NumPy does
         else:
             key = ("array", id(value))
         j = self.input_index.get(key)
@@ -58,12 +68,19 @@ class Group:
                 self.parents.append((j, trace_node, target))
         return (IN, j)
 
-    def add(self, prim, operands, ans, node):
+    def add(self, prim, operands, meta, node, ans=None):
+        """Append an instruction with result `meta` (its value `ans` where it was computed)."""
         self.instrs.append((prim, tuple(operands)))
         self.nodes.append(node)
         self.node_index[node] = len(self.instrs) - 1
-        self.metas.append(Meta(ans))
+        self.metas.append(meta)
         self.lone_result = ans if len(self.instrs) == 1 else None
+
+    def keep_computed(self, k, value):
+        """Value k was computed (read by the caller): later evaluations may read it."""
+        self.computed[k] = weakref.ref(value)
+        if len(self.instrs) == 1:
+            self.lone_result = value
 
     def held(self):
         """The arrays the group keeps for its backward pass."""

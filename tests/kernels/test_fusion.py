@@ -250,7 +250,7 @@ def test_a_group_of_one_op_runs_the_ops_own_rule():
     np.testing.assert_allclose(fused, unfused, rtol=1e-14)
     trace = ReverseTrace()
     out = gnp.exp(gnp.tanh(trace.new_input(x)))
-    assert trace.group.lone_result is None  # two ops: no intermediate is held any more
+    assert trace.group().lone_result is None  # two ops: no intermediate is held any more
     del out
 
 

@@ -1,0 +1,136 @@
+"""The forward values of a fused group, computed only when read, chunk by chunk.
+
+An elementwise op that joins a group on NumPy arrays is not computed when it is called: its
+tracer is a `LazyTracer` (see `gpuad/reverse.py`) holding a `Pending` (the group and the
+instruction). Whatever reads the value (a non-elementwise op, `float(x)`, printing, the end of
+the transform) computes that value alone: the instructions it depends on run with NumPy, on
+chunks of `CHUNK` elements, and only the value asked for is written out in full. So the forward
+pass of a chain of k ops holds the arrays the code keeps, not k intermediates, and the chunks
+stay in the cache: `where(x > 0, z*z, 0.1*z)` needs z, both branches and the mask at once when
+NumPy computes it op by op (4.3x size(x)), one output here.
+
+It is the same computation as the eager one: the same NumPy functions on the same operands,
+elementwise, so the values are equal (chunking does not change an elementwise result), and
+NumPy's floating-point warnings still name the op (under NumPy's default error state, which is
+the only one lazy recording accepts: see `lazy_allowed`). Values computed earlier and still
+alive are read instead of recomputed.
+
+Only the values are lazy: what an op *is* (its shape, dtype, broadcasting errors) is decided
+when it is called, as in eager mode.
+"""
+import numpy as np
+
+from .group import CONST, IN, VALUE
+
+CHUNK = 1 << 15  # elements per chunk: a few chunks of float64 fit in a core's L2 cache
+
+_DEFAULT_ERRSTATE = {"divide": "warn", "over": "warn", "under": "ignore", "invalid": "warn"}
+
+
+def lazy_allowed():
+    """Lazy values only under NumPy's default error state: under `np.errstate(all='raise')`
+    (or 'ignore', or a call) the eager op must meet that state where it is called."""
+    return np.geterr() == _DEFAULT_ERRSTATE
+
+
+class Pending:
+    """The value of instruction `index` of `group`, not computed yet; `meta` is its shape and
+    dtype."""
+
+    __slots__ = ("group", "index", "meta")
+
+    def __init__(self, group, index, meta):
+        self.group, self.index, self.meta = group, index, meta
+
+    def compute(self):
+        value = evaluate(self.group, self.index)
+        self.group.keep_computed(self.index, value)
+        return value
+
+
+def _needed(group, k, known):
+    """The instructions value k depends on (k included), in order, stopping at known values."""
+    need = set()
+    stack = [k]
+    while stack:
+        j = stack.pop()
+        if j in need:
+            continue
+        need.add(j)
+        for kind, ref in group.instrs[j][1]:
+            if kind == VALUE and ref not in known:
+                stack.append(ref)
+    return sorted(need)
+
+
+def _chunks(shape):
+    """Index tuples covering `shape` in pieces of at most ~CHUNK elements (whole trailing axes,
+    a range of one axis, single positions of the axes before it)."""
+    inner, axis = 1, len(shape)
+    while axis > 0 and inner * shape[axis - 1] <= CHUNK:
+        axis -= 1
+        inner *= shape[axis]
+    if axis == 0:
+        yield ()
+        return
+    axis -= 1
+    step = max(1, CHUNK // inner)
+    for lead in np.ndindex(*shape[:axis]):
+        for start in range(0, shape[axis], step):
+            yield lead + (slice(start, min(start + step, shape[axis])),)
+
+
+def _aligned(a, ndim):
+    """`a` with leading axes of length 1 up to `ndim` (a view), so chunks index it like the
+    group's values."""
+    a = np.asarray(a)
+    return a.reshape((1,) * (ndim - a.ndim) + a.shape) if a.ndim < ndim else a
+
+
+def _piece(a, index):
+    """The part of `a` (aligned, possibly broadcast) that meets the chunk `index`."""
+    if not index:
+        return a
+    shape = a.shape
+    return a[tuple((0 if shape[d] == 1 else i) if type(i) is int
+                   else (slice(None) if shape[d] == 1 else i)
+                   for d, i in enumerate(index))]
+
+
+def evaluate(group, k):
+    """Instruction k's value as a new array of the group's shape and dtype."""
+    known = {}
+    for j, ref in group.computed.items():
+        value = ref()
+        if value is not None and j != k:
+            known[j] = value
+    order = _needed(group, k, known)
+    ndim = len(group.shape)
+    inputs = [_aligned(x, ndim) if hasattr(x, "shape") else x for x in group.inputs]
+    known = {j: _aligned(v, ndim) for j, v in known.items()}
+    last_use = {}
+    for j in order:
+        for kind, ref in group.instrs[j][1]:
+            if kind == VALUE:
+                last_use[ref] = j
+    out = np.empty(group.shape, dtype=group.dtype)
+    with np.errstate(**_DEFAULT_ERRSTATE):
+        for index in _chunks(group.shape):
+            values = {}
+            for j in order:
+                prim, ops = group.instrs[j]
+                args = []
+                for kind, ref in ops:
+                    if kind == IN:
+                        x = inputs[ref]
+                        args.append(_piece(x, index) if hasattr(x, "shape") else x)
+                    elif kind == VALUE:
+                        args.append(values[ref] if ref in values else _piece(known[ref], index))
+                    else:
+                        args.append(ref)
+                values[j] = prim.impl(*args)
+                for kind, ref in ops:  # free what no later instruction reads
+                    if kind == VALUE and last_use.get(ref) == j:
+                        values.pop(ref, None)
+            out[index] = values[k]
+    return out

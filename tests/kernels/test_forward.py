@@ -1,0 +1,232 @@
+"""Fused forward values (gpuad/kernels/forward.py): computed only when read, equal to eager."""
+import tracemalloc
+import warnings
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+
+import gpuad as ga
+import gpuad.numpy as gnp
+from gpuad.config import config
+from gpuad.kernels import forward
+from gpuad.reverse import LazyTracer, ReverseTracer
+from tests.kernels.test_fusion import programs, run_program
+
+
+@pytest.fixture(autouse=True)
+def fuse_small_arrays():
+    saved = config.fusion, config.fusion_min_size, config.fusion_forward
+    config.fusion, config.fusion_min_size, config.fusion_forward = True, 8, True
+    yield
+    config.fusion, config.fusion_min_size, config.fusion_forward = saved
+
+
+def eager_and_lazy(f, *args):
+    """f's value and gradients with lazy forward values, then with eager ones."""
+    out = []
+    for lazy in (True, False):
+        config.fusion_forward = lazy
+        try:
+            out.append(ga.value_and_grad(f, argnums=tuple(range(len(args))))(*args))
+        finally:
+            config.fusion_forward = True
+    return out
+
+
+@settings(max_examples=30, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.too_slow])
+@given(programs())
+def test_random_programs_lazy_values_equal_eager_ones(program):
+    shapes = program[0]
+    rng = np.random.default_rng(len(program[1]))
+    inputs = [rng.uniform(0.2, 1.5, s) for s in shapes]
+    (v_lazy, g_lazy), (v_eager, g_eager) = eager_and_lazy(
+        lambda *xs: run_program(program, xs), *inputs)
+    assert v_lazy == v_eager  # the same NumPy functions on the same operands: bit for bit
+    for a, b in zip(g_lazy, g_eager):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
+
+
+def test_values_stay_unmade_until_read_and_metadata_needs_none():
+    x = np.random.default_rng(0).standard_normal((30, 40))
+    seen = {}
+
+    def f(x):
+        z = gnp.maximum(x * 2.0 + 0.5, 0.0)
+        w = gnp.where(x > 0, z * z, z * 0.1) - x
+        seen["lazy"] = (type(z), type(w))
+        seen["meta"] = (w.shape, w.dtype, w.ndim, w.size, len(w))
+        seen["still lazy"] = type(w)
+        seen["float"] = float(w[3, 4])  # indexing is not elementwise: w is computed
+        seen["after"] = type(w)
+        return gnp.sum(w)
+
+    value = ga.grad(f)(x)
+    assert seen["lazy"] == (LazyTracer, LazyTracer)
+    assert seen["meta"] == ((30, 40), np.dtype(np.float64), 2, 1200, 30)
+    assert seen["still lazy"] is LazyTracer and seen["after"] is ReverseTracer
+    z = np.maximum(x * 2.0 + 0.5, 0.0)
+    assert seen["float"] == (np.where(x > 0, z * z, z * 0.1) - x)[3, 4]
+    np.testing.assert_allclose(value, np.where(x * 2.0 + 0.5 > 0, 2.0, 0.0)
+                               * np.where(x > 0, 2 * z, 0.1) - 1.0, rtol=1e-12)
+
+
+def test_results_and_aux_leave_the_transform_computed():
+    x = np.random.default_rng(1).standard_normal(50)
+    out, vjp_fn, aux = ga.vjp(lambda x: (gnp.tanh(x) * 3.0, gnp.exp(x) + 1.0), x, has_aux=True)
+    assert type(out) is np.ndarray and type(aux) is np.ndarray
+    np.testing.assert_array_equal(out, np.tanh(x) * 3.0)
+    np.testing.assert_array_equal(aux, np.exp(x) + 1.0)
+    np.testing.assert_allclose(vjp_fn(np.ones(50))[0], 3.0 * (1 - np.tanh(x) ** 2), rtol=1e-12)
+
+
+def test_a_chain_holds_no_intermediates():
+    """The forward pass of a chain of k elementwise ops on n elements allocates one output,
+    whatever k: the eager pass (fusion_forward off) holds a temporary per op it is at."""
+    x = np.random.default_rng(2).standard_normal(400_000)
+    config.fusion_min_size = 65536
+
+    def chain(x, k):
+        keep = []
+        y = x
+        for i in range(k):
+            y = gnp.sin(y) * 1.5 + 0.25
+            keep.append(y)  # every value alive: eagerly, k arrays
+        return gnp.sum(y)
+
+    peaks = {}
+    for lazy in (True, False):
+        config.fusion_forward = lazy
+        for k in (2, 8):
+            tracemalloc.start()
+            value, vjp_fn = ga.vjp(lambda x: chain(x, k), x)  # the forward pass only
+            peaks[lazy, k] = tracemalloc.get_traced_memory()[1] / x.nbytes
+            tracemalloc.stop()
+            del vjp_fn
+    assert peaks[True, 8] < peaks[True, 2] + 0.5  # flat in k: one output, chunks
+    assert peaks[True, 8] < 2.5
+    assert peaks[False, 8] > peaks[False, 2] + 5  # eager: each kept value is an array
+
+
+def test_chunks_cover_broadcast_inputs_on_any_axis(monkeypatch):
+    """Chunks run along the first axis that fits, with single positions of the axes before it;
+    inputs broadcast on any of them."""
+    monkeypatch.setattr(forward, "CHUNK", 7)  # tiny chunks: every code path of the split
+    rng = np.random.default_rng(3)
+    a, b, c = rng.standard_normal((3, 5, 4)), rng.standard_normal((5, 1)), rng.standard_normal(4)
+    d = rng.standard_normal((3, 1, 1))
+
+    def f(a, b, c, d):
+        z = gnp.tanh(a * b + c) * d - gnp.where(a > 0, b, c * 2.0)
+        return gnp.sum(z * z), z
+
+    for chunk in (7, 4, 1, 1000):
+        monkeypatch.setattr(forward, "CHUNK", chunk)
+        (value, z), grads = ga.value_and_grad(f, argnums=(0, 1, 2, 3), has_aux=True)(a, b, c, d)
+        expected = np.tanh(a * b + c) * d - np.where(a > 0, b, c * 2.0)
+        np.testing.assert_array_equal(z, expected)
+        assert value == np.sum(expected * expected)
+    (_, g_eager) = eager_and_lazy(lambda a, b, c, d: f(a, b, c, d)[0], a, b, c, d)[1]
+    for g, e in zip(grads, g_eager):
+        np.testing.assert_allclose(g, e, rtol=1e-12)
+
+
+def test_chunk_indices_tile_the_shape_once():
+    for shape, chunk in [((10,), 3), ((4, 6), 5), ((2, 3, 4), 4), ((3, 2, 5), 10), ((5,), 50)]:
+        covered = np.zeros(shape, int)
+        saved = forward.CHUNK
+        forward.CHUNK = chunk
+        try:
+            for index in forward._chunks(shape):
+                covered[index] += 1
+                assert covered[index].size <= max(chunk, shape[-1])
+        finally:
+            forward.CHUNK = saved
+        assert (covered == 1).all(), (shape, chunk)
+
+
+def test_dtypes_follow_numpy_promotion():
+    x32 = np.random.default_rng(4).standard_normal(64).astype(np.float32)
+    seen = {}
+
+    def f(x):
+        a = x * 2.0                 # a Python float keeps float32
+        b = x * np.float64(2.0)     # a NumPy scalar is strong: float64 (NEP 50)
+        seen["types"] = (type(a), a.dtype, type(b), b.dtype)
+        return gnp.sum(a) + gnp.sum(b)
+
+    g = ga.grad(f)(x32)
+    assert seen["types"] == (LazyTracer, np.float32, LazyTracer, np.float64)
+    assert g.dtype == np.float32
+    np.testing.assert_allclose(g, 4.0)
+
+
+def test_floating_point_warnings_still_name_the_op():
+    x = np.linspace(-1.0, 1.0, 64)
+    with pytest.warns(RuntimeWarning, match="invalid value encountered in log"):
+        ga.grad(lambda x: gnp.sum(gnp.log(x * 2.0) * 0.0 + x))(x)
+
+
+def test_a_non_default_error_state_keeps_ops_eager():
+    """Under np.errstate(...) an op must meet the state where it is called, so it is computed
+    there: here it raises at the op, as NumPy does."""
+    x = np.linspace(-1.0, 1.0, 64)
+    seen = []
+
+    def f(x):
+        y = x * 2.0
+        seen.append(type(y))
+        return gnp.sum(gnp.log(y))
+
+    with np.errstate(invalid="raise"):
+        with pytest.raises(FloatingPointError):
+            ga.grad(f)(x)
+    assert seen == [ReverseTracer]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ga.grad(f)(x)
+    assert seen[-1] is LazyTracer
+
+
+def test_switch_and_custom_rules_and_higher_order():
+    x = np.random.default_rng(5).uniform(0.5, 1.5, 40)
+
+    @ga.custom_vjp
+    def scaled_sin(x):
+        return gnp.sin(x) * 2.0
+
+    scaled_sin.defvjp(lambda x: (scaled_sin(x), x), lambda x, g: (g * 2.0 * gnp.cos(x),))
+
+    def f(x):
+        return gnp.sum(scaled_sin(x * 3.0 + 1.0) * gnp.exp(-x))  # a lazy custom-rule input
+
+    (v1, g1), (v2, g2) = eager_and_lazy(f, x)
+    assert v1 == v2
+    np.testing.assert_allclose(g1[0], g2[0], rtol=1e-12)
+    h = ga.hessian(lambda x: gnp.sum(gnp.tanh(x * 2.0) * x))(x[:8])
+    t = np.tanh(2 * x[:8])
+    np.testing.assert_allclose(np.diag(h), 4 * (1 - t * t) - 8 * x[:8] * t * (1 - t * t),
+                               rtol=1e-10)
+    config.fusion_forward = False
+    seen = []
+    ga.grad(lambda x: gnp.sum((lambda y: seen.append(type(y)) or y)(x * 2.0)))(x)
+    assert seen == [ReverseTracer]
+
+
+def test_nested_transforms_keep_their_lazy_values_apart():
+    """An inner trace's op on an outer trace's lazy value hands it to the outer trace (a
+    lower level), which records it: each trace's fused values stay its own."""
+    x = np.random.default_rng(6).uniform(0.5, 1.5, 30)
+
+    def f(x):
+        a = gnp.sin(x) * 2.0                                  # lazy on the outer trace
+        inner = ga.grad(lambda y: gnp.sum(gnp.tanh(y * a) * y))(x * 0.5)
+        return gnp.sum(inner * a + gnp.cos(inner))
+
+    (v1, g1), (v2, g2) = eager_and_lazy(f, x)
+    assert v1 == v2
+    np.testing.assert_allclose(g1[0], g2[0], rtol=1e-12)
+    config.fusion = False
+    g3 = ga.grad(f)(x)
+    np.testing.assert_allclose(g1[0], g3, rtol=1e-12)
