@@ -84,10 +84,15 @@ class ReverseTrace(Trace):
 
     def close(self):
         lazy, self.lazy = self.lazy, []
-        for ref in lazy:  # values still referenced (results, aux, closures) are computed
-            tracer = ref()
-            if type(tracer) is LazyTracer:
-                tracer.value
+        if lazy:
+            for ref in lazy:  # values still referenced (results, aux, closures) are computed
+                tracer = ref()
+                if type(tracer) is LazyTracer:
+                    tracer.value
+            for entry in self.tape:  # groups may now store such values instead of inputs
+                compact = getattr(entry[3], "compact", None)
+                if compact is not None:
+                    compact()
         super().close()
 
     def new_input(self, value):

@@ -47,10 +47,11 @@ def _fused(group, g, escapes, xp):
         view = (lambda a: np.broadcast_to(a, shape).reshape((1,))) if not shape else \
             (lambda a: np.broadcast_to(a, shape))
         flat = shape and _flat_ok(group, g, escapes, shape)  # all contiguous: one flat loop
+        kept = sorted(group.kept)  # values stored instead of inputs: loaded, not recomputed
         if flat:
-            precomputed = [k for k, (prim, _) in enumerate(group.instrs) if uses_libm(prim.name)]
-            if precomputed:
-                return _chunked(group, g, escapes, wanted, precomputed)
+            libm = _libm_values(group)
+            if libm:
+                return _chunked(group, g, escapes, wanted, libm)
         outs = {j: np.empty(shape or (1,), dtype=group.dtype) for j in wanted}
         if flat:
             ndim = 1
@@ -58,11 +59,12 @@ def _fused(group, g, escapes, xp):
             outs = {j: o.reshape(-1) for j, o in outs.items()}
         uniform = _uniform(g, escapes)
         fn = kernel("cpu", structure, len(group.inputs), len(consts), escapes, wanted,
-                    group.dtype.name, ndim, (), uniform,
+                    group.dtype.name, ndim, tuple(kept), uniform,
                     parallel=int(np.prod(shape)) >= PARALLEL_MIN_SIZE)
         args = ([view(np.asarray(x)) for x in group.inputs]
                 + [_scalar(g[k], group.dtype) if k in uniform else view(g[k]) for k in escapes]
-                + [group.dtype.type(c) for c in consts] + [outs[j] for j in wanted])
+                + [group.dtype.type(c) for c in consts] + [view(group.kept[k]) for k in kept]
+                + [outs[j] for j in wanted])
         fn(*args)
     else:
         outs = {j: xp.empty(shape, dtype=group.dtype) for j in wanted}
@@ -82,7 +84,18 @@ def _by_input(group, outs):
 CHUNK = 1 << 20  # elements per chunk: each call of a parallel kernel costs ~0.1 ms here
 
 
-def _chunked(group, g, escapes, wanted, precomputed):
+def _libm_values(group):
+    """The values whose forward calls libm and that the backward pass computes (all of them,
+    unless `Group.compact` stored some values instead of the inputs they come from)."""
+    libm = [k for k, (prim, _) in enumerate(group.instrs)
+            if uses_libm(prim.name) and k not in group.kept]
+    if group.kept:
+        needed = group.needed(group.kept)[0]
+        libm = [k for k in libm if k in needed]
+    return libm
+
+
+def _chunked(group, g, escapes, wanted, libm):
     """CPU kernels recompute transcendental values badly: Numba from PyPI calls scalar libm
     (no SVML), while NumPy's float loops are SIMD. So, chunk by chunk, NumPy recomputes the
     values whose forward calls libm, and the kernel reads them and does the rest (the
@@ -90,39 +103,51 @@ def _chunked(group, g, escapes, wanted, precomputed):
     n = int(np.prod(group.shape))
     flat = [_flat(x, group.shape) for x in group.inputs]
     g_flat = [_flat(g[k], group.shape) for k in escapes]
+    kept_flat = {k: _flat(v, group.shape) for k, v in group.kept.items()}
+    precomputed = sorted(set(libm) | set(kept_flat))
     outs = {j: np.empty(n, dtype=group.dtype) for j in wanted}
     consts = [group.dtype.type(c) for c in group.constants()]
     uniform = _uniform(g, escapes)
     fn = kernel("cpu", group.structure(), len(group.inputs), len(consts), escapes, wanted,
-                group.dtype.name, 1, precomputed, uniform, parallel=n >= PARALLEL_MIN_SIZE)
-    last = max(precomputed)
-    keep = set(precomputed)
+                group.dtype.name, 1, tuple(precomputed), uniform,
+                parallel=n >= PARALLEL_MIN_SIZE)
     for start in range(0, n, CHUNK):
         part = slice(start, min(start + CHUNK, n))
         chunk = [x[part] for x in flat]
-        values = _replay_values(group, chunk, last, keep)
+        values = {k: v[part] for k, v in kept_flat.items()}
+        values.update(_replay_values(group, chunk, libm, values))
         fn(*chunk, *[_scalar(gk, group.dtype) if k in uniform else gk[part]
                      for k, gk in zip(escapes, g_flat)],
            *consts, *[values[k] for k in precomputed], *[outs[j][part] for j in wanted])
     return _by_input(group, outs)
 
 
-def _replay_values(group, inputs, last, keep):
-    """Forward values of instructions 0..last with NumPy, keeping those in `keep`."""
+def _replay_values(group, inputs, targets, known):
+    """Forward values of the `targets` with NumPy, from the inputs and the `known` values:
+    a dict holding the targets (the instructions in between are freed as soon as read)."""
+    order = group.forward_order(targets, known)
     last_use = {}
-    for k, (_, ops) in enumerate(group.instrs[:last + 1]):
-        for kind, ref in ops:
+    for k in order:
+        for kind, ref in group.instrs[k][1]:
             if kind == VALUE:
                 last_use[ref] = k
+    wanted = set(targets)
     values = {}
-    for k, (prim, ops) in enumerate(group.instrs[:last + 1]):
-        args = [inputs[ref] if kind == IN else values[ref] if kind == VALUE else ref
-                for kind, ref in ops]
-        values[k] = prim.impl(*args)
+
+    def operand(kind, ref):
+        if kind == IN:
+            return inputs[ref]
+        if kind == VALUE:
+            return values[ref] if ref in values else known[ref]
+        return ref
+
+    for k in order:
+        prim, ops = group.instrs[k]
+        values[k] = prim.impl(*[operand(*op) for op in ops])
         for kind, ref in ops:  # free what no later op (or the kernel) reads
-            if kind == VALUE and last_use.get(ref) == k and ref not in keep:
+            if kind == VALUE and last_use.get(ref) == k and ref not in wanted:
                 values.pop(ref, None)
-    return values
+    return {k: values[k] for k in targets}
 
 
 def _uniform(g, escapes):
@@ -149,7 +174,8 @@ def _flat(a, shape):
 
 
 def _flat_ok(group, g, escapes, shape):
-    return all(_flat(a, shape) is not None for a in list(group.inputs) + [g[k] for k in escapes])
+    return all(_flat(a, shape) is not None for a in
+               list(group.inputs) + [g[k] for k in escapes] + list(group.kept.values()))
 
 
 def _replayed(group, g, values=None):
@@ -160,10 +186,10 @@ def _replayed(group, g, values=None):
         kind, ref = op
         return group.inputs[ref] if kind == IN else values[ref] if kind == VALUE else ref
 
-    if values is None:
-        values = []
-        for prim, ops in group.instrs:
-            values.append(prim.impl(*[resolve(op) for op in ops]))
+    if values is None:  # the values the rules read (all of them, unless some were stored)
+        targets = sorted(group.needed(group.kept)[0]) if group.kept else range(len(group.instrs))
+        computed = _replay_values(group, group.inputs, targets, group.kept)
+        values = [group.kept.get(k, computed.get(k)) for k in range(len(group.instrs))]
     adjoints = list(g)
     result = [None] * len(group.inputs)
     wanted = {j for j, _, _ in group.parents}

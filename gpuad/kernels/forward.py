@@ -48,21 +48,6 @@ class Pending:
         return value
 
 
-def _needed(group, k, known):
-    """The instructions value k depends on (k included), in order, stopping at known values."""
-    need = set()
-    stack = [k]
-    while stack:
-        j = stack.pop()
-        if j in need:
-            continue
-        need.add(j)
-        for kind, ref in group.instrs[j][1]:
-            if kind == VALUE and ref not in known:
-                stack.append(ref)
-    return sorted(need)
-
-
 def _chunks(shape):
     """Index tuples covering `shape` in pieces of at most ~CHUNK elements (whole trailing axes,
     a range of one axis, single positions of the axes before it)."""
@@ -104,7 +89,7 @@ def evaluate(group, k):
         value = ref()
         if value is not None and j != k:
             known[j] = value
-    order = _needed(group, k, known)
+    order = group.forward_order([k], known)
     ndim = len(group.shape)
     inputs = [_aligned(x, ndim) if hasattr(x, "shape") else x for x in group.inputs]
     known = {j: _aligned(v, ndim) for j, v in known.items()}

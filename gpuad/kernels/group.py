@@ -22,7 +22,7 @@ IN, VALUE, CONST = 0, 1, 2  # operand kinds: external input j, group value k, co
 
 class Group:
     __slots__ = ("instrs", "inputs", "input_index", "input_nodes", "nodes", "node_index",
-                 "parents", "metas", "shape", "dtype", "lone_result", "computed",
+                 "parents", "metas", "shape", "dtype", "lone_result", "computed", "kept",
                  "__weakref__")
 
     def __init__(self, shape, dtype):
@@ -43,6 +43,8 @@ class Group:
         # instruction -> weak reference to its computed value, which later evaluations of the
         # values after it read instead of recomputing (weak: the group never holds it alive)
         self.computed = {}
+        # instruction -> value the group stores instead of some of its inputs (`compact`)
+        self.kept = {}
 
     def operand(self, tracer, value, trace_node):
         """The operand for one argument: a group value, an external input, or a constant."""
@@ -84,7 +86,75 @@ class Group:
 
     def held(self):
         """The arrays the group keeps for its backward pass."""
-        return self.inputs + ([] if self.lone_result is None else [self.lone_result])
+        return (self.inputs + list(self.kept.values())
+                + ([] if self.lone_result is None else [self.lone_result]))
+
+    def needed(self, kept):
+        """(values, inputs): the instructions and inputs whose values the backward pass reads
+        when the values in `kept` are stored. Each op's VJP reads the residuals its `keep`
+        and `keep_ans` say (the kernels' derivatives come from the same declarations), and a
+        value read but not stored is recomputed from its own operands."""
+        values, inputs, stack = set(), set(), []
+
+        def need(kind, ref):
+            if kind == VALUE and ref not in values:
+                values.add(ref)
+                stack.append(ref)
+            elif kind == IN:
+                inputs.add(ref)
+
+        for k, (prim, ops) in enumerate(self.instrs):
+            if prim.keep_ans:
+                need(VALUE, k)
+            for op, keep in zip(ops, prim.keep):
+                if keep:
+                    need(*op)
+        while stack:
+            k = stack.pop()
+            if k not in kept:
+                for op in self.instrs[k][1]:
+                    need(*op)
+        return values, inputs
+
+    def compact(self):
+        """Store computed values instead of inputs where that holds fewer bytes.
+
+        Called when the trace closes (no value of the group is pending any more). A value
+        computed and still referenced then (a scan step's new carry, say) may make inputs
+        unnecessary: `tanh(h @ w + x @ u)` needs only its result for the backward pass, not
+        the two products its group would otherwise keep (3x the memory of the per-op rules
+        on a StoreAll scan of this RNN step). Dropped inputs become 0-d stand-ins that no
+        instruction the backward pass runs reads."""
+        if len(self.instrs) < 2:
+            return
+        alive = {k: v for k, v in ((k, ref()) for k, ref in self.computed.items())
+                 if v is not None}
+        if not alive:
+            return
+        values, _ = self.needed(alive)
+        kept = {k: v for k, v in alive.items() if k in values}
+        values, inputs = self.needed(kept)
+        before = sum(getattr(x, "nbytes", 0) for x in self.inputs)
+        after = (sum(getattr(self.inputs[j], "nbytes", 0) for j in inputs)
+                 + sum(v.nbytes for v in kept.values()))
+        if after >= before:
+            return
+        self.kept = kept
+        for j, x in enumerate(self.inputs):
+            if j not in inputs and hasattr(x, "dtype"):
+                self.inputs[j] = np.zeros((), x.dtype)
+
+    def forward_order(self, targets, known):
+        """The instructions computing `targets` from the inputs and the `known` values, in
+        order (each needed one once)."""
+        need, stack = set(), list(targets)
+        while stack:
+            j = stack.pop()
+            if j in need or j in known:
+                continue
+            need.add(j)
+            stack.extend(ref for kind, ref in self.instrs[j][1] if kind == VALUE)
+        return sorted(need)
 
     def structure(self):
         """What a generated kernel depends on (constants are kernel arguments, not code)."""

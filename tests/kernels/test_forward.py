@@ -230,3 +230,71 @@ def test_nested_transforms_keep_their_lazy_values_apart():
     config.fusion = False
     g3 = ga.grad(f)(x)
     np.testing.assert_allclose(g1[0], g3, rtol=1e-12)
+
+
+def _rnn_scan_loss(w, u, xs, h0, schedule):
+    from gpuad.checkpoint import scan
+
+    def step(h, x):
+        h = gnp.tanh(h @ w + x @ u)
+        return h, gnp.mean(h * h)
+    return gnp.sum(scan(step, h0, xs, schedule=schedule)[1])
+
+
+def test_a_group_stores_a_computed_result_instead_of_its_inputs():
+    """tanh(h @ w + x @ u) needs only its result for the backward pass; with the result
+    computed and referenced (the next carry) when the step's tape closes, the group drops
+    the two products it would keep, so fusion holds no more than the per-op rules."""
+    import gpuad.memory
+    from gpuad.checkpoint import StoreAll
+    rng = np.random.default_rng(7)
+    w, u = rng.standard_normal((64, 64)) * 0.1, rng.standard_normal((3, 64))
+    xs, h0 = rng.standard_normal((30, 128, 3)), rng.standard_normal((128, 64))
+    config.fusion_min_size = 4096
+    grad = ga.grad(_rnn_scan_loss, argnums=(0, 1))
+    peaks, grads = {}, {}
+    for fused in (True, False, True):  # the first fused call compiles: measured again
+        config.fusion = fused
+        with gpuad.memory.track() as m:
+            grads[fused] = grad(w, u, xs, h0, StoreAll())
+        peaks[fused] = m.peak_bytes
+    config.fusion = True
+    for a, b in zip(grads[True], grads[False]):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
+    assert peaks[True] <= peaks[False] * 1.05, peaks
+
+
+def test_stored_values_serve_every_backward_path():
+    """After the group stores its result instead of its inputs, the fused kernel, the per-op
+    rules (fusion switched off before the backward pass) and nested derivatives agree, and a
+    group whose derivatives need an input keeps it."""
+    rng = np.random.default_rng(8)
+    a, b = rng.standard_normal((2, 40))
+    out, vjp_fn = ga.vjp(lambda a, b: gnp.tanh(a * 0.5 + b) * 2.0, a, b)
+    ct = rng.standard_normal(40)
+    t = np.tanh(a * 0.5 + b)
+    expected = (ct * 2.0 * (1 - t * t) * 0.5, ct * 2.0 * (1 - t * t))
+    fused = vjp_fn(ct)
+    config.fusion = False
+    per_op = vjp_fn(ct)
+    config.fusion = True
+    for got in (fused, per_op):
+        for g, e in zip(got, expected):
+            np.testing.assert_allclose(g, e, rtol=1e-12)
+
+    from gpuad.kernels.group import Group
+    from gpuad.reverse import ReverseTrace
+    for fun, drops in ((lambda a, b: gnp.tanh(a + b), True),       # needs only the result
+                       (lambda a, b: gnp.sin(a + b) * 3.0, False),  # sin' = cos(a + b)
+                       (lambda a, b: gnp.exp(a) * b, False)):       # multiply reads both
+        trace = ReverseTrace()
+        res = fun(trace.new_input(a), trace.new_input(b))
+        trace.close()
+        (group,) = [e[3] for e in trace.tape if isinstance(e[3], Group)]
+        assert all(x.ndim == 0 for x in group.inputs) == drops
+        assert bool(group.kept) == drops
+        del res
+    h = ga.hessian(lambda a: gnp.sum(gnp.tanh(a * 0.5 + 1.0) ** 2))(a[:6])
+    config.fusion = False
+    h_ref = ga.hessian(lambda a: gnp.sum(gnp.tanh(a * 0.5 + 1.0) ** 2))(a[:6])
+    np.testing.assert_allclose(h, h_ref, rtol=1e-10)
