@@ -73,7 +73,7 @@ _OURS = (ReverseTracer, LazyTracer)
 class ReverseTrace(Trace):
     """Records primitives applied to its tracers onto `tape`."""
 
-    __slots__ = ("tape", "count", "group", "lazy")
+    __slots__ = ("tape", "count", "group", "lazy", "fused")
 
     def __init__(self):
         super().__init__()
@@ -81,15 +81,16 @@ class ReverseTrace(Trace):
         self.count = 0
         self.group = None  # weakly, the open fused group (gpuad/kernels) while it is the last entry
         self.lazy = []  # weak references to the LazyTracers made, computed at `close`
+        self.fused = False  # whether the tape holds fused groups (compacted at `close`)
 
     def close(self):
         lazy, self.lazy = self.lazy, []
-        if lazy:
-            for ref in lazy:  # values still referenced (results, aux, closures) are computed
-                tracer = ref()
-                if type(tracer) is LazyTracer:
-                    tracer.value
-            for entry in self.tape:  # groups may now store such values instead of inputs
+        for ref in lazy:  # values still referenced (results, aux, closures) are computed
+            tracer = ref()
+            if type(tracer) is LazyTracer:
+                tracer.value
+        if self.fused and self.active:
+            for entry in self.tape:  # groups may store such values instead of inputs
                 compact = getattr(entry[3], "compact", None)
                 if compact is not None:
                     compact()

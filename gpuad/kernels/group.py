@@ -18,6 +18,7 @@ import numpy as np
 from ..trace import Meta
 
 IN, VALUE, CONST = 0, 1, 2  # operand kinds: external input j, group value k, constant c
+_HOST = (np.ndarray, bool)  # input types a group can drop (Python bools: a where's constant)
 
 
 class Group:
@@ -40,8 +41,8 @@ class Group:
         # runs the op's own VJP rule (measured faster than a kernel: it reuses the saved result
         # where a kernel would recompute it), and that rule may need the result.
         self.lone_result = None
-        # instruction -> weak reference to its computed value, which later evaluations of the
-        # values after it read instead of recomputing (weak: the group never holds it alive)
+        # instruction -> weak reference to its computed value (NumPy), which later evaluations
+        # read instead of recomputing, and `compact` may store (weak: never held alive here)
         self.computed = {}
         # instruction -> value the group stores instead of some of its inputs (`compact`)
         self.kept = {}
@@ -125,8 +126,8 @@ class Group:
         the two products its group would otherwise keep (3x the memory of the per-op rules
         on a StoreAll scan of this RNN step). Dropped inputs become 0-d stand-ins that no
         instruction the backward pass runs reads."""
-        if len(self.instrs) < 2:
-            return
+        if len(self.instrs) < 2 or any(type(x) not in _HOST for x in self.inputs):
+            return  # (a CuPy group keeps its inputs: the stand-ins are NumPy's)
         alive = {k: v for k, v in ((k, ref()) for k, ref in self.computed.items())
                  if v is not None}
         if not alive:

@@ -1,9 +1,10 @@
 """Recording elementwise ops into fused groups (called from `ReverseTrace`'s fast paths).
 
 An op joins the open group when its result has the group's shape and dtype and the group is
-still the tape's last entry. On NumPy arrays it is recorded without being computed: its tracer
-is a `LazyTracer`, computed when read (`forward.py`). On CuPy arrays, and with
-`config.fusion_forward` off, it is computed at once, as before fusion.
+still the tape's last entry. On NumPy arrays of `config.fusion_forward_min_size` elements or
+more it is recorded without being computed: its tracer is a `LazyTracer`, computed when read
+(`forward.py`). Otherwise (smaller arrays, CuPy arrays, `config.fusion_forward` off) it is
+computed at once.
 """
 import weakref
 
@@ -40,7 +41,8 @@ def record_fused(trace, prim, args, vals):
     if (group is None or not tape or tape[-1][3] is not group
             or shape != group.shape or dtype != group.dtype):
         group = None
-    lazy = xp is np and config.fusion_forward and lazy_allowed()
+    lazy = (xp is np and config.fusion_forward and _size(shape) >= config.fusion_forward_min_size
+            and lazy_allowed())
     vals = list(vals)
     for i, v in enumerate(vals):
         if type(v) is Pending and (v.group is not group or not lazy):
@@ -68,9 +70,20 @@ def record_fused(trace, prim, args, vals):
         tracer = ReverseTracer(Pending(group, len(group.instrs) - 1, result), trace, node)
         tracer.__class__ = LazyTracer
         trace.lazy.append(weakref.ref(tracer))
+        trace.fused = True
         return tracer
     group.add(prim, operands, result, node, ans)
+    if type(ans) is np.ndarray:  # a value Group.compact may store instead of inputs
+        group.computed[len(group.instrs) - 1] = weakref.ref(ans)
+    trace.fused = True
     return ReverseTracer(ans, trace, node)
+
+
+def _size(shape):
+    n = 1
+    for d in shape:
+        n *= d
+    return n
 
 
 _dtypes = {}  # (primitive, operand dtypes or Python types) -> result dtype

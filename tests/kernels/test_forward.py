@@ -16,10 +16,13 @@ from tests.kernels.test_fusion import programs, run_program
 
 @pytest.fixture(autouse=True)
 def fuse_small_arrays():
-    saved = config.fusion, config.fusion_min_size, config.fusion_forward
-    config.fusion, config.fusion_min_size, config.fusion_forward = True, 8, True
+    saved = (config.fusion, config.fusion_min_size, config.fusion_forward,
+             config.fusion_forward_min_size)
+    (config.fusion, config.fusion_min_size, config.fusion_forward,
+     config.fusion_forward_min_size) = True, 8, True, 8
     yield
-    config.fusion, config.fusion_min_size, config.fusion_forward = saved
+    (config.fusion, config.fusion_min_size, config.fusion_forward,
+     config.fusion_forward_min_size) = saved
 
 
 def eager_and_lazy(f, *args):
@@ -241,7 +244,8 @@ def _rnn_scan_loss(w, u, xs, h0, schedule):
     return gnp.sum(scan(step, h0, xs, schedule=schedule)[1])
 
 
-def test_a_group_stores_a_computed_result_instead_of_its_inputs():
+@pytest.mark.parametrize("lazy", [True, False])
+def test_a_group_stores_a_computed_result_instead_of_its_inputs(lazy):
     """tanh(h @ w + x @ u) needs only its result for the backward pass; with the result
     computed and referenced (the next carry) when the step's tape closes, the group drops
     the two products it would keep, so fusion holds no more than the per-op rules."""
@@ -250,7 +254,7 @@ def test_a_group_stores_a_computed_result_instead_of_its_inputs():
     rng = np.random.default_rng(7)
     w, u = rng.standard_normal((64, 64)) * 0.1, rng.standard_normal((3, 64))
     xs, h0 = rng.standard_normal((30, 128, 3)), rng.standard_normal((128, 64))
-    config.fusion_min_size = 4096
+    config.fusion_min_size, config.fusion_forward = 4096, lazy
     grad = ga.grad(_rnn_scan_loss, argnums=(0, 1))
     peaks, grads = {}, {}
     for fused in (True, False, True):  # the first fused call compiles: measured again
@@ -298,3 +302,20 @@ def test_stored_values_serve_every_backward_path():
     config.fusion = False
     h_ref = ga.hessian(lambda a: gnp.sum(gnp.tanh(a * 0.5 + 1.0) ** 2))(a[:6])
     np.testing.assert_allclose(h, h_ref, rtol=1e-10)
+
+
+def test_small_arrays_keep_eager_forward_values():
+    """Below `config.fusion_forward_min_size` the group's values are computed at once (the
+    chunks' overhead costs more than the memory saved), and the backward is fused still."""
+    config.fusion_forward_min_size = 100
+    seen = []
+
+    def f(x):
+        y = gnp.sin(x) * 2.0
+        seen.append(type(y))
+        return gnp.sum(y)
+
+    for n in (64, 128):
+        x = np.random.default_rng(n).standard_normal(n)
+        np.testing.assert_allclose(ga.grad(f)(x), 2.0 * np.cos(x), rtol=1e-12)
+    assert seen == [ReverseTracer, LazyTracer]
