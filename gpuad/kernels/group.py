@@ -7,9 +7,10 @@ its backward pass recomputes them (see `backward.py`). Every instruction's resul
 ordinary tracer with its own node, so a value used outside the group (escaping) gets its
 cotangent like any other; the group's single tape entry then hands all of them to the kernel.
 
-On NumPy arrays the forward values are not computed as ops join either (`forward.py`): each
-result is a `LazyTracer` until something reads it, and then it alone is computed, chunk by
-chunk, from the inputs.
+On large NumPy arrays the forward values are not computed as ops join either (`forward.py`):
+each result is a `LazyTracer` until something reads it, and then it alone is computed, chunk
+by chunk, from the inputs. When the trace closes, `compact` may store computed values instead
+of inputs that only their recomputation needed.
 """
 import weakref
 
