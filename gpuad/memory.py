@@ -61,7 +61,7 @@ def track(device=None):
         yield report
 
 
-_host_sessions = []  # reports of the open host blocks: tracemalloc has one global peak
+_host_sessions = []  # [report, base] of the open host blocks: tracemalloc has one global peak
 
 
 @contextlib.contextmanager
@@ -69,23 +69,52 @@ def _track_host(report):
     started = not tracemalloc.is_tracing()
     if started:
         tracemalloc.start()
-    outer_peaks = [(r, tracemalloc.get_traced_memory()) for r, _ in _host_sessions]
-    tracemalloc.reset_peak()  # the outer blocks' peaks so far are folded into them below
-    for (r, base), (_, (current, peak)) in zip(_host_sessions, outer_peaks):
-        r.peak_bytes = max(r.peak_bytes, peak - base)
-    base = tracemalloc.get_traced_memory()[0]
-    _host_sessions.append((report, base))
+    _fold_peak()  # the outer blocks' peaks so far are folded into them, then the peak resets
+    session = [report, tracemalloc.get_traced_memory()[0]]
+    _host_sessions.append(session)
     try:
         yield report
     finally:
         current, peak = tracemalloc.get_traced_memory()
-        _host_sessions.pop()
+        _host_sessions.remove(session)
+        base = session[1]
         report.peak_bytes = max(report.peak_bytes, peak - base)
         report.end_bytes = current - base
         for r, outer_base in _host_sessions:
             r.peak_bytes = max(r.peak_bytes, peak - outer_base)
         if started:
             tracemalloc.stop()
+
+
+def _fold_peak():
+    """Fold tracemalloc's peak so far into every open host block, and reset it."""
+    peak = tracemalloc.get_traced_memory()[1]
+    for session in _host_sessions:
+        session[0].peak_bytes = max(session[0].peak_bytes, peak - session[1])
+    tracemalloc.reset_peak()
+
+
+@contextlib.contextmanager
+def untracked():
+    """Leave what the block allocates out of every open host `track` block.
+
+    For one-time costs that are not the program's: the first call of a generated kernel,
+    where Numba compiles it (or loads it from the disk cache), allocates 1-40 MiB of its own
+    objects; counted, they made `Budget` plan around the compiler, and with a cold kernel
+    cache refuse a budget the program fits in.
+    """
+    if not _host_sessions:
+        yield
+        return
+    _fold_peak()
+    before = tracemalloc.get_traced_memory()[0]
+    try:
+        yield
+    finally:
+        shift = tracemalloc.get_traced_memory()[0] - before
+        for session in _host_sessions:
+            session[1] += shift  # what the block left alive is not the program's either
+        tracemalloc.reset_peak()
 
 
 @contextlib.contextmanager

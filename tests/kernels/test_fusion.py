@@ -349,10 +349,15 @@ def test_groups_on_closed_over_tracers_inside_scans(length):
             np.testing.assert_allclose(g, r, rtol=1e-12, atol=1e-12)
 
 
-def test_budget_and_forecast_measure_steps_with_groups():
+def test_budget_and_forecast_measure_steps_with_groups(tmp_path, monkeypatch):
     """Budget and forecast measure a step's tape; a fused group's entry keeps its inputs (the
-    measurement once failed on it: 'Group' object is not iterable)."""
+    measurement once failed on it: 'Group' object is not iterable). With a cold kernel cache
+    the measured step compiles its kernel: that memory is not the program's (Budget once
+    refused this budget over the compiler's 1.7 MB)."""
     from gpuad.checkpoint import Budget, StoreAll, forecast, scan
+    from gpuad.kernels import codegen
+    monkeypatch.setattr(codegen, "_compiled", {})
+    monkeypatch.setattr(codegen, "cache_dir", lambda: str(tmp_path))
     from gpuad.checkpoint.replay import residual_bytes
     rng = np.random.default_rng(16)
     w, xs, h0 = rng.standard_normal((6, 6)) * 0.3, rng.standard_normal((20, 4, 6)), \
