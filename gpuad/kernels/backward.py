@@ -123,31 +123,8 @@ def _chunked(group, g, escapes, wanted, libm):
 
 
 def _replay_values(group, inputs, targets, known):
-    """Forward values of the `targets` with NumPy, from the inputs and the `known` values:
-    a dict holding the targets (the instructions in between are freed as soon as read)."""
-    order = group.forward_order(targets, known)
-    last_use = {}
-    for k in order:
-        for kind, ref in group.instrs[k][1]:
-            if kind == VALUE:
-                last_use[ref] = k
-    wanted = set(targets)
-    values = {}
-
-    def operand(kind, ref):
-        if kind == IN:
-            return inputs[ref]
-        if kind == VALUE:
-            return values[ref] if ref in values else known[ref]
-        return ref
-
-    for k in order:
-        prim, ops = group.instrs[k]
-        values[k] = prim.impl(*[operand(*op) for op in ops])
-        for kind, ref in ops:  # free what no later op (or the kernel) reads
-            if kind == VALUE and last_use.get(ref) == k and ref not in wanted:
-                values.pop(ref, None)
-    return {k: values[k] for k in targets}
+    """Forward values of the `targets` with NumPy, from the inputs and the `known` values."""
+    return group.run(group.forward_order(targets, known), targets, inputs, known)
 
 
 def _uniform(g, escapes):

@@ -2,9 +2,10 @@
 
 An elementwise op that joins a group on NumPy arrays (of `config.fusion_forward_min_size`
 elements or more) is not computed when it is called: its tracer is a `LazyTracer` (see
-`gpuad/reverse.py`) holding a `Pending` (the group and the instruction). Whatever reads the value (a non-elementwise op, `float(x)`, printing, the end of
-the transform) computes that value alone: the instructions it depends on run with NumPy, on
-chunks of `CHUNK` elements, and only the value asked for is written out in full. So the forward
+`gpuad/reverse.py`) holding a `Pending` (the group and the instruction). Whatever reads the
+value (a non-elementwise op, `float(x)`, printing, the end of the transform) computes that
+value alone: the instructions it depends on run with NumPy, on chunks of `CHUNK` elements,
+and only the value asked for is written out in full. So the forward
 pass of a chain of k ops holds the arrays the code keeps, not k intermediates, and the chunks
 stay in the cache: `where(x > 0, z*z, 0.1*z)` needs z, both branches and the mask at once when
 NumPy computes it op by op (4.3x size(x)), one output here.
@@ -23,7 +24,6 @@ when it is called, as in eager mode.
 """
 import numpy as np
 
-from .group import CONST, IN, VALUE
 
 # elements per chunk: a few chunks of float64 fit in a core's L2 cache; of 2^12 ... 2^18, the
 # fastest forward pass at 10^7 and 2^20 elements (2^15-2^16 within noise of each other)
@@ -98,29 +98,10 @@ def evaluate(group, k):
     ndim = len(group.shape)
     inputs = [_aligned(x, ndim) if hasattr(x, "shape") else x for x in group.inputs]
     known = {j: _aligned(v, ndim) for j, v in known.items()}
-    last_use = {}
-    for j in order:
-        for kind, ref in group.instrs[j][1]:
-            if kind == VALUE:
-                last_use[ref] = j
     out = np.empty(group.shape, dtype=group.dtype)
     with np.errstate(**_DEFAULT_ERRSTATE):
         for index in _chunks(group.shape):
-            values = {}
-            for j in order:
-                prim, ops = group.instrs[j]
-                args = []
-                for kind, ref in ops:
-                    if kind == IN:
-                        x = inputs[ref]
-                        args.append(_piece(x, index) if hasattr(x, "shape") else x)
-                    elif kind == VALUE:
-                        args.append(values[ref] if ref in values else _piece(known[ref], index))
-                    else:
-                        args.append(ref)
-                values[j] = prim.impl(*args)
-                for kind, ref in ops:  # free what no later instruction reads
-                    if kind == VALUE and last_use.get(ref) == j:
-                        values.pop(ref, None)
-            out[index] = values[k]
+            pieces = [_piece(x, index) if hasattr(x, "shape") else x for x in inputs]
+            out[index] = group.run(order, (k,), pieces,
+                                   {j: _piece(v, index) for j, v in known.items()})[k]
     return out

@@ -158,6 +158,34 @@ class Group:
             stack.extend(ref for kind, ref in self.instrs[j][1] if kind == VALUE)
         return sorted(need)
 
+    def run(self, order, targets, inputs, known):
+        """The values of `targets` (a dict), computed by the instructions in `order` with each
+        op's own forward function, from `inputs` (aligned with the group's) and the `known`
+        values; the values in between are freed as soon as no later instruction reads them.
+        The forward evaluation and the backward pass's recomputation both run this."""
+        last_use = {}
+        for k in order:
+            for kind, ref in self.instrs[k][1]:
+                if kind == VALUE:
+                    last_use[ref] = k
+        wanted = set(targets)
+        values = {}
+
+        def operand(kind, ref):
+            if kind == IN:
+                return inputs[ref]
+            if kind == VALUE:
+                return values[ref] if ref in values else known[ref]
+            return ref
+
+        for k in order:
+            prim, ops = self.instrs[k]
+            values[k] = prim.impl(*[operand(*op) for op in ops])
+            for kind, ref in ops:
+                if kind == VALUE and last_use.get(ref) == k and ref not in wanted:
+                    values.pop(ref, None)
+        return {k: values[k] for k in targets}
+
     def structure(self):
         """What a generated kernel depends on (constants are kernel arguments, not code)."""
         return tuple((prim.name, tuple((kind, ref if kind != CONST else None)
