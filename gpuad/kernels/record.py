@@ -10,6 +10,7 @@ import weakref
 
 import numpy as np
 
+from .. import backend
 from ..config import config
 from ..reverse import LazyTracer, ReverseTracer
 from ..trace import EMPTY, TRACER_TYPES, Meta
@@ -31,6 +32,7 @@ def record_fused(trace, prim, args, vals):
     if meta is None:
         return None
     shape, dtype, xp = meta
+    result = Meta.of(shape, dtype, xp)
     if dtype.char not in "fd":  # float32 and float64: Numba has no float16, complex is not fused
         return None
     tape = trace.tape
@@ -41,7 +43,7 @@ def record_fused(trace, prim, args, vals):
     if (group is None or not tape or tape[-1][3] is not group
             or shape != group.shape or dtype != group.dtype):
         group = None
-    lazy = (xp is np and config.fusion_forward and _size(shape) >= config.fusion_forward_min_size
+    lazy = (xp is np and config.fusion_forward and result.size >= config.fusion_forward_min_size
             and lazy_allowed())
     vals = list(vals)
     for i, v in enumerate(vals):
@@ -64,26 +66,17 @@ def record_fused(trace, prim, args, vals):
         operands.append(group.operand(a, v, a.node if ours else None))
     node = trace.count
     trace.count = node + 1
-    result = Meta.of(shape, dtype, xp)
+    trace.fused = True
     if lazy:
         group.add(prim, operands, result, node)
         tracer = ReverseTracer(Pending(group, len(group.instrs) - 1, result), trace, node)
         tracer.__class__ = LazyTracer
         trace.lazy.append(weakref.ref(tracer))
-        trace.fused = True
         return tracer
     group.add(prim, operands, result, node, ans)
     if type(ans) is np.ndarray:  # a value Group.compact may store instead of inputs
-        group.computed[len(group.instrs) - 1] = weakref.ref(ans)
-    trace.fused = True
+        group.keep_computed(len(group.instrs) - 1, ans)
     return ReverseTracer(ans, trace, node)
-
-
-def _size(shape):
-    n = 1
-    for d in shape:
-        n *= d
-    return n
 
 
 _dtypes = {}  # (primitive, operand dtypes or Python types) -> result dtype
@@ -126,9 +119,5 @@ def _result_meta(prim, vals):
         samples = [np.ones((), k) if isinstance(k, np.dtype) else k(1) for k in key[1:]]
         with np.errstate(all="ignore"):
             dtype = _dtypes[key] = np.result_type(prim.impl(*samples))
-    return shape, dtype, (np if xp is np else _device_namespace(vals))
-
-
-def _device_namespace(vals):
-    from .. import backend
-    return backend.namespace(*[v for v in vals if hasattr(v, "shape")])
+    return shape, dtype, (np if xp is np else
+                          backend.namespace(*[v for v in vals if hasattr(v, "shape")]))
