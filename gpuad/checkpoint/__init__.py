@@ -8,9 +8,10 @@ from .executor import scan, while_loop
 from .forecast import Forecast, forecast
 from .plan import Plan, validate
 from .remat import checkpoint
-from .schedules import Budget, EveryK, Online, Revolve, StoreAll, Tiered, binomial_cost
+from .schedules import (Budget, EveryK, Online, Revolve, StoreAll, Tiered, binomial_cost,
+                        online_lower_bounds)
 from .units import format_bytes, parse_bytes
 
 __all__ = ["Budget", "EveryK", "Forecast", "Online", "Plan", "Revolve", "StoreAll", "Tiered",
-           "binomial_cost", "checkpoint", "forecast", "format_bytes", "parse_bytes", "scan",
-           "validate", "while_loop"]
+           "binomial_cost", "checkpoint", "forecast", "format_bytes", "online_lower_bounds",
+           "parse_bytes", "scan", "validate", "while_loop"]

@@ -1,5 +1,6 @@
 """Schedules as plans: valid action sequences, the proven optimum, the online bound, tiers."""
 import functools
+import itertools
 import os
 
 import numpy as np
@@ -8,7 +9,7 @@ import pytest
 from gpuad.checkpoint.actions import Advance, Record, Reverse, Snapshot
 from gpuad.checkpoint.plan import Plan, validate
 from gpuad.checkpoint.schedules import (Budget, EveryK, Online, Revolve, StoreAll, Tiered,
-                                        binomial_cost)
+                                        binomial_cost, online_lower_bounds)
 from gpuad.checkpoint.storage import DiskStore, make_store
 from gpuad.checkpoint.units import format_bytes, parse_bytes
 
@@ -67,6 +68,52 @@ def test_online_stays_within_twice_the_optimum():
             assert plan.peak_snapshots <= snapshots
             if length <= snapshots:
                 assert plan.forward_steps == best + 1
+
+
+def _exhaustive_online_bound(length, snapshots):
+    """length + the cheapest reversal over every placement of the stored states."""
+    best = brute_force(length, snapshots)  # nothing stored beyond state 0: Revolve from it
+    for extra in range(1, min(snapshots, length)):
+        for chosen in itertools.combinations(range(1, length), extra):
+            bounds = (0,) + chosen + (length,)
+            best = min(best, sum(brute_force(b - a, snapshots - k)
+                                 for k, (a, b) in enumerate(zip(bounds, bounds[1:]))))
+    return length + best
+
+
+def test_online_lower_bound_is_the_best_placement():
+    for snapshots in (2, 3, 4):
+        bounds = online_lower_bounds(13, snapshots)
+        for length in range(1, 14):
+            assert bounds[length] == _exhaustive_online_bound(length, snapshots), (
+                snapshots, length)
+
+
+@pytest.mark.parametrize("snapshots, within", [(2, 1.14), (3, 1.07), (4, 1.06), (5, 1.05),
+                                               (8, 1.02), (16, 1.004)])
+def test_online_reaches_the_lower_bound(snapshots, within):
+    """Equal to the best any schedule can do without knowing the length, up to β(s, 2)."""
+    bounds = online_lower_bounds(300, snapshots)
+    limit = (snapshots + 1) * (snapshots + 2) // 2
+    for length in range(1, 301):
+        steps = Online(snapshots).plan(length).forward_steps
+        assert bounds[length] <= steps <= within * bounds[length], (length, steps)
+        if length <= limit:
+            assert steps == bounds[length], length
+            extra = 1 if length <= snapshots else 2 if length < limit else 3
+            assert steps == binomial_cost(length, snapshots) + extra, length
+
+
+def test_schedules_keep_their_last_plan():
+    for schedule in (StoreAll(), EveryK(3), Revolve(4), Online(4)):
+        first = schedule.plan(40)
+        assert schedule.plan(40) is first  # a training loop asks again at every call
+        other = schedule.plan(41)
+        assert other.length == 41 and schedule.plan(40) is not first
+    schedule = Revolve(4)
+    before = schedule.plan(40)
+    schedule.snapshots = 2  # changed settings: a new plan
+    assert schedule.plan(40).forward_steps == binomial_cost(40, 2) != before.forward_steps
 
 
 def test_online_policy_runs_step_by_step():
