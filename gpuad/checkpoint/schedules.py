@@ -223,8 +223,9 @@ class Online:
       Revolve's optimum + 1 up to length s (the sweep runs the last step, which it could not
       know to be last, without its tape), + 2 beyond and + 3 at β(s, 2) (the last gap ends
       where the loop stopped, not where Revolve would have put it);
-    - within 14% of the bound at every length for s = 2, 7% for s = 3, 2% for s >= 8
-      (lengths up to 300; the stride-doubling policy it replaced came within 18-44%);
+    - within 14% of the bound at every length for s = 2, 7% for s = 3, 6% for s = 4 and
+      2.5% for s = 8 and 16 (measured up to length 1000, tested up to 300; the stride-doubling
+      policy it replaced came within 18-44%);
     - at most 2x Revolve's optimum (lengths up to 2000, s up to 64).
     Deciding costs O(1) per step while the stored states stay, O(s) when they change.
     """
