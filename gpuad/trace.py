@@ -74,11 +74,18 @@ class Trace:
         another way (on the values, or on substitutes). Keeping this off the `active` test of
         the hot path makes it free when unused. A detour is an object whose
         `translate(tracer)` gives what the tracer stands for."""
-        if self.detour is None:
+        detour = self.detour
+        if detour is None:
             raise self.escaped(prim)
-        translate = self.detour.translate
-        return bind(prim, tuple(translate(a) if type(a) in TRACER_TYPES and a._trace is self
-                                else a for a in args), params)
+        translate = detour.translate
+        args = tuple([translate(a) if type(a) in TRACER_TYPES and a._trace is self else a
+                      for a in args])
+        for a in args:
+            if type(a) in TRACER_TYPES:  # a substitute, or a tracer of another trace
+                return bind(prim, args, params)
+        # all values (the paused forward sweep of a checkpointed loop: each step's ops on the
+        # weights it closes over come here)
+        return run_impl(prim, args, params)
 
     def translate(self, x):
         """`x` with this trace's tracers replaced as the detour says (leaves other values)."""
@@ -395,16 +402,21 @@ def find_top_trace(args):
     return top
 
 
+def run_impl(prim, args, params):
+    """The primitive's forward implementation on values, with device errors naming it."""
+    try:
+        return prim.impl(*args, **params)
+    except backend.DeviceMismatchError as exc:
+        raise backend.DeviceMismatchError(f"{prim.name}: {exc}") from None
+    except TypeError:
+        backend.check_devices(prim.name, args)  # a CuPy/NumPy mix surfaces as TypeError
+        raise
+
+
 def bind(prim, args, params):
     top = find_top_trace(args)
     if top is None:
-        try:
-            return prim.impl(*args, **params)
-        except backend.DeviceMismatchError as exc:
-            raise backend.DeviceMismatchError(f"{prim.name}: {exc}") from None
-        except TypeError:
-            backend.check_devices(prim.name, args)  # a CuPy/NumPy mix surfaces as TypeError
-            raise
+        return run_impl(prim, args, params)
     if not top.active:
         return top.inactive(prim, args, params)
     return top.process(prim, args, params)
