@@ -298,6 +298,7 @@ def backward(trace, seeds, input_nodes, consume):
         variadic = prim.variadic
         rules = prim.vjp
         joint = None if prim.vjp_joint is None else prim.vjp_joint(ans, saved, g, **params)
+        held = 0 if variadic or joint is not None else len(saved)  # (a fused group's: a Group)
         for argnum, node, target in parents:
             if joint is not None:
                 gi = joint[argnum]
@@ -307,6 +308,10 @@ def backward(trace, seeds, input_nodes, consume):
                 gi = rules(ans, *saved, g, argnum=argnum, **params)
             elif params:
                 gi = rules[argnum](ans, *saved, g, **params)
+            elif held == 2:  # spelled out: a starred call costs twice as much as the rule itself
+                gi = rules[argnum](ans, saved[0], saved[1], g)
+            elif held == 1:
+                gi = rules[argnum](ans, saved[0], g)
             else:
                 gi = rules[argnum](ans, *saved, g)
             if target is not None:
