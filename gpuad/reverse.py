@@ -22,6 +22,7 @@ from .trace import (EMPTY, KEEP, META, TRACER_TYPES, Meta, Trace, Tracer, check_
 from .tree import tree_flatten, tree_paths, tree_unflatten
 
 FUSABLE = backend.FUSABLE_ARRAY_TYPES  # NumPy arrays, and CuPy arrays once CuPy is imported
+_ndarray = np.ndarray
 
 
 class ReverseTracer(Tracer):
@@ -137,7 +138,7 @@ class ReverseTrace(Trace):
             fused = self.fuse(prim, (x, y), (vx, vy))
             if fused is not None:
                 return fused
-        ans = prim.impl(vx, vy)
+        ans = (prim.array_impl if type(vx) is _ndarray else prim.impl)(vx, vy)
         tape = self.tape
         if config.debug_nans:
             check_nans(ans, f"{prim.name} (tape position {len(tape)})", "forward result")

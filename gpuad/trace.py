@@ -306,13 +306,16 @@ class Primitive:
 
     __slots__ = ("name", "impl", "vjp", "jvp", "broadcasting", "multiple_results", "variadic",
                  "keep", "keep_ans", "elementwise", "scalar", "jvp_joint", "vjp_joint", "fast",
-                 "sparse_cotangents", "__weakref__")
+                 "sparse_cotangents", "array_impl", "__weakref__")
 
     def __init__(self, name, impl, vjp=(), jvp=(), *, broadcasting=False, meta_only=(),
                  multiple_results=False, variadic=False, elementwise=None, scalar=None,
                  jvp_joint=None, vjp_joint=None, register=True):
         self.name = name
         self.impl = impl
+        # what impl runs when its first argument is a NumPy array (for the arithmetic ops: the
+        # ufunc itself, without the scalar test of `scalar_aware`)
+        self.array_impl = getattr(impl, "ufunc", impl)
         self.vjp = vjp if variadic else tuple(vjp)
         self.jvp = jvp if variadic else tuple(jvp)
         self.broadcasting = broadcasting

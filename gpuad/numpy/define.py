@@ -81,6 +81,7 @@ def scalar_aware(ufunc, operator):
 
     impl.__name__ = impl.__qualname__ = ufunc.__name__
     impl.__doc__ = ufunc.__doc__
+    impl.ufunc = ufunc  # the traces call it directly when x is an array (Primitive.array_impl)
     return impl
 
 
@@ -141,9 +142,11 @@ def _rules_from_derivative(d, arity):
     c = _constant_value(d, arity)
     if c is not None:
         if arity == 1:
-            return (lambda ans, x, g: _scaled(g, c)), c
-        if arity == 2:
-            return (lambda ans, x, y, g: _scaled(g, c)), c
+            return ((lambda ans, x, g: g) if c == 1 else (lambda ans, x, g: -g) if c == -1
+                    else (lambda ans, x, g: g * c)), c
+        if arity == 2:  # add and subtract: the cotangent as it is, or negated
+            return ((lambda ans, x, y, g: g) if c == 1 else (lambda ans, x, y, g: -g) if c == -1
+                    else (lambda ans, x, y, g: g * c)), c
         return (lambda ans, *args_g: _scaled(args_g[-1], c)), c
     # A derivative that is one of the arguments (exp's is ans, multiply's are y and x): the
     # rule multiplies by it without calling d, one Python call less per use.
