@@ -384,6 +384,10 @@ def online_lower_bounds(max_length, snapshots):
     cheapest gap-by-gap reversal over all placements of the stored states, chosen knowing the
     length. The dynamic program over the first gap costs O(max_length² · snapshots): it is for
     tests and small cases."""
+    if not isinstance(snapshots, int) or snapshots < 1:
+        raise ValueError(f"online_lower_bounds: snapshots must be a positive int, got "
+                         f"{snapshots!r}")
+    _check_length(max_length)
     n = max_length
     # rest[m][g]: reverse g steps from a stored state with m slots, placing the others freely
     rest = [None, [0] + [_gap_cost(g, 1) for g in range(1, n + 1)]]

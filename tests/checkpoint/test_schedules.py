@@ -87,6 +87,8 @@ def test_online_lower_bound_is_the_best_placement():
         for length in range(1, 14):
             assert bounds[length] == _exhaustive_online_bound(length, snapshots), (
                 snapshots, length)
+    with pytest.raises(ValueError, match="snapshots must be a positive int"):
+        online_lower_bounds(10, 0)
 
 
 @pytest.mark.parametrize("snapshots, within", [(2, 1.14), (3, 1.07), (4, 1.06), (5, 1.05),
