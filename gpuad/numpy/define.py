@@ -37,7 +37,7 @@ def unary_op(prim, doc=None):
 
 def binary_op(prim, doc=None):
     """The public function of a two-argument primitive without parameters."""
-    impl = prim.impl
+    impl, array_impl = prim.impl, prim.array_impl
 
     def op(x, y):
         x_traced = type(x) in TRACER_TYPES
@@ -50,7 +50,7 @@ def binary_op(prim, doc=None):
                 return trace.inactive(prim, (x, y), EMPTY)
             return trace.process2(prim, x, y)
         try:
-            return impl(x, y)
+            return (array_impl if type(x) is _ndarray else impl)(x, y)
         except TypeError:
             _device_error(prim, (x, y))  # a NumPy/CuPy mix surfaces as TypeError
             raise
