@@ -87,10 +87,16 @@ def measure_gpuad(model, args):
             times.append(time.perf_counter() - t0)
         return statistics.median(times), out
 
-    # per-step costs: a plain forward (no tape) and StoreAll's taped forward + backward
-    t0 = time.perf_counter()
-    loss(params, xs, None)
-    advance = (time.perf_counter() - t0) / args.length
+    # per-step costs: a plain forward (no tape) and StoreAll's taped forward + backward; the
+    # plain forward's median over as many runs as the schedules get (one run read 120-217 us
+    # per step on the same noisy machine)
+    plain = []
+    for _ in range(args.repeats):
+        t0 = time.perf_counter()
+        loss(params, xs, None)
+        ga.backend.synchronize(xp)
+        plain.append(time.perf_counter() - t0)
+    advance = statistics.median(plain) / args.length
     with gpuad.memory.track() as m:
         vg(params, xs, StoreAll())
     base_peak = m.peak_bytes
