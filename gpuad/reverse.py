@@ -299,7 +299,7 @@ def backward(trace, seeds, input_nodes, consume):
         variadic = prim.variadic
         rules = prim.vjp
         joint = None if prim.vjp_joint is None else prim.vjp_joint(ans, saved, g, **params)
-        held = 0 if variadic or joint is not None else len(saved)  # (a fused group's: a Group)
+        held = 0 if variadic or joint is not None else len(saved)  # a fused group keeps a Group
         for argnum, node, target in parents:
             if joint is not None:
                 gi = joint[argnum]
