@@ -85,12 +85,6 @@ class Trace:
                 return bind(prim, args, params)
         # all values (the paused forward sweep of a checkpointed loop: each step's ops on the
         # weights it closes over come here)
-        if not params and type(args[0]) is np.ndarray:
-            try:
-                return prim.array_impl(*args)
-            except TypeError:
-                backend.check_devices(prim.name, args)
-                raise
         return run_impl(prim, args, params)
 
     def translate(self, x):
@@ -413,8 +407,9 @@ def find_top_trace(args):
 
 def run_impl(prim, args, params):
     """The primitive's forward implementation on values, with device errors naming it."""
+    impl = prim.array_impl if args and type(args[0]) is np.ndarray else prim.impl
     try:
-        return prim.impl(*args, **params)
+        return impl(*args, **params)
     except backend.DeviceMismatchError as exc:
         raise backend.DeviceMismatchError(f"{prim.name}: {exc}") from None
     except TypeError:
