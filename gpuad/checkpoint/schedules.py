@@ -393,11 +393,12 @@ def online_lower_bounds(max_length, snapshots):
     rest = [None, [0] + [_gap_cost(g, 1) for g in range(1, n + 1)]]
     for m in range(2, snapshots + 1):
         below = rest[m - 1]
+        first = [0] + [_gap_cost(j, m) for j in range(1, n + 1)]  # the first gap, alone
         row = [0] * (n + 1)
         for g in range(1, n + 1):
-            best = _gap_cost(g, m)
+            best = first[g]
             for j in range(1, g):
-                value = _gap_cost(j, m) + below[g - j]
+                value = first[j] + below[g - j]
                 if value < best:
                     best = value
             row[g] = best
