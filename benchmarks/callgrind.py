@@ -1,0 +1,92 @@
+"""Instruction counts per call of small workloads, under valgrind's callgrind: repeatable where
+time is not (the project's machines are shared and noisy, +-30%).
+
+Each workload runs in two processes under callgrind, both after the same warm-up calls: one
+makes 0 more calls, the other N. The difference of their totals divided by N is the count of
+one call, with interpreter start-up, imports and the first calls' compilation cancelled out.
+OPENBLAS_NUM_THREADS=1 and PYTHONHASHSEED=0 make the counts repeatable (to ~0.02%).
+
+Workloads:
+  overhead       grad of the 100-op chain of benchmarks/overhead.py on 8 elements (per call)
+  grad_sum       grad of sum(x) on 10 elements
+  helmholtz1     grad of the Helmholtz energy (benchmarks/helmholtz.py) at n = 1
+  helmholtz1000  the same at n = 1000
+
+Run: python benchmarks/callgrind.py [workload ...] [--calls 20]
+(about a minute per workload: valgrind runs Python some 50x slower)
+"""
+import argparse
+import os
+import re
+import subprocess
+import sys
+import tempfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def _workload(name):
+    """The function of one call of workload `name`, after its warm-up."""
+    sys.path.insert(0, HERE)
+    import numpy as np
+
+    import gpuad as ga
+    import gpuad.numpy as gnp
+    if name == "overhead":
+        from overhead import chain
+        x = np.random.default_rng(0).uniform(-1, 1, 8)
+        g = ga.grad(lambda x: chain(gnp, x, 100))
+        return lambda: g(x)
+    if name == "grad_sum":
+        x = np.random.default_rng(0).standard_normal(10)
+        g = ga.grad(gnp.sum)
+        return lambda: g(x)
+    if name.startswith("helmholtz"):
+        from helmholtz import helmholtz, problem
+        x, b, A = problem(int(name[len("helmholtz"):]))
+        g = ga.grad(lambda x: helmholtz(gnp, x, b, A))
+        return lambda: g(x)
+    raise SystemExit(f"unknown workload {name!r}; see the module docstring")
+
+
+def _run(name, calls, warmup=5):
+    fn = _workload(name)
+    for _ in range(warmup + calls):
+        fn()
+
+
+def _total(name, calls):
+    out = tempfile.mktemp(prefix="gpuad-callgrind-")
+    env = dict(os.environ, OPENBLAS_NUM_THREADS="1", PYTHONHASHSEED="0")
+    cmd = ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}",
+           sys.executable, os.path.abspath(__file__), "--child", name, "--calls", str(calls)]
+    subprocess.run(cmd, check=True, env=env, stdout=subprocess.DEVNULL,
+                   stderr=subprocess.DEVNULL)
+    try:
+        with open(out) as f:
+            text = f.read()
+    finally:
+        os.remove(out)
+    match = re.search(r"^(?:summary|totals):\s*(\d+)", text, re.MULTILINE)
+    return int(match.group(1))
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("workloads", nargs="*",
+                        default=["overhead", "grad_sum", "helmholtz1", "helmholtz1000"])
+    parser.add_argument("--calls", type=int, default=20)
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.child:
+        _run(args.child, args.calls)
+        return
+    print(f"instructions per call (callgrind; difference of 0 and {args.calls} calls)")
+    for name in args.workloads:
+        base = _total(name, 0)
+        more = _total(name, args.calls)
+        print(f"{name:>14}  {(more - base) / args.calls / 1e3:10.1f}k")
+
+
+if __name__ == "__main__":
+    main()
