@@ -18,7 +18,7 @@ from . import numpy  # noqa: F401  (attaches array behaviour to tracers)
 from .forward import jvp, linearize
 from .reverse import grad, stop_gradient, value_and_grad, vjp
 from .test_util import check_grads
-from .trace import UnexpectedTracerError
+from .trace import ConcretizationTypeError, UnexpectedTracerError
 from .batching import vmap
 from .custom import custom_jvp, custom_vjp
 from .transforms import (elementwise_grad, hessian, holomorphic_grad, hvp, jacfwd, jacobian,

@@ -33,10 +33,20 @@ class Tracer:
     methods all work (they are attached by `gpuad.numpy`). They are immutable: write
     `x.at[i].set(v)` instead of `x[i] = v`.
 
-    Converting a tracer to a Python scalar (`float(x)`, `int(x)`, `x.item()`) gives the primal
-    value as a constant: derivatives do not flow through Python numbers. `bool(x)` and
-    comparisons (`x > 0`, which return plain boolean arrays) work on the primal value, so Python
-    control flow that depends on values works as it would on arrays.
+    A tracer's `value` is always an array (a NumPy or CuPy array, a NumPy scalar) or a tracer
+    of a lower level, never a Python number: the places that box values the user passed in
+    (`new_input`, `jvp`, custom rules) make Python scalars 0-d arrays first, with NumPy's dtype
+    rules (float -> float64, complex -> complex128), as `np.asarray` does.
+
+    Converting a floating or complex tracer to a Python number (`float(x)`, `int(x)`,
+    `complex(x)`, `x.item()`, `x.tolist()`, `operator.index(x)`, and `math.sqrt(x)` and the
+    other `math` functions, which call `float`) raises `ConcretizationTypeError`: the number
+    would be a constant, so the derivative through it would silently be zero. JAX raises the
+    same error there. Integer and boolean tracers convert (they carry no derivative), and so
+    does `bool(x)`: comparisons (`x > 0`, which return plain boolean arrays) and `if x:` work on
+    the primal value, so Python control flow that depends on values works as it would on
+    arrays. Under `vmap` every conversion raises, `bool` included: a batched value is one value
+    per example, and Python control flow can follow only one of them.
     """
 
     __slots__ = ("value", "_trace")
@@ -145,6 +155,67 @@ class Trace:
 
 class UnexpectedTracerError(RuntimeError):
     """A tracer outlived the transform that made it."""
+
+
+class ConcretizationTypeError(TypeError):
+    """A traced value was converted to a Python object where the conversion would be wrong:
+    a floating value being differentiated to a number (its derivative would be lost), or a
+    batched value (vmap) to one value. JAX's error of the same name."""
+
+
+def concrete_value(x, conversion):
+    """The raw value under every level of the tracer `x`, for a conversion to a Python object;
+    raises ConcretizationTypeError where the conversion would give a wrong result.
+
+    `conversion` is what the user wrote ("float()", "bool()", "x.item()"...). `bool()` is
+    checked only against batching: a truth value carries no derivative. A trace that has
+    finished (an escaped tracer read after its transform returned) no longer differentiates
+    anything, so its level does not count; a paused one (checkpointing) does, since its code
+    runs again to be differentiated.
+    """
+    batched = differentiated = False
+    v = x
+    while type(v) in TRACER_TYPES:
+        trace = v._trace
+        if trace.active or trace.detour is not None:
+            if type(v) in BATCH_TRACER_TYPES:
+                batched = True
+            else:
+                differentiated = True
+        v = v.value
+    if batched:
+        raise ConcretizationTypeError(
+            f"{conversion} of a value batched by vmap: Python sees one value, but vmap runs the "
+            f"function on every example at once, each with its own value, so Python control "
+            f"flow cannot follow them. Use array operations: gnp.where(cond, a, b) chooses per "
+            f"example; a loop whose stopping test depends on the value can run a fixed number "
+            f"of steps with gnp.where keeping finished examples unchanged. If the value is the "
+            f"same for every example, pass it unbatched (in_axes=None).")
+    if differentiated and conversion != "bool()":
+        dtype = getattr(v, "dtype", None)
+        if dtype is None or dtype.kind in "fc":
+            raise ConcretizationTypeError(_lost_derivative(conversion, dtype))
+    return v
+
+
+# conversion -> (what else calls it, the array form that keeps the derivative)
+_CONVERSIONS = {
+    "float()": (" (math.sqrt, math.sin and the other math functions call float())",
+                "gnp.sqrt(x), gnp.sin(x)..."),
+    "int()": ("", "gnp.floor(x), gnp.round(x) or x.astype(int)"),
+    "complex()": ("", "x.astype(complex)"),
+    "operator.index()": (" (range(x), seq[x] and operator.index(x) call it)", "x.astype(int)"),
+    "x.item()": ("", "x itself, or x[i] for one element"),
+    "x.tolist()": ("", "x itself, or x[i] for one element"),
+}
+
+
+def _lost_derivative(conversion, dtype):
+    callers, fix = _CONVERSIONS.get(conversion, ("", "gpuad.numpy operations"))
+    return (f"{conversion} of a traced {dtype} value being differentiated{callers}: the Python "
+            f"number would be a constant, so the derivative through it would silently be 0. "
+            f"Keep it an array ({fix}); if a constant is meant, convert ga.stop_gradient(x) "
+            f"instead.")
 
 
 _depth = [0]

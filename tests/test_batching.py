@@ -138,3 +138,29 @@ def test_solve_triangular_vmaps_over_vectors_and_matrices(rng):
     got = ga.vmap(lambda m: sla.solve_triangular(m, bs[0], lower=True))(mats)
     np.testing.assert_allclose(got, np.stack([np.linalg.solve(m, bs[0]) for m in mats]),
                                rtol=1e-12)
+
+
+@pytest.mark.parametrize("branch", [
+    lambda x: x * 2.0 if x > 0 else -x,
+    lambda x: x * 2.0 if bool(gnp.sum(x) > 0) else -x,
+    lambda x: x * float(x),
+    lambda x: x * int(x > 0),
+    lambda x: x * x.item(),
+    lambda x: x[:int((x > 0).sum())],
+])
+def test_python_control_flow_on_a_batched_value_raises(branch):
+    """Python sees one value, vmap has one per example: JAX raises there too."""
+    xs = np.array([0.5, -1.0, 2.0])
+    with pytest.raises(ga.ConcretizationTypeError, match="batched by vmap") as info:
+        ga.vmap(branch)(xs)
+    assert "gnp.where" in str(info.value) and "in_axes=None" in str(info.value)
+    with pytest.raises(ga.ConcretizationTypeError, match="batched by vmap"):
+        ga.vmap(ga.grad(branch))(xs)
+
+
+def test_control_flow_on_unbatched_values_works_under_vmap():
+    f = lambda x, n: x * 2.0 if n > 0 else x * float(n)
+    np.testing.assert_array_equal(ga.vmap(f, in_axes=(0, None))(np.array([1.0, 2.0]), 3.0),
+                                  [2.0, 4.0])
+    np.testing.assert_array_equal(
+        ga.vmap(lambda x: gnp.where(x > 0, x * 2.0, -x))(np.array([0.5, -1.0])), [1.0, 1.0])

@@ -145,11 +145,6 @@ def test_python_control_flow_on_values():
     assert ga.grad(f)(-3.0) == -1.0
 
 
-def test_float_of_traced_value_is_a_constant():
-    f = lambda x: x * float(x)
-    assert ga.grad(f)(3.0) == 3.0
-
-
 def test_numpy_functions_dispatch_on_traced_arrays(rng):
     x = rng.standard_normal(3)
     g = ga.grad(lambda x: np.sum(np.sin(x) * np.ones(3)))(x)

@@ -9,10 +9,12 @@ tracing only. Two NumPy protocols make plain NumPy calls work on tracers too:
 A NumPy function gpuad does not have raises TypeError naming it, rather than silently dropping the
 derivative through `np.asarray(x)`.
 """
+import operator
+
 import numpy as np
 
 import gpuad.numpy as gnp
-from ..trace import Tracer, primal_value
+from ..trace import Tracer, concrete_value, primal_value
 from . import manipulation as _shape
 
 
@@ -132,17 +134,18 @@ def _attach():
         "__and__": gnp.logical_and, "__or__": gnp.logical_or, "__invert__": gnp.logical_not,
         "__getitem__": _shape.getitem, "__setitem__": _no_setitem,
         "__len__": _len, "__iter__": _iter,
-        "__bool__": lambda self: bool(primal_value(self)),
-        "__float__": lambda self: float(primal_value(self)),
-        "__int__": lambda self: int(primal_value(self)),
-        "__complex__": lambda self: complex(primal_value(self)),
+        "__bool__": lambda self: bool(concrete_value(self, "bool()")),
+        "__float__": lambda self: float(concrete_value(self, "float()")),
+        "__int__": lambda self: int(concrete_value(self, "int()")),
+        "__complex__": lambda self: complex(concrete_value(self, "complex()")),
+        "__index__": lambda self: operator.index(concrete_value(self, "operator.index()")),
         "__format__": _format,
         "__array__": _array,
         "__array_ufunc__": _array_ufunc,
         "__array_function__": _array_function,
         "__hash__": object.__hash__,
-        "item": lambda self, *args: primal_value(self).item(*args),
-        "tolist": lambda self: primal_value(self).tolist(),
+        "item": lambda self, *args: concrete_value(self, "x.item()").item(*args),
+        "tolist": lambda self: concrete_value(self, "x.tolist()").tolist(),
         # methods
         "sum": lambda self, axis=None, dtype=None, keepdims=False: gnp.sum(self, axis, dtype,
                                                                           keepdims=keepdims),

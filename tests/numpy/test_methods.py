@@ -1,9 +1,13 @@
 """Traced arrays behave like arrays."""
+import math
+import operator
+
 import numpy as np
 import pytest
 
 import gpuad as ga
 import gpuad.numpy as gnp
+from gpuad.checkpoint import scan
 
 
 def test_properties_and_methods_under_tracing(rng):
@@ -42,5 +46,105 @@ def test_traced_arrays_are_hashable_and_iterable():
     np.testing.assert_allclose(ga.grad(f)(np.array([1.0, 2.0])), [2.0, 4.0])
 
 
-def test_item_is_a_constant():
-    assert ga.grad(lambda x: x * x.item())(np.array(2.0)) == 2.0
+# conversion to a Python object: (name in the message, function of the traced value)
+CONVERSIONS = [
+    ("float()", lambda x: float(x)),
+    ("float()", lambda x: math.sqrt(x)),
+    ("float()", lambda x: math.sin(x)),
+    ("float()", lambda x: float(x) * 2.0),
+    ("int()", lambda x: int(x)),
+    ("complex()", lambda x: complex(x)),
+    ("x.item()", lambda x: x.item()),
+    ("x.tolist()", lambda x: x.tolist()),
+    ("operator.index()", lambda x: operator.index(x)),
+    ("operator.index()", lambda x: len(range(x))),
+    ("operator.index()", lambda x: [1.0, 2.0, 3.0][x]),
+]
+
+# how a value being differentiated reaches the conversion: f(conversion) -> runs it
+DIFFERENTIATED = {
+    "grad": lambda c: ga.grad(lambda x: x * 0.0 + (c(x), 0.0)[1])(1.5),
+    "value_and_grad": lambda c: ga.value_and_grad(lambda x: (c(x), x)[1])(1.5),
+    "vjp": lambda c: ga.vjp(lambda x: (c(x), x)[1], 1.5),
+    "jvp": lambda c: ga.jvp(lambda x: (c(x), x)[1], (1.5,), (1.0,)),
+    "linearize": lambda c: ga.linearize(lambda x: (c(x), x)[1], 1.5),
+    "complex jvp": lambda c: ga.jvp(lambda x: (c(gnp.real(x)), x)[1], (1.5 + 0.5j,), (1.0 + 0j,)),
+    "outer of grad(grad)": lambda c: ga.grad(
+        lambda y: ga.grad(lambda x: x * y + (c(y), 0.0)[1])(0.5))(1.5),
+    "inner of grad(grad)": lambda c: ga.grad(
+        lambda y: ga.grad(lambda x: x * y + (c(x), 0.0)[1])(1.5))(0.5),
+    "jvp of grad": lambda c: ga.jvp(ga.grad(lambda x: x * x + (c(x), 0.0)[1]), (1.5,), (1.0,)),
+    "hessian": lambda c: ga.hessian(lambda x: gnp.sum(x * x) + (c(x[0]), 0.0)[1])(np.ones(2)),
+    "checkpointed scan body": lambda c: ga.grad(lambda w: scan(
+        lambda h, _: ((c(h), h * w)[1], None), w, None, length=2)[0])(1.5),
+}
+
+
+@pytest.mark.parametrize("transform", list(DIFFERENTIATED))
+@pytest.mark.parametrize("name, conversion", CONVERSIONS)
+def test_converting_a_differentiated_value_to_a_number_raises(transform, name, conversion):
+    with pytest.raises(ga.ConcretizationTypeError) as info:
+        DIFFERENTIATED[transform](conversion)
+    assert isinstance(info.value, TypeError)
+    message = str(info.value)
+    assert message.startswith(name) and "derivative" in message and "silently be 0" in message
+    assert "ga.stop_gradient(x)" in message
+
+
+def test_conversion_messages_name_the_array_form():
+    def message(conversion):
+        with pytest.raises(ga.ConcretizationTypeError) as info:
+            ga.grad(lambda x: (conversion(x), x)[1])(2.0)
+        return str(info.value)
+    assert "math.sqrt" in message(math.sqrt) and "gnp.sqrt(x)" in message(math.sqrt)
+    assert "x.astype(int)" in message(int) and "range(x)" in message(lambda x: range(x))
+    assert "float64" in message(float)
+
+
+@pytest.mark.parametrize("name, conversion", CONVERSIONS)
+def test_conversions_of_constants_work(name, conversion):
+    """After ga.stop_gradient the value is a constant: every conversion gives the number."""
+    x = np.array(2.0) if name != "operator.index()" else np.array(2)
+    expected = conversion(x)
+    got = {}
+
+    def f(w):
+        c = ga.stop_gradient(w * 0.0 + x) if name != "operator.index()" else x
+        got["value"] = conversion(c)
+        return w * 3.0
+    assert ga.grad(f)(1.5) == 3.0
+    assert got["value"] == expected
+
+
+def test_integer_and_boolean_tracers_convert():
+    """They carry no derivative, so nothing is lost (JAX converts them too)."""
+    seen = {}
+
+    def f(x):
+        n = (x * 2.0).astype(int)
+        seen["int"] = (int(n), operator.index(n), len(range(n)), [10, 20, 30, 40][n], n.item())
+        seen["bool"] = (bool(x > 1.0), int(x > 1.0))
+        return x * n
+    assert ga.grad(f)(1.5) == 3.0
+    assert seen["int"] == (3, 3, 3, 40, 3) and seen["bool"] == (True, 1)
+    assert ga.jvp(lambda x: x * int((x * 2.0).astype(int)), (1.5,), (1.0,))[1] == 3.0
+
+
+def test_python_control_flow_on_values_keeps_working():
+    f = lambda x: x * x if x > 0 else -x
+    assert ga.grad(f)(1.5) == 3.0 and ga.grad(f)(-1.5) == -1.0
+    assert ga.jvp(f, (1.5,), (1.0,))[1] == 3.0
+    assert ga.grad(lambda x: x * 2.0 if x else x)(np.array(0.0)) == 1.0
+
+
+def test_an_escaped_tracer_converts_once_its_transform_has_returned():
+    kept = []
+    ga.grad(lambda x: kept.append(x * 2.0) or x)(1.5)
+    assert float(kept[0]) == 3.0 and kept[0].item() == 3.0
+
+
+def test_item_of_a_differentiated_value_raises_not_a_zero_gradient():
+    """The regression: x * x.item() used to give 2.0 (d/dx of x * constant), not 2x = 4."""
+    with pytest.raises(ga.ConcretizationTypeError, match=r"x\.item\(\)"):
+        ga.grad(lambda x: x * x.item())(np.array(2.0))
+    assert ga.grad(lambda x: x * ga.stop_gradient(x).item())(np.array(2.0)) == 2.0
