@@ -39,7 +39,7 @@ import numpy as np
 from .batching import BatchTrace, BatchTracer
 from .forward import ForwardTrace, ForwardTracer
 from .reverse import LazyTracer, ReverseTrace, ReverseTracer, vjp
-from .trace import Primitive, find_top_trace, primal_value
+from .trace import Primitive, as_value, find_top_trace, primal_value
 from .tree import tree_flatten, tree_map, tree_unflatten
 
 
@@ -134,7 +134,8 @@ class CustomFunction:
         if t_def != o_def:
             raise ValueError(f"{self.name}: the JVP rule returned a tangent of structure {t_def} "
                              f"for an output of structure {o_def}")
-        return tree_unflatten(o_def, [ForwardTracer(o, t, trace) for o, t in zip(o_leaves, t_leaves)])
+        return tree_unflatten(o_def, [ForwardTracer(as_value(o), as_value(t), trace)
+                                      for o, t in zip(o_leaves, t_leaves)])
 
     # ---- reverse mode ----------------------------------------------------------------------
 
@@ -167,7 +168,7 @@ class CustomFunction:
                            tuple(o_leaves[i] for i in float_out), {}))
         wrapped = list(o_leaves)
         for i, node in zip(float_out, nodes):
-            wrapped[i] = ReverseTracer(o_leaves[i], trace, node)
+            wrapped[i] = ReverseTracer(as_value(o_leaves[i]), trace, node)
         return tree_unflatten(o_def, wrapped)
 
     def _vjp_joint(self, ans, saved, g):

@@ -9,7 +9,8 @@ import numpy as np
 
 from . import backend
 from .config import config
-from .trace import EMPTY, TRACER_TYPES, Trace, Tracer, check_nans, primal_value
+from .trace import (EMPTY, PYTHON_NUMBERS, TRACER_TYPES, Trace, Tracer, as_value, check_nans,
+                    primal_value)
 from .tree import tree_flatten, tree_paths, tree_unflatten
 
 
@@ -119,13 +120,14 @@ def jvp(fun, primals, tangents):
     try:
         boxed = []
         for p, t, path in zip(p_leaves, t_leaves, paths):
-            p = np.asarray(p) if isinstance(p, (float, int)) and not isinstance(p, bool) else p
-            _check_tangent(path, p, t)
-            raw = primal_value(p)
-            if getattr(raw, "dtype", np.dtype(float)).kind in "fc":
-                boxed.append(ForwardTracer(p, t, trace))
-            else:
-                boxed.append(p)  # integer and boolean inputs are constants (their tangent is zero)
+            value = as_value(p)
+            if getattr(value, "dtype", np.dtype(bool)).kind in "fc":
+                t = _tangent_value(t, value)
+                _check_tangent(path, value, t)
+                boxed.append(ForwardTracer(value, t, trace))
+            else:  # integer, boolean and non-array inputs are constants (zero tangent)
+                _check_tangent(path, value, t)
+                boxed.append(p)
         out = fun(*tree_unflatten(p_def, boxed))
     finally:
         trace.close()
@@ -139,6 +141,18 @@ def jvp(fun, primals, tangents):
             values.append(x)
             tans.append(_zero_tangent(x))
     return tree_unflatten(o_def, values), tree_unflatten(o_def, tans)
+
+
+def _tangent_value(t, p):
+    """A Python-number tangent as a 0-d array in the primal's dtype where NumPy's promotion of
+    the two keeps that dtype (1.0 for a float32 primal), else in NumPy's default dtype for it
+    (then `_check_tangent` names the mismatch)."""
+    if type(t) not in PYTHON_NUMBERS:
+        return t
+    dtype = getattr(p, "dtype", None)
+    if dtype is not None and dtype.kind in "fc" and np.result_type(dtype, t) == dtype:
+        return np.asarray(t, dtype=dtype)
+    return np.asarray(t)
 
 
 def _check_tangent(path, p, t):
@@ -266,6 +280,8 @@ def linearize(fun, *primals):
                 raise ValueError(f"linearize: a tangent has structure {t_def}, but its primal "
                                  f"has {treedef}")
             for node, p, tl in zip(ns, leaves, t_leaves):
+                p = as_value(p)
+                tl = _tangent_value(tl, p)
                 _check_tangent(next(flat_paths), p, tl)
                 t_map[node] = tl
         _push_tangents(tape, t_map)

@@ -17,8 +17,8 @@ import numpy as np
 
 from . import backend
 from .config import config
-from .trace import (EMPTY, KEEP, META, TRACER_TYPES, Meta, Trace, Tracer, check_nans,
-                    primal_value, strip_derivatives)
+from .trace import (EMPTY, KEEP, META, TRACER_TYPES, Meta, Trace, Tracer, as_value,
+                    check_nans, primal_value, strip_derivatives)
 from .tree import tree_flatten, tree_paths, tree_unflatten
 
 FUSABLE = backend.FUSABLE_ARRAY_TYPES  # NumPy arrays, and CuPy arrays once CuPy is imported
@@ -98,9 +98,10 @@ class ReverseTrace(Trace):
         super().close()
 
     def new_input(self, value):
+        """A tracer for a value to differentiate (a Python number becomes a 0-d array)."""
         node = self.count
         self.count = node + 1
-        return ReverseTracer(value, self, node)
+        return ReverseTracer(as_value(value), self, node)
 
     def process1(self, prim, x):
         """`process` for a one-argument primitive without parameters (the hot path of long
@@ -346,8 +347,7 @@ def _as_differentiable(x, fun_name, where):
                         f"or complex inputs can be differentiated. Pass {float(raw)!r} (a float), "
                         f"or leave it out of argnums.")
     if isinstance(raw, (float, complex)):
-        return np.asarray(x) if type(x) not in TRACER_TYPES else x
-    dtype = getattr(raw, "dtype", None)
+        return x  # new_input makes it a 0-d array
     if dtype is None:
         raise TypeError(f"{fun_name}: input {path} is a {type(raw).__name__}, not an array; "
                         f"differentiable inputs are NumPy/CuPy arrays, Python floats and pytrees "

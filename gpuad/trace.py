@@ -253,6 +253,18 @@ def _exit_level():
 BATCH_TRACER_TYPES = set()
 
 
+PYTHON_NUMBERS = frozenset({float, complex, int, bool})
+
+
+def as_value(x):
+    """`x` as a tracer may hold it: a Python number becomes a 0-d NumPy array of NumPy's
+    default dtype for it (`np.asarray`: float -> float64, complex -> complex128), so rules
+    can read `.shape` and `.dtype` at every level. Called where a tracer boxes a value that
+    came from outside the primitives (a transform's inputs, custom rules' results), never on
+    the per-op paths."""
+    return np.asarray(x) if type(x) in PYTHON_NUMBERS else x
+
+
 def primal_value(x):
     """Strip every level of tracing: the raw array (or scalar) underneath."""
     while type(x) in TRACER_TYPES:

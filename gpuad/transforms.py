@@ -26,24 +26,22 @@ from . import backend
 from .batching import vmap
 from .forward import jvp
 from .reverse import _normalize_argnums, grad, vjp
-from .trace import primal_value
+from .trace import as_value, primal_value
 from .tree import tree_flatten, tree_unflatten
 
 
 def _basis(leaves):
     """One identity basis over all `leaves` together: for each leaf, an array (n, *leaf.shape)
     whose row r is the r-th unit vector of the concatenated leaves."""
-    sizes = [int(np.prod(np.shape(primal_value(x)) if not hasattr(x, "shape") else x.shape,
-                         dtype=np.int64)) for x in leaves]
+    leaves = [as_value(x) for x in leaves]  # a Python complex gets a complex basis
+    sizes = [int(np.prod(x.shape, dtype=np.int64)) for x in leaves]
     n = sum(sizes)
     out, start = [], 0
     for x, k in zip(leaves, sizes):
-        raw = primal_value(x)
-        xp = backend.namespace(raw)
-        dtype = getattr(x, "dtype", np.dtype(np.float64))
-        block = xp.zeros((n, k), dtype=dtype)
-        block[start:start + k] = xp.eye(k, dtype=dtype)
-        out.append(block.reshape((n,) + tuple(getattr(x, "shape", ()))))
+        xp = backend.namespace(primal_value(x))
+        block = xp.zeros((n, k), dtype=x.dtype)
+        block[start:start + k] = xp.eye(k, dtype=x.dtype)
+        out.append(block.reshape((n,) + tuple(x.shape)))
         start += k
     return out, sizes
 

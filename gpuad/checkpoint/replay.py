@@ -18,7 +18,7 @@ import numpy as np
 
 from ..kernels.group import Group
 from ..reverse import ReverseTrace, ReverseTracer, backward
-from ..trace import (TRACER_TYPES, Meta, Primitive, primal_value, raise_level_above,
+from ..trace import (TRACER_TYPES, Meta, Primitive, as_value, primal_value, raise_level_above,
                      restore_depth)
 
 
@@ -197,5 +197,5 @@ def record_region(trace, region, parent_nodes, out_leaves):
                        tuple(Meta(out_leaves[i]) for i in wrapped), {"region": region}))
     result = list(out_leaves)
     for i, node in zip(wrapped, nodes):
-        result[i] = ReverseTracer(out_leaves[i], trace, node)
+        result[i] = ReverseTracer(as_value(out_leaves[i]), trace, node)
     return result, wrapped
