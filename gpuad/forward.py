@@ -107,13 +107,18 @@ def jvp(fun, primals, tangents):
       >>> ga.jvp(gnp.sin, (gnp.asarray(0.5),), (gnp.asarray(1.0),))   # (sin 0.5, cos 0.5)
       (array(0.47942554), array(0.87758256))
     """
+    return _jvp(fun, primals, tangents, "jvp")
+
+
+def _jvp(fun, primals, tangents, name):
+    """`jvp`, its errors naming `name` (jacfwd, hessian and hvp are built on it)."""
     if not isinstance(primals, (tuple, list)) or not isinstance(tangents, (tuple, list)):
-        raise TypeError("jvp: primals and tangents must be tuples (or lists) of arguments, "
-                        "e.g. ga.jvp(f, (x,), (v,)).")
+        raise TypeError(f"{name}: primals and tangents must be tuples (or lists) of arguments, "
+                        f"e.g. ga.jvp(f, (x,), (v,)).")
     p_leaves, p_def = tree_flatten(tuple(primals))
     t_leaves, t_def = tree_flatten(tuple(tangents))
     if p_def != t_def:
-        raise ValueError(f"jvp: tangents have structure {t_def} but primals have {p_def}; "
+        raise ValueError(f"{name}: tangents have structure {t_def} but primals have {p_def}; "
                          f"give one tangent per primal leaf.")
     paths = tree_paths(p_def, "primals")
     trace = ForwardTrace()
@@ -123,10 +128,10 @@ def jvp(fun, primals, tangents):
             value = as_value(p)
             if getattr(value, "dtype", np.dtype(bool)).kind in "fc":
                 t = _tangent_value(t, value)
-                _check_tangent(path, value, t)
+                _check_tangent(name, path, value, t)
                 boxed.append(ForwardTracer(value, t, trace))
             else:  # integer, boolean and non-array inputs are constants (zero tangent)
-                _check_tangent(path, value, t)
+                _check_tangent(name, path, value, t)
                 boxed.append(p)
         out = fun(*tree_unflatten(p_def, boxed))
     finally:
@@ -155,16 +160,16 @@ def _tangent_value(t, p):
     return np.asarray(t)
 
 
-def _check_tangent(path, p, t):
+def _check_tangent(name, path, p, t):
     p_shape = tuple(getattr(p, "shape", ()))
     t_shape = tuple(getattr(t, "shape", ()))
     if p_shape != t_shape:
-        raise ValueError(f"jvp: the tangent for {path} has shape {t_shape}, but the primal has "
-                         f"shape {p_shape}; they must match.")
+        raise ValueError(f"{name}: the tangent for {path} has shape {t_shape}, but the primal "
+                         f"has shape {p_shape}; they must match.")
     p_dtype = getattr(p, "dtype", None)
     t_dtype = getattr(t, "dtype", None)
     if p_dtype is not None and t_dtype is not None and p_dtype.kind in "fc" and p_dtype != t_dtype:
-        raise TypeError(f"jvp: the tangent for {path} has dtype {t_dtype}, but the primal has "
+        raise TypeError(f"{name}: the tangent for {path} has dtype {t_dtype}, but the primal has "
                         f"dtype {p_dtype}; use a tangent of the primal's dtype "
                         f"(t.astype({p_dtype})).")
 
@@ -282,7 +287,7 @@ def linearize(fun, *primals):
             for node, p, tl in zip(ns, leaves, t_leaves):
                 p = as_value(p)
                 tl = _tangent_value(tl, p)
-                _check_tangent(next(flat_paths), p, tl)
+                _check_tangent("linearize", next(flat_paths), p, tl)
                 t_map[node] = tl
         _push_tangents(tape, t_map)
         return tree_unflatten(o_def, [t_map[n] if n is not None and n in t_map

@@ -17,8 +17,8 @@ import numpy as np
 
 from . import backend
 from .config import config
-from .trace import (EMPTY, KEEP, META, TRACER_TYPES, Meta, Trace, Tracer, as_value,
-                    check_nans, primal_value, strip_derivatives)
+from .trace import (EMPTY, KEEP, META, PYTHON_NUMBERS, TRACER_TYPES, Meta, Trace, Tracer,
+                    as_value, check_nans, primal_value, strip_derivatives)
 from .tree import tree_flatten, tree_paths, tree_unflatten
 
 FUSABLE = backend.FUSABLE_ARRAY_TYPES  # NumPy arrays, and CuPy arrays once CuPy is imported
@@ -359,6 +359,14 @@ def _as_differentiable(x, fun_name, where):
     return x
 
 
+def check_differentiable(fun_name, args, argnums):
+    """Check every leaf of `args[argnums]` as `grad` checks its inputs."""
+    for n in argnums:
+        leaves, treedef = tree_flatten(args[n])
+        for i, leaf in enumerate(leaves):
+            _as_differentiable(leaf, fun_name, (n, treedef, i))
+
+
 def _normalize_argnums(fun_name, argnums, nargs):
     single = isinstance(argnums, int)
     nums = (argnums,) if single else tuple(argnums)
@@ -459,26 +467,33 @@ def _gradients(defs, nodes, cots_by_node, given=()):
 
 
 def _scalar_output(fun_name, out, trace):
-    """Check that `out` is a real scalar, and return (node or None, primal value)."""
+    """Check that `out` is a real floating scalar, and return (node or None, primal value)."""
     raw = primal_value(out)
-    shape = getattr(out, "shape", None)
-    if shape is None:
-        if isinstance(raw, (int, float)):
-            return None, out
-        raise TypeError(f"{fun_name}: the function returned a {type(raw).__name__}; it must return "
-                        f"a scalar (an array of shape () or a Python float). With has_aux=True "
-                        f"return a pair (scalar, aux).")
-    if shape != ():
-        raise TypeError(f"{fun_name}: the function's output must be a scalar of shape (), not "
-                        f"{tuple(shape)}. For a non-scalar output use ga.vjp (one cotangent) or "
-                        f"ga.jacrev (the whole Jacobian); to differentiate a sum, return x.sum().")
-    if out.dtype.kind == "c":
-        raise TypeError(f"{fun_name}: the function's output is complex ({raw.dtype}); grad needs a "
-                        f"real output. Return gnp.real(out) or abs(out)**2, or use "
+    if type(raw) is float:  # a Python float: a constant, whose gradient is zero
+        return None, out
+    if type(raw) in PYTHON_NUMBERS:
+        dtype, what = np.asarray(raw).dtype, f"a Python {type(raw).__name__}"
+    else:
+        shape = getattr(out, "shape", None)
+        if shape is None:
+            raise TypeError(f"{fun_name}: the function returned a {type(raw).__name__}; it must "
+                            f"return a scalar (an array of shape () or a Python float). With "
+                            f"has_aux=True return a pair (scalar, aux).")
+        if shape != ():
+            raise TypeError(f"{fun_name}: the function's output must be a scalar of shape (), "
+                            f"not {tuple(shape)}. For a non-scalar output use ga.vjp (one "
+                            f"cotangent) or ga.jacrev (the whole Jacobian); to differentiate a "
+                            f"sum, return x.sum().")
+        dtype = out.dtype
+        what = f"of dtype {dtype}"
+    if dtype.kind == "c":
+        raise TypeError(f"{fun_name}: the function's output is complex ({what}); a gradient needs "
+                        f"a real output. Return gnp.real(out) or abs(out)**2, or use "
                         f"ga.holomorphic_grad for a holomorphic function.")
-    if out.dtype.kind not in "f":
-        raise TypeError(f"{fun_name}: the function's output has dtype {out.dtype}; it must be a "
-                        f"floating scalar to be differentiated.")
+    if dtype.kind != "f":
+        raise TypeError(f"{fun_name}: the function's output is {what}, not a floating scalar, "
+                        f"and has no derivative (a comparison, gnp.allclose or an integer count "
+                        f"is piecewise constant). Return the floating value it is computed from.")
     if type(out) is ReverseTracer and out._trace is trace:
         return out.node, out.value
     return None, out
@@ -505,8 +520,10 @@ def value_and_grad(fun, argnums=0, has_aux=False):
     """A function returning both `fun(*args)` and its gradient with respect to `args[argnums]`.
 
     Args:
-      fun: a function returning a real scalar (shape `()` array or Python float); with
-        `has_aux=True`, a pair `(scalar, aux)`.
+      fun: a function returning a real floating scalar (shape `()` array or Python float);
+        with `has_aux=True`, a pair `(scalar, aux)`. A boolean or integer output (a
+        comparison, `gnp.allclose`) raises TypeError naming its dtype, as in JAX: it has no
+        derivative. A complex output raises too (see `holomorphic_grad`).
       argnums: an int or a tuple of ints: which positional arguments to differentiate. Each may
         be an array, a Python float or a pytree of them (floating or complex dtype).
       has_aux: `fun` returns `(scalar, aux)`; aux is returned alongside, not differentiated.
@@ -521,7 +538,16 @@ def value_and_grad(fun, argnums=0, has_aux=False):
       >>> ga.value_and_grad(lambda x: gnp.sum(x ** 2))(gnp.asarray([1.0, 2.0]))
       (array(5.), array([2., 4.]))
     """
-    name = f"value_and_grad({getattr(fun, '__name__', 'fun')})"
+    return _value_and_grad(fun, argnums, has_aux, transform_name("value_and_grad", fun))
+
+
+def transform_name(transform, fun):
+    """How errors name the transform the user called: `grad(loss)`."""
+    return f"{transform}({getattr(fun, '__name__', 'fun')})"
+
+
+def _value_and_grad(fun, argnums, has_aux, name):
+    """`value_and_grad`, its errors naming `name` (grad and hvp are built on it)."""
     normalized = {}  # number of positional arguments -> (single, argnums), checked once
 
     @functools.wraps(fun)
@@ -540,7 +566,7 @@ def value_and_grad(fun, argnums=0, has_aux=False):
         if has_aux:
             if not (isinstance(result, (tuple, list)) and len(result) == 2):
                 raise TypeError(f"{name}: has_aux=True needs the function to return a pair "
-                                f"(scalar, aux); it returned a {type(result).__name__}.")
+                                f"(scalar, aux); it returned {_kind(result)}.")
             out, aux = result
         else:
             out, aux = result, None
@@ -571,7 +597,7 @@ def grad(fun, argnums=0, has_aux=False):
       >>> ga.grad(f, argnums=(0, 1))(2.0, 4.0)     # (-sin(2) + 4, 2 - e^4)
       (array(3.09070257), array(-52.59815003))
     """
-    vg = value_and_grad(fun, argnums, has_aux)
+    vg = _value_and_grad(fun, argnums, has_aux, transform_name("grad", fun))
 
     @functools.wraps(fun)
     def grad_fn(*args, **kwargs):
@@ -601,7 +627,11 @@ def vjp(fun, *primals, has_aux=False):
       >>> vjp_fn(gnp.asarray([1.0, 1.0]))          # (cos(x),)
       (array([1.        , 0.54030231]),)
     """
-    name = f"vjp({getattr(fun, '__name__', 'fun')})"
+    return _vjp(fun, primals, has_aux, transform_name("vjp", fun))
+
+
+def _vjp(fun, primals, has_aux, name):
+    """`vjp`, its errors naming `name` (the Jacobian transforms are built on it)."""
     trace = ReverseTrace()
     try:
         new_args, nodes, defs = trace_inputs(trace, name, primals, tuple(range(len(primals))))
@@ -610,7 +640,8 @@ def vjp(fun, *primals, has_aux=False):
         trace.close()
     if has_aux:
         if not (isinstance(result, (tuple, list)) and len(result) == 2):
-            raise TypeError(f"{name}: has_aux=True needs the function to return a pair (out, aux).")
+            raise TypeError(f"{name}: has_aux=True needs the function to return a pair "
+                            f"(out, aux); it returned {_kind(result)}.")
         result, aux = result
     out_leaves, out_def = tree_flatten(result)
     out_nodes = [x.node if type(x) is ReverseTracer and x._trace is trace else None
@@ -622,8 +653,9 @@ def vjp(fun, *primals, has_aux=False):
     def vjp_fn(cotangent):
         g_leaves, g_def = tree_flatten(cotangent)
         if g_def != out_def:
-            raise ValueError(f"vjp_fn: the cotangent has structure {g_def}, but the function's "
-                             f"output has structure {out_def}; pass one cotangent per output leaf.")
+            raise ValueError(f"{name}: vjp_fn got a cotangent of structure {g_def}, but the "
+                             f"function's output has structure {out_def}; pass one cotangent per "
+                             f"output leaf.")
         paths = tree_paths(out_def, "output")
         seeds = []
         for node, g, primal, path in zip(out_nodes, g_leaves, out_values, paths):
@@ -638,6 +670,16 @@ def vjp(fun, *primals, has_aux=False):
     if has_aux:
         return out, vjp_fn, _strip_level(aux, trace)
     return out, vjp_fn
+
+
+def _kind(result):
+    """What a function returned, for error messages: `a tuple of 3`, `an array of shape ()`."""
+    if isinstance(result, (tuple, list)):
+        return f"a {type(result).__name__} of {len(result)}"
+    shape = getattr(result, "shape", None)
+    if shape is not None:
+        return f"an array of shape {tuple(shape)}"
+    return f"a {type(result).__name__}"
 
 
 def _check_cotangent(name, path, g, primal):

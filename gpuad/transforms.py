@@ -24,8 +24,9 @@ import numpy as np
 
 from . import backend
 from .batching import vmap
-from .forward import jvp
-from .reverse import _normalize_argnums, grad, vjp
+from .forward import _jvp
+from .reverse import (_normalize_argnums, _value_and_grad, _vjp, check_differentiable,
+                      transform_name)
 from .trace import as_value, primal_value
 from .tree import tree_flatten, tree_unflatten
 
@@ -61,9 +62,11 @@ def _split_rows(stacked, sizes, shapes, trailing_shape, rows_first):
     return blocks
 
 
-def _diff_args(fun, args, argnums):
-    """(fun of the differentiated args only, their values, single?)."""
-    single, nums = _normalize_argnums(getattr(fun, "__name__", "fun"), argnums, len(args))
+def _diff_args(fun, args, argnums, name):
+    """(fun of the differentiated args only, their values, single?), the values checked as
+    `grad` checks its inputs (errors name their positions among `args`)."""
+    single, nums = _normalize_argnums(name, argnums, len(args))
+    check_differentiable(name, args, nums)
 
     def restricted(*diff):
         full = list(args)
@@ -91,13 +94,17 @@ def jacfwd(fun, argnums=0):
       array([[2.        , 0.        ],
              [0.        , 1.08060461]])
     """
+    return _jacfwd(fun, argnums, transform_name("jacfwd", fun))
+
+
+def _jacfwd(fun, argnums, name):
     @functools.wraps(fun)
     def jacobian_fn(*args):
-        restricted, primals, single = _diff_args(fun, args, argnums)
+        restricted, primals, single = _diff_args(fun, args, argnums, name)
         p_leaves, p_def = tree_flatten(primals)
         basis, sizes = _basis(p_leaves)
-        out_tangents = vmap(lambda *t: jvp(restricted, primals, tree_unflatten(p_def, t))[1])(
-            *basis)
+        out_tangents = vmap(
+            lambda *t: _jvp(restricted, primals, tree_unflatten(p_def, t), name)[1])(*basis)
         return _assemble(out_tangents, p_def, p_leaves, sizes, single, forward=True)
 
     return jacobian_fn
@@ -112,10 +119,14 @@ def jacrev(fun, argnums=0):
       >>> ga.jacrev(lambda x: gnp.sum(x ** 2))(gnp.asarray([1.0, 2.0]))     # the gradient
       array([2., 4.])
     """
+    return _jacrev(fun, argnums, transform_name("jacrev", fun))
+
+
+def _jacrev(fun, argnums, name):
     @functools.wraps(fun)
     def jacobian_fn(*args):
-        restricted, primals, single = _diff_args(fun, args, argnums)
-        out, vjp_fn = vjp(restricted, *primals)
+        restricted, primals, single = _diff_args(fun, args, argnums, name)
+        out, vjp_fn = _vjp(restricted, primals, False, name)
         o_leaves, o_def = tree_flatten(out)
         basis, sizes = _basis(o_leaves)
         cots = vmap(lambda *u: vjp_fn(tree_unflatten(o_def, u)))(*basis)
@@ -161,7 +172,8 @@ def hessian(fun, argnums=0):
       array([[2., 2.],
              [2., 6.]])
     """
-    return jacfwd(jacrev(fun, argnums), argnums)
+    name = transform_name("hessian", fun)
+    return _jacfwd(_jacrev(fun, argnums, name), argnums, name)
 
 
 def hvp(fun, primals, tangents):
@@ -182,11 +194,13 @@ def hvp(fun, primals, tangents):
       >>> ga.hvp(lambda x: gnp.sum(x ** 3), (gnp.asarray([1.0, 2.0]),), (gnp.ones(2),))
       array([ 6., 12.])
     """
+    name = transform_name("hvp", fun)
     if not isinstance(primals, (tuple, list)) or not isinstance(tangents, (tuple, list)):
-        raise TypeError("hvp: primals and tangents must be tuples of arguments, "
-                        "e.g. ga.hvp(f, (x,), (v,))")
+        raise TypeError(f"{name}: primals and tangents must be tuples of arguments, "
+                        f"e.g. ga.hvp(f, (x,), (v,))")
     argnums = 0 if len(primals) == 1 else tuple(range(len(primals)))
-    return jvp(grad(fun, argnums), tuple(primals), tuple(tangents))[1]
+    value_and_grad_fn = _value_and_grad(fun, argnums, False, name)
+    return _jvp(lambda *p: value_and_grad_fn(*p)[1], tuple(primals), tuple(tangents), name)[1]
 
 
 def elementwise_grad(fun, argnum=0):
@@ -197,10 +211,12 @@ def elementwise_grad(fun, argnum=0):
       >>> ga.elementwise_grad(gnp.tanh)(gnp.asarray([0.0, 1.0]))            # 1 - tanh^2
       array([1.        , 0.41997434])
     """
+    name = transform_name("elementwise_grad", fun)
+
     @functools.wraps(fun)
     def derivative(*args):
-        restricted, primals, _ = _diff_args(fun, args, argnum)
-        out, vjp_fn = vjp(restricted, *primals)
+        restricted, primals, _ = _diff_args(fun, args, argnum, name)
+        out, vjp_fn = _vjp(restricted, primals, False, name)
         from .numpy import ones_like
         leaves, treedef = tree_flatten(out)
         return vjp_fn(tree_unflatten(treedef, [ones_like(o) for o in leaves]))[0]
@@ -221,11 +237,11 @@ def holomorphic_grad(fun, argnums=0):
       >>> ga.holomorphic_grad(lambda z: z ** 3)(1.0 + 2.0j)                # 3 z^2
       (-9+12j)
     """
-    name = f"holomorphic_grad({getattr(fun, '__name__', 'fun')})"
+    name = transform_name("holomorphic_grad", fun)
 
     @functools.wraps(fun)
     def derivative(*args):
-        restricted, primals, single = _diff_args(fun, args, argnums)
+        restricted, primals, single = _diff_args(fun, args, argnums, name)
         for n, p in enumerate(primals):
             for leaf in tree_flatten(p)[0]:
                 value = primal_value(leaf)
@@ -234,7 +250,7 @@ def holomorphic_grad(fun, argnums=0):
                     raise TypeError(f"{name}: differentiated argument {n} has dtype {dtype}; "
                                     f"a holomorphic derivative needs complex inputs: pass "
                                     f"x.astype(complex), or use ga.grad for real inputs.")
-        out, vjp_fn = vjp(restricted, *primals)
+        out, vjp_fn = _vjp(restricted, primals, False, name)
         value = primal_value(out)
         shape = getattr(value, "shape", ())
         if shape != () or not np.iscomplexobj(value):

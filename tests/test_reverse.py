@@ -256,6 +256,35 @@ def test_grad_of_non_scalar_output_suggests_vjp_or_jacrev(rng):
         ga.grad(lambda x: x * 2.0)(np.ones(1))
 
 
+@pytest.mark.parametrize("output, described", [
+    (lambda x: gnp.allclose(x, 1.0), "a Python bool"),
+    (lambda x: True, "a Python bool"),
+    (lambda x: 3, "a Python int"),
+    (lambda x: x > 0.0, "of dtype bool"),
+    (lambda x: gnp.argmax(x * np.ones(2)), "of dtype int64"),
+    (lambda x: (x * 2.0).astype(np.int32), "of dtype int32"),
+    (lambda x: np.int64(1), "of dtype int64"),
+])
+@pytest.mark.parametrize("transform", [ga.grad, ga.value_and_grad])
+def test_grad_of_a_boolean_or_integer_output_raises_naming_its_dtype(transform, output,
+                                                                     described):
+    """JAX raises here too: such an output is piecewise constant, with no derivative to give
+    (gpuad used to return 0 for a Python bool or int)."""
+    with pytest.raises(TypeError, match=f"output is {described}, not a floating scalar"):
+        transform(output)(1.5)
+
+
+def test_grad_of_a_complex_output_points_at_holomorphic_grad():
+    for output in (lambda x: 1j * x, lambda x: 2j):
+        with pytest.raises(TypeError, match="complex.*holomorphic_grad"):
+            ga.grad(output)(1.5)
+
+
+def test_grad_of_a_python_float_constant_is_zero():
+    assert ga.value_and_grad(lambda x: 2.0)(1.5) == (2.0, 0.0)
+    assert ga.grad(lambda x: 2.0)(np.ones(2)).tolist() == [0.0, 0.0]
+
+
 @pytest.mark.parametrize("bad", [np.arange(3), np.array([True, False]), 3])
 def test_integer_and_boolean_inputs_are_rejected(bad):
     with pytest.raises(TypeError, match="only floating"):

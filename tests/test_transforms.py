@@ -292,3 +292,76 @@ def test_custom_rules_returning_python_floats():
         assert ga.grad(lambda x: fn(x) * x)(0.5) == 2.0
     assert ga.jvp(lambda x: constant_jvp(x) * x, (0.5,), (1.0,))[1] == 2.0
     assert ga.grad(ga.grad(lambda x: constant_jvp(x) * x * x))(0.5) == 4.0
+
+
+# ---------------------------------------------------------------------------------------------
+# Errors name the transform the user called
+
+
+def loss(x, n=None):
+    return gnp.sum(x * x)
+
+
+def vector(x):
+    return x * x
+
+
+# transform -> (call with an integer second argument differentiated, name in the message)
+NAMED = {
+    "grad": lambda x, n: ga.grad(loss, argnums=1)(x, n),
+    "value_and_grad": lambda x, n: ga.value_and_grad(loss, argnums=1)(x, n),
+    "vjp": lambda x, n: ga.vjp(loss, x, n),
+    "jacfwd": lambda x, n: ga.jacfwd(loss, argnums=1)(x, n),
+    "jacrev": lambda x, n: ga.jacrev(loss, argnums=1)(x, n),
+    "jacobian": lambda x, n: ga.jacobian(loss, argnums=1)(x, n),
+    "hessian": lambda x, n: ga.hessian(loss, argnums=1)(x, n),
+    "elementwise_grad": lambda x, n: ga.elementwise_grad(loss, argnum=1)(x, n),
+    "holomorphic_grad": lambda x, n: ga.holomorphic_grad(loss, argnums=1)(x, n),
+    "hvp": lambda x, n: ga.hvp(loss, (x, n), (x, n)),
+}
+_SHOWN = {"jacobian": "jacrev"}  # ga.jacobian is jacrev
+
+
+@pytest.mark.parametrize("transform", list(NAMED))
+def test_input_errors_name_the_transform_called_and_the_argument(transform):
+    with pytest.raises(TypeError) as info:
+        NAMED[transform](np.ones(2), np.arange(2))
+    message = str(info.value)
+    assert message.startswith(f"{_SHOWN.get(transform, transform)}(loss): input argument 1 has "
+                              f"dtype int64"), message
+    assert "value_and_grad" not in message or transform == "value_and_grad"
+
+
+@pytest.mark.parametrize("transform", ["grad", "value_and_grad", "hvp"])
+def test_output_errors_name_the_transform_called(transform):
+    call = {"grad": lambda: ga.grad(vector)(np.ones(2)),
+            "value_and_grad": lambda: ga.value_and_grad(vector)(np.ones(2)),
+            "hvp": lambda: ga.hvp(vector, (np.ones(2),), (np.ones(2),))}[transform]
+    with pytest.raises(TypeError, match=rf"^{transform}\(vector\): the function's output must "
+                                        rf"be a scalar of shape \(\), not \(2,\)"):
+        call()
+
+
+def test_argnums_tangent_and_aux_errors_name_the_transform_called():
+    for transform in (ga.grad, ga.jacfwd, ga.jacrev, ga.hessian, ga.holomorphic_grad):
+        with pytest.raises(ValueError, match=rf"^{transform.__name__}\(loss\): argnums=3"):
+            transform(loss, argnums=3)(np.ones(2))
+    with pytest.raises(ValueError, match=r"^hvp\(loss\): the tangent for primals\[0\] has "
+                                         r"shape \(3,\)"):
+        ga.hvp(loss, (np.ones(2),), (np.ones(3),))
+    with pytest.raises(ValueError, match=r"^linearize: the tangent for primals\[0\]"):
+        ga.linearize(loss, np.ones(2))[1](np.ones(3))
+    with pytest.raises(TypeError, match=r"^grad\(loss\): has_aux=True .* returned an array "
+                                        r"of shape \(\)"):
+        ga.grad(loss, has_aux=True)(np.ones(2))
+    with pytest.raises(ValueError, match=r"^vjp\(vector\): vjp_fn got a cotangent of "
+                                         r"structure"):
+        ga.vjp(vector, np.ones(2))[1]((np.ones(2), np.ones(2)))
+
+
+def test_jacfwd_of_an_integer_input_raises_instead_of_a_zero_jacobian():
+    """It used to return an integer zero: jvp takes integer inputs as constants. JAX raises."""
+    with pytest.raises(TypeError, match=r"jacfwd\(loss\): input argument 0 is a Python int"):
+        ga.jacfwd(loss)(3)
+    with pytest.raises(TypeError, match=r"jacfwd\(vector\): input argument 0 has dtype int64"):
+        ga.jacfwd(vector)(np.arange(3))
