@@ -16,7 +16,7 @@ import string
 
 import numpy as np
 
-from .trace import BATCH_TRACER_TYPES, TRACER_TYPES, Trace, Tracer
+from .trace import BATCH_TRACER_TYPES, TRACER_TYPES, Trace, Tracer, explain_attribute_error
 from .tree import tree_flatten, tree_unflatten
 
 
@@ -371,6 +371,9 @@ def vmap(fun, in_axes=0, out_axes=0):
                     BatchTracer(moveaxis(leaf, axis, 0) if axis != 0 else leaf, trace)
                     for leaf in leaves]))
             out = fun(*new_args)
+        except AttributeError as exc:
+            explain_attribute_error(exc)
+            raise
         finally:
             trace.close()
         leaves, treedef = tree_flatten(out)

@@ -10,7 +10,7 @@ import numpy as np
 from . import backend
 from .config import config
 from .trace import (EMPTY, PYTHON_NUMBERS, TRACER_TYPES, Trace, Tracer, as_value, check_nans,
-                    primal_value)
+                    explain_attribute_error, primal_value)
 from .tree import tree_flatten, tree_paths, tree_unflatten
 
 
@@ -134,6 +134,9 @@ def _jvp(fun, primals, tangents, name):
                 _check_tangent(name, path, value, t)
                 boxed.append(p)
         out = fun(*tree_unflatten(p_def, boxed))
+    except AttributeError as exc:
+        explain_attribute_error(exc)
+        raise
     finally:
         trace.close()
     o_leaves, o_def = tree_flatten(out)
@@ -264,6 +267,9 @@ def linearize(fun, *primals):
         new_args, nodes, defs = trace_inputs(trace, "linearize", primals,
                                              tuple(range(len(primals))))
         result = fun(*new_args)
+    except AttributeError as exc:
+        explain_attribute_error(exc)
+        raise
     finally:
         trace.close()
     o_leaves, o_def = tree_flatten(result)

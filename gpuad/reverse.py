@@ -18,7 +18,8 @@ import numpy as np
 from . import backend
 from .config import config
 from .trace import (EMPTY, KEEP, META, PYTHON_NUMBERS, TRACER_TYPES, Meta, Trace, Tracer,
-                    as_value, check_nans, primal_value, strip_derivatives)
+                    as_value, check_nans, explain_attribute_error, primal_value,
+                    strip_derivatives)
 from .tree import tree_flatten, tree_paths, tree_unflatten
 
 FUSABLE = backend.FUSABLE_ARRAY_TYPES  # NumPy arrays, and CuPy arrays once CuPy is imported
@@ -561,6 +562,9 @@ def _value_and_grad(fun, argnums, has_aux, name):
         try:
             new_args, nodes, defs = trace_inputs(trace, name, args, nums)
             result = fun(*new_args, **kwargs)
+        except AttributeError as exc:
+            explain_attribute_error(exc)
+            raise
         finally:
             trace.close()
         if has_aux:
@@ -636,6 +640,9 @@ def _vjp(fun, primals, has_aux, name):
     try:
         new_args, nodes, defs = trace_inputs(trace, name, primals, tuple(range(len(primals))))
         result = fun(*new_args)
+    except AttributeError as exc:
+        explain_attribute_error(exc)
+        raise
     finally:
         trace.close()
     if has_aux:

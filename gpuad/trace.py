@@ -157,6 +157,29 @@ class UnexpectedTracerError(RuntimeError):
     """A tracer outlived the transform that made it."""
 
 
+_AT_HINT = ("gpuad: this {kind} is a plain array, not a traced one (it does not depend on the "
+            "arguments being differentiated), and plain arrays have no .at. Write "
+            "gnp.at(x)[idx].set(v) (or .add(v)), which works on both.")
+
+
+def explain_attribute_error(exc):
+    """Add a hint to an AttributeError leaving the user's function inside a transform, where
+    gpuad knows the fix: `x.at[idx].set(v)` on a NumPy or CuPy array (np.ndarray cannot be
+    given an `.at`). On Python 3.11+ the hint is a note on the same exception (its type,
+    message and traceback stay the user's); on 3.10 a new AttributeError chained to it."""
+    obj = getattr(exc, "obj", None)
+    if getattr(exc, "name", None) != "at" or not hasattr(obj, "shape") \
+            or type(obj) in TRACER_TYPES:
+        return
+    note = _AT_HINT.format(kind=f"{type(obj).__module__}.{type(obj).__name__}")
+    if note in getattr(exc, "__notes__", ()) or note in str(exc):  # nested: hinted once
+        return
+    if hasattr(exc, "add_note"):
+        exc.add_note(note)
+        return
+    raise AttributeError(f"{exc}\n{note}", name="at", obj=obj) from exc
+
+
 class ConcretizationTypeError(TypeError):
     """A traced value was converted to a Python object where the conversion would be wrong:
     a floating value being differentiated to a number (its derivative would be lost), or a

@@ -148,3 +148,44 @@ def test_item_of_a_differentiated_value_raises_not_a_zero_gradient():
     with pytest.raises(ga.ConcretizationTypeError, match=r"x\.item\(\)"):
         ga.grad(lambda x: x * x.item())(np.array(2.0))
     assert ga.grad(lambda x: x * ga.stop_gradient(x).item())(np.array(2.0)) == 2.0
+
+
+def _note(exc):
+    """What the user sees of an exception: its message and notes (Python 3.11+)."""
+    return "\n".join([str(exc)] + list(getattr(exc, "__notes__", ())))
+
+
+@pytest.mark.parametrize("transform", [
+    lambda f: ga.grad(f)(1.5),
+    lambda f: ga.grad(ga.grad(f))(1.5),
+    lambda f: ga.vjp(f, 1.5),
+    lambda f: ga.jvp(f, (1.5,), (1.0,)),
+    lambda f: ga.linearize(f, 1.5),
+    lambda f: ga.vmap(f)(np.ones(2)),
+    lambda f: ga.hessian(f)(1.5),
+])
+def test_at_on_a_plain_numpy_array_points_at_gnp_at(transform):
+    constant = np.zeros(3)
+
+    def f(x):
+        return gnp.sum(constant.at[0].set(1.0) * x)
+    with pytest.raises(AttributeError, match="'numpy.ndarray' object has no attribute 'at'") \
+            as info:
+        transform(f)
+    message = _note(info.value)
+    assert "numpy.ndarray is a plain array, not a traced one" in message
+    assert "gnp.at(x)[idx].set(v)" in message and message.count("gpuad:") == 1
+
+
+def test_gnp_at_works_on_plain_and_traced_arrays():
+    constant = np.zeros(3)
+    f = lambda x: gnp.sum(gnp.at(constant)[0].set(1.0) * x + gnp.at(x)[1].add(x[0]))
+    np.testing.assert_allclose(ga.grad(f)(np.arange(3.0)), [3.0, 1.0, 1.0])
+
+
+def test_other_attribute_errors_are_left_alone():
+    def f(x):
+        return np.zeros(2).no_such_attribute
+    with pytest.raises(AttributeError) as info:
+        ga.grad(f)(1.5)
+    assert "gpuad" not in _note(info.value)
