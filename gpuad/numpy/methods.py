@@ -3,13 +3,20 @@
 Attached to `gpuad.trace.Tracer` when `gpuad.numpy` is imported, so `trace.py` stays about
 tracing only. Two NumPy protocols make plain NumPy calls work on tracers too:
 
-* `__array_ufunc__`: `np.sin(x)` or `ndarray + x` on a tracer runs `gnp.sin` / `gnp.add`.
+* `__array_ufunc__`: `np.sin(x)` or `ndarray + x` on a tracer runs `gnp.sin` / `gnp.add`, and
+  the ufunc methods gpuad has run their gnp equivalent: `np.add.reduce(x, axis=0)` is
+  `gnp.sum(x, 0)` (`multiply`: prod, `maximum`: max, `minimum`: min), `np.add.accumulate` is
+  `gnp.cumsum` (`multiply`: cumprod), `ufunc.outer(a, b)` broadcasts `a` against `b`.
 * `__array_function__`: `np.sum(x)`, `np.linalg.inv(x)` run the gpuad function of the same name.
 
-A NumPy function gpuad does not have raises TypeError naming it, rather than silently dropping the
-derivative through `np.asarray(x)`.
+A NumPy function or ufunc method gpuad does not have, `out=` (a traced array is immutable, and a
+buffer cannot hold a derivative) and the in-place `ufunc.at` raise TypeError naming the call and
+the alternative, rather than silently dropping the derivative through `np.asarray(x)`. SciPy's
+ufuncs reach `__array_ufunc__` too: one gpuad.scipy.special has is named in the error.
 """
+import importlib
 import operator
+import sys
 
 import numpy as np
 
@@ -52,23 +59,151 @@ _ufunc_cache = {}
 
 
 def _array_ufunc(self, ufunc, method, *inputs, **kwargs):
-    if method != "__call__" or kwargs.get("out") is not None:
-        return NotImplemented
-    fn = _ufunc_cache.get(ufunc)
-    if fn is None and not kwargs:
-        fn = _ufunc_cache[ufunc] = getattr(gnp, _UFUNC_NAMES.get(ufunc.__name__, ufunc.__name__),
-                                           None)
-    if fn is not None and not kwargs:
+    if method == "__call__" and not kwargs:  # np.sin(x), ndarray * x: the common case
+        fn = _ufunc_cache.get(ufunc)
+        if fn is None:
+            fn = _ufunc_cache[ufunc] = _gnp_ufunc(ufunc, method)
         return fn(*inputs)
-    fn = getattr(gnp, _UFUNC_NAMES.get(ufunc.__name__, ufunc.__name__), None)
-    if fn is None:
-        raise TypeError(f"numpy.{ufunc.__name__} has no differentiable version in gpuad.numpy; "
-                        f"apply it to ga.stop_gradient(x) if no derivative is needed.")
+    if kwargs.get("out") is not None:
+        raise TypeError(
+            f"{_ufunc_call(ufunc, method)} with out=: traced arrays are immutable, and an "
+            f"output buffer cannot hold a derivative. Use the returned value instead: "
+            f"y = np.{ufunc.__name__}(x), not np.{ufunc.__name__}(x, out=y).")
     kwargs.pop("out", None)
-    if kwargs:
-        raise TypeError(f"numpy.{ufunc.__name__} on a traced array: keyword arguments "
-                        f"{sorted(kwargs)} are not supported; call gnp.{ufunc.__name__} instead.")
-    return fn(*inputs)
+    if method == "__call__":
+        fn = _gnp_ufunc(ufunc, method)
+        if kwargs:
+            raise TypeError(f"numpy.{ufunc.__name__} on a traced array: keyword arguments "
+                            f"{sorted(kwargs)} are not supported; call gnp.{fn.__name__} "
+                            f"instead.")
+        return fn(*inputs)
+    method_fn = _UFUNC_METHODS.get(method)
+    if method_fn is None:
+        raise TypeError(f"{_ufunc_call(ufunc, method)} on a traced array has no differentiable "
+                        f"version in gpuad.")
+    return method_fn(ufunc, *inputs, **kwargs)
+
+
+def _ufunc_call(ufunc, method):
+    return f"numpy.{ufunc.__name__}" + ("" if method == "__call__" else f".{method}")
+
+
+def _gnp_ufunc(ufunc, method):
+    """The gnp function of a ufunc, or TypeError saying where gpuad has it, if anywhere."""
+    name = _UFUNC_NAMES.get(ufunc.__name__, ufunc.__name__)
+    fn = getattr(gnp, name, None)
+    if fn is not None:
+        return fn
+    scipy_names = _scipy_special_names(ufunc)
+    if scipy_names:
+        called = "scipy.special." + " (or ".join(scipy_names) + ")" * (len(scipy_names) - 1)
+        home = _gpuad_scipy_special()
+        ours = [n for n in scipy_names if getattr(home, n, None) is not None] if home else []
+        if ours:
+            raise TypeError(f"{called} was called on a traced array: SciPy's ufunc computes on "
+                            f"NumPy arrays only. Call its differentiable version "
+                            f"gpuad.scipy.special.{ours[0]}(x) instead.")
+        raise TypeError(f"{called} has no differentiable version in gpuad.scipy.special; apply "
+                        f"it to ga.stop_gradient(x) if no derivative is needed.")
+    raise TypeError(f"{_ufunc_call(ufunc, method)} has no differentiable version in gpuad.numpy; "
+                    f"apply it to ga.stop_gradient(x) if no derivative is needed.")
+
+
+def _scipy_special_names(ufunc):
+    """The names under which scipy.special exports `ufunc`, its own first (SciPy's ufuncs
+    have no __module__ to tell them from NumPy's; `digamma` is the ufunc `psi`); [] if it is
+    not SciPy's."""
+    special = sys.modules.get("scipy.special")
+    if special is None or getattr(np, ufunc.__name__, None) is ufunc:
+        return []
+    names = sorted((n for n in dir(special)
+                    if not n.startswith("_") and getattr(special, n) is ufunc),
+                   key=lambda n: n != ufunc.__name__)
+    return names
+
+
+def _gpuad_scipy_special():
+    try:
+        return importlib.import_module("gpuad.scipy.special")
+    except ImportError:
+        return None
+
+
+# ---- ufunc methods: np.add.reduce(x) is gnp.sum(x, axis=0), and so on ---------------------
+
+_REDUCTIONS = {"add": gnp.sum, "multiply": gnp.prod, "maximum": gnp.max, "minimum": gnp.min,
+               "logical_and": gnp.all, "logical_or": gnp.any}
+_ACCUMULATIONS = {"add": gnp.cumsum, "multiply": gnp.cumprod}
+_WITH_DTYPE = (gnp.sum, gnp.prod, gnp.cumsum, gnp.cumprod)
+
+
+def _supported(ufunc, method, table):
+    fn = table.get(ufunc.__name__)
+    if fn is None:
+        have = ", ".join(f"{name}.{method} (gnp.{f.__name__})" for name, f in table.items())
+        raise TypeError(f"{_ufunc_call(ufunc, method)} on a traced array has no differentiable "
+                        f"version in gpuad, which has {have}. Write the {method} with gpuad.numpy "
+                        f"operations, or apply it to ga.stop_gradient(x) if no derivative is "
+                        f"needed.")
+    return fn
+
+
+def _unsupported_keywords(ufunc, method, kwargs, allowed):
+    extra = sorted(k for k in kwargs if k not in allowed)
+    if extra:
+        raise TypeError(f"{_ufunc_call(ufunc, method)} on a traced array: keyword arguments "
+                        f"{extra} are not supported.")
+
+
+def _reduce(ufunc, x, axis=0, dtype=None, keepdims=False, **kwargs):
+    """`ufunc.reduce`: NumPy's default axis is 0, not all axes as for gnp.sum."""
+    fn = _supported(ufunc, "reduce", _REDUCTIONS)
+    _unsupported_keywords(ufunc, "reduce", kwargs, ())
+    if fn in _WITH_DTYPE:
+        return fn(x, axis, dtype, keepdims=keepdims)
+    if dtype is not None:
+        raise TypeError(f"numpy.{ufunc.__name__}.reduce on a traced array: dtype is not "
+                        f"supported; cast with x.astype(dtype) first.")
+    return fn(x, axis, keepdims=keepdims)
+
+
+def _accumulate(ufunc, x, axis=0, dtype=None, **kwargs):
+    fn = _supported(ufunc, "accumulate", _ACCUMULATIONS)
+    _unsupported_keywords(ufunc, "accumulate", kwargs, ())
+    return fn(x, axis, dtype)
+
+
+def _outer(ufunc, a, b, **kwargs):
+    """`ufunc.outer(a, b)[i..., j...] = ufunc(a[i...], b[j...])`: a broadcast against b with
+    b.ndim new axes."""
+    fn = _gnp_ufunc(ufunc, "outer")
+    _unsupported_keywords(ufunc, "outer", kwargs, ())
+    a_shape = tuple(a.shape) if hasattr(a, "shape") else np.shape(a)
+    b_ndim = len(b.shape) if hasattr(b, "shape") else np.ndim(b)
+    return fn(gnp.reshape(a, a_shape + (1,) * b_ndim), b)
+
+
+def _at(ufunc, a, indices, b=None, **kwargs):
+    update = {"add": "add(v)"}.get(ufunc.__name__)
+    fix = (f"x = x.at[idx].{update} (gnp.at(x)[idx].{update} for a plain array x), which "
+           f"accumulates at repeated indices as np.add.at does" if update else
+           "gpuad's functional updates x.at[idx].set(v) and .add(v) (for a plain array x, "
+           "gnp.at(x)[idx]...), e.g. x = x.at[idx].set(x[idx] * v) with distinct indices")
+    raise TypeError(f"numpy.{ufunc.__name__}.at modifies its first argument in place: traced "
+                    f"arrays are immutable, and a plain array cannot hold a derivative. Use "
+                    f"{fix}.")
+
+
+def _reduceat(ufunc, x, indices, **kwargs):
+    reduction = _REDUCTIONS.get(ufunc.__name__)
+    each = f"gnp.{reduction.__name__}(x[i:j])" if reduction else "the reduction of x[i:j]"
+    raise TypeError(f"numpy.{ufunc.__name__}.reduceat on a traced array has no differentiable "
+                    f"version in gpuad; reduce each slice and stack the results: "
+                    f"gnp.stack([{each} for i, j in zip(starts, ends)]).")
+
+
+_UFUNC_METHODS = {"reduce": _reduce, "accumulate": _accumulate, "outer": _outer, "at": _at,
+                  "reduceat": _reduceat}
 
 
 def _array_function(self, func, types, args, kwargs):

@@ -189,3 +189,98 @@ def test_other_attribute_errors_are_left_alone():
     with pytest.raises(AttributeError) as info:
         ga.grad(f)(1.5)
     assert "gpuad" not in _note(info.value)
+
+
+# ---- NumPy ufunc methods and out= on traced arrays ------------------------------------------
+
+UFUNC_METHODS = {  # name -> (function of the traced array, the same in plain NumPy)
+    "add.reduce": lambda x: np.add.reduce(x),
+    "add.reduce axis=1 keepdims": lambda x: np.add.reduce(x, axis=1, keepdims=True),
+    "add.reduce axis=None": lambda x: np.add.reduce(x, axis=None),
+    "add.reduce axis=(0, 1)": lambda x: np.add.reduce(x, axis=(0, 1)),
+    "multiply.reduce": lambda x: np.multiply.reduce(x, 1),
+    "maximum.reduce": lambda x: np.maximum.reduce(x),
+    "minimum.reduce axis=-1": lambda x: np.minimum.reduce(x, axis=-1, keepdims=True),
+    "add.accumulate": lambda x: np.add.accumulate(x),
+    "add.accumulate axis=1": lambda x: np.add.accumulate(x, axis=1),
+    "multiply.accumulate": lambda x: np.multiply.accumulate(x, 1),
+    "multiply.outer": lambda x: np.multiply.outer(x, X_OTHER),
+    "multiply.outer reflected": lambda x: np.multiply.outer(X_OTHER[:2], x),
+    "subtract.outer": lambda x: np.subtract.outer(X_OTHER, x),
+    "power.outer": lambda x: np.power.outer(np.abs(x) + 0.5, X_OTHER),
+    "arctan2.outer of itself": lambda x: np.arctan2.outer(x[0], x),
+}
+X_OTHER = np.array([0.5, -1.5, 2.0])
+
+
+@pytest.mark.parametrize("name", list(UFUNC_METHODS))
+def test_ufunc_methods_on_traced_arrays_match_numpy_and_differentiate(name, rng):
+    fn = UFUNC_METHODS[name]
+    x = rng.standard_normal((2, 3))
+    seen = {}
+
+    def traced(x):
+        seen["value"] = ga.stop_gradient(fn(x))
+        return fn(x)
+    ga.check_grads(traced, (x,), order=2)
+    ga.vjp(traced, x)
+    np.testing.assert_allclose(seen["value"], fn(x), rtol=1e-14)
+
+
+def test_reduce_defaults_to_axis_0_as_numpy_does(rng):
+    x = rng.standard_normal((2, 3))
+    g = ga.grad(lambda x: gnp.sum(np.add.reduce(x) * np.arange(3.0)))(x)
+    np.testing.assert_array_equal(g, np.broadcast_to(np.arange(3.0), (2, 3)))
+
+
+def test_boolean_reductions_of_traced_comparisons(rng):
+    x = rng.standard_normal(4)
+    seen = {}
+
+    def f(x):
+        seen["all"], seen["any"] = np.logical_and.reduce(x > -10.0), np.logical_or.reduce(x > 10)
+        return gnp.sum(x)
+    ga.grad(f)(x)
+    assert seen == {"all": True, "any": False}
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda x: np.subtract.reduce(x), r"numpy\.subtract\.reduce on a traced array has no "
+                                      r"differentiable version in gpuad, which has add\.reduce "
+                                      r"\(gnp\.sum\)"),
+    (lambda x: np.maximum.accumulate(x), r"numpy\.maximum\.accumulate .*add\.accumulate "
+                                         r"\(gnp\.cumsum\)"),
+    (lambda x: np.add.reduce(x, initial=1.0), r"numpy\.add\.reduce .*\['initial'\]"),
+    (lambda x: np.add.reduce(x, where=x > 0), r"numpy\.add\.reduce .*\['where'\]"),
+    (lambda x: np.maximum.reduce(x, dtype=np.float32), r"numpy\.maximum\.reduce .*dtype"),
+    (lambda x: np.add.at(x, [0, 0], 1.0), r"numpy\.add\.at modifies its first argument in "
+                                          r"place.*x = x\.at\[idx\]\.add\(v\)"),
+    (lambda x: np.add.at(np.zeros(3), [0, 0], x[0]), r"numpy\.add\.at .*gnp\.at\(x\)"),
+    (lambda x: np.multiply.at(x, [1], 2.0), r"numpy\.multiply\.at .*x\.at\[idx\]\.set"),
+    (lambda x: np.add.reduceat(x, [0, 2]), r"numpy\.add\.reduceat .*gnp\.stack\(\[gnp\.sum"),
+    (lambda x: np.sin(x, out=np.zeros(3)), r"numpy\.sin with out=: traced arrays are "
+                                           r"immutable.*y = np\.sin\(x\)"),
+    (lambda x: np.add(x, 1.0, np.zeros(3)), r"numpy\.add with out="),
+    (lambda x: np.sin(np.ones(3), out=x), r"numpy\.sin with out="),
+    (lambda x: np.add.reduce(x, out=np.zeros(())), r"numpy\.add\.reduce with out="),
+    (lambda x: np.spacing(x), r"numpy\.spacing has no differentiable version in gpuad\.numpy"),
+])
+def test_unsupported_ufunc_uses_name_the_ufunc_method_and_alternative(call, message):
+    with pytest.raises(TypeError, match=message):
+        ga.grad(lambda x: gnp.sum(call(x)))(np.array([0.5, -1.0, 2.0]))
+
+
+def test_scipy_ufuncs_point_at_gpuad_scipy_special():
+    special = pytest.importorskip("scipy.special")
+    x = np.array([0.5, 1.5])
+    with pytest.raises(TypeError, match=r"^scipy\.special\.gammaln was called on a traced array"
+                                        r".*gpuad\.scipy\.special\.gammaln\(x\)"):
+        ga.grad(lambda x: gnp.sum(special.gammaln(x)))(x)
+    with pytest.raises(TypeError, match=r"scipy\.special\.psi \(or digamma\).*"
+                                        r"gpuad\.scipy\.special\.psi\(x\)"):
+        ga.grad(lambda x: gnp.sum(special.digamma(x)))(x)
+    with pytest.raises(TypeError, match=r"scipy\.special\.airy has no differentiable version in "
+                                        r"gpuad\.scipy\.special"):
+        ga.grad(lambda x: gnp.sum(special.airy(x)[0]))(x)
+    # SciPy's ufuncs that are NumPy's functions under the same name run the gnp one
+    np.testing.assert_allclose(ga.grad(lambda x: gnp.sum(special.log1p(x)))(x), 1 / (1 + x))
