@@ -223,8 +223,8 @@ def concrete_value(x, conversion):
 
 # conversion -> (what else calls it, the array form that keeps the derivative)
 _CONVERSIONS = {
-    "float()": (" (math.sqrt, math.sin and the other math functions call float())",
-                "gnp.sqrt(x), gnp.sin(x)..."),
+    "float()": (" (math.sqrt, math.sin and the other math functions call float(), and so does "
+                "'%f' % x)", "gnp.sqrt(x), gnp.sin(x)...; to print it, f'{x:.3f}' works"),
     "int()": ("", "gnp.floor(x), gnp.round(x) or x.astype(int)"),
     "complex()": ("", "x.astype(complex)"),
     "operator.index()": (" (range(x), seq[x] and operator.index(x) call it)", "x.astype(int)"),

@@ -284,3 +284,14 @@ def test_scipy_ufuncs_point_at_gpuad_scipy_special():
         ga.grad(lambda x: gnp.sum(special.airy(x)[0]))(x)
     # SciPy's ufuncs that are NumPy's functions under the same name run the gnp one
     np.testing.assert_allclose(ga.grad(lambda x: gnp.sum(special.log1p(x)))(x), 1 / (1 + x))
+
+
+def test_printing_a_traced_value_with_format_works_and_percent_f_explains():
+    printed = []
+
+    def f(x):
+        printed.append(f"{x:.2f}")
+        return x * x
+    assert ga.grad(f)(1.5) == 3.0 and printed == ["1.50"]
+    with pytest.raises(ga.ConcretizationTypeError, match=r"'%f' % x.*f'\{x:\.3f\}' works"):
+        ga.grad(lambda x: ("%f" % x, x)[1])(1.5)
