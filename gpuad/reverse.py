@@ -473,7 +473,7 @@ def _scalar_output(fun_name, out, trace):
     if type(raw) is float:  # a Python float: a constant, whose gradient is zero
         return None, out
     if type(raw) in PYTHON_NUMBERS:
-        dtype, what = np.asarray(raw).dtype, f"a Python {type(raw).__name__}"
+        dtype = np.asarray(raw).dtype
     else:
         shape = getattr(out, "shape", None)
         if shape is None:
@@ -486,12 +486,14 @@ def _scalar_output(fun_name, out, trace):
                             f"cotangent) or ga.jacrev (the whole Jacobian); to differentiate a "
                             f"sum, return x.sum().")
         dtype = out.dtype
-        what = f"of dtype {dtype}"
-    if dtype.kind == "c":
-        raise TypeError(f"{fun_name}: the function's output is complex ({what}); a gradient needs "
-                        f"a real output. Return gnp.real(out) or abs(out)**2, or use "
-                        f"ga.holomorphic_grad for a holomorphic function.")
     if dtype.kind != "f":
+        # (described only here: formatting a dtype runs NumPy's Python code, ~30k instructions)
+        what = (f"a Python {type(raw).__name__}" if type(raw) in PYTHON_NUMBERS
+                else f"of dtype {dtype}")
+        if dtype.kind == "c":
+            raise TypeError(f"{fun_name}: the function's output is complex ({what}); a gradient "
+                            f"needs a real output. Return gnp.real(out) or abs(out)**2, or use "
+                            f"ga.holomorphic_grad for a holomorphic function.")
         raise TypeError(f"{fun_name}: the function's output is {what}, not a floating scalar, "
                         f"and has no derivative (a comparison, gnp.allclose or an integer count "
                         f"is piecewise constant). Return the floating value it is computed from.")
