@@ -175,6 +175,7 @@ def _recording_trace():
             for i, _ in ours:
                 prim.jvp_rule(i)  # no JVP rule: fail now, naming the op, not at jvp_fn time
             ans = prim.bind(*vals, **params) if nested else prim.impl(*vals, **params)
+            self.hold_constants(args, vals, params)  # jvp_fn reads them: read-only meanwhile
             parents = tuple((i, a.node) for i, a in ours)
             if prim.multiple_results:
                 first = self.count
@@ -245,6 +246,9 @@ def linearize(fun, *primals):
         new_args, nodes, defs = trace_inputs(trace, "linearize", primals,
                                              tuple(range(len(primals))))
         result = fun(*new_args)
+    except BaseException:
+        trace.release()  # (else the arrays it holds wait for the traceback to go)
+        raise
     finally:
         trace.close()
     o_leaves, o_def = tree_flatten(result)
