@@ -720,9 +720,23 @@ def _check_cotangent(name, path, g, primal):
 def stop_gradient(x):
     """`x` (a pytree) as a constant: no derivative flows through it, at any nesting level.
 
+    A traced NumPy array comes back as a read-only view (the tape may still read the array;
+    copy it to write to it), as JAX's arrays are immutable.
+
     Example:
       >>> ga.grad(lambda x: x * ga.stop_gradient(x))(3.0)   # d/dx (x * c) with c = x = 3
       array(3.)
     """
     leaves, treedef = tree_flatten(x)
-    return tree_unflatten(treedef, [strip_derivatives(v) for v in leaves])
+    return tree_unflatten(treedef, [_constant(v) for v in leaves])
+
+
+def _constant(x):
+    """A traced value as a constant: a read-only view where it is a writeable NumPy array."""
+    if type(x) not in TRACER_TYPES:
+        return x
+    c = strip_derivatives(x)
+    if type(c) is _ndarray and c.flags.writeable:
+        c = c.view()
+        c.flags.writeable = False
+    return c

@@ -156,3 +156,19 @@ def test_nested_transforms_share_arrays_and_give_them_back():
     ga.check_grads(inner, (x,), order=2)
     assert writeable(x, c) == [True, True]
 
+
+def test_stop_gradient_gives_a_read_only_view_of_traced_arrays():
+    x = np.random.default_rng(6).standard_normal(3)
+    seen = {}
+
+    def f(x):
+        y = gnp.tanh(x)  # tanh's rule reads y
+        const = ga.stop_gradient(y)
+        seen["error"] = pytest.raises(ValueError, const.__setitem__, 0, 5.0)
+        seen["plain"] = ga.stop_gradient(np.ones(2))
+        return gnp.sum(y * const)
+
+    g = ga.grad(f)(x)
+    np.testing.assert_allclose(g, (1 - np.tanh(x) ** 2) * np.tanh(x), rtol=1e-12)
+    assert "read-only" in str(seen["error"].value)
+    assert writeable(seen["plain"]) == [True]  # not traced: returned as it is
