@@ -255,7 +255,7 @@ def linearize(fun, *primals):
     out_nodes = [x.node if type(x) is tracer_type and x._trace is trace else None
                  for x in o_leaves]
     out_values = [x.value if n is not None else x for x, n in zip(o_leaves, out_nodes)]
-    tape = trace.tape
+    trace.hold_results(o_leaves)  # jvp_fn's rules read them
 
     def jvp_fn(*tangents):
         if len(tangents) != len(primals):
@@ -272,7 +272,7 @@ def linearize(fun, *primals):
             for node, p, tl in zip(ns, leaves, t_leaves):
                 _check_tangent(next(flat_paths), p, tl)
                 t_map[node] = tl
-        _push_tangents(tape, t_map)
+        _push_tangents(trace.tape, t_map)  # (the trace: its arrays are held while it lives)
         return tree_unflatten(o_def, [t_map[n] if n is not None and n in t_map
                                       else _zero_tangent(v)
                                       for n, v in zip(out_nodes, out_values)])

@@ -131,6 +131,13 @@ class ReverseTrace(Trace):
                         if isinstance(q, _ndarray):
                             hold(q, held)
 
+    def hold_results(self, leaves):
+        """Keep the values of this trace's tracers among `leaves` read-only while the tape
+        lives: results given out that a later sweep may read (exp's rule reads exp(x))."""
+        for x in leaves:
+            if type(x) is ReverseTracer and x._trace is self and isinstance(x.value, _ndarray):
+                hold(x.value, self.held)
+
     def new_input(self, value):
         node = self.count
         self.count = node + 1
@@ -675,9 +682,7 @@ def vjp(fun, *primals, has_aux=False):
     out_leaves, out_def = tree_flatten(result)
     out_nodes = [x.node if type(x) is ReverseTracer and x._trace is trace else None
                  for x in out_leaves]
-    for x in out_leaves + (tree_flatten(aux)[0] if has_aux else []):
-        if type(x) is ReverseTracer and x._trace is trace and isinstance(x.value, _ndarray):
-            hold(x.value, trace.held)  # the results vjp_fn may read (exp's rule reads exp(x))
+    trace.hold_results(out_leaves + (tree_flatten(aux)[0] if has_aux else []))
     out_values = [lower_level(x, trace) for x in out_leaves]
     out = tree_unflatten(out_def, out_values)
     flat_nodes = [n for ns in nodes for n in ns]

@@ -130,6 +130,10 @@ def test_vjp_fn_keeps_what_it_reads_read_only_until_it_is_deleted():
     assert writeable(out) == [True] and writeable(x, c, out2) == [False] * 3
     del vjp_fn2  # (no cycle keeps a tape alive: it goes at once)
     assert writeable(x, c, out2) == [True] * 3
+    out, jvp_fn = ga.linearize(lambda x: gnp.exp(x) * c, x)
+    assert writeable(x, c, out) == [False] * 3
+    del jvp_fn
+    assert writeable(x, c, out) == [True] * 3
 
 
 def test_nested_transforms_share_arrays_and_give_them_back():
