@@ -13,7 +13,9 @@ Workloads:
   helmholtz1     grad of the Helmholtz energy (benchmarks/helmholtz.py) at n = 1
   helmholtz1000  the same at n = 1000
   fused20        value_and_grad of a fused chain on 2^20 elements with a constant array operand
-                 (lazy forward values, one backward kernel); use fewer --calls, each is ~10^8
+                 (lazy forward values, one backward kernel); use fewer --calls, each is ~3.7e8.
+                 A copy of gpuad run for the first time may compile the kernel in one of the two
+                 processes (a nonsense, even negative, count): run it again
 
 Run: python benchmarks/callgrind.py [workload ...] [--calls 20]
 (about a minute per workload: valgrind runs Python some 50x slower)
