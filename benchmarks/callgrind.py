@@ -4,13 +4,18 @@ time is not (the project's machines are shared and noisy, +-30%).
 Each workload runs in two processes under callgrind, both after the same warm-up calls: one
 makes 0 more calls, the other N. The difference of their totals divided by N is the count of
 one call, with interpreter start-up, imports and the first calls' compilation cancelled out.
-OPENBLAS_NUM_THREADS=1 and PYTHONHASHSEED=0 make the counts repeatable (to ~0.02%).
+OPENBLAS_NUM_THREADS=1 and PYTHONHASHSEED=0 make the counts repeatable (to ~0.02%), and
+NUMBA_NUM_THREADS=1 those of the fused workload.
 
 Workloads:
   overhead       grad of the 100-op chain of benchmarks/overhead.py on 8 elements (per call)
   grad_sum       grad of sum(x) on 10 elements
   helmholtz1     grad of the Helmholtz energy (benchmarks/helmholtz.py) at n = 1
   helmholtz1000  the same at n = 1000
+  fused20        value_and_grad of a fused chain on 2^20 elements with a constant array operand
+                 (lazy forward values, one backward kernel); use fewer --calls, each is ~3.7e8.
+                 A copy of gpuad run for the first time may compile the kernel in one of the two
+                 processes (a nonsense, even negative, count): run it again
 
 Run: python benchmarks/callgrind.py [workload ...] [--calls 20]
 (about a minute per workload: valgrind runs Python some 50x slower)
@@ -46,6 +51,11 @@ def _workload(name):
         x, b, A = problem(int(name[len("helmholtz"):]))
         g = ga.grad(lambda x: helmholtz(gnp, x, b, A))
         return lambda: g(x)
+    if name == "fused20":
+        rng = np.random.default_rng(0)
+        x, c = rng.uniform(-1, 1, 1 << 20), rng.uniform(0.5, 1.5, 1 << 20)
+        g = ga.value_and_grad(lambda x: gnp.sum(gnp.tanh(gnp.sin(x) * c + 0.5) * x))
+        return lambda: g(x)
     raise SystemExit(f"unknown workload {name!r}; see the module docstring")
 
 
@@ -58,6 +68,8 @@ def _run(name, calls, warmup=5):
 def _total(name, calls):
     out = tempfile.mktemp(prefix="gpuad-callgrind-")
     env = dict(os.environ, OPENBLAS_NUM_THREADS="1", PYTHONHASHSEED="0")
+    if name == "fused20":  # Numba's worker threads wait for work a varying while: one thread
+        env["NUMBA_NUM_THREADS"] = "1"
     cmd = ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}",
            sys.executable, os.path.abspath(__file__), "--child", name, "--calls", str(calls)]
     subprocess.run(cmd, check=True, env=env, stdout=subprocess.DEVNULL,

@@ -147,6 +147,7 @@ class CustomFunction:
                 leaf.value  # a fused value not computed yet: computed, a ReverseTracer now
         vals = [leaf.value if type(leaf) is ReverseTracer and leaf._trace is trace else leaf
                 for leaf in leaves]
+        trace.hold_constants(leaves + list(nondiff), vals + list(nondiff), {})  # bwd may read
         parents = [(i, leaf.node, None) for i, leaf in enumerate(leaves)
                    if type(leaf) is ReverseTracer and leaf._trace is trace]
         primal_args = tree_unflatten(treedef, vals)

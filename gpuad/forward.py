@@ -197,6 +197,7 @@ def _recording_trace():
             for i, _ in ours:
                 prim.jvp_rule(i)  # no JVP rule: fail now, naming the op, not at jvp_fn time
             ans = prim.bind(*vals, **params) if nested else prim.impl(*vals, **params)
+            self.hold_constants(args, vals, params)  # jvp_fn reads them: read-only meanwhile
             parents = tuple((i, a.node) for i, a in ours)
             if prim.multiple_results:
                 first = self.count
@@ -267,8 +268,10 @@ def linearize(fun, *primals):
         new_args, nodes, defs = trace_inputs(trace, "linearize", primals,
                                              tuple(range(len(primals))))
         result = fun(*new_args)
-    except AttributeError as exc:
-        explain_attribute_error(exc)
+    except BaseException as exc:
+        trace.release()  # (else the arrays it holds wait for the traceback to go)
+        if isinstance(exc, AttributeError):
+            explain_attribute_error(exc)
         raise
     finally:
         trace.close()
@@ -276,7 +279,7 @@ def linearize(fun, *primals):
     out_nodes = [x.node if type(x) is tracer_type and x._trace is trace else None
                  for x in o_leaves]
     out_values = [x.value if n is not None else x for x, n in zip(o_leaves, out_nodes)]
-    tape = trace.tape
+    trace.hold_results(o_leaves)  # jvp_fn's rules read them
 
     def jvp_fn(*tangents):
         if len(tangents) != len(primals):
@@ -295,7 +298,7 @@ def linearize(fun, *primals):
                 tl = _tangent_value(tl, p)
                 _check_tangent("linearize", next(flat_paths), p, tl)
                 t_map[node] = tl
-        _push_tangents(tape, t_map)
+        _push_tangents(trace.tape, t_map)  # (the trace: its arrays are held while it lives)
         return tree_unflatten(o_def, [t_map[n] if n is not None and n in t_map
                                       else _zero_tangent(v)
                                       for n, v in zip(out_nodes, out_values)])

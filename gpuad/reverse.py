@@ -10,6 +10,11 @@ differentiates, and the residuals are what the VJP rules read (see `Primitive`):
 `Meta` (shape and dtype only) or None. Cotangents are accumulated in a list indexed by node.
 `grad` pops each entry as its rules run, so backward never holds more than forward did, and when
 `grad` returns no part of the tape is alive.
+
+The tape keeps references, not copies: the NumPy arrays handed to the traced ops from outside
+(the primal inputs, constants, closures' buffers, index arrays) are read-only until the trace
+no longer needs them (`gpuad/readonly.py`): until `grad` returns, or until `vjp`'s `vjp_fn` is
+deleted. A write to one meanwhile is an error at the write, never a wrong value or gradient.
 """
 import functools
 
@@ -17,6 +22,7 @@ import numpy as np
 
 from . import backend
 from .config import config
+from .readonly import hold, release as release_held
 from .trace import (EMPTY, KEEP, META, PYTHON_NUMBERS, TRACER_TYPES, Meta, Trace, Tracer,
                     as_value, check_nans, explain_attribute_error, primal_value,
                     strip_derivatives)
@@ -24,6 +30,7 @@ from .tree import tree_flatten, tree_paths, tree_unflatten
 
 FUSABLE = backend.FUSABLE_ARRAY_TYPES  # NumPy arrays, and CuPy arrays once CuPy is imported
 _ndarray = np.ndarray
+_NUMBERS = frozenset((float, int, bool, complex))
 
 
 class ReverseTracer(Tracer):
@@ -75,7 +82,7 @@ _OURS = (ReverseTracer, LazyTracer)
 class ReverseTrace(Trace):
     """Records primitives applied to its tracers onto `tape`."""
 
-    __slots__ = ("tape", "count", "group", "lazy", "fused")
+    __slots__ = ("tape", "count", "group", "lazy", "fused", "held")
 
     def __init__(self):
         super().__init__()
@@ -84,6 +91,7 @@ class ReverseTrace(Trace):
         self.group = None  # weakly, the open fused group (gpuad/kernels) while it is the last entry
         self.lazy = []  # weak references to the LazyTracers made, computed at `close`
         self.fused = False  # whether the tape holds fused groups (compacted at `close`)
+        self.held = []  # the arrays from outside kept read-only for the tape (`release`)
 
     def close(self):
         lazy, self.lazy = self.lazy, []
@@ -97,6 +105,39 @@ class ReverseTrace(Trace):
                 if compact is not None:
                     compact()
         super().close()
+
+    def release(self):
+        """The tape will not be read again: the arrays it held become writeable again."""
+        if self.held:
+            release_held(self.held)
+
+    def __del__(self, release_held=release_held):  # (module globals may be gone at exit)
+        if self.held:
+            release_held(self.held)
+
+    def hold_constants(self, args, vals, params):
+        """Keep the NumPy arrays among an op's arguments that came from outside the trace (an
+        argument given as itself, not as a tracer, and arrays in `params`) read-only while the
+        tape may read them."""
+        held = self.held
+        for a, v in zip(args, vals):
+            if v is a and isinstance(v, _ndarray):
+                hold(v, held)
+        if params:
+            for p in params.values():
+                if isinstance(p, _ndarray):
+                    hold(p, held)
+                elif type(p) is tuple:  # an index
+                    for q in p:
+                        if isinstance(q, _ndarray):
+                            hold(q, held)
+
+    def hold_results(self, leaves):
+        """Keep the values of this trace's tracers among `leaves` read-only while the tape
+        lives: results given out that a later sweep may read (exp's rule reads exp(x))."""
+        for x in leaves:
+            if type(x) is ReverseTracer and x._trace is self and isinstance(x.value, _ndarray):
+                hold(x.value, self.held)
 
     def new_input(self, value):
         """A tracer for a value to differentiate (a Python number becomes a 0-d array)."""
@@ -132,15 +173,16 @@ class ReverseTrace(Trace):
         y_ours = type(y) is ReverseTracer and y._trace is self
         vx = x.value if x_ours else x
         vy = y.value if y_ours else y
-        if not prim.fast or type(vx) in TRACER_TYPES or type(vy) in TRACER_TYPES:
+        tx, ty = type(vx), type(vy)
+        if not prim.fast or tx in TRACER_TYPES or ty in TRACER_TYPES:
             return self.process(prim, (x, y), EMPTY)  # (LazyTracers go there too)
         # groups are decided on the operands, before the op runs: it may not run (forward.py)
-        if ((type(vx) in FUSABLE and vx.size >= config.fusion_min_size
-             or type(vy) in FUSABLE and vy.size >= config.fusion_min_size) and config.fusion):
+        if ((tx in FUSABLE and vx.size >= config.fusion_min_size
+             or ty in FUSABLE and vy.size >= config.fusion_min_size) and config.fusion):
             fused = self.fuse(prim, (x, y), (vx, vy))
             if fused is not None:
                 return fused
-        ans = (prim.array_impl if type(vx) is _ndarray else prim.impl)(vx, vy)
+        ans = (prim.array_impl if tx is _ndarray else prim.impl)(vx, vy)
         tape = self.tape
         if config.debug_nans:
             check_nans(ans, f"{prim.name} (tape position {len(tape)})", "forward result")
@@ -153,7 +195,18 @@ class ReverseTrace(Trace):
         else:
             px = (0, x.node, None) if x_ours else None
             py = (1, y.node, None) if y_ours else None
-        parents = ((px, py) if y_ours else (px,)) if x_ours else (py,)
+        # an operand from outside the trace (not a Python number): the tape reads it later
+        if x_ours:
+            if y_ours:
+                parents = (px, py)
+            else:
+                parents = (px,)
+                if ty not in _NUMBERS and isinstance(vy, _ndarray):
+                    hold(vy, self.held)
+        else:
+            parents = (py,)
+            if tx not in _NUMBERS and isinstance(vx, _ndarray):
+                hold(vx, self.held)
         keep = prim.keep
         node = self.count
         self.count = node + 1
@@ -213,6 +266,8 @@ class ReverseTrace(Trace):
                 if fused is not None:
                     return fused
             ans = prim.impl(*vals, **params) if params else prim.impl(*vals)
+        if params or len(ours) < len(args):
+            self.hold_constants(args, vals, params)
         tape = self.tape
         if config.debug_nans:
             check_nans(ans, f"{prim.name} (tape position {len(tape)})", "forward result")
@@ -391,6 +446,11 @@ def trace_inputs(trace, fun_name, args, argnums):
         nodes.append([b.node for b in boxed])
         defs.append((treedef, leaves))
         args[n] = tree_unflatten(treedef, boxed)
+        for leaf in leaves:  # the tape reads them too (a closure could write to them)
+            if type(leaf) is _ndarray or type(leaf) in TRACER_TYPES:
+                raw = primal_value(leaf)
+                if isinstance(raw, _ndarray):
+                    hold(raw, trace.held)
     return args, nodes, defs
 
 
@@ -561,27 +621,30 @@ def _value_and_grad(fun, argnums, has_aux, name):
             checked = normalized[nargs] = _normalize_argnums(name, argnums, nargs)
         single, nums = checked
         trace = ReverseTrace()
-        try:
-            new_args, nodes, defs = trace_inputs(trace, name, args, nums)
-            result = fun(*new_args, **kwargs)
-        except AttributeError as exc:
-            explain_attribute_error(exc)
-            raise
+        try:  # (the arrays the tape holds are writeable again when this returns or raises)
+            try:
+                new_args, nodes, defs = trace_inputs(trace, name, args, nums)
+                result = fun(*new_args, **kwargs)
+            except AttributeError as exc:
+                explain_attribute_error(exc)
+                raise
+            finally:
+                trace.close()
+            if has_aux:
+                if not (isinstance(result, (tuple, list)) and len(result) == 2):
+                    raise TypeError(f"{name}: has_aux=True needs the function to return a pair "
+                                    f"(scalar, aux); it returned {_kind(result)}.")
+                out, aux = result
+            else:
+                out, aux = result, None
+            node, value = _scalar_output(name, out, trace)
+            seeds = [] if node is None else [(node, _ones_like(value))]
+            flat_nodes = [n for ns in nodes for n in ns]
+            cots = backward(trace, seeds, flat_nodes, consume=True)
+            by_node = dict(zip(flat_nodes, cots))
+            grads = _gradients(defs, nodes, by_node)
         finally:
-            trace.close()
-        if has_aux:
-            if not (isinstance(result, (tuple, list)) and len(result) == 2):
-                raise TypeError(f"{name}: has_aux=True needs the function to return a pair "
-                                f"(scalar, aux); it returned {_kind(result)}.")
-            out, aux = result
-        else:
-            out, aux = result, None
-        node, value = _scalar_output(name, out, trace)
-        seeds = [] if node is None else [(node, _ones_like(value))]
-        flat_nodes = [n for ns in nodes for n in ns]
-        cots = backward(trace, seeds, flat_nodes, consume=True)
-        by_node = dict(zip(flat_nodes, cots))
-        grads = _gradients(defs, nodes, by_node)
+            trace.release()
         grads = grads[0] if single else tuple(grads)
         if has_aux:
             return (value, _strip_level(aux, trace)), grads
@@ -638,23 +701,27 @@ def vjp(fun, *primals, has_aux=False):
 
 def _vjp(fun, primals, has_aux, name):
     """`vjp`, its errors naming `name` (the Jacobian transforms are built on it)."""
-    trace = ReverseTrace()
+    trace = ReverseTrace()  # (its arrays stay read-only until vjp_fn is deleted: __del__)
     try:
         new_args, nodes, defs = trace_inputs(trace, name, primals, tuple(range(len(primals))))
         result = fun(*new_args)
-    except AttributeError as exc:
-        explain_attribute_error(exc)
+    except BaseException as exc:
+        trace.release()
+        if isinstance(exc, AttributeError):
+            explain_attribute_error(exc)
         raise
     finally:
         trace.close()
     if has_aux:
         if not (isinstance(result, (tuple, list)) and len(result) == 2):
+            trace.release()
             raise TypeError(f"{name}: has_aux=True needs the function to return a pair "
                             f"(out, aux); it returned {_kind(result)}.")
         result, aux = result
     out_leaves, out_def = tree_flatten(result)
     out_nodes = [x.node if type(x) is ReverseTracer and x._trace is trace else None
                  for x in out_leaves]
+    trace.hold_results(out_leaves + (tree_flatten(aux)[0] if has_aux else []))
     out_values = [lower_level(x, trace) for x in out_leaves]
     out = tree_unflatten(out_def, out_values)
     flat_nodes = [n for ns in nodes for n in ns]
@@ -708,9 +775,23 @@ def _check_cotangent(name, path, g, primal):
 def stop_gradient(x):
     """`x` (a pytree) as a constant: no derivative flows through it, at any nesting level.
 
+    A traced NumPy array comes back as a read-only view (the tape may still read the array;
+    copy it to write to it), as JAX's arrays are immutable.
+
     Example:
       >>> ga.grad(lambda x: x * ga.stop_gradient(x))(3.0)   # d/dx (x * c) with c = x = 3
       array(3.)
     """
     leaves, treedef = tree_flatten(x)
-    return tree_unflatten(treedef, [strip_derivatives(v) for v in leaves])
+    return tree_unflatten(treedef, [_constant(v) for v in leaves])
+
+
+def _constant(x):
+    """A traced value as a constant: a read-only view where it is a writeable NumPy array."""
+    if type(x) not in TRACER_TYPES:
+        return x
+    c = strip_derivatives(x)
+    if type(c) is _ndarray and c.flags.writeable:
+        c = c.view()
+        c.flags.writeable = False
+    return c

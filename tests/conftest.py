@@ -25,8 +25,13 @@ def rng():
     return np.random.default_rng(1234)
 
 
+_CONFIG_FIELDS = ("debug_nans", "fusion", "fusion_min_size", "fusion_forward",
+                  "fusion_forward_min_size")
+
+
 @pytest.fixture(autouse=True)
 def _restore_config():
-    saved = (ga.config.debug_nans, ga.config.fusion, ga.config.fusion_min_size)
+    saved = [getattr(ga.config, name) for name in _CONFIG_FIELDS]
     yield
-    ga.config.debug_nans, ga.config.fusion, ga.config.fusion_min_size = saved
+    for name, value in zip(_CONFIG_FIELDS, saved):
+        setattr(ga.config, name, value)

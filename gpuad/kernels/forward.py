@@ -11,7 +11,9 @@ stay in the cache: `where(x > 0, z*z, 0.1*z)` needs z, both branches and the mas
 NumPy computes it op by op (4.3x size(x)), one output here.
 
 It is the same computation as the eager one: the same NumPy functions on the same operands,
-elementwise, so the values are equal (chunking does not change an elementwise result), and
+elementwise, so the values are equal (chunking does not change an elementwise result; the
+operands cannot have changed since the op was called, as the arrays handed to traced ops are
+read-only until the tape is done with them: gpuad/readonly.py), and
 NumPy's floating-point warnings still name the op (under NumPy's default error state, which is
 the only one lazy recording accepts: see `lazy_allowed`). Values computed earlier and still
 alive are read instead of recomputed. Measured (benchmarks/fusion.py, 10^7 float32): the

@@ -57,6 +57,7 @@ def record_fused(trace, prim, args, vals):
         # one tape entry for the whole group; its lists grow as ops join
         tape.append((FUSED, group.nodes, group.parents, group, group.metas, EMPTY))
         trace.group = weakref.ref(group)
+    trace.hold_constants(args, vals, EMPTY)  # read by the lazy values and the backward pass
     operands = []
     for a, v in zip(args, vals):
         if type(v) is Pending:
