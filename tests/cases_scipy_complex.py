@@ -40,7 +40,7 @@ for name, (fn, domain, order) in HOLOMORPHIC.items():
         cadd(f"{name}{shape}", fn, (shape, domain), order=order)
 
 for name, fn, domain in (("iv", sp.iv, "complex"), ("jv", sp.jv, "complex"),
-                         ("yv", sp.yv, "complex_right_far"),
+                         ("jn", sp.jn, "complex"), ("yv", sp.yv, "complex_right_far"),
                          ("kv", sp.kv, "complex_right_far"), ("kve", sp.kve, "complex_right_far"),
                          ("ive", sp.ive, "complex")):
     for v in (0, 1.5):

@@ -221,6 +221,7 @@ jv_p = elementwise_primitive(
     "jv", _special("jv"),
     derivatives=(None, lambda ans, v, x: 0.5 * (jv(v - 1, x) - jv(v + 1, x))))
 jv = binary_op(jv_p, "The Bessel function of the first kind J_v(x), order v constant.")
+jn = jv  # SciPy's alias
 
 yv_p = elementwise_primitive(
     "yv", _special("yv"),

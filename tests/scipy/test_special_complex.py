@@ -23,7 +23,7 @@ CALLS = {
               "ndtri", "i0", "i1", "i0e", "i1e", "j0", "j1", "y0", "y1", "exp1", "expi",
               "spence", "entr", "gammasgn", "sinc", "zeta", "softmax", "log_softmax",
               "logsumexp", "log1p"],
-    "order_first": ["iv", "ive", "jv", "yv", "kv", "kve", "yn", "expn", "polygamma"],
+    "order_first": ["iv", "ive", "jv", "jn", "yv", "kv", "kve", "yn", "expn", "polygamma"],
     "binary": ["beta", "betaln", "xlogy", "xlog1py", "rel_entr", "kl_div", "gammainc",
                "gammaincc", "zeta"],
     "other": ["betainc", "multigammaln"],
@@ -130,3 +130,9 @@ def test_ive_of_complex_input_scales_by_the_real_part():
     _, tangent_y = ga.jvp(lambda z: sp.ive(1.0, z), (z,), (1j,))
     np.testing.assert_allclose([tangent_x, tangent_y], [along_x, along_y], rtol=1e-8)
 
+
+def test_jn_is_jv():
+    assert sp.jn is sp.jv
+    x = np.linspace(0.3, 6.0, 7)
+    for n in (0, 1, 3):
+        np.testing.assert_allclose(sp.jn(n, x), ss.jn(n, x), rtol=1e-13)
