@@ -154,9 +154,19 @@ for fn_name in ("cdf", "sf", "logcdf", "logsf"):
         ((2, 3), "t_support"), ((), "positive"), tags=S)
     add(f"gamma.{fn_name}", lambda x, s, fn=getattr(stats.gamma, fn_name): fn(x, 2.5, 0.1, s),
         ((2, 3), "gamma_support"), ((3,), "positive"), tags=S)
-for fn_name in ("cdf", "sf", "logcdf"):
+for fn_name in ("cdf", "sf", "logcdf", "logsf"):
+    add(f"chi2.{fn_name}", lambda x, s, fn=getattr(stats.chi2, fn_name): fn(x, 3.5, 0.1, s),
+        ((2, 3), "gamma_support"), ((3,), "positive"), tags=S)
+    # a = 1.5, b = 4: the median is near 0.25, so both sides of the logcdf/logsf switch are hit
+    add(f"beta.{fn_name}_skewed", lambda x, fn=getattr(stats.beta, fn_name): fn(x, 1.5, 4.0),
+        ((2, 3), "unit01"), tags=S)
+for fn_name in ("logpdf", "pdf"):
+    add(f"chi2.{fn_name}", lambda x, df, s, fn=getattr(stats.chi2, fn_name): fn(x, df, 0.1, s),
+        ((2, 3), "gt1"), ((3,), "shape_param"), ((), "positive"), tags=S)
+for fn_name in ("cdf", "sf", "logcdf", "logsf"):
     add(f"beta.{fn_name}", lambda x, fn=getattr(stats.beta, fn_name): fn(x, 2.5, 1.7),
         ((2, 3), "unit01"), tags=S)
+for fn_name in ("cdf", "sf", "logcdf"):
     add(f"poisson.{fn_name}",
         lambda mu, fn=getattr(stats.poisson, fn_name): fn(np.array([[0.0, 2.0, 5.0]]), mu),
         ((2, 3), "positive"), tags=S)

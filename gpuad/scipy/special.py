@@ -113,11 +113,16 @@ def _special_keep_dtype(name):
     return impl
 
 
-def _no_derivative(name, arg, *args):
-    """The body of a derivative rule that does not exist: raises, naming function and argument."""
+def _no_derivative(name, arg, *args, hint=""):
+    """The body of a derivative rule that does not exist: raises, naming function and argument
+    (and, in `hint`, where else the argument comes from)."""
     raise NotImplementedError(
-        f"special.{name}: the derivative with respect to {arg} is not implemented. Wrap {arg} "
-        f"in ga.stop_gradient or pass a constant.")
+        f"special.{name}: the derivative with respect to {arg} is not implemented{hint}. Wrap "
+        f"{arg} in ga.stop_gradient or pass a constant.")
+
+
+_GAMMA_SHAPE = (" (the shape parameter: `a` of stats.gamma and `df / 2` of stats.chi2, whose "
+                "cdf, sf, logcdf and logsf go through gammainc and gammaincc)")
 
 
 erf, erf_p = defunary("erf", _special("erf"),
@@ -334,14 +339,14 @@ def _gamma_density(a, x):
 
 gammainc_p = elementwise_primitive(
     "gammainc", _special_keep_dtype("gammainc"),
-    derivatives=(lambda ans, a, x: _no_derivative("gammainc", "a", a),
+    derivatives=(lambda ans, a, x: _no_derivative("gammainc", "a", a, hint=_GAMMA_SHAPE),
                  lambda ans, a, x: _gamma_density(a, x)))
 gammainc = binary_op(gammainc_p, "The regularized lower incomplete gamma function P(a, x); "
                                  "differentiable in x only.")
 
 gammaincc_p = elementwise_primitive(
     "gammaincc", _special_keep_dtype("gammaincc"),
-    derivatives=(lambda ans, a, x: _no_derivative("gammaincc", "a", a),
+    derivatives=(lambda ans, a, x: _no_derivative("gammaincc", "a", a, hint=_GAMMA_SHAPE),
                  lambda ans, a, x: -_gamma_density(a, x)))
 gammaincc = binary_op(gammaincc_p, "The regularized upper incomplete gamma function "
                                    "Q(a, x) = 1 - P(a, x); differentiable in x only.")

@@ -4,13 +4,14 @@
     from gpuad.scipy import stats
     stats.norm.logpdf(x, loc=0.0, scale=1.0)
 
-Namespaces: `norm` (logpdf, pdf, cdf, logcdf, sf, logsf, ppf), `t` (logpdf, pdf, cdf, logcdf,
-sf, logsf), `gamma` (logpdf, pdf, cdf, logcdf, sf, logsf), `beta` (logpdf, pdf, cdf, logcdf,
-sf), `poisson` (logpmf, pmf, cdf, logcdf, sf), `multivariate_normal` (logpdf, pdf),
-`dirichlet` (logpdf, pdf), and `entropy`. The cdfs of t, gamma, beta and poisson go through the regularized
-incomplete gamma and beta functions, which are differentiable in x only: they are
-differentiable in x, loc, scale (and Poisson's mu), and raise NotImplementedError naming the
-argument when asked for a derivative in a shape parameter (df, a, b). Arguments broadcast as in `scipy.stats`; `loc` and `scale`
+Namespaces: `norm` (logpdf, pdf, cdf, logcdf, sf, logsf, ppf), `t`, `gamma`, `chi2` and `beta`
+(logpdf, pdf, cdf, logcdf, sf, logsf), `poisson` (logpmf, pmf, cdf, logcdf, sf),
+`multivariate_normal` (logpdf, pdf), `dirichlet` (logpdf, pdf), and `entropy`. The cdfs of t,
+gamma, chi2, beta and poisson go through the regularized incomplete gamma and beta functions,
+which are differentiable in x only: they are differentiable in x, loc, scale (and Poisson's
+mu), and raise NotImplementedError naming the argument when asked for a derivative in a shape
+parameter (df, a, b). logcdf and logsf switch from log(p) to log1p(-(1 - p)) at the median, as
+SciPy does, so both tails keep their digits. Arguments broadcast as in `scipy.stats`; `loc` and `scale`
 shift and scale like SciPy's: logpdf(x) = logpdf_standard((x - loc) / scale) - log(scale).
 
 Every function is a composition of `gpuad.numpy` and `gpuad.scipy.special` functions, so
@@ -50,6 +51,16 @@ def _safe(mask, x, fill):
 
 def _on_support(mask, logp):
     return gnp.where(mask, logp, -np.inf)
+
+
+def _log_probability(p, complement):
+    """log p, accurate also where p is near 1: there log1p(-(1 - p)), with 1 - p computed on its
+    own (`complement`: the sf for a cdf, the cdf for an sf). The split at p = 1/2 is SciPy's at
+    the median; each branch is fed only its own side's values."""
+    small = primal_value(p) < 0.5
+    with np.errstate(divide="ignore"):  # log 0 = -inf outside the support, silently as in SciPy
+        return gnp.where(small, gnp.log(_safe(small, p, 0.5)),
+                         gnp.log1p(-_safe(small, 0.5, complement)))
 
 
 # ---- normal ----------------------------------------------------------------------------------
@@ -127,8 +138,10 @@ t = SimpleNamespace(
     logpdf=_t_logpdf,
     pdf=lambda x, df, loc=0.0, scale=1.0: gnp.exp(_t_logpdf(x, df, loc, scale)),
     cdf=_t_cdf, sf=_t_sf,
-    logcdf=lambda x, df, loc=0.0, scale=1.0: gnp.log(_t_cdf(x, df, loc, scale)),
-    logsf=lambda x, df, loc=0.0, scale=1.0: gnp.log(_t_sf(x, df, loc, scale)))
+    logcdf=lambda x, df, loc=0.0, scale=1.0: _log_probability(_t_cdf(x, df, loc, scale),
+                                                              _t_sf(x, df, loc, scale)),
+    logsf=lambda x, df, loc=0.0, scale=1.0: _log_probability(_t_sf(x, df, loc, scale),
+                                                             _t_cdf(x, df, loc, scale)))
 
 
 # ---- gamma -----------------------------------------------------------------------------------
@@ -153,13 +166,43 @@ def _gamma_cdf(x, a, loc=0.0, scale=1.0, upper=False):
     return gnp.where(inside, special.gammainc(a, y), 0.0)
 
 
+def _gamma_log_cdf(x, a, loc=0.0, scale=1.0, upper=False):
+    """log P(X <= x) (log P(X > x) if `upper`), accurate in both tails."""
+    return _log_probability(_gamma_cdf(x, a, loc, scale, upper),
+                            _gamma_cdf(x, a, loc, scale, not upper))
+
+
 gamma = SimpleNamespace(
     logpdf=_gamma_logpdf,
     pdf=lambda x, a, loc=0.0, scale=1.0: gnp.exp(_gamma_logpdf(x, a, loc, scale)),
     cdf=_gamma_cdf,
     sf=lambda x, a, loc=0.0, scale=1.0: _gamma_cdf(x, a, loc, scale, upper=True),
-    logcdf=lambda x, a, loc=0.0, scale=1.0: gnp.log(_gamma_cdf(x, a, loc, scale)),
-    logsf=lambda x, a, loc=0.0, scale=1.0: gnp.log(_gamma_cdf(x, a, loc, scale, upper=True)))
+    logcdf=lambda x, a, loc=0.0, scale=1.0: _gamma_log_cdf(x, a, loc, scale),
+    logsf=lambda x, a, loc=0.0, scale=1.0: _gamma_log_cdf(x, a, loc, scale, upper=True))
+
+
+# ---- chi-squared -----------------------------------------------------------------------------
+# chi2(df) is the gamma distribution of shape df / 2 and scale 2, as in SciPy.
+def _chi2_logpdf(x, df, loc=0.0, scale=1.0):
+    """log of the chi-squared density with `df` degrees of freedom (df > 0, differentiable);
+    -inf below loc; at x = loc: +inf for df < 2, log(1 / (2 scale)) for df = 2, -inf above."""
+    return _gamma_logpdf(x, 0.5 * df, loc, 2.0 * scale)
+
+
+def _chi2_cdf(x, df, loc=0.0, scale=1.0, upper=False):
+    """P(X <= x) (P(X > x) if `upper`) through the regularized incomplete gamma function of
+    df / 2: differentiable in x, loc and scale; df is a constant (see special.gammainc)."""
+    return _gamma_cdf(x, 0.5 * df, loc, 2.0 * scale, upper)
+
+
+chi2 = SimpleNamespace(
+    logpdf=_chi2_logpdf,
+    pdf=lambda x, df, loc=0.0, scale=1.0: gnp.exp(_chi2_logpdf(x, df, loc, scale)),
+    cdf=_chi2_cdf,
+    sf=lambda x, df, loc=0.0, scale=1.0: _chi2_cdf(x, df, loc, scale, upper=True),
+    logcdf=lambda x, df, loc=0.0, scale=1.0: _gamma_log_cdf(x, 0.5 * df, loc, 2.0 * scale),
+    logsf=lambda x, df, loc=0.0, scale=1.0: _gamma_log_cdf(x, 0.5 * df, loc, 2.0 * scale,
+                                                           upper=True))
 
 
 # ---- beta ------------------------------------------------------------------------------------
@@ -179,22 +222,35 @@ def _beta_logpdf(x, a, b, loc=0.0, scale=1.0):
     return _on_support(inside, logp)
 
 
-def _beta_cdf(x, a, b, loc=0.0, scale=1.0):
+def _beta_cdf(x, a, b, loc=0.0, scale=1.0, upper=False):
     """P(X <= x) = I(y; a, b) (regularized incomplete beta), y = (x - loc) / scale, 0 below the
-    support and 1 above. Differentiable in x, loc and scale; a and b are constants."""
+    support and 1 above. `upper` gives P(X > x): 1 - cdf where that is above 1/2, else
+    I(1 - y; b, a), which keeps the upper tail's digits (1 - cdf loses them, and I(1 - y; b, a)
+    loses some where y is near 0). Differentiable in x, loc and scale; a and b are constants."""
     y = _standardize(x, loc, scale)
     raw = primal_value(y)
     inside = (raw > 0) & (raw < 1)
-    value = special.betainc(a, b, _safe(inside, y, 0.5))
-    return gnp.where(inside, value, (raw >= 1).astype(raw.dtype))  # 0 below, 1 above
+    y = _safe(inside, y, 0.5)
+    cdf = special.betainc(a, b, y)
+    if not upper:
+        return gnp.where(inside, cdf, (raw >= 1).astype(raw.dtype))    # 0 below, 1 above
+    small = primal_value(cdf) < 0.5
+    sf = gnp.where(small, 1.0 - cdf, special.betainc(b, a, 1.0 - _safe(small, 0.5, y)))
+    return gnp.where(inside, sf, (raw <= 0).astype(raw.dtype))         # 1 below, 0 above
+
+
+def _beta_log_cdf(x, a, b, loc=0.0, scale=1.0, upper=False):
+    return _log_probability(_beta_cdf(x, a, b, loc, scale, upper),
+                            _beta_cdf(x, a, b, loc, scale, not upper))
 
 
 beta = SimpleNamespace(
     logpdf=_beta_logpdf,
     pdf=lambda x, a, b, loc=0.0, scale=1.0: gnp.exp(_beta_logpdf(x, a, b, loc, scale)),
     cdf=_beta_cdf,
-    sf=lambda x, a, b, loc=0.0, scale=1.0: 1.0 - _beta_cdf(x, a, b, loc, scale),
-    logcdf=lambda x, a, b, loc=0.0, scale=1.0: gnp.log(_beta_cdf(x, a, b, loc, scale)))
+    sf=lambda x, a, b, loc=0.0, scale=1.0: _beta_cdf(x, a, b, loc, scale, upper=True),
+    logcdf=_beta_log_cdf,
+    logsf=lambda x, a, b, loc=0.0, scale=1.0: _beta_log_cdf(x, a, b, loc, scale, upper=True))
 
 
 # ---- Poisson ---------------------------------------------------------------------------------

@@ -140,3 +140,49 @@ def test_entropy_and_gammasgn_match_scipy():
     np.testing.assert_array_equal(special.gammasgn(x), scipy.special.gammasgn(x))
     assert ga.grad(lambda x: gnp.sum(special.gammasgn(x) * x))(x).tolist() == \
         scipy.special.gammasgn(x).tolist()  # a constant factor: no derivative of its own
+
+
+@pytest.mark.parametrize("fn", ["logpdf", "pdf", "cdf", "sf", "logcdf", "logsf"])
+def test_chi2_matches_scipy_including_the_edge_of_the_support(fn):
+    x = np.array([-1.0, 0.0, 1e-7, 0.3, 1.0, 2.5, 7.0, 30.0, 80.0])
+    for df in (0.7, 1.0, 2.0, 3.5, 10.0):
+        for args in ((), (0.2, 1.7)):
+            with np.errstate(divide="ignore"):
+                np.testing.assert_allclose(getattr(stats.chi2, fn)(x, df, *args),
+                                           getattr(st.chi2, fn)(x, df, *args), rtol=1e-12,
+                                           atol=0)
+    df = RNG.uniform(0.5, 6.0, 4)
+    np.testing.assert_allclose(getattr(stats.chi2, fn)(X + 2.0, df, LOC, SCALE),
+                               getattr(st.chi2, fn)(X + 2.0, df, LOC, SCALE), rtol=1e-12)
+
+
+def test_chi2_logpdf_derivative_in_df_and_the_cdf_refusal():
+    x, df = np.array([0.4, 1.7, 5.0]), 3.3
+    # d/d df log p = (log(x / 2) - digamma(df / 2)) / 2
+    import scipy.special
+    np.testing.assert_allclose(ga.grad(lambda d: gnp.sum(stats.chi2.logpdf(x, d)))(df),
+                               np.sum(0.5 * (np.log(x / 2) - scipy.special.digamma(df / 2))),
+                               rtol=1e-12)
+    for name in ("cdf", "sf", "logcdf", "logsf"):
+        fn = getattr(stats.chi2, name)
+        with pytest.raises(NotImplementedError, match=r"gammaincc?: the derivative with "
+                                                      r"respect to a .*df / 2. of stats\.chi2"):
+            ga.grad(lambda d, fn=fn: gnp.sum(fn(x, d)))(df)
+        with pytest.raises(NotImplementedError, match=r"df / 2. of stats\.chi2"):
+            ga.jvp(lambda d, fn=fn: fn(x, d), (df,), (1.0,))
+
+
+@pytest.mark.parametrize("name,args", [("gamma", (2.5,)), ("gamma", (0.4, 0.3, 2.0)),
+                                       ("chi2", (3.0,)), ("beta", (2.0, 3.0)),
+                                       ("beta", (0.5, 40.0)), ("beta", (30.0, 0.7)),
+                                       ("t", (2.5,)), ("t", (30.0, 1.0, 0.5))])
+def test_tails_of_cdf_sf_and_their_logs_keep_their_digits(name, args):
+    lo, hi = {"gamma": (1e-6, 60.0), "chi2": (1e-6, 90.0), "beta": (1e-9, 1 - 1e-6),
+              "t": (-1e3, 1e3)}[name]
+    x = np.concatenate([np.linspace(lo, hi, 25), [lo * 10, hi * 0.999]])
+    if name == "beta":
+        x = np.concatenate([x, [0.999999, 0.9999]])
+    for fn in ("cdf", "sf", "logcdf", "logsf"):
+        np.testing.assert_allclose(getattr(getattr(stats, name), fn)(x, *args),
+                                   getattr(getattr(st, name), fn)(x, *args), rtol=1e-11, atol=0,
+                                   err_msg=f"{name}.{fn}{args}")
