@@ -94,6 +94,20 @@ for fn_name in ("logpdf", "pdf"):
         ((4, 3), "real"), ((3,), "real"), ((3, 3), "spd"), tags=S)
     add(f"multivariate_normal.{fn_name}_vector", getattr(stats.multivariate_normal, fn_name),
         ((2,), "real"), ((2,), "real"), ((2, 2), "spd"), tags=S)
+    # a singular cov = A A^T (A of shape (3, 2)) and points x = mean + A z on its range: smooth
+    # in A, z and mean, where the density is differentiable only along the rank-2 covariances
+    add(f"multivariate_normal.{fn_name}_singular",
+        lambda a, z, mean, fn=getattr(stats.multivariate_normal, fn_name):
+            fn(mean + z @ a.T, mean, a @ a.T, allow_singular=True),
+        ((3, 2), "real"), ((4, 2), "real"), ((3,), "real"), tags=S)
+    add(f"multivariate_normal.{fn_name}_allow_singular_regular",
+        lambda x, mean, cov, fn=getattr(stats.multivariate_normal, fn_name):
+            fn(x, mean, cov, allow_singular=True),
+        ((2,), "real"), ((2,), "real"), ((2, 2), "spd"), tags=S)
+    add(f"multivariate_normal.{fn_name}_diagonal", getattr(stats.multivariate_normal, fn_name),
+        ((4, 3), "real"), ((3,), "real"), ((3,), "positive"), tags=S)
+    add(f"multivariate_normal.{fn_name}_dimension_1", getattr(stats.multivariate_normal, fn_name),
+        ((5,), "real"), ((), "real"), ((), "positive"), tags=S)
     add(f"dirichlet.{fn_name}", getattr(stats.dirichlet, fn_name), ((3, 4), "simplex"),
         ((3,), "shape_param"), tags=S)
     add(f"dirichlet.{fn_name}_vector", getattr(stats.dirichlet, fn_name), ((4,), "simplex"),
@@ -180,6 +194,14 @@ add("linalg.solve_sylvester_batched", sla.solve_sylvester, ((2, 2, 2), "wellcond
     ((2, 2), "wellcond"), ((2, 2, 2), "real"), tags=("linalg",))
 add("linalg.solve_banded", lambda ab, b: sla.solve_banded((2, 1), ab, b), ((4, 5), "banded_21"),
     ((5, 2), "real"), tags=("linalg",))
+add("multivariate_normal.entropy", lambda cov: stats.multivariate_normal.entropy(cov=cov),
+    ((3, 3), "spd"), tags=S)
+add("multivariate_normal.entropy_stack", lambda cov: stats.multivariate_normal.entropy(cov=cov),
+    ((2, 3, 3), "spd"), tags=S)
+add("multivariate_normal.entropy_singular",
+    lambda a: stats.multivariate_normal.entropy(cov=a @ a.T), ((4, 2), "real"), tags=S)
+add("multivariate_normal.entropy_scalar",
+    lambda v: stats.multivariate_normal.entropy(np.zeros(3), v), ((), "positive"), tags=S)
 add("stats.entropy", stats.entropy, ((3, 2), "positive"), tags=S)
 add("stats.entropy_relative", lambda p, q: stats.entropy(p, q, base=2.0, axis=1),
     ((2, 4), "positive"), ((2, 4), "positive"), tags=S)

@@ -112,7 +112,8 @@ def test_logsumexp_of_complex_input_is_the_principal_log():
         for return_sign in (False, True):
             ours = sp.logsumexp(a, return_sign=return_sign, **kw)
             expected = ss.logsumexp(a, return_sign=return_sign, **kw)
-            for o, e in zip(ours if return_sign else [ours], expected if return_sign else [expected]):
+            pairs = zip(ours, expected) if return_sign else [(ours, expected)]
+            for o, e in pairs:
                 assert np.shape(o) == np.shape(e) and np.asarray(o).dtype == np.asarray(e).dtype
                 np.testing.assert_allclose(o, e, rtol=1e-12, atol=1e-15)
     np.testing.assert_allclose(sp.log_softmax(a, axis=1), ss.log_softmax(a, axis=1), rtol=1e-12)
