@@ -215,8 +215,8 @@ def special_function(name, *args):
     """A special function (`erf`, `gammaln`, `iv`, ...) evaluated where the arrays live:
     `cupyx.scipy.special` for CuPy arrays; on the CPU gpuad's Numba ufuncs where
     `gpuad/scipy/cpu_special.py` has one (erf, erfc, gamma, gammaln, digamma, polygamma, xlogy,
-    xlog1py), `scipy.special` otherwise (an optional dependency: the error says how to install
-    it)."""
+    xlog1py: real loops only), `scipy.special` otherwise and for complex input (an optional
+    dependency: the error says how to install it)."""
     arrays = [a for a in args if hasattr(a, "shape")]
     if any(is_cupy_array(a) for a in arrays):
         import cupyx.scipy.special
@@ -228,7 +228,7 @@ def special_function(name, *args):
         return fn(*args)
     from .scipy import cpu_special
     fn = getattr(cpu_special, name, None)
-    if fn is None:
+    if fn is None or any(np.iscomplexobj(a) for a in args):
         fn = getattr(scipy_module("special", f"special.{name}"), name)
     return fn(*args)
 

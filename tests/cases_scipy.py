@@ -94,6 +94,20 @@ for fn_name in ("logpdf", "pdf"):
         ((4, 3), "real"), ((3,), "real"), ((3, 3), "spd"), tags=S)
     add(f"multivariate_normal.{fn_name}_vector", getattr(stats.multivariate_normal, fn_name),
         ((2,), "real"), ((2,), "real"), ((2, 2), "spd"), tags=S)
+    # a singular cov = A A^T (A of shape (3, 2)) and points x = mean + A z on its range: smooth
+    # in A, z and mean, where the density is differentiable only along the rank-2 covariances
+    add(f"multivariate_normal.{fn_name}_singular",
+        lambda a, z, mean, fn=getattr(stats.multivariate_normal, fn_name):
+            fn(mean + z @ a.T, mean, a @ a.T, allow_singular=True),
+        ((3, 2), "real"), ((4, 2), "real"), ((3,), "real"), tags=S)
+    add(f"multivariate_normal.{fn_name}_allow_singular_regular",
+        lambda x, mean, cov, fn=getattr(stats.multivariate_normal, fn_name):
+            fn(x, mean, cov, allow_singular=True),
+        ((2,), "real"), ((2,), "real"), ((2, 2), "spd"), tags=S)
+    add(f"multivariate_normal.{fn_name}_diagonal", getattr(stats.multivariate_normal, fn_name),
+        ((4, 3), "real"), ((3,), "real"), ((3,), "positive"), tags=S)
+    add(f"multivariate_normal.{fn_name}_dimension_1", getattr(stats.multivariate_normal, fn_name),
+        ((5,), "real"), ((), "real"), ((), "positive"), tags=S)
     add(f"dirichlet.{fn_name}", getattr(stats.dirichlet, fn_name), ((3, 4), "simplex"),
         ((3,), "shape_param"), tags=S)
     add(f"dirichlet.{fn_name}_vector", getattr(stats.dirichlet, fn_name), ((4,), "simplex"),
@@ -154,9 +168,19 @@ for fn_name in ("cdf", "sf", "logcdf", "logsf"):
         ((2, 3), "t_support"), ((), "positive"), tags=S)
     add(f"gamma.{fn_name}", lambda x, s, fn=getattr(stats.gamma, fn_name): fn(x, 2.5, 0.1, s),
         ((2, 3), "gamma_support"), ((3,), "positive"), tags=S)
-for fn_name in ("cdf", "sf", "logcdf"):
+for fn_name in ("cdf", "sf", "logcdf", "logsf"):
+    add(f"chi2.{fn_name}", lambda x, s, fn=getattr(stats.chi2, fn_name): fn(x, 3.5, 0.1, s),
+        ((2, 3), "gamma_support"), ((3,), "positive"), tags=S)
+    # a = 1.5, b = 4: the median is near 0.25, so both sides of the logcdf/logsf switch are hit
+    add(f"beta.{fn_name}_skewed", lambda x, fn=getattr(stats.beta, fn_name): fn(x, 1.5, 4.0),
+        ((2, 3), "unit01"), tags=S)
+for fn_name in ("logpdf", "pdf"):
+    add(f"chi2.{fn_name}", lambda x, df, s, fn=getattr(stats.chi2, fn_name): fn(x, df, 0.1, s),
+        ((2, 3), "gt1"), ((3,), "shape_param"), ((), "positive"), tags=S)
+for fn_name in ("cdf", "sf", "logcdf", "logsf"):
     add(f"beta.{fn_name}", lambda x, fn=getattr(stats.beta, fn_name): fn(x, 2.5, 1.7),
         ((2, 3), "unit01"), tags=S)
+for fn_name in ("cdf", "sf", "logcdf"):
     add(f"poisson.{fn_name}",
         lambda mu, fn=getattr(stats.poisson, fn_name): fn(np.array([[0.0, 2.0, 5.0]]), mu),
         ((2, 3), "positive"), tags=S)
@@ -170,6 +194,14 @@ add("linalg.solve_sylvester_batched", sla.solve_sylvester, ((2, 2, 2), "wellcond
     ((2, 2), "wellcond"), ((2, 2, 2), "real"), tags=("linalg",))
 add("linalg.solve_banded", lambda ab, b: sla.solve_banded((2, 1), ab, b), ((4, 5), "banded_21"),
     ((5, 2), "real"), tags=("linalg",))
+add("multivariate_normal.entropy", lambda cov: stats.multivariate_normal.entropy(cov=cov),
+    ((3, 3), "spd"), tags=S)
+add("multivariate_normal.entropy_stack", lambda cov: stats.multivariate_normal.entropy(cov=cov),
+    ((2, 3, 3), "spd"), tags=S)
+add("multivariate_normal.entropy_singular",
+    lambda a: stats.multivariate_normal.entropy(cov=a @ a.T), ((4, 2), "real"), tags=S)
+add("multivariate_normal.entropy_scalar",
+    lambda v: stats.multivariate_normal.entropy(np.zeros(3), v), ((), "positive"), tags=S)
 add("stats.entropy", stats.entropy, ((3, 2), "positive"), tags=S)
 add("stats.entropy_relative", lambda p, q: stats.entropy(p, q, base=2.0, axis=1),
     ((2, 4), "positive"), ((2, 4), "positive"), tags=S)

@@ -1,140 +1,181 @@
-"""`gpuad.scipy.integrate.odeint`: SciPy's ODE solver, differentiable in reverse mode in the
-initial state, the times and the extra arguments, by the adjoint method (as autograd's odeint,
-after Chen et al. 2018, "Neural ordinary differential equations").
+"""`gpuad.scipy.integrate.odeint`: SciPy's ODE solver, differentiable to every order in both modes
+in the initial state, the times and the extra arguments (any pytree of arrays).
 
-The solution is not recorded step by step: the backward pass integrates the augmented system
+Reverse mode is the adjoint method (as autograd's and JAX's odeint, after Chen et al. 2018,
+"Neural ordinary differential equations"): the solution is not recorded step by step; the
+backward pass integrates the augmented system
 
     d/dt [y, a, a_t, a_args] = [f(y, t), -a^T df/dy, -a^T df/dt, -a^T df/dargs]
 
-backwards from each output time to the previous one with SciPy, evaluating the VJPs of `func`
-with `ga.vjp` at every solver step. So memory does not grow with the solver's step count.
+backwards from each output time to the previous one, evaluating the VJPs of `func` with
+`ga.vjp` at every solver step, so memory does not grow with the solver's step count. Forward
+mode integrates the sensitivity system d/dt [y, v] = [f(y, t), df/dy v + df/dargs v_args] from
+v(t0) = v_y0 - f(y0, t0) v_t0, and adds f(y(t_i), t_i) v_t_i to each output.
 
-Limits: CPU (NumPy) arrays only, as SciPy's solver; first-order reverse mode (`grad`, `vjp`);
-forward mode, vmap-batched cotangents (`jacrev`) and derivatives of the gradient raise a clear
-error (the backward pass runs SciPy on plain arrays). The accuracy of the gradient is that of the backward
-integration: tighten `rtol`/`atol` for gradients that must match finite differences closely.
+Both rules integrate their systems with this same `odeint`, passing every array they depend on
+as an argument, so an outer `grad`, `jvp` or `vmap` differentiates the rules in turn: grad of
+grad, hessian, jacfwd and jacrev work (each order integrates a larger system; jacrev and vmap
+solve once per example).
+
+Limits: CPU (NumPy) arrays only, as SciPy's solver. Derivatives are those of the exact
+solution, accurate to the integration tolerances (tighten `rtol`/`atol` for derivatives that
+must match finite differences closely), not the derivatives of SciPy's discrete steps.
 """
 import numpy as np
 
 from .. import backend
-from ..custom import custom_vjp
-from ..reverse import vjp
-from ..trace import BATCH_TRACER_TYPES, TRACER_TYPES, primal_value
 from .. import numpy as gnp
+from ..custom import custom_vjp
+from ..forward import jvp
+from ..numpy.manipulation import _shape_of
+from ..reverse import vjp
+from ..trace import primal_value
+from ..tree import tree_flatten, tree_map, tree_unflatten
 
 
 def _scipy_odeint():
     return backend.scipy_module("integrate", "integrate.odeint").odeint
 
 
-def _host(x, name):
+def _raw(x, name):
     raw = primal_value(x)
     if backend.is_cupy_array(raw):
         raise TypeError(f"integrate.odeint: {name} is a CuPy array; SciPy's solver runs on the "
                         f"host: pass ga.to_numpy({name}) (and move the result back)")
-    return np.asarray(raw, dtype=np.float64) if np.asarray(raw).dtype.kind in "iub" \
-        else np.asarray(raw)
-
-
-def _flat(args):
-    shapes = [np.shape(a) for a in args]
-    flat = np.concatenate([np.ravel(a) for a in args]) if args else np.zeros(0)
-    return flat, shapes
-
-
-def _unflat(flat, shapes):
-    out, start = [], 0
-    for shape in shapes:
-        n = int(np.prod(shape))
-        out.append(flat[start:start + n].reshape(shape))
-        start += n
-    return out
+    return raw
 
 
 def _solve(func, options, y0, t, *args):
-    raw_args = tuple(_host(a, "an argument") for a in args)
+    raw_args = tree_map(lambda a: _raw(a, "an argument"), args)
 
     def rhs(y, tt):
         return np.asarray(primal_value(func(y, tt, *raw_args)), dtype=np.result_type(y))
-    return _scipy_odeint()(rhs, _host(y0, "y0"), _host(t, "t"), **dict(options))
+    return _scipy_odeint()(rhs, np.asarray(_raw(y0, "y0")), np.asarray(_raw(t, "t")),
+                           **dict(options))
 
 
 _solve.__name__ = _solve.__qualname__ = "integrate.odeint"  # the name errors show
 _odeint = custom_vjp(_solve, nondiff_argnums=(0, 1))
 
 
-def _refuse_nesting(*values):
-    """The backward pass runs SciPy on plain arrays: under an outer transformation its result
-    would silently carry no derivative, so refuse instead."""
-    for v in values:
-        if type(v) in BATCH_TRACER_TYPES:
-            raise NotImplementedError(
-                "integrate.odeint: its adjoint runs SciPy on plain arrays and cannot be batched "
-                "by vmap (jacrev pushes a batch of cotangents): call the vjp function once per "
-                "output row instead")
-        if type(v) in TRACER_TYPES:
-            raise NotImplementedError(
-                "integrate.odeint: only first-order reverse mode is supported (grad, vjp); its "
-                "adjoint runs SciPy on plain arrays, so grad of grad, jvp of grad and hessian "
-                "through odeint are not available")
+def _is_float(x):
+    """Whether an argument leaf is differentiated: floating arrays and Python floats (integers,
+    booleans and other objects are passed to func as they are and get no derivative)."""
+    raw = primal_value(x)
+    return isinstance(raw, float) or getattr(getattr(raw, "dtype", None), "kind", "") == "f"
+
+
+class _Arguments:
+    """The extra arguments of func, split into their floating leaves (differentiated, passed to
+    the rules' own odeint calls as arguments) and the rest (constants, kept here)."""
+
+    def __init__(self, args):
+        self.leaves, self.treedef = tree_flatten(args)
+        self.floats = [i for i, leaf in enumerate(self.leaves) if _is_float(leaf)]
+        self.sizes = [int(np.prod(_shape_of(self.leaves[i]))) for i in self.floats]
+
+    def float_leaves(self, args):
+        leaves = tree_flatten(args)[0]
+        return [leaves[i] for i in self.floats]
+
+    def rebuild(self, floats):
+        """The arguments with these floating leaves in place of the original ones."""
+        leaves = list(self.leaves)
+        for i, leaf in zip(self.floats, floats):
+            leaves[i] = leaf
+        return tree_unflatten(self.treedef, leaves)
+
+    def cotangents(self, flat):
+        """Cotangents shaped like the arguments from one flat vector of the floating leaves'
+        (each in its leaf's shape and dtype); a zero scalar stands for each other leaf."""
+        out, start = [np.zeros(())] * len(self.leaves), 0
+        for i, size in zip(self.floats, self.sizes):
+            ct = gnp.reshape(flat[start:start + size], _shape_of(self.leaves[i]))
+            out[i] = _as_dtype(ct, self.leaves[i])
+            start += size
+        return tree_unflatten(self.treedef, out)
+
+
+def _as_dtype(x, like):
+    dtype = getattr(primal_value(like), "dtype", None)
+    if dtype is None or dtype.kind != "f" or primal_value(x).dtype == dtype:
+        return x
+    return gnp.astype(x, dtype)
 
 
 def _odeint_fwd(func, options, y0, t, *args):
-    _refuse_nesting(y0, t, *args)
-    ys = _solve(func, options, y0, t, *args)
-    return ys, (ys, _host(t, "t"), tuple(_host(a, "an argument") for a in args))
+    ys = _odeint(func, options, y0, t, *args)
+    return ys, (ys, y0, t, args)
 
 
 def _odeint_bwd(func, options, residuals, g):
-    ys, t, args = residuals
-    _refuse_nesting(g)
-    g = _host(g, "the cotangent")
-    n = ys.shape[1]
-    flat_args, shapes = _flat(args)
+    ys, y0, t, args = residuals
+    spec = _Arguments(args)
+    n = _shape_of(ys)[1]
 
-    def f_and_vjp(y, tt, p, cot):
-        value, pull = vjp(lambda y, tt, p: func(y, tt, *_unflat(p, shapes)), y, tt, p)
-        gy, gt, gp = pull(cot)
-        return (np.asarray(value), np.asarray(gy), np.asarray(gt).reshape(1),
-                np.asarray(gp).reshape(-1))
+    def augmented(state, tt, *floats):
+        """d/dt of [y, a, a_t, a_args] (see the module docstring)."""
+        dy, pull = vjp(lambda y, tt, *floats: func(y, tt, *spec.rebuild(floats)),
+                       state[:n], tt, *floats)
+        gy, gt, *gp = pull(-state[n:2 * n])
+        return gnp.concatenate([dy, gy, gnp.reshape(gt, (1,))] + [gnp.ravel(c) for c in gp])
 
-    def augmented(state, tt):
-        y, a = state[:n], state[n:2 * n]
-        dy, gy, gt, gp = f_and_vjp(y, np.float64(tt), flat_args, -a)
-        return np.concatenate([dy, gy, gt, gp])
-
-    a = g[-1].copy()
-    a_t0 = np.zeros(1)
-    a_args = np.zeros(flat_args.size)
-    grad_t = np.zeros_like(t, dtype=np.result_type(t, np.float64))
-    for i in range(len(t) - 1, 0, -1):
+    floats = spec.float_leaves(args)
+    a = g[-1]
+    a_t0 = gnp.zeros(1)
+    a_args = gnp.zeros(sum(spec.sizes))
+    grad_t = []
+    for i in range(_shape_of(t)[0] - 1, 0, -1):
         # the output at t[i] moves with t[i] at the speed f: its time cotangent is g_i . f
-        dy = np.asarray(primal_value(func(ys[i], t[i], *args)))
-        grad_t[i] = g[i] @ dy
-        a_t0 = a_t0 - grad_t[i]
-        state = np.concatenate([ys[i], a, a_t0, a_args])
-        back = _scipy_odeint()(augmented, state, np.array([t[i], t[i - 1]]), **dict(options))[1]
-        a, a_t0, a_args = back[n:2 * n], back[2 * n:2 * n + 1], back[2 * n + 1:]
-        a = a + g[i - 1]
-    grad_t[0] = a_t0[0]
-    return (a, grad_t.astype(t.dtype) if t.dtype.kind == "f" else grad_t,
-            *_unflat(a_args, shapes))
+        grad_t.append(gnp.sum(g[i] * func(ys[i], t[i], *args)))
+        a_t0 = a_t0 - grad_t[-1]
+        state = gnp.concatenate([ys[i], a, a_t0, a_args])
+        back = _odeint(augmented, options, state, gnp.stack([t[i], t[i - 1]]), *floats)[1]
+        a, a_t0, a_args = back[n:2 * n] + g[i - 1], back[2 * n:2 * n + 1], back[2 * n + 1:]
+    grad_t.append(a_t0[0])
+    return (_as_dtype(a, y0), _as_dtype(gnp.stack(grad_t[::-1]), t),
+            *spec.cotangents(a_args))
+
+
+def _odeint_jvp(func, options, primals, tangents):
+    y0, t, *args = primals
+    ty0, tt, *targs = tangents
+    spec = _Arguments(tuple(args))
+    n = _shape_of(y0)[0]
+    k = len(spec.floats)
+
+    def sensitivity(state, tt, *floats_and_tangents):
+        """d/dt of [y, v]: v' = df/dy v + df/dargs v_args."""
+        floats, tfloats = floats_and_tangents[:k], floats_and_tangents[k:]
+        dy, dv = jvp(lambda y, *floats: func(y, tt, *spec.rebuild(floats)),
+                     (state[:n], *floats), (state[n:], *tfloats))
+        return gnp.concatenate([dy, dv])
+
+    ys = _odeint(func, options, y0, t, *args)
+    v0 = ty0 - func(y0, t[0], *args) * tt[0]  # a later start t0 shifts the solution back
+    joint = _odeint(sensitivity, options, gnp.concatenate([y0, v0]), t,
+                    *spec.float_leaves(tuple(args)), *spec.float_leaves(tuple(targs)))
+    speeds = gnp.stack([func(ys[i], t[i], *args) for i in range(_shape_of(t)[0])])
+    return ys, joint[:, n:] + speeds * gnp.expand_dims(tt, -1)
 
 
 _odeint.defvjp(_odeint_fwd, _odeint_bwd)
+_odeint.defjvp(_odeint_jvp)
 
 
 def odeint(func, y0, t, args=(), rtol=None, atol=None, mxstep=0, hmax=0.0, hmin=0.0):
     """`scipy.integrate.odeint`: y(t) for dy/dt = func(y, t, *args), y(t[0]) = y0, at every
-    time of `t` (increasing or decreasing), differentiable in reverse mode in `y0`, `t` and each
-    array of `args` by the adjoint method (see the module docstring).
+    time of `t` (increasing or decreasing), differentiable to every order in both modes in `y0`,
+    `t` and each floating leaf of `args` (see the module docstring).
 
     Args:
-      func: `func(y, t, *args) -> dy/dt`, written with gpuad.numpy (it is differentiated with
-        `ga.vjp` in the backward pass); y is 1-D.
+      func: `func(y, t, *args) -> dy/dt`, written with gpuad.numpy (its rules differentiate it
+        with `ga.vjp` and `ga.jvp`); y is 1-D.
       y0: the initial state, 1-D. t: the output times (t[0] is the initial time).
-      args: a tuple of arrays or floats passed to func.
-      rtol, atol, mxstep, hmax, hmin: SciPy's solver options (forward and backward solves).
+      args: a tuple of extra arguments passed to func, each a pytree (a list of (W, b) pairs, a
+        dict...); floating leaves are differentiated, other leaves passed as they are.
+      rtol, atol, mxstep, hmax, hmin: SciPy's solver options (for every solve, the derivatives'
+        too).
 
     Returns: an array of shape (len(t), len(y0)).
 
@@ -143,11 +184,12 @@ def odeint(func, y0, t, args=(), rtol=None, atol=None, mxstep=0, hmax=0.0, hmin=
       ...                          (k,), rtol=1e-10, atol=1e-10)[-1, 0])(0.5)
     """
     y0 = gnp.asarray(y0) if not hasattr(y0, "shape") else y0
-    if len(np.shape(primal_value(y0))) != 1:
-        raise ValueError(f"integrate.odeint: y0 must be 1-D, got shape "
-                         f"{np.shape(primal_value(y0))}; ravel the state and reshape in func")
-    if len(np.shape(primal_value(t))) != 1:
-        raise ValueError(f"integrate.odeint: t must be 1-D, got shape {np.shape(primal_value(t))}")
+    if len(_shape_of(y0)) != 1:
+        raise ValueError(f"integrate.odeint: y0 must be 1-D, got shape {_shape_of(y0)}; ravel "
+                         f"the state and reshape in func")
+    t = gnp.asarray(t) if not hasattr(t, "shape") else t
+    if len(_shape_of(t)) != 1:
+        raise ValueError(f"integrate.odeint: t must be 1-D, got shape {_shape_of(t)}")
     if not isinstance(args, tuple):
         args = (args,)
     options = {"mxstep": mxstep, "hmax": hmax, "hmin": hmin}

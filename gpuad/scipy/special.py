@@ -9,6 +9,14 @@ arrays; on the CPU from gpuad's Numba ufuncs (erf, erfc, gamma, gammaln, digamma
 xlogy, xlog1py: no SciPy needed) or from `scipy.special`, an optional dependency: the others
 raise an ImportError saying `pip install scipy` when first called without it.
 
+Complex input follows SciPy: where SciPy has complex loops (erf, erfc, erfcx, gamma, loggamma,
+digamma, rgamma, ndtr, log_ndtr, exp1, expi, spence, the Bessel functions of real order iv, ive,
+jv, yv, kv, kve, xlogy, xlog1py, zeta(z), logsumexp, softmax) the value is SciPy's and the
+derivative the complex one (holomorphic but for ive, whose scale exp(-|Re z|) is not); the
+others raise a TypeError naming the function, as do expit, logit and log_expit, which SciPy
+defines for real input only. Derivatives that need polygamma of complex input (the derivative
+of digamma, the second derivative of gamma, loggamma and rgamma) raise the same way.
+
 Orders (`v` of iv, ive, jv, yv, kv, kve; `n` of polygamma, yn, expn; `d` of multigammaln) are
 constants: not differentiable. So are the shape parameters of the incomplete gamma and beta
 functions (`a` of gammainc, gammaincc; `a`, `b` of betainc) and `x` of the Hurwitz zeta(x, q):
@@ -22,8 +30,8 @@ import numpy as np
 from .. import backend
 from ..trace import Primitive, nondiff, primal_value
 from ..numpy.define import defunary, elementwise_primitive, binary_op
-from ..numpy.helpers import expand_reduced, normalize_axis
-from ..numpy.elementwise import exp, log, log1p, sign, sinc, where
+from ..numpy.helpers import expand_reduced, is_complex, normalize_axis
+from ..numpy.elementwise import exp, log, log1p, real, sign, sinc, where
 from ..numpy.reductions import sum as _sum
 from ..numpy.manipulation import _shape_of, asarray_traced
 
@@ -31,7 +39,20 @@ _TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
 _SQRT_PI_OVER_TWO = math.sqrt(math.pi) / 2.0
 
 
+def _refuse_complex(name, *args):
+    """Raise TypeError if any argument is complex: for functions SciPy defines on real input only
+    and that gpuad computes itself (from exp, log, abs...), where complex input would not fail on
+    its own but give a number SciPy does not define (expit's abs and sign tests, for one)."""
+    for a in args:
+        dtype = getattr(a, "dtype", None)
+        if (dtype is not None and dtype.kind == "c") or isinstance(a, complex):
+            raise TypeError(f"special.{name}: complex input ({dtype or 'complex'}) is not "
+                            f"supported: SciPy defines {name} for real input only. Pass the real "
+                            f"part (gnp.real(z)) if that is what you mean.")
+
+
 def _expit_impl(x):
+    _refuse_complex("expit", x)
     xp = backend.namespace(x)
     x = xp.asarray(x)
     e = xp.exp(-xp.abs(x))  # exp of a non-positive number never overflows
@@ -40,13 +61,40 @@ def _expit_impl(x):
 
 expit, expit_p = defunary("expit", _expit_impl, d=lambda ans, x: ans * (1.0 - ans),
                           doc="The logistic sigmoid 1 / (1 + exp(-x)), overflow-free.")
-logit, logit_p = defunary("logit", lambda x: backend.namespace(x).log(x) - backend.namespace(x).log1p(-x),
-                          d=lambda ans, x: 1.0 / (x * (1.0 - x)),
+
+
+def _logit_impl(x):
+    _refuse_complex("logit", x)
+    xp = backend.namespace(x)
+    return xp.log(x) - xp.log1p(-x)
+
+
+logit, logit_p = defunary("logit", _logit_impl, d=lambda ans, x: 1.0 / (x * (1.0 - x)),
                           doc="log(p / (1 - p)), the inverse of expit.")
+
+# What SciPy says of complex input to the functions it defines for real input only, plus where
+# to look instead.
+_COMPLEX_HINTS = {"gammaln": " For the complex log-gamma use special.loggamma.",
+                  "polygamma": " (It is also the derivative of digamma: digamma of complex input "
+                               "has a value but no derivative.)"}
+
+
+def _call(name, *args):
+    """`backend.special_function(name, *args)`; complex input to a function without complex
+    loops raises a TypeError that names the function (NumPy's names only the ufunc's types)."""
+    try:
+        return backend.special_function(name, *args)
+    except TypeError:
+        if not any(np.iscomplexobj(a) for a in args):
+            raise
+        dtypes = ", ".join(str(getattr(a, "dtype", type(a).__name__)) for a in args)
+        raise TypeError(f"special.{name}: complex input ({dtypes}) is not supported: SciPy "
+                        f"defines {name} for real input only.{_COMPLEX_HINTS.get(name, '')}") \
+            from None
 
 
 def _special(name):
-    return lambda *args: backend.special_function(name, *args)
+    return lambda *args: _call(name, *args)
 
 
 def _special_keep_dtype(name):
@@ -55,7 +103,7 @@ def _special_keep_dtype(name):
     float parameter (gammainc(0.7, x)) picks the float64 loop too; either would turn float32
     input into float64 output."""
     def impl(*args):
-        out = backend.special_function(name, *args)
+        out = _call(name, *args)
         floats = [a.dtype for a in args if getattr(getattr(a, "dtype", None), "kind", "") == "f"]
         if floats and getattr(out, "dtype", None) is not None and out.dtype.kind == "f":
             target = np.result_type(*floats)
@@ -65,11 +113,16 @@ def _special_keep_dtype(name):
     return impl
 
 
-def _no_derivative(name, arg, *args):
-    """The body of a derivative rule that does not exist: raises, naming function and argument."""
+def _no_derivative(name, arg, *args, hint=""):
+    """The body of a derivative rule that does not exist: raises, naming function and argument
+    (and, in `hint`, where else the argument comes from)."""
     raise NotImplementedError(
-        f"special.{name}: the derivative with respect to {arg} is not implemented. Wrap {arg} "
-        f"in ga.stop_gradient or pass a constant.")
+        f"special.{name}: the derivative with respect to {arg} is not implemented{hint}. Wrap "
+        f"{arg} in ga.stop_gradient or pass a constant.")
+
+
+_GAMMA_SHAPE = (" (the shape parameter: `a` of stats.gamma and `df / 2` of stats.chi2, whose "
+                "cdf, sf, logcdf and logsf go through gammainc and gammaincc)")
 
 
 erf, erf_p = defunary("erf", _special("erf"),
@@ -79,7 +132,11 @@ erfc, erfc_p = defunary("erfc", _special("erfc"),
                         d=lambda ans, x: -_TWO_OVER_SQRT_PI * exp(-(x * x)),
                         doc="The complementary error function 1 - erf(x).")
 gammaln, gammaln_p = defunary("gammaln", _special("gammaln"), d=lambda ans, x: digamma(x),
-                              doc="log|Gamma(x)|.")
+                              doc="log|Gamma(x)|, real x only (complex: loggamma).")
+loggamma, loggamma_p = defunary(
+    "loggamma", _special("loggamma"), d=lambda ans, x: digamma(x),
+    doc="The principal branch of log Gamma(z), holomorphic for complex z off the negative real "
+        "axis; for real x, gammaln(x) where x > 0 and nan where x < 0, as in SciPy.")
 digamma, digamma_p = defunary("digamma", _special("digamma"), d=lambda ans, x: polygamma(1, x),
                               doc="psi(x), the derivative of gammaln.")
 psi = digamma
@@ -138,15 +195,38 @@ iv_p = elementwise_primitive(
     derivatives=(None, lambda ans, v, x: 0.5 * (iv(v - 1, x) + iv(v + 1, x))))
 iv = binary_op(iv_p, "The modified Bessel function of the first kind I_v(x), order v constant.")
 
+
+
+def _ive_parts(ans, v, x):
+    """ive(v, z) = iv(v, z) exp(-|Re z|) changes by a dz + b Re(dz): a from the recurrence,
+    b = -sign(Re z) ive(v, z). For real z that is (a + b) dz; for complex z it is not
+    holomorphic, so the rules below keep the two parts apart."""
+    return 0.5 * (ive(v - 1, x) + ive(v + 1, x)), -sign(real(x)) * ans
+
+
+def _ive_vjp(ans, v, x, g):
+    a, b = _ive_parts(ans, v, x)
+    # the transpose of t -> a t + b Re(t) under the pairing Re(sum(u * t)): g a + Re(g b)
+    return g * a + real(g * b) if is_complex(x) else g * (a + b)
+
+
+def _ive_jvp(ans, v, x, t):
+    a, b = _ive_parts(ans, v, x)
+    return a * t + b * real(t) if is_complex(x) else (a + b) * t
+
+
 ive_p = elementwise_primitive(
     "ive", _special("ive"),
-    derivatives=(None, lambda ans, v, x: 0.5 * (ive(v - 1, x) + ive(v + 1, x)) - sign(x) * ans))
-ive = binary_op(ive_p, "iv(v, x) * exp(-|x|), order v constant (not smooth at x = 0).")
+    derivatives=(None, lambda ans, v, x: 0.5 * (ive(v - 1, x) + ive(v + 1, x)) - sign(x) * ans),
+    vjp=(None, _ive_vjp), jvp=(None, _ive_jvp))
+ive = binary_op(ive_p, "iv(v, x) * exp(-|x|), order v constant (not smooth at x = 0); for "
+                       "complex x, iv(v, x) * exp(-|Re x|), as in SciPy.")
 
 jv_p = elementwise_primitive(
     "jv", _special("jv"),
     derivatives=(None, lambda ans, v, x: 0.5 * (jv(v - 1, x) - jv(v + 1, x))))
 jv = binary_op(jv_p, "The Bessel function of the first kind J_v(x), order v constant.")
+jn = jv  # SciPy's alias
 
 yv_p = elementwise_primitive(
     "yv", _special("yv"),
@@ -259,14 +339,14 @@ def _gamma_density(a, x):
 
 gammainc_p = elementwise_primitive(
     "gammainc", _special_keep_dtype("gammainc"),
-    derivatives=(lambda ans, a, x: _no_derivative("gammainc", "a", a),
+    derivatives=(lambda ans, a, x: _no_derivative("gammainc", "a", a, hint=_GAMMA_SHAPE),
                  lambda ans, a, x: _gamma_density(a, x)))
 gammainc = binary_op(gammainc_p, "The regularized lower incomplete gamma function P(a, x); "
                                  "differentiable in x only.")
 
 gammaincc_p = elementwise_primitive(
     "gammaincc", _special_keep_dtype("gammaincc"),
-    derivatives=(lambda ans, a, x: _no_derivative("gammaincc", "a", a),
+    derivatives=(lambda ans, a, x: _no_derivative("gammaincc", "a", a, hint=_GAMMA_SHAPE),
                  lambda ans, a, x: -_gamma_density(a, x)))
 gammaincc = binary_op(gammaincc_p, "The regularized upper incomplete gamma function "
                                    "Q(a, x) = 1 - P(a, x); differentiable in x only.")
@@ -328,12 +408,12 @@ def zeta(x, q=None):
         from ..trace import TRACER_TYPES
         if type(x) in TRACER_TYPES:
             _no_derivative("zeta", "x", x)
-        return backend.special_function("zeta", x)
+        return _call("zeta", x)
     return _hurwitz_zeta(x, q)
 
 
 # The sign of Gamma(x): piecewise constant, no derivative.
-gammasgn = nondiff(lambda x: backend.special_function("gammasgn", x), "gammasgn")
+gammasgn = nondiff(lambda x: _call("gammasgn", x), "gammasgn")
 
 # Spence's function (dilogarithm form of SciPy): d/dz = log(z) / (1 - z), z >= 0.
 spence, spence_p = defunary("spence", _special("spence"), d=lambda ans, z: log(z) / (1.0 - z),
@@ -359,10 +439,18 @@ kl_div = binary_op(kl_div_p, "x log(x / y) - x + y for x, y > 0; y at x = 0, y >
 
 
 # ---- logsumexp and friends -------------------------------------------------------------------
+def _real_shift(x, axis):
+    """The maximum of Re(x) along axis (0 where it is not finite): a real shift leaves the
+    argument of a complex sum alone, so log of the shifted sum plus the shift is the principal
+    log of the sum, as SciPy returns it."""
+    xp = backend.namespace(x)
+    m = xp.max(xp.real(x), axis=axis, keepdims=True) if x.ndim else xp.real(x)
+    return xp.where(xp.isfinite(m), m, 0).astype(m.dtype)
+
+
 def _logsumexp_impl(x, *, axis, keepdims):
     xp = backend.namespace(x)
-    m = xp.max(x, axis=axis, keepdims=True)
-    m = xp.where(xp.isfinite(m), m, 0)
+    m = _real_shift(x, axis)
     out = xp.log(xp.sum(xp.exp(x - m), axis=axis, keepdims=True)) + m
     return out if keepdims else xp.squeeze(out, axis=axis)
 
@@ -393,6 +481,9 @@ def logsumexp(a, axis=None, b=None, keepdims=False, return_sign=False):
 
     Returns:
       The reduced array (or the pair). The gradient in `a` is softmax(a) (weighted by b).
+      Complex input gives the principal log (imaginary part in (-pi, pi]) and, with
+      return_sign, the real log|sum| with the complex phase sum / |sum| (differentiable), as
+      SciPy does.
 
     Example:
       >>> logsumexp(gnp.asarray([1000.0, 1000.0]))     # 1000 + log 2, where exp overflows
@@ -406,6 +497,8 @@ def logsumexp(a, axis=None, b=None, keepdims=False, return_sign=False):
         out = logsumexp_p.bind(a, axis=axes, keepdims=bool(keepdims))
         if not return_sign:
             return out
+        if is_complex(out):
+            return _log_abs_and_phase(out, primal_value(out) == -np.inf)
         raw = primal_value(out)
         return out, backend.namespace(raw).ones_like(raw)  # a sum of exponentials is positive
     return _weighted_logsumexp(a, asarray_traced(b), axes, bool(keepdims), return_sign)
@@ -420,9 +513,17 @@ def _weighted_logsumexp(a, b, axes, keepdims, return_sign):
     if shape != _shape_of(a):
         raise ValueError(f"logsumexp: b of shape {_shape_of(b)} must broadcast to the shape of "
                          f"a {_shape_of(a)}, not enlarge it (got {shape})")
-    m = xp.max(raw, axis=axes, keepdims=True) if raw.ndim else raw
-    m = xp.where(xp.isfinite(m), m, 0).astype(raw.dtype)
+    m = _real_shift(raw, axes)
     total = _sum(b * exp(a - m), axis=axes, keepdims=True)
+    if is_complex(total):
+        value = log(total) + m
+        if return_sign:
+            value, sgn = _log_abs_and_phase(value, primal_value(total) == 0)
+        if not keepdims:
+            value = _drop_reduced(value, axes)
+            if return_sign:
+                sgn = _drop_reduced(sgn, axes)
+        return (value, sgn) if return_sign else value
     sgn = xp.sign(primal_value(total))
     if return_sign:
         # log|total|: dividing by the constant sign keeps it differentiable in total.
@@ -435,6 +536,12 @@ def _weighted_logsumexp(a, b, axes, keepdims, return_sign):
     return (value, sgn) if return_sign else value
 
 
+def _log_abs_and_phase(log_sum, zero):
+    """(log|s|, s / |s|) from the complex log of a sum s; the phase is 0 where s is 0."""
+    value = real(log_sum)
+    return value, where(zero, 0.0, exp(log_sum - value))
+
+
 def _drop_reduced(x, axes):
     """Drop the size-1 axes a keepdims reduction over `axes` kept."""
     from ..numpy.manipulation import reshape
@@ -443,8 +550,20 @@ def _drop_reduced(x, axes):
 
 
 def log_softmax(x, axis=None):
-    """x - logsumexp(x) along `axis` (all axes if None), stable."""
-    return x - logsumexp(x, axis=axis, keepdims=True)
+    """x - logsumexp(x) along `axis` (all axes if None), stable.
+
+    For complex x, as SciPy: (x - m) - log(sum(exp(x - m))) with m the largest element (NumPy's
+    ordering of complex numbers), a value whose imaginary part can differ from that of
+    x - logsumexp(x) by a multiple of 2 pi."""
+    x = asarray_traced(x)
+    if not is_complex(x):
+        return x - logsumexp(x, axis=axis, keepdims=True)
+    raw = primal_value(x)
+    xp = backend.namespace(raw)
+    axes = normalize_axis(axis, raw.ndim, "log_softmax")
+    m = xp.max(raw, axis=axes, keepdims=True) if raw.ndim else raw
+    shifted = x - xp.where(xp.isfinite(m), m, 0).astype(raw.dtype)
+    return shifted - log(_sum(exp(shifted), axis=axes, keepdims=True))
 
 
 def softmax(x, axis=None):
@@ -455,4 +574,5 @@ def softmax(x, axis=None):
 def log_expit(x):
     """log(expit(x)) = -log(1 + exp(-x)), stable for large |x|."""
     from ..numpy.elementwise import logaddexp
+    _refuse_complex("log_expit", primal_value(x))
     return -logaddexp(0.0, -x)
