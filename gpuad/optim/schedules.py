@@ -2,7 +2,10 @@
 updates made before this one (0 at the first update).
 
 A schedule is passed as an optimizer's `learning_rate` (or `add_decayed_weights`' weight decay).
-It takes a Python int and returns a Python float, so it never changes the updates' dtype. Where
+It takes a Python int and returns a Python float, so it never changes the updates' dtype. Called
+with Python ints, optax's schedules (with jax's float64 on) give the same values to the last bit;
+inside optax's optimizers the count is an int32 array, with which some of them (linear,
+polynomial, exponential) compute in float32, about 1e-7 away from these. Where
 optax only logs a message for a degenerate argument (a non-positive `transition_steps`), the
 schedule behaves as optax's does: it holds `init_value`.
 """
