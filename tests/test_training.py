@@ -23,15 +23,15 @@ def _loss(params, xs, ys):
 def test_lstm_learns_adding_problem():
     rng = np.random.default_rng(0)
     params = {"cell": nn.init_lstm_cell(rng, 2, HIDDEN), "out": nn.init_linear(rng, HIDDEN, 1)}
-    opt = optim.adam(0.02)
+    opt = optim.chain(optim.clip_by_global_norm(1.0), optim.adam(0.02))
     state = opt.init(params)
     value_and_grad = ga.value_and_grad(_loss)
     recent = []
     for step in range(MAX_STEPS):
         xs, ys = tasks.adding_problem(BATCH, LENGTH, seed=step)
         loss, grads = value_and_grad(params, xs, ys)
-        grads, _ = optim.clip_by_global_norm(grads, 1.0)
-        params, state = opt.update(grads, state, params)
+        updates, state = opt.update(grads, state, params)
+        params = optim.apply_updates(params, updates)
         recent = (recent + [float(loss)])[-20:]
         if len(recent) == 20 and np.mean(recent) < 0.02:
             break

@@ -88,7 +88,7 @@ def train(args, params, adding_problem, baseline):
     else:
         budget = args.memory_budget
     schedule = Budget(budget)
-    opt = optim.adam(args.learning_rate)
+    opt = optim.chain(optim.clip_by_global_norm(1.0), optim.adam(args.learning_rate))
     state = opt.init(params)
     losses = []
     grad_fn = ga.value_and_grad(loss)
@@ -97,8 +97,8 @@ def train(args, params, adding_problem, baseline):
         xs, targets = _data(adding_problem, args.train_batch, length,
                             args.seed + 1000 + step)
         value, grads = grad_fn(params, xs, targets, schedule)
-        grads, _ = optim.clip_by_global_norm(grads, 1.0)
-        params, state = opt.update(grads, state, params)
+        updates, state = opt.update(grads, state, params)
+        params = optim.apply_updates(params, updates)
         losses.append(float(value))
     window = max(1, len(losses) // 10)
     first, last = float(np.mean(losses[:window])), float(np.mean(losses[-window:]))

@@ -1,137 +1,22 @@
-"""`gpuad.nn`: functional building blocks for small networks; parameters are pytrees (dicts).
+"""`gpuad.nn` layers: linear, MLP, Elman/LSTM/GRU cells, layer normalization, embeddings,
+dropout; and the index and normalization helpers `one_hot` and `standardize` (jax.nn's).
 
 Every layer is a pair: `init_<layer>(key, ...)` returns a dict of arrays, and `<layer>(params,
-...)` applies it. The functions are written with `gpuad.numpy`, so they work on plain arrays and
-inside `grad`, `jvp` and `checkpoint` alike, on NumPy and CuPy arrays.
-
-    >>> import gpuad as ga, gpuad.numpy as gnp
-    >>> from gpuad import nn
-    >>> params = nn.init_lstm_cell(0, n_in=2, n_hidden=8)
-    >>> h, c = nn.lstm_zero_state(batch=4, n_hidden=8)
-    >>> h, c = nn.lstm_cell(params, (h, c), gnp.ones((4, 2)))
-
-A `key` is an int seed or a `numpy.random.Generator`; initial values are drawn on the host (the
-same numbers on every backend) and placed on the default backend's device. The default dtype is
-float64, as in NumPy; pass `dtype=np.float32` for GPU training.
-
-Conventions: batch first within a time step (`x` of shape (batch, features)); weight matrices
-are (n_in, n_out), applied as `x @ w + b`.
+...)` applies it (`layer_norm(x, **params)` for the normalization). Batch axes come first, the
+features last; weight matrices are (n_in, n_out), applied as `x @ w + b`.
 """
-import math
+import operator
 
 import numpy as np
 
-from . import backend
-from . import numpy as gnp
-from .scipy.special import expit, logsumexp
-from .trace import primal_value
+from .. import backend
+from .. import numpy as gnp
+from ..scipy.special import expit
+from ..trace import primal_value
+from .initializers import _generator, _place, _zeros, glorot_uniform, orthogonal
 
 
-# ---- initializers ----------------------------------------------------------------------------
-def _generator(key, name):
-    if isinstance(key, np.random.Generator):
-        return key
-    if isinstance(key, (int, np.integer)) and not isinstance(key, bool):
-        return np.random.default_rng(int(key))
-    raise TypeError(f"{name}: key must be an int seed or a numpy.random.Generator, got "
-                    f"{type(key).__name__}")
-
-
-def _fans(shape, name):
-    shape = tuple(int(n) for n in shape)
-    if len(shape) == 0:
-        raise ValueError(f"{name}: shape () has no fan-in; give a shape with at least one axis")
-    if len(shape) == 1:
-        return shape[0], shape[0]
-    return math.prod(shape[:-1]), shape[-1]
-
-
-def _place(values, dtype):
-    return backend.to_device_array(np.asarray(values, dtype=dtype))
-
-
-def _check_float(dtype, name):
-    dtype = np.dtype(dtype)
-    if dtype.kind != "f":
-        raise TypeError(f"{name}: dtype must be a floating type (float32, float64), got {dtype}")
-    return dtype
-
-
-def glorot_uniform(key, shape, dtype=np.float64):
-    """Glorot & Bengio (2010) uniform: U(-a, a) with `a = sqrt(6 / (fan_in + fan_out))`.
-
-    Args:
-      key: an int seed or a `numpy.random.Generator` (advanced by the draw).
-      shape: the array's shape; the last axis is the output axis, the product of the others is
-        the fan-in (a 1-d shape uses its length for both).
-      dtype: a floating dtype.
-
-    Returns:
-      An array of `shape` and `dtype` on the default backend.
-
-    Example:
-      >>> w = glorot_uniform(0, (3, 4))     # |w| <= sqrt(6 / 7)
-    """
-    dtype = _check_float(dtype, "glorot_uniform")
-    fan_in, fan_out = _fans(shape, "glorot_uniform")
-    limit = math.sqrt(6.0 / (fan_in + fan_out))
-    return _place(_generator(key, "glorot_uniform").uniform(-limit, limit, shape), dtype)
-
-
-def glorot_normal(key, shape, dtype=np.float64):
-    """Glorot & Bengio (2010) normal: N(0, 2 / (fan_in + fan_out)). Args as `glorot_uniform`.
-
-    Example:
-      >>> w = glorot_normal(np.random.default_rng(0), (64, 32), dtype=np.float32)
-    """
-    dtype = _check_float(dtype, "glorot_normal")
-    fan_in, fan_out = _fans(shape, "glorot_normal")
-    std = math.sqrt(2.0 / (fan_in + fan_out))
-    return _place(std * _generator(key, "glorot_normal").standard_normal(shape), dtype)
-
-
-def he_normal(key, shape, dtype=np.float64):
-    """He et al. (2015) normal for ReLU layers: N(0, 2 / fan_in). Args as `glorot_uniform`.
-
-    Example:
-      >>> w = he_normal(0, (128, 64))
-    """
-    dtype = _check_float(dtype, "he_normal")
-    fan_in, _ = _fans(shape, "he_normal")
-    return _place(math.sqrt(2.0 / fan_in) * _generator(key, "he_normal").standard_normal(shape),
-                  dtype)
-
-
-def orthogonal(key, shape, gain=1.0, dtype=np.float64):
-    """Saxe et al. (2014) orthogonal: a random matrix with orthonormal rows or columns, times
-    `gain`.
-
-    The array is viewed as a matrix (product of the leading axes, last axis); the QR
-    decomposition of a Gaussian matrix, with the signs of R's diagonal folded into Q, gives a
-    uniformly distributed (Haar) orthogonal factor. For a square matrix `w.T @ w = gain**2 I`.
-
-    Example:
-      >>> w = orthogonal(0, (4, 4))
-      >>> bool(np.allclose(w.T @ w, np.eye(4)))
-      True
-    """
-    dtype = _check_float(dtype, "orthogonal")
-    rows, cols = _fans(shape, "orthogonal")
-    if len(tuple(shape)) == 1:
-        rows = 1
-    a = _generator(key, "orthogonal").standard_normal((max(rows, cols), min(rows, cols)))
-    q, r = np.linalg.qr(a)
-    q = q * np.sign(np.diag(r))
-    if rows < cols:
-        q = q.T
-    return _place(gain * q.reshape(shape), dtype)
-
-
-def _zeros(shape, dtype):
-    return _place(np.zeros(shape), dtype)
-
-
-# ---- layers ----------------------------------------------------------------------------------
+# ---- dense and recurrent ---------------------------------------------------------------------
 def init_linear(key, n_in, n_out, dtype=np.float64, w_init=glorot_uniform):
     """Parameters of `linear`: `{"w": (n_in, n_out) from w_init, "b": zeros (n_out,)}`.
 
@@ -329,82 +214,176 @@ def mlp(params, x, activation=gnp.tanh):
     return linear(params[-1], x)
 
 
-# ---- losses ----------------------------------------------------------------------------------
-def mse(pred, target):
-    """The mean squared error `mean((pred - target) ** 2)` over all elements.
-
-    Shapes must match exactly: broadcasting (B, 1) against (B,) would silently average a
-    (B, B) matrix of errors, so it is refused.
-
-    Example:
-      >>> mse(gnp.asarray([1.0, 2.0]), gnp.asarray([1.0, 4.0]))
-      np.float64(2.0)
-    """
-    if tuple(gnp.shape(pred)) != tuple(gnp.shape(target)):
-        raise ValueError(f"mse: pred has shape {tuple(gnp.shape(pred))} but target has shape "
-                         f"{tuple(gnp.shape(target))}; reshape one so they match.")
-    d = pred - target
-    return gnp.mean(d * d)
-
-
-def softmax_cross_entropy(logits, labels):
-    """The mean cross-entropy of `softmax(logits)` against `labels`, via logsumexp (stable).
+# ---- normalization ---------------------------------------------------------------------------
+def standardize(x, axis=-1, mean=None, variance=None, epsilon=1e-5, where=None):
+    """`(x - mean) / sqrt(variance + epsilon)`, by default with x's own mean and variance along
+    `axis` (jax.nn.standardize).
 
     Args:
-      logits: (..., C) floating.
-      labels: integer class indices of shape (...) in [0, C), or probabilities (one-hot or soft)
-        of shape (..., C).
+      x: a floating array.
+      axis: an int, a tuple of ints, or None (all axes).
+      mean, variance: optional, broadcastable against x; by default x's mean and variance along
+        `axis`, kept as size-1 axes.
+      epsilon: added to the variance.
+      where: optional boolean array broadcastable to x: the elements the mean and variance are
+        taken over (every element is standardized).
+
+    The variance is the two-pass `mean((x - mean(x))**2)`, JAX's `algorithm="stable"`. JAX's
+    default `"fast"`, `mean(x**2) - mean(x)**2`, cancels catastrophically when the mean is
+    large against the spread (in float32, values near 1e4 with spread 1 leave no correct digit),
+    so it is not offered. With `mean` given and `variance` not, the variance is still x's own
+    (as JAX documents it), not the spread around the given mean.
+
+    Example:
+      >>> standardize(gnp.asarray([1.0, 2.0, 3.0]), epsilon=0.0)
+      array([-1.22474487,  0.        ,  1.22474487])
+    """
+    mask = None if where is None else primal_value(where)
+    if mask is not None and (getattr(mask, "dtype", None) is None or mask.dtype.kind != "b"):
+        raise TypeError(f"standardize: where must be a boolean array, got "
+                        f"{getattr(mask, 'dtype', type(mask).__name__)}")
+    if variance is None:
+        own_mean = _masked_mean(x, axis, mask)
+        d = x - own_mean
+        variance = _masked_mean(d * d, axis, mask)
+        if mean is None:
+            mean = own_mean
+    elif mean is None:
+        mean = _masked_mean(x, axis, mask)
+    return (x - mean) / gnp.sqrt(variance + epsilon)
+
+
+def _masked_mean(x, axis, mask):
+    if mask is None:
+        return gnp.mean(x, axis=axis, keepdims=True)
+    raw = primal_value(x)
+    xp = backend.namespace(raw)
+    count = xp.sum(xp.broadcast_to(mask, raw.shape), axis=axis, keepdims=True)
+    return gnp.sum(gnp.where(mask, x, 0.0), axis=axis, keepdims=True) / count.astype(raw.dtype)
+
+
+def init_layer_norm(n_features, dtype=np.float64):
+    """Parameters of `layer_norm`: `{"scale": ones (n_features,), "offset": zeros
+    (n_features,)}`, so that `layer_norm(x, **params)` starts as plain standardization.
+
+    Example:
+      >>> p = init_layer_norm(4)
+      >>> layer_norm(gnp.ones((2, 4)) * gnp.arange(4.0), **p).shape
+      (2, 4)
+    """
+    return {"scale": _place(np.ones(n_features), dtype), "offset": _zeros((n_features,), dtype)}
+
+
+def layer_norm(x, scale=None, offset=None, axis=-1, epsilon=1e-5):
+    """Layer normalization (Ba et al. 2016): `standardize(x, axis, epsilon=epsilon) * scale +
+    offset`, the statistics taken per example over the feature axes.
+
+    Args:
+      x: a floating array (..., features).
+      scale, offset: optional, broadcastable against the normalized axes of x without enlarging
+        x (e.g. (features,) for axis=-1); from `init_layer_norm`.
+      axis: the normalized axes: an int or a tuple of ints.
+      epsilon: added to the variance (PyTorch's and jax.nn.standardize's 1e-5).
+
+    Example:
+      >>> layer_norm(gnp.asarray([[1.0, 3.0]]), scale=gnp.asarray([2.0, 2.0]), epsilon=0.0)
+      array([[-2.,  2.]])
+    """
+    shape = tuple(gnp.shape(x))
+    for name, p in (("scale", scale), ("offset", offset)):
+        if p is not None and np.broadcast_shapes(shape, tuple(gnp.shape(p))) != shape:
+            raise ValueError(f"layer_norm: {name} of shape {tuple(gnp.shape(p))} would enlarge x "
+                             f"of shape {shape} when broadcast; give it the shape of the "
+                             f"normalized axes.")
+    y = standardize(x, axis=axis, epsilon=epsilon)
+    if scale is not None:
+        y = y * scale
+    if offset is not None:
+        y = y + offset
+    return y
+
+
+# ---- indices ---------------------------------------------------------------------------------
+def _integer_indices(name, ids):
+    raw = primal_value(ids)
+    if not hasattr(raw, "dtype"):
+        raw = np.asarray(raw)
+    if raw.dtype.kind not in "iu":
+        raise TypeError(f"{name}: indices must be integers, got {raw.dtype}; cast them with "
+                        f".astype(int) if they hold whole numbers.")
+    return raw
+
+
+def one_hot(x, num_classes, *, dtype=np.float64, axis=-1):
+    """One-hot encoding: `out[..., k, ...] = (x[...] == k)` for k in range(num_classes), along a
+    new axis `axis` (jax.nn.one_hot).
+
+    Args:
+      x: integer array of any shape. Indices outside [0, num_classes) give all-zero rows, as
+        in JAX.
+      num_classes: the length of the new axis.
+      dtype: of the result; float64 by default, NumPy's default float (JAX's is float32).
+      axis: where the new axis goes in the result, in [-(x.ndim + 1), x.ndim].
 
     Returns:
-      A scalar: `mean(logsumexp(logits) - logits[label])` over the leading axes.
+      An array of shape x.shape with num_classes inserted at `axis`, on x's device; a constant
+      (no derivative flows through an index).
 
     Example:
-      >>> logits = gnp.asarray([[2.0, 0.0], [0.0, 2.0]])
-      >>> softmax_cross_entropy(logits, np.array([0, 1]))         # log(1 + e^-2)
-      np.float64(0.1269280110429727)
+      >>> one_hot(np.array([2, 0]), 3)
+      array([[0., 0., 1.],
+             [1., 0., 0.]])
     """
-    shape = tuple(gnp.shape(logits))
-    raw = primal_value(labels)
-    kind = getattr(getattr(raw, "dtype", None), "kind", None)
-    log_z = logsumexp(logits, axis=-1)
-    if kind is not None and kind in "iu":
-        if tuple(raw.shape) != shape[:-1]:
-            raise ValueError(f"softmax_cross_entropy: integer labels have shape "
-                             f"{tuple(raw.shape)}; for logits of shape {shape} they must have "
-                             f"shape {shape[:-1]} (one class index per row).")
-        if raw.size and (int(raw.min()) < 0 or int(raw.max()) >= shape[-1]):
-            raise ValueError(f"softmax_cross_entropy: labels must be class indices in "
-                             f"[0, {shape[-1]}), got values in [{int(raw.min())}, "
-                             f"{int(raw.max())}].")
-        picked = gnp.take_along_axis(logits, gnp.expand_dims(raw, -1), axis=-1)[..., 0]
-        return gnp.mean(log_z - picked)
-    if kind is None or kind not in "f":
-        raise TypeError(f"softmax_cross_entropy: labels must be integer class indices or "
-                        f"floating probabilities, got {getattr(raw, 'dtype', type(raw).__name__)}")
-    if tuple(gnp.shape(labels)) != shape:
-        raise ValueError(f"softmax_cross_entropy: probability labels have shape "
-                         f"{tuple(gnp.shape(labels))} but logits have shape {shape}; they must "
-                         f"match (or pass integer labels of shape {shape[:-1]}).")
-    return gnp.mean(log_z * gnp.sum(labels, axis=-1) - gnp.sum(labels * logits, axis=-1))
+    raw = _integer_indices("one_hot", x)
+    num_classes = operator.index(num_classes)
+    if num_classes < 0:
+        raise ValueError(f"one_hot: num_classes must be >= 0, got {num_classes}")
+    ndim = raw.ndim + 1
+    if not -ndim <= axis < ndim:
+        raise ValueError(f"one_hot: axis {axis} is out of range for a result with {ndim} axes")
+    axis = axis % ndim
+    xp = backend.namespace(raw)
+    shape = [1] * ndim
+    shape[axis] = num_classes
+    classes = xp.arange(num_classes).reshape(shape)
+    return (xp.expand_dims(raw, axis) == classes).astype(dtype)
 
 
-def binary_cross_entropy_with_logits(logits, targets):
-    """The mean binary cross-entropy of `sigmoid(logits)` against `targets` in [0, 1].
-
-    Computed as `log(1 + exp(x)) - t * x` with `logaddexp(0, x)`, which equals
-    `-t log sigmoid(x) - (1 - t) log(1 - sigmoid(x))` and never overflows or takes log(0), for
-    any size of logit.
+def init_embed(key, vocab_size, features, dtype=np.float64):
+    """The table of `embed`: (vocab_size, features), entries N(0, 1) (PyTorch's nn.Embedding;
+    flax's nn.Embed uses N(0, 1 / features)).
 
     Example:
-      >>> binary_cross_entropy_with_logits(gnp.asarray([1000.0, -1000.0]),
-      ...                                  gnp.asarray([1.0, 0.0]))
-      np.float64(0.0)
+      >>> init_embed(0, 10, 4).shape
+      (10, 4)
     """
-    if tuple(gnp.shape(logits)) != tuple(gnp.shape(targets)):
-        raise ValueError(f"binary_cross_entropy_with_logits: logits have shape "
-                         f"{tuple(gnp.shape(logits))} but targets have shape "
-                         f"{tuple(gnp.shape(targets))}; they must match.")
-    return gnp.mean(gnp.logaddexp(0.0, logits) - targets * logits)
+    rng = _generator(key, "init_embed")
+    return _place(rng.standard_normal((int(vocab_size), int(features))), dtype)
+
+
+def embed(table, ids):
+    """The rows of `table` that `ids` name: `table[ids]`, differentiable in the table (the
+    gradient adds each row's cotangents, repeated ids accumulating).
+
+    Args:
+      table: (vocab_size, ...) floating, e.g. from `init_embed`.
+      ids: integer array of any shape, each in [0, vocab_size). A negative id is an error
+        rather than counting from the end.
+
+    Returns:
+      An array of shape ids.shape + table.shape[1:].
+
+    Example:
+      >>> embed(gnp.asarray([[0.0, 1.0], [2.0, 3.0]]), np.array([[1, 1, 0]])).shape
+      (1, 3, 2)
+    """
+    raw = _integer_indices("embed", ids)
+    vocab = gnp.shape(table)[0]
+    if raw.size and (int(raw.min()) < 0 or int(raw.max()) >= vocab):
+        raise ValueError(f"embed: ids must be in [0, {vocab}) for a table of shape "
+                         f"{tuple(gnp.shape(table))}, got values in [{int(raw.min())}, "
+                         f"{int(raw.max())}].")
+    return gnp.take(table, raw, axis=0)
 
 
 # ---- regularization --------------------------------------------------------------------------

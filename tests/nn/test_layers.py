@@ -1,49 +1,11 @@
-"""gpuad.nn: initializer statistics, cells against PyTorch's and finite differences, losses
-against plain NumPy formulas, dropout's replayable masks."""
+"""gpuad.nn.layers: cells against PyTorch's and finite differences, linear and MLP, layer norm,
+standardize, one_hot and embed against jax.nn's (skipped without jax), dropout's replayable masks."""
 import numpy as np
 import pytest
 
 import gpuad as ga
 import gpuad.numpy as gnp
 from gpuad import nn
-
-INITIALIZERS = [nn.glorot_uniform, nn.glorot_normal, nn.he_normal, nn.orthogonal]
-
-
-# ---- initializers -----------------------------------------------------------------------------
-def test_initializer_scales():
-    shape = (300, 200)
-    w = nn.glorot_uniform(0, shape)
-    limit = np.sqrt(6.0 / 500)
-    assert np.abs(w).max() <= limit and np.abs(w).max() > 0.99 * limit
-    assert np.var(w) == pytest.approx(limit ** 2 / 3, rel=0.02)
-    assert np.std(nn.glorot_normal(0, shape)) == pytest.approx(np.sqrt(2.0 / 500), rel=0.02)
-    assert np.std(nn.he_normal(0, shape)) == pytest.approx(np.sqrt(2.0 / 300), rel=0.02)
-    for w in (nn.glorot_normal(1, shape), nn.he_normal(1, shape)):
-        assert abs(np.mean(w)) < 0.02 * np.std(w)
-
-
-@pytest.mark.parametrize("shape", [(5, 5), (7, 3), (3, 7), (2, 3, 4)])
-def test_orthogonal_has_orthonormal_rows_or_columns(shape):
-    w = nn.orthogonal(np.random.default_rng(2), shape, gain=1.5)
-    assert w.shape == shape
-    m = w.reshape(-1, shape[-1])
-    gram = m.T @ m if m.shape[0] >= m.shape[1] else m @ m.T
-    np.testing.assert_allclose(gram, 2.25 * np.eye(gram.shape[0]), atol=1e-12)
-
-
-@pytest.mark.parametrize("init", INITIALIZERS, ids=lambda f: f.__name__)
-def test_initializers_seed_dtype_and_generator(init):
-    a, b = init(7, (4, 6)), init(7, (4, 6))
-    np.testing.assert_array_equal(a, b)
-    assert not np.allclose(a, init(8, (4, 6)))
-    rng = np.random.default_rng(0)
-    assert not np.allclose(init(rng, (4, 6)), init(rng, (4, 6)))  # the generator advances
-    assert init(0, (4, 6), dtype=np.float32).dtype == np.float32
-    with pytest.raises(TypeError, match=f"{init.__name__}: dtype"):
-        init(0, (2, 2), dtype=np.int32)
-    with pytest.raises(TypeError, match="key must be"):
-        init("0", (2, 2))
 
 
 def test_lstm_init_blocks():
@@ -136,68 +98,101 @@ def test_linear_and_mlp():
         nn.init_mlp(0, [3])
 
 
-# ---- losses -----------------------------------------------------------------------------------
-def _log_softmax(z):
-    z = z - z.max(axis=-1, keepdims=True)
-    return z - np.log(np.exp(z).sum(axis=-1, keepdims=True))
+# ---- normalization ----------------------------------------------------------------------------
+def _jax_nn():
+    jax = pytest.importorskip("jax")
+    return jax
 
 
-def test_loss_values_match_numpy():
-    rng = np.random.default_rng(7)
-    a, b = rng.standard_normal((2, 5, 3))
-    assert float(nn.mse(a, b)) == pytest.approx(np.mean((a - b) ** 2), rel=1e-14)
-    logits = 3.0 * rng.standard_normal((2, 5, 4))
-    labels = rng.integers(0, 4, (2, 5))
-    want = -np.mean(np.take_along_axis(_log_softmax(logits), labels[..., None], -1))
-    assert float(nn.softmax_cross_entropy(logits, labels)) == pytest.approx(want, rel=1e-13)
-    one_hot = np.eye(4)[labels]
-    assert float(nn.softmax_cross_entropy(logits, one_hot)) == pytest.approx(want, rel=1e-13)
-    soft = rng.dirichlet(np.ones(4), (2, 5))
-    assert float(nn.softmax_cross_entropy(logits, soft)) == pytest.approx(
-        -np.mean(np.sum(soft * _log_softmax(logits), -1)), rel=1e-13)
-    targets = rng.uniform(0, 1, (2, 5, 4))
-    p = 1.0 / (1.0 + np.exp(-logits))
-    assert float(nn.binary_cross_entropy_with_logits(logits, targets)) == pytest.approx(
-        -np.mean(targets * np.log(p) + (1 - targets) * np.log(1 - p)), rel=1e-12)
+@pytest.mark.parametrize("axis", [-1, 0, (1, 2), None], ids=str)
+def test_standardize_matches_jax_and_its_formula(axis):
+    rng = np.random.default_rng(13)
+    x = 3.0 + 2.0 * rng.standard_normal((3, 4, 5))
+    mu, var = x.mean(axis=axis, keepdims=True), x.var(axis=axis, keepdims=True)
+    np.testing.assert_allclose(nn.standardize(x, axis=axis), (x - mu) / np.sqrt(var + 1e-5),
+                               rtol=1e-13)
+    mask = rng.uniform(size=x.shape) > 0.3
+    jax = _jax_nn()
+    with jax.enable_x64(True):
+        for kwargs in [dict(), dict(epsilon=0.1), dict(where=mask),
+                       dict(mean=np.float64(1.5), variance=np.float64(4.0))]:
+            want = np.asarray(jax.nn.standardize(x, axis=axis, algorithm="stable", **kwargs))
+            np.testing.assert_allclose(nn.standardize(x, axis=axis, **kwargs), want,
+                                       rtol=1e-12, atol=1e-13, err_msg=str(kwargs))
+    ga.check_grads(lambda x: nn.standardize(x, axis=axis), (x,), order=2)
+    ga.check_grads(lambda x: nn.standardize(x, axis=axis, where=mask), (x,), order=2)
 
 
-def test_losses_are_stable_for_huge_logits():
-    logits = np.array([[1000.0, -1000.0, 0.0], [-800.0, 900.0, 900.0]])
-    ce = nn.softmax_cross_entropy(logits, np.array([0, 1]))
-    assert float(ce) == pytest.approx(np.log(2.0) / 2)           # row 2: two tied at 900
-    g = ga.grad(nn.softmax_cross_entropy)(logits, np.array([0, 1]))
-    np.testing.assert_allclose(g, np.array([[0, 0, 0], [0, -0.25, 0.25]]), atol=1e-15)
-    x = np.array([1000.0, -1000.0, 1000.0, -1000.0])
-    t = np.array([1.0, 0.0, 0.0, 1.0])
-    assert float(nn.binary_cross_entropy_with_logits(x, t)) == pytest.approx(500.0)  # 2 wrong
-    assert np.all(np.isfinite(ga.grad(nn.binary_cross_entropy_with_logits)(x, t)))
+def test_standardize_keeps_its_digits_for_a_large_mean():
+    """The two-pass variance: float32 values 1e4 apart by about 1 standardize correctly (the
+    one-pass mean(x**2) - mean(x)**2 would be off by whole units in the variance)."""
+    x = np.random.default_rng(14).standard_normal((4, 256))
+    got = nn.standardize((1e4 + x).astype(np.float32))
+    assert got.dtype == np.float32
+    want = nn.standardize(x)
+    np.testing.assert_allclose(got, want, atol=5e-3)
+    ga.check_grads(lambda x: nn.standardize(x, mean=np.float64(0.5)), (x[:2, :5],), order=2)
 
 
-def test_loss_gradients():
-    rng = np.random.default_rng(8)
-    a, b = rng.standard_normal((2, 3, 4))
-    ga.check_grads(nn.mse, (a, b), order=2)
-    labels = rng.integers(0, 4, 3)
-    ga.check_grads(lambda z: nn.softmax_cross_entropy(z, labels), (a,), order=2)
-    ga.check_grads(nn.softmax_cross_entropy, (a, rng.dirichlet(np.ones(4), 3)), order=2)
-    ga.check_grads(nn.binary_cross_entropy_with_logits, (2.0 * a, rng.uniform(0, 1, (3, 4))),
-                   order=2)
+def test_layer_norm():
+    rng = np.random.default_rng(15)
+    x = rng.standard_normal((2, 3, 6))
+    params = nn.init_layer_norm(6)
+    np.testing.assert_array_equal(nn.layer_norm(x, **params), nn.standardize(x))
+    scale, offset = rng.standard_normal(6), rng.standard_normal(6)
+    mu, var = x.mean(-1, keepdims=True), x.var(-1, keepdims=True)
+    np.testing.assert_allclose(nn.layer_norm(x, scale, offset, epsilon=1e-3),
+                               (x - mu) / np.sqrt(var + 1e-3) * scale + offset, rtol=1e-13)
+    ga.check_grads(nn.layer_norm, (x, scale, offset), order=2)
+    assert nn.layer_norm(x.astype(np.float32), **nn.init_layer_norm(6, np.float32)).dtype == \
+        np.float32
+    with pytest.raises(ValueError, match=r"layer_norm: scale of shape \(2, 1, 1\) would enlarge"):
+        nn.layer_norm(x[:1], scale=np.ones((2, 1, 1)))
 
 
-def test_loss_errors():
-    z = np.zeros((3, 4)) + np.arange(4.0)
-    with pytest.raises(ValueError, match=r"mse: pred has shape \(3, 1\) but target has shape"):
-        nn.mse(np.ones((3, 1)), np.ones(3))
-    with pytest.raises(ValueError, match=r"class indices in \[0, 4\), got values in \[0, 4\]"):
-        nn.softmax_cross_entropy(z, np.array([0, 1, 4]))
-    with pytest.raises(ValueError, match=r"must have shape \(3,\)"):
-        nn.softmax_cross_entropy(z, np.array([[0, 1, 2]]))
-    with pytest.raises(ValueError, match="probability labels have shape"):
-        nn.softmax_cross_entropy(z, np.ones((3, 3)))
-    with pytest.raises(TypeError, match="labels must be integer class indices"):
-        nn.softmax_cross_entropy(z, np.array([True, False, True]))
-    with pytest.raises(ValueError, match="binary_cross_entropy_with_logits: logits have shape"):
-        nn.binary_cross_entropy_with_logits(z, np.ones(4))
+# ---- indices ----------------------------------------------------------------------------------
+@pytest.mark.parametrize("axis", [-1, 0, 1, -3])
+def test_one_hot_matches_jax(axis):
+    ids = np.array([[0, 3, -1], [2, 5, 1]])                 # -1 and 5: out of range, zero rows
+    got = nn.one_hot(ids, 4, axis=axis)
+    assert got.dtype == np.float64
+    jax = _jax_nn()
+    with jax.enable_x64(True):
+        np.testing.assert_array_equal(got, np.asarray(jax.nn.one_hot(ids, 4, axis=axis)))
+
+
+def test_one_hot_values_and_errors():
+    ids = np.array([[0, 3], [2, 1]])
+    got = nn.one_hot(ids, 4, dtype=np.float32)
+    assert got.shape == (2, 2, 4) and got.dtype == np.float32
+    np.testing.assert_array_equal(got, np.eye(4, dtype=np.float32)[ids])
+    np.testing.assert_array_equal(nn.one_hot(ids, 4, axis=0), np.moveaxis(np.eye(4)[ids], -1, 0))
+    np.testing.assert_array_equal(nn.one_hot(np.array([7, -1]), 3), np.zeros((2, 3)))
+    with pytest.raises(TypeError, match="one_hot: indices must be integers, got float64"):
+        nn.one_hot(np.array([1.0, 2.0]), 3)
+    with pytest.raises(ValueError, match="one_hot: axis 3 is out of range"):
+        nn.one_hot(ids, 4, axis=3)
+
+
+def test_embed_looks_up_rows_and_accumulates_their_gradients():
+    rng = np.random.default_rng(16)
+    table = nn.init_embed(rng, 5, 3)
+    assert table.shape == (5, 3)
+    ids = np.array([[1, 4, 1], [0, 1, 2]])
+    out = nn.embed(table, ids)
+    assert out.shape == (2, 3, 3)
+    np.testing.assert_array_equal(out, table[ids])
+    weights = rng.standard_normal((2, 3, 3))
+    g = ga.grad(lambda t: gnp.sum(nn.embed(t, ids) * weights))(table)
+    want = np.zeros_like(table)
+    np.add.at(want, ids, weights)
+    np.testing.assert_allclose(g, want, rtol=1e-15)         # row 1, looked up 3 times: summed
+    ga.check_grads(lambda t: nn.embed(t, ids) ** 2, (table,), order=2)
+    np.testing.assert_array_equal(nn.embed(table, np.int64(3)), table[3])
+    with pytest.raises(ValueError, match=r"embed: ids must be in \[0, 5\).*\[-1, 2\]"):
+        nn.embed(table, np.array([0, -1, 2]))
+    with pytest.raises(TypeError, match="embed: indices must be integers"):
+        nn.embed(table, np.array([0.0, 1.0]))
 
 
 # ---- dropout ----------------------------------------------------------------------------------
@@ -235,13 +230,17 @@ def test_dropout_gradient_is_the_mask():
 def test_cupy_matches_numpy():
     import cupy
     rng = np.random.default_rng(12)
-    params = _randomized(ga.to_numpy(nn.init_lstm_cell(rng, 2, 4)), rng)
+    params = dict(_randomized(ga.to_numpy(nn.init_lstm_cell(rng, 2, 4)), rng))
     state = (rng.standard_normal((3, 4)), rng.standard_normal((3, 4)))
     x, labels = rng.standard_normal((3, 2)), rng.integers(0, 4, 3)
 
+    params["table"], params["norm"] = rng.standard_normal((4, 4)), nn.init_layer_norm(4)
+
     def loss(params, state, x, labels):
         h, c = nn.lstm_cell(params, state, x)
-        return nn.softmax_cross_entropy(h, labels) + nn.mse(c, gnp.tanh(h))
+        h = nn.layer_norm(h, **params["norm"]) + nn.embed(params["table"], labels)
+        return (nn.softmax_cross_entropy(h, labels) + nn.mse(c, gnp.tanh(h))
+                + gnp.sum(nn.one_hot(labels, 4) * nn.gelu(h)))
 
     want = ga.value_and_grad(loss)(params, state, x, labels)
     got = ga.value_and_grad(loss)(*ga.tree_map(cupy.asarray, (params, state, x, labels)))
