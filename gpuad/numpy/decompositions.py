@@ -52,8 +52,16 @@ def _vector_rhs(a, b):
     return len(_shape_of(b)) == 1
 
 
+def _solve_like(a, b, rhs):
+    """a^-1 rhs, where rhs is shaped like the solution of solve(a, b): for a 1-D b a stack of
+    vectors (..., n), which solve itself would read as a matrix once it has two axes."""
+    if _vector_rhs(a, b):
+        return getitem(solve(a, expand_dims(rhs, -1)), (Ellipsis, 0))
+    return solve(a, rhs)
+
+
 def _solve_vjp_a(ans, a, b, g):
-    gb = solve(_mT(a), g)
+    gb = _solve_like(_mT(a), b, g)
     if _vector_rhs(a, b):
         ga = -(expand_dims(gb, -1) * expand_dims(ans, -2))
     else:
@@ -62,12 +70,18 @@ def _solve_vjp_a(ans, a, b, g):
 
 
 def _solve_vjp_b(ans, a, b, g):
-    return unbroadcast(solve(_mT(a), g), _Shape(_shape_of(b), primal_value(b).dtype))
+    return unbroadcast(_solve_like(_mT(a), b, g), _Shape(_shape_of(b), primal_value(b).dtype))
+
+
+def _solve_jvp_a(ans, a, b, t):
+    if _vector_rhs(a, b):
+        return -_solve_like(a, b, getitem(t @ expand_dims(ans, -1), (Ellipsis, 0)))
+    return -solve(a, t @ ans)
 
 
 solve_p = Primitive("linalg.solve", lambda a, b: _xp(a, b).linalg.solve(a, b),
                     vjp=[_solve_vjp_a, _solve_vjp_b],
-                    jvp=[lambda ans, a, b, t: -solve(a, t @ ans), lambda ans, a, b, t: solve(a, t)])
+                    jvp=[_solve_jvp_a, lambda ans, a, b, t: solve(a, t)])
 
 
 def solve(a, b):
