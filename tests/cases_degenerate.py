@@ -12,6 +12,7 @@ import numpy as np
 
 import gpuad.numpy as gnp
 from gpuad.numpy import linalg as la
+from gpuad.scipy import linalg as sla
 
 from . import cases_complex  # noqa: F401  (its complex domains)
 from .cases import DOMAINS, add
@@ -74,6 +75,16 @@ def _rank_deficient(shape, rng):
     return (u * s[..., None, :]) @ np.swapaxes(v, -1, -2)
 
 
+def _negative_eigenvalue(shape, rng):
+    """P diag(w) P^-1 with one negative eigenvalue: no principal square root, SciPy's complex
+    one instead."""
+    n = shape[-1]
+    w = rng.uniform(1.0, 3.0, shape[:-1])
+    w[..., 0] = -rng.uniform(0.5, 2.0, shape[:-2])
+    p = rng.standard_normal(shape) + 2.5 * np.eye(n)
+    return (p * w[..., None, :]) @ np.linalg.inv(p)
+
+
 def _complex_with_zeros(shape, rng):
     z = rng.standard_normal(shape) + 1j * rng.standard_normal(shape)
     z.flat[::3] = 0.0
@@ -92,6 +103,7 @@ DOMAINS["sym_tied_exact"] = _sym_tied_exact
 DOMAINS["sv_tied"] = _sv_tied
 DOMAINS["sv_tied_exact"] = _sv_tied_exact
 DOMAINS["rank_deficient"] = _rank_deficient
+DOMAINS["negative_eigenvalue"] = _negative_eigenvalue
 DOMAINS["complex_with_zeros"] = _complex_with_zeros
 DOMAINS["complex_centered_zero"] = _complex_centered_zero
 
@@ -124,6 +136,12 @@ for shape in [(4, 3), (3, 4), (3, 3)]:
     # U and Vh of a near-zero singular value are not unique, their product with it is
     add(f"svd_reconstruct rank_deficient{shape}", _svd_reconstruction, (shape, "rank_deficient"),
         order=1, tags=D)
+# matrix functions made for repeated eigenvalues are smooth there, at every order
+for shape in [(3, 3), (2, 3, 3)]:
+    add(f"sqrtm sym_tied_exact{shape}", sla.sqrtm, (shape, "sym_tied_exact"), tags=D)
+    add(f"expm sym_tied_exact{shape}", sla.expm, (shape, "sym_tied_exact"), tags=D)
+    add(f"sqrtm negative_eigenvalue{shape}", sla.sqrtm, (shape, "negative_eigenvalue"),
+        float32=False, tags=D)
 add("eig_values_only_tied", lambda a: gnp.sum(gnp.real(la.eig(a).eigenvalues) ** 2),
     ((3, 3), "sym_tied_exact"), order=1, float32=False, tags=D)
 

@@ -170,6 +170,8 @@ add("linalg.solve_sylvester_batched", sla.solve_sylvester, ((2, 2, 2), "wellcond
     ((2, 2), "wellcond"), ((2, 2, 2), "real"), tags=("linalg",))
 add("linalg.solve_banded", lambda ab, b: sla.solve_banded((2, 1), ab, b), ((4, 5), "banded_21"),
     ((5, 2), "real"), tags=("linalg",))
+add("linalg.solve_banded_batched", lambda ab, b: sla.solve_banded((2, 1), ab, b),
+    ((3, 4, 5), "banded_21"), ((5,), "real"), tags=("linalg",))
 add("stats.entropy", stats.entropy, ((3, 2), "positive"), tags=S)
 add("stats.entropy_relative", lambda p, q: stats.entropy(p, q, base=2.0, axis=1),
     ((2, 4), "positive"), ((2, 4), "positive"), tags=S)
