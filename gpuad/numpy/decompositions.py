@@ -117,13 +117,22 @@ def _slogdet_impl(a):
 
 
 def _slogdet_vjp(ans, a, g):
-    g_logdet = g[1]
-    return expand_dims(expand_dims(g_logdet, -1), -1) * _mT(inv(a))
+    # d log|det| = Re tr(a^-1 da), and for complex a d sign = sign i Im tr(a^-1 da) (the sign of
+    # a real a is piecewise constant): both are multiples of a^-T, transposed.
+    sign, _ = ans
+    g_sign, g_logdet = g
+    coef = g_logdet
+    if is_complex(sign):
+        coef = coef + 1j * imag(g_sign * sign)
+    return expand_dims(expand_dims(coef, -1), -1) * _mT(inv(a))
 
 
 def _slogdet_jvp(ans, a, t):
-    sign = ans[0]
-    return _xp(primal_value(sign)).zeros_like(primal_value(sign)), _trace_last2(solve(a, t))
+    sign, _ = ans
+    c = _trace_last2(solve(a, t))
+    if is_complex(sign):
+        return sign * (1j * imag(c)), real(c)
+    return _xp(primal_value(sign)).zeros_like(primal_value(sign)), c
 
 
 slogdet_p = Primitive("linalg.slogdet", _slogdet_impl, vjp=[_slogdet_vjp], jvp=[_slogdet_jvp],
@@ -131,8 +140,8 @@ slogdet_p = Primitive("linalg.slogdet", _slogdet_impl, vjp=[_slogdet_vjp], jvp=[
 
 
 def slogdet(a):
-    """`numpy.linalg.slogdet`: (sign, log|det|), differentiable in logabsdet (sign is constant
-    for real matrices)."""
+    """`numpy.linalg.slogdet`: (sign, log|det|), differentiable (the sign of a real matrix is
+    piecewise constant, that of a complex one a unit complex number that turns with a)."""
     a = asarray_traced(a)
     _square_check("linalg.slogdet", a)
     return SlogdetResult(*slogdet_p.bind(a))
