@@ -17,13 +17,14 @@ from collections import namedtuple
 import numpy as np
 
 from ..trace import TRACER_TYPES, Primitive, nondiff, primal_value, strip_derivatives
-from .elementwise import absolute, conjugate, imag, multiply, power, real, sqrt, square, where
+from .elementwise import (absolute, conjugate, imag, multiply, power, real, sign, sqrt, square,
+                          where)
 from .helpers import is_complex, unbroadcast
 from .linalg import _H, _Shape, _conj, _mT, _xp, diag, diagonal, matmul, tril, triu
 from .logic import logical_and, logical_or
-from .manipulation import (_shape_of, asarray_traced, concatenate, expand_dims, getitem,
-                           moveaxis, reshape, transpose)
-from .reductions import max as _max, min as _min, sum as _sum
+from .manipulation import (_shape_of, asarray_traced, broadcast_to, concatenate, expand_dims,
+                           getitem, moveaxis, reshape, sort, take_along_axis, transpose)
+from .reductions import argsort, max as _max, min as _min, sum as _sum
 
 
 # ---- inverse, solve, determinants ------------------------------------------------------------
@@ -523,10 +524,11 @@ def norm(x, ord=None, axis=None, keepdims=False):
     raise ValueError(f"linalg.norm: axis must name 1 or 2 axes, got {axis!r}")
 
 
-def matrix_rank(a, tol=None):
+def matrix_rank(a, tol=None, hermitian=False, *, rtol=None):
     """`numpy.linalg.matrix_rank` (an integer: not differentiable)."""
     raw = primal_value(a)
-    return _xp(raw).linalg.matrix_rank(raw, tol)
+    extra = {k: v for k, v in (("hermitian", hermitian), ("rtol", rtol)) if v}
+    return _xp(raw).linalg.matrix_rank(raw, tol, **extra)
 
 
 # ---- powers and chains of products -----------------------------------------------------------
@@ -724,7 +726,9 @@ def svd(a, full_matrices=True, compute_uv=True, hermitian=False):
         completion will do), so they have no derivative: pass full_matrices=False (reduced,
         U (..., m, k), Vh (..., k, n), k = min(m, n)) to differentiate.
       compute_uv: False returns only S (..., k), descending.
-      hermitian: accepted; traced inputs use the general algorithm (same S, U and Vh up to signs).
+      hermitian: take a to be Hermitian and compute as NumPy does then, from `eigh` (which
+        reads the lower triangle): S = |w| in descending order, U the eigenvectors in that
+        order, Vh = (U sign(w))^H; differentiable through eigh's rules.
 
     Returns:
       SVDResult(U, S, Vh), or S alone when compute_uv is False.
@@ -754,6 +758,11 @@ def svd(a, full_matrices=True, compute_uv=True, hermitian=False):
     if len(s_) < 2:
         raise ValueError(f"linalg.svd: expected a matrix (or a stack, shape (..., m, n)), got "
                          f"shape {s_}")
+    if hermitian:
+        if not _is_traced(a):
+            out = _xp(a).linalg.svd(a, full_matrices, compute_uv, hermitian=True)
+            return SVDResult(*out) if compute_uv else out
+        return _svd_hermitian(a, compute_uv)
     if not compute_uv:
         return svdvals_p.bind(a)
     if full_matrices and s_[-1] != s_[-2]:
@@ -764,6 +773,20 @@ def svd(a, full_matrices=True, compute_uv=True, hermitian=False):
             f"derivative: the extra columns of U or rows of Vh are an arbitrary orthonormal "
             f"completion. Use full_matrices=False (the reduced SVD).")
     return SVDResult(*svd_p.bind(a))
+
+
+def _svd_hermitian(a, compute_uv):
+    """NumPy's svd(a, hermitian=True), in gpuad.numpy ops."""
+    _square_check("linalg.svd", a)
+    if not compute_uv:
+        s = sort(absolute(eigvalsh(a)), axis=-1)
+        return getitem(s, (Ellipsis, slice(None, None, -1)))
+    w, u = eigh(a)
+    s = absolute(w)
+    order = getitem(argsort(s, axis=-1), (Ellipsis, slice(None, None, -1)))
+    signs = take_along_axis(sign(w), order, -1)
+    u = take_along_axis(u, broadcast_to(expand_dims(order, -2), _shape_of(u)), -1)
+    return SVDResult(u, take_along_axis(s, order, -1), _H(u * expand_dims(signs, -2)))
 
 
 def svdvals(x):
@@ -870,13 +893,21 @@ pinv_p = Primitive("linalg.pinv", lambda a, *, rcond: _xp(a).linalg.pinv(a, rcon
                    vjp=[_pinv_vjp], jvp=[_pinv_jvp])
 
 
-def pinv(a, rcond=None, hermitian=False):
-    """`numpy.linalg.pinv`: the Moore-Penrose pseudo-inverse (singular values below
+_NO_VALUE = object()  # NumPy's pinv tells an omitted rtol from rtol=None
+
+
+def pinv(a, rcond=None, hermitian=False, *, rtol=_NO_VALUE):
+    """`numpy.linalg.pinv`: the Moore-Penrose pseudo-inverse (singular values at or below
     rcond * largest count as zero), differentiable, batched over leading axes.
 
     Args:
-      a: (..., m, n) real or complex array; rcond: the relative cutoff (default
-        max(m, n) * eps, NumPy's).
+      a: (..., m, n) real or complex array.
+      rcond, rtol: the relative cutoff, as NumPy 2 takes them: rcond, else rtol, where
+        rtol=None means max(m, n) * eps; neither given, 1e-15 (NumPy's default, for every
+        dtype). Give one of them, not both.
+      hermitian: take a to be Hermitian: as NumPy (whose path uses eigh), the pseudo-inverse of
+        the Hermitian matrix its lower triangle stands for, and the gradient lies in that
+        triangle.
 
     Returns:
       (..., n, m).
@@ -892,9 +923,19 @@ def pinv(a, rcond=None, hermitian=False):
         raise ValueError(f"linalg.pinv: expected a matrix (or a stack, shape (..., m, n)), got "
                          f"shape {s_}")
     if rcond is None:
-        rcond = builtins.max(s_[-2:]) * float(np.finfo(primal_value(a).dtype).eps)
-    if hermitian and not _is_traced(a):
-        return _xp(a).linalg.pinv(a, rcond=rcond, hermitian=True)
+        if rtol is _NO_VALUE:
+            rcond = 1e-15
+        elif rtol is None:
+            rcond = builtins.max(s_[-2:]) * float(np.finfo(primal_value(a).dtype).eps)
+        else:
+            rcond = rtol
+    elif rtol is not _NO_VALUE:
+        raise ValueError("linalg.pinv: give rcond or rtol, not both")
+    if hermitian:
+        if not _is_traced(a):
+            return _xp(a).linalg.pinv(a, rcond=rcond, hermitian=True)
+        _square_check("linalg.pinv", a)
+        a = _symmetric_from_triangle(a, True)
     return pinv_p.bind(a, rcond=float(rcond))
 
 
@@ -907,8 +948,8 @@ def lstsq(a, b, rcond=None):
     `pinv` for the rank caveat); the residuals and singular values are differentiable too.
 
     Args:
-      a: (m, n); b: (m,) or (m, k); rcond: singular values below rcond * largest count as zero
-        (default max(m, n) * eps).
+      a: (m, n); b: (m,) or (m, k); rcond: singular values at or below rcond * largest count as
+        zero (default max(m, n) * 2.2e-16, float64's eps also for float32 input, as NumPy).
 
     Returns:
       x (n,) or (n, k); residuals (k,) or (1,): the squared residual norms when rank == n < m,
@@ -924,8 +965,8 @@ def lstsq(a, b, rcond=None):
     m, n = sa
     from .numerical import _refuse_vmap
     _refuse_vmap("linalg.lstsq", a)  # the rank is read off the singular values
-    if rcond is None:
-        rcond = builtins.max(m, n) * float(np.finfo(primal_value(a).dtype).eps)
+    if rcond is None:  # NumPy's: float64's eps whatever the dtype (it solves in double)
+        rcond = builtins.max(m, n) * float(np.finfo(np.float64).eps)
     s = svd(a, compute_uv=False)
     s_raw = primal_value(s)
     rank = int((s_raw > rcond * s_raw.max()).sum()) if s_raw.size else 0

@@ -274,3 +274,45 @@ def test_eig_of_a_defective_matrix_has_nan_derivatives_and_near_defective_are_ex
     stack = np.stack([np.array([[1.0, 1.0], [0.0, 1.0]]), np.array([[1.0, 1.0], [0.0, 2.0]])])
     jac = ga.jacrev(lambda a: gnp.real(gnp.linalg.eigvals(a)))(stack)
     assert np.isnan(jac[0, :, 0]).all() and np.isfinite(jac[1, :, 1]).all()
+
+
+def test_pinv_lstsq_and_matrix_rank_cutoffs_are_numpys(rng):
+    q1, _ = np.linalg.qr(rng.standard_normal((10, 10)))
+    q2, _ = np.linalg.qr(rng.standard_normal((10, 10)))
+    a = (q1 * np.r_[np.ones(9), 1.8e-15]) @ q2.T  # under max(m, n) eps, over NumPy's 1e-15
+    traced = lambda f: ga.jvp(f, (a,), (a,))[0]
+    np.testing.assert_allclose(traced(gnp.linalg.pinv), np.linalg.pinv(a), rtol=1e-8)
+    for kw in ({"rtol": None}, {"rtol": 0.5}, {"rcond": 1e-3}):
+        np.testing.assert_allclose(traced(lambda a, kw=kw: gnp.linalg.pinv(a, **kw)),
+                                   np.linalg.pinv(a, **kw), rtol=1e-8, atol=1e-12)
+    with pytest.raises(ValueError, match="linalg.pinv: give rcond or rtol, not both"):
+        gnp.linalg.pinv(a, rcond=0.1, rtol=0.1)
+    for kw in ({"rtol": 0.5}, {"hermitian": True}, {"tol": 1e-3}):
+        assert gnp.linalg.matrix_rank(a, **kw) == np.linalg.matrix_rank(a, **kw)
+    # lstsq's default cutoff is max(m, n) * float64's eps, also for float32 input
+    single = ((q1[:3, :3] * [1.0, 1.0, 1e-7]) @ q2[:3, :3].T).astype(np.float32)
+    got, want = gnp.linalg.lstsq(single, np.ones(3, np.float32)), np.linalg.lstsq(
+        single, np.ones(3, np.float32))
+    assert got.rank == want[2] == 3
+    np.testing.assert_allclose(got.x, want[0], rtol=1e-4)
+
+
+def test_hermitian_svd_and_pinv_compute_as_numpy(rng):
+    # NumPy's hermitian=True path reads the lower triangle through eigh: a matrix that is not
+    # Hermitian gives the results of the one its lower triangle stands for
+    for a in (rng.standard_normal((3, 3)),
+              rng.standard_normal((2, 3, 3)) + 1j * rng.standard_normal((2, 3, 3))):
+        for compute_uv in (True, False):
+            f = lambda a, uv=compute_uv: gnp.linalg.svd(a, hermitian=True, compute_uv=uv)
+            got = ga.jvp(f, (a,), (a,))[0]
+            want = np.linalg.svd(a, hermitian=True, compute_uv=compute_uv)
+            for g, w in zip(got if compute_uv else [got], want if compute_uv else [want]):
+                np.testing.assert_allclose(g, w, atol=1e-12)
+        np.testing.assert_allclose(ga.jvp(lambda a: gnp.linalg.pinv(a, hermitian=True), (a,),
+                                          (a,))[0], np.linalg.pinv(a, hermitian=True), atol=1e-12)
+    m = rng.standard_normal((3, 3))
+    ga.check_grads(lambda a: gnp.linalg.svd(a, hermitian=True, compute_uv=False), (m + m.T,),
+                   order=2)
+    ga.check_grads(lambda a: gnp.linalg.pinv(a, hermitian=True), (m + m.T,), order=2)
+    assert np.all(np.triu(ga.grad(lambda a: gnp.sum(gnp.linalg.pinv(a, hermitian=True)))(m),
+                          1) == 0)
