@@ -249,7 +249,12 @@ def solve_sylvester(a, b, q):
     k = einsum("...ik,jl->...ijkl", a, eye_m) + einsum("ik,...lj->...ijkl", eye_n, b)
     batch = _shape_of(k)[:-4]
     rhs = reshape(q, _shape_of(q)[:-2] + (n * m, 1))
-    x = solve(reshape(k, batch + (n * m, n * m)), rhs)
+    try:
+        x = solve(reshape(k, batch + (n * m, n * m)), rhs)
+    except np.linalg.LinAlgError:
+        raise ValueError(f"linalg.solve_sylvester: a and -b (shapes {_shape_of(a)}, "
+                         f"{_shape_of(b)}) share an eigenvalue, so a X + X b = q has no unique "
+                         f"solution") from None
     return reshape(x, _shape_of(q))
 
 

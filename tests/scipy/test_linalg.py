@@ -119,6 +119,8 @@ def test_sylvester_and_banded_solves_match_scipy():
         linalg.solve_banded((2, 1), ab, rhs)
     with pytest.raises(ValueError, match="solve_sylvester: a must be"):
         linalg.solve_sylvester(a, b, q.T)
+    with pytest.raises(ValueError, match="solve_sylvester: a and -b .* share an eigenvalue"):
+        linalg.solve_sylvester(np.eye(2), -np.eye(2), np.ones((2, 2)))
 
 
 def test_sqrtm_without_a_principal_root_returns_scipys_root_or_raises():
