@@ -43,13 +43,19 @@ def _sym_tied_exact(shape, rng):
     return (w[..., None, :] * np.eye(n))[..., p, :][..., :, p]
 
 
-def _sv_tied(shape, rng):
-    """U diag(s) V^T with a repeated singular value (all in [1, 4])."""
+def _with_singular_values(shape, rng, s):
+    """U diag(s) V^T with random orthonormal U, V; s (..., min(m, n))."""
     m, n = shape[-2:]
     k = min(m, n)
     u, _ = np.linalg.qr(rng.standard_normal(shape[:-2] + (m, k)))
     v, _ = np.linalg.qr(rng.standard_normal(shape[:-2] + (n, k)))
-    return (u * _tied_values(shape[:-2] + (k, k), rng)[..., None, :]) @ np.swapaxes(v, -1, -2)
+    return (u * s[..., None, :]) @ np.swapaxes(v, -1, -2)
+
+
+def _sv_tied(shape, rng):
+    """A repeated singular value (all in [1, 4])."""
+    k = min(shape[-2:])
+    return _with_singular_values(shape, rng, _tied_values(shape[:-2] + (k, k), rng))
 
 
 def _sv_tied_exact(shape, rng):
@@ -65,14 +71,11 @@ def _sv_tied_exact(shape, rng):
 
 
 def _rank_deficient(shape, rng):
-    """U diag(s) V^T with the last singular value 0 (computed: a rounding error)."""
-    m, n = shape[-2:]
-    k = min(m, n)
-    u, _ = np.linalg.qr(rng.standard_normal(shape[:-2] + (m, k)))
-    v, _ = np.linalg.qr(rng.standard_normal(shape[:-2] + (n, k)))
+    """The last singular value 0 (computed: a rounding error), the others apart."""
+    k = min(shape[-2:])
     s = np.arange(k, 0, -1) * 1.2 + rng.uniform(-0.2, 0.2, shape[:-2] + (k,))
     s[..., -1] = 0.0
-    return (u * s[..., None, :]) @ np.swapaxes(v, -1, -2)
+    return _with_singular_values(shape, rng, s)
 
 
 def _negative_eigenvalue(shape, rng):
