@@ -251,7 +251,7 @@ for shape in [(3, 3), (2, 3, 3)]:
         tags=("linalg",))
     add(f"eigvalsh{shape}", gnp.linalg.eigvalsh, (shape, "sym"), tags=("linalg",))
 for sa, sb in [((3, 3), (3,)), ((3, 3), (3, 2)), ((2, 3, 3), (2, 3, 1)), ((2, 3, 3), (3, 4)),
-               ((3, 3), (2, 3, 4))]:
+               ((3, 3), (2, 3, 4)), ((3, 3, 3), (3,)), ((2, 1, 3, 3), (3,))]:
     add(f"solve{sa}{sb}", gnp.linalg.solve, (sa, "wellcond"), (sb, "real"), tags=("linalg",))
 NORMS = [((4,), None, None), ((4,), 1, None), ((4,), np.inf, None), ((4,), -np.inf, None),
          ((4,), 3, None), ((4,), 2, None), ((2, 3), None, None), ((2, 3), "fro", None),

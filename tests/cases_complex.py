@@ -83,6 +83,7 @@ cadd("outer", gnp.outer, ((3,), "complex"), ((2,), "complex"))
 cadd("inv", la.inv, ((3, 3), "complex_wellcond"))
 cadd("solve", la.solve, ((3, 3), "complex_wellcond"), ((3, 2), "complex"))
 cadd("det", la.det, ((2, 3, 3), "complex_wellcond"))
+cadd("slogdet", la.slogdet, ((2, 3, 3), "complex_wellcond"))  # the sign turns with a
 cadd("norm", la.norm, ((2, 3), "complex"))
 cadd("trace", gnp.trace, ((3, 3), "complex"))
 

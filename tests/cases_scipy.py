@@ -202,6 +202,8 @@ add("multivariate_normal.entropy_singular",
     lambda a: stats.multivariate_normal.entropy(cov=a @ a.T), ((4, 2), "real"), tags=S)
 add("multivariate_normal.entropy_scalar",
     lambda v: stats.multivariate_normal.entropy(np.zeros(3), v), ((), "positive"), tags=S)
+add("linalg.solve_banded_batched", lambda ab, b: sla.solve_banded((2, 1), ab, b),
+    ((3, 4, 5), "banded_21"), ((5,), "real"), tags=("linalg",))
 add("stats.entropy", stats.entropy, ((3, 2), "positive"), tags=S)
 add("stats.entropy_relative", lambda p, q: stats.entropy(p, q, base=2.0, axis=1),
     ((2, 4), "positive"), ((2, 4), "positive"), tags=S)

@@ -16,13 +16,15 @@ from collections import namedtuple
 
 import numpy as np
 
-from ..trace import TRACER_TYPES, Primitive, primal_value
-from .elementwise import absolute, conjugate, imag, multiply, power, real, sqrt, square, where
+from ..trace import TRACER_TYPES, Primitive, nondiff, primal_value, strip_derivatives
+from .elementwise import (absolute, conjugate, imag, multiply, power, real, sign, sqrt, square,
+                          where)
 from .helpers import is_complex, unbroadcast
 from .linalg import _H, _Shape, _conj, _mT, _xp, diag, diagonal, matmul, tril, triu
-from .manipulation import (_shape_of, asarray_traced, concatenate, expand_dims, getitem,
-                           moveaxis, reshape, transpose)
-from .reductions import max as _max, min as _min, sum as _sum
+from .logic import logical_and, logical_or
+from .manipulation import (_shape_of, asarray_traced, broadcast_to, concatenate, expand_dims,
+                           getitem, moveaxis, reshape, sort, take_along_axis, transpose)
+from .reductions import argsort, max as _max, min as _min, sum as _sum
 
 
 # ---- inverse, solve, determinants ------------------------------------------------------------
@@ -51,8 +53,16 @@ def _vector_rhs(a, b):
     return len(_shape_of(b)) == 1
 
 
+def _solve_like(a, b, rhs):
+    """a^-1 rhs, where rhs is shaped like the solution of solve(a, b): for a 1-D b a stack of
+    vectors (..., n), which solve itself would read as a matrix once it has two axes."""
+    if _vector_rhs(a, b):
+        return getitem(solve(a, expand_dims(rhs, -1)), (Ellipsis, 0))
+    return solve(a, rhs)
+
+
 def _solve_vjp_a(ans, a, b, g):
-    gb = solve(_mT(a), g)
+    gb = _solve_like(_mT(a), b, g)
     if _vector_rhs(a, b):
         ga = -(expand_dims(gb, -1) * expand_dims(ans, -2))
     else:
@@ -61,12 +71,18 @@ def _solve_vjp_a(ans, a, b, g):
 
 
 def _solve_vjp_b(ans, a, b, g):
-    return unbroadcast(solve(_mT(a), g), _Shape(_shape_of(b), primal_value(b).dtype))
+    return unbroadcast(_solve_like(_mT(a), b, g), _Shape(_shape_of(b), primal_value(b).dtype))
+
+
+def _solve_jvp_a(ans, a, b, t):
+    if _vector_rhs(a, b):
+        return -_solve_like(a, b, getitem(t @ expand_dims(ans, -1), (Ellipsis, 0)))
+    return -solve(a, t @ ans)
 
 
 solve_p = Primitive("linalg.solve", lambda a, b: _xp(a, b).linalg.solve(a, b),
                     vjp=[_solve_vjp_a, _solve_vjp_b],
-                    jvp=[lambda ans, a, b, t: -solve(a, t @ ans), lambda ans, a, b, t: solve(a, t)])
+                    jvp=[_solve_jvp_a, lambda ans, a, b, t: solve(a, t)])
 
 
 def solve(a, b):
@@ -102,13 +118,22 @@ def _slogdet_impl(a):
 
 
 def _slogdet_vjp(ans, a, g):
-    g_logdet = g[1]
-    return expand_dims(expand_dims(g_logdet, -1), -1) * _mT(inv(a))
+    # d log|det| = Re tr(a^-1 da), and for complex a d sign = sign i Im tr(a^-1 da) (the sign of
+    # a real a is piecewise constant): both are multiples of a^-T, transposed.
+    sign, _ = ans
+    g_sign, g_logdet = g
+    coef = g_logdet
+    if is_complex(sign):
+        coef = coef + 1j * imag(g_sign * sign)
+    return expand_dims(expand_dims(coef, -1), -1) * _mT(inv(a))
 
 
 def _slogdet_jvp(ans, a, t):
-    sign = ans[0]
-    return _xp(primal_value(sign)).zeros_like(primal_value(sign)), _trace_last2(solve(a, t))
+    sign, _ = ans
+    c = _trace_last2(solve(a, t))
+    if is_complex(sign):
+        return sign * (1j * imag(c)), real(c)
+    return _xp(primal_value(sign)).zeros_like(primal_value(sign)), c
 
 
 slogdet_p = Primitive("linalg.slogdet", _slogdet_impl, vjp=[_slogdet_vjp], jvp=[_slogdet_jvp],
@@ -116,8 +141,8 @@ slogdet_p = Primitive("linalg.slogdet", _slogdet_impl, vjp=[_slogdet_vjp], jvp=[
 
 
 def slogdet(a):
-    """`numpy.linalg.slogdet`: (sign, log|det|), differentiable in logabsdet (sign is constant
-    for real matrices)."""
+    """`numpy.linalg.slogdet`: (sign, log|det|), differentiable (the sign of a real matrix is
+    piecewise constant, that of a complex one a unit complex number that turns with a)."""
     a = asarray_traced(a)
     _square_check("linalg.slogdet", a)
     return SlogdetResult(*slogdet_p.bind(a))
@@ -183,12 +208,47 @@ def cholesky(a, upper=False):
     return cholesky_p.bind(a)
 
 
-def _eigengap_inverse(w):
-    """F[i, j] = 1 / (w[j] - w[i]) off the diagonal, 0 on it (inf for repeated eigenvalues)."""
-    diff = expand_dims(w, -2) - expand_dims(w, -1)
-    n = _shape_of(w)[-1]
-    eye = _xp(primal_value(w)).eye(n, dtype=bool)
-    return where(eye, 0.0, 1.0 / where(eye, 1.0, diff))
+# Computed eigenvalues (singular values) that are equal in exact arithmetic come out apart by a
+# few eps * max|w| (at most 6 eps * max|w| for n = 2...100, measured on rotated diagonal
+# matrices with repeated entries, float32 and float64): pairs this close count as tied.
+_TIE_ULPS = 16
+
+
+def _gaps(w):
+    """gaps[..., i, j] = w[..., j] - w[..., i]."""
+    return expand_dims(w, -2) - expand_dims(w, -1)
+
+
+def _ties(w, size):
+    """Off-diagonal pairs (i, j) with |w[i] - w[j]| <= 16 size eps max|w| (a constant mask), and
+    among them those exactly equal. Written with gpuad.numpy ops on the values, so that under
+    vmap each example gets its own."""
+    w = strip_derivatives(w)
+    eps = float(np.finfo(primal_value(w).dtype).eps)
+    tol = expand_dims(_max(absolute(w), axis=-1, keepdims=True), -1) * (_TIE_ULPS * size * eps)
+    gap = _gaps(w)
+    off = ~_xp(primal_value(w)).eye(_shape_of(w)[-1], dtype=bool)
+    return logical_and(absolute(gap) <= tol, off), logical_and(gap == 0, off)
+
+
+def _over_gaps(m, gaps, ties, nan_pairs=None):
+    """m[i, j] / gaps[i, j] off the diagonal, 0 on it: the eigenvector (singular vector) part of
+    a rule, with gaps[i, j] = w[j] - w[i] (or s[j]^2 - s[i]^2).
+
+    On tied pairs 1 / gap is infinite or rounding noise, and the eigenvectors are not
+    determined by the matrix: a pair that m does not couple (m[i, j] = m[j, i] = 0 exactly)
+    contributes 0, the limit and the exact value at distinct values; any other is NaN, and so
+    are the pairs in `nan_pairs` (see `eigh` for why)."""
+    eye = _xp(primal_value(gaps)).eye(_shape_of(m)[-1], dtype=bool)
+    free = logical_or(ties, eye)
+    quotient = where(free, 0.0, m / where(free, 1.0, gaps))
+    if not primal_value(ties).any():
+        return quotient
+    values = strip_derivatives(m)
+    coupled = logical_or(values != 0, _mT(values) != 0)
+    if nan_pairs is not None:
+        coupled = logical_or(coupled, nan_pairs)
+    return where(logical_and(ties, coupled), float("nan"), quotient)
 
 
 def _eigh_jvp(ans, a, t, *, UPLO):
@@ -197,15 +257,22 @@ def _eigh_jvp(ans, a, t, *, UPLO):
     ds = _symmetric_from_triangle(t, UPLO == "L")
     vh_ds_v = _H(v) @ ds @ v
     dw = diagonal(vh_ds_v, 0, -2, -1)
-    dv = v @ (_eigengap_inverse(w) * vh_ds_v)
+    ties, _ = _ties(w, _shape_of(w)[-1])
+    dv = v @ _over_gaps(vh_ds_v, _gaps(w), ties)
     return (real(dw) if is_complex(dw) else dw), dv
 
 
 def _eigh_vjp(ans, a, g, *, UPLO):
+    # The transpose of _eigh_jvp: the cotangent of dS is conj(V) (diag(gw) + F o (V^T gV)) V^T.
+    # gw or gv is None where that output has no cotangent (sparse_cotangents below): without
+    # gV no gap is divided by, so functions of the eigenvalues have finite gradients at ties.
     w, v = ans
     gw, gv = g
-    # The transpose of _eigh_jvp: the cotangent of dS is conj(V) (diag(gw) + F o (V^T gV)) V^T
-    middle = _diag_embed(gw) + _eigengap_inverse(w) * (_mT(v) @ gv)
+    middle = None if gw is None else _diag_embed(gw)
+    if gv is not None:
+        ties, exact = _ties(w, _shape_of(w)[-1])
+        part = _over_gaps(_mT(v) @ gv, _gaps(w), ties, exact)
+        middle = part if middle is None else middle + part
     s = _conj(v) @ middle @ _mT(v)
     return _triangle_gradient(s, UPLO == "L")
 
@@ -218,6 +285,7 @@ def _diag_embed(d):
 
 eigh_p = Primitive("linalg.eigh", lambda a, *, UPLO: tuple(_xp(a).linalg.eigh(a, UPLO=UPLO)),
                    vjp=[_eigh_vjp], jvp=[_eigh_jvp], multiple_results=True)
+eigh_p.sparse_cotangents = True
 EighResult = namedtuple("EighResult", ["eigenvalues", "eigenvectors"])
 
 
@@ -225,11 +293,27 @@ def eigh(a, UPLO="L"):
     """`numpy.linalg.eigh`: eigenvalues (ascending, real) and eigenvectors of a real symmetric or
     complex Hermitian matrix.
 
-    Differentiable while the eigenvalues are distinct (the rule divides by their gaps). Only the
-    `UPLO` triangle is read (of the diagonal only the real part), as NumPy does; see the module
-    docstring. Each eigenvector is defined up to a phase (a sign for real a), so only functions
-    of the eigenvectors that do not depend on it (V diag(w) V^H, |V|, ...) have meaningful
-    derivatives.
+    Only the `UPLO` triangle is read (of the diagonal only the real part), as NumPy does; see
+    the module docstring. Each eigenvector is defined up to a phase (a sign for real a), so only
+    functions of the eigenvectors that do not depend on it (V diag(w) V^H, |V|, ...) have
+    meaningful derivatives.
+
+    Repeated eigenvalues. Functions of the eigenvalues alone (`eigvalsh`, or `w` with `V`
+    unused) have finite first derivatives everywhere, V diag(gw) V^H, which no gap enters:
+    exact for functions symmetric in tied eigenvalues (sum f(w), norms), elsewhere (w[-1] at a
+    tie) one valid generalized gradient. The eigenvector part of the rules divides by the gaps
+    w_j - w_i, and at a tie it has no right value: the derivative of a gauge-invariant function
+    of V (V f(W) V^H, a projector) at a tie is a limit, a divided difference of f, that the
+    cotangent of V does not determine (V W V^H = a at a = 0 has the cotangent 0 for V, yet the
+    gradient of sum(g * a) is g). Setting 1 / (w_j - w_i) to 0 there, as TensorFlow's
+    safe reciprocal does, silently drops that limit; JAX and PyTorch give NaN. gpuad gives NaN
+    too, and treats as tied the pairs whose gap is within 16 n eps max|w| (mathematically tied
+    eigenvalues come out that close, and their 1 / gap would multiply rounding noise into an
+    O(1) error instead of a NaN). A tied pair that the tangent, or at gaps not exactly 0 the
+    cotangent of V, does not couple (a loss of one other eigenvector) contributes its exact
+    value 0. The second derivatives of functions of the eigenvalues pass through the eigenvectors
+    and are NaN at ties. For matrix functions at repeated eigenvalues use the functions made
+    for them (`gpuad.scipy.linalg.sqrtm`, `expm`), whose derivatives are right there.
     """
     a = asarray_traced(a)
     _square_check("linalg.eigh", a)
@@ -239,7 +323,8 @@ def eigh(a, UPLO="L"):
 
 
 def eigvalsh(a, UPLO="L"):
-    """`numpy.linalg.eigvalsh`, differentiable (through eigh)."""
+    """`numpy.linalg.eigvalsh`, differentiable (through eigh), with finite first derivatives
+    also at repeated eigenvalues; see `eigh`."""
     return eigh(a, UPLO)[0]
 
 
@@ -262,35 +347,63 @@ def _eig_jvp(ans, a, t):
     # which keeps NumPy's unit columns (JAX's eig_jvp). The phase of each v_j stays free.
     w, v = ans
     c = solve(v, t @ v)
-    dv = v @ (_eigengap_inverse(w) * c)
+    dv = v @ _over_gaps(c, _gaps(w), _ties(w, _shape_of(w)[-1])[0])
     dv = dv - v * real(_sum(conjugate(v) * dv, axis=-2, keepdims=True))
-    return diagonal(c, 0, -2, -1), dv
+    return _unless_defective(diagonal(c, 0, -2, -1), v), _unless_defective(dv, v)
 
 
 def _eig_vjp(ans, a, g):
     # The transpose of _eig_jvp (pairing Re(sum(x * y)), no conjugation):
     #   gV' = gV - conj(V) diag(Re(sum_i gV_ij V_ij))       (transpose of the normalisation)
     #   ga  = V^-T (diag(gw) + F o (V^T gV')) V^T
+    # (gw or gv None: that output has no cotangent; without gV no gap is divided by)
     w, v = ans
     gw, gv = g
-    gv = gv - conjugate(v) * real(_sum(gv * v, axis=-2, keepdims=True))
-    middle = _diag_embed(gw) + _eigengap_inverse(w) * (_mT(v) @ gv)
-    return solve(_mT(v), middle @ _mT(v))
+    middle = None if gw is None else _diag_embed(gw)
+    if gv is not None:
+        gv = gv - conjugate(v) * real(_sum(gv * v, axis=-2, keepdims=True))
+        ties, exact = _ties(w, _shape_of(w)[-1])
+        part = _over_gaps(_mT(v) @ gv, _gaps(w), ties, exact)
+        middle = part if middle is None else middle + part
+    return _unless_defective(solve(_mT(v), middle @ _mT(v)), v)
+
+
+def _reciprocal_condition(v):
+    s = _xp(v).linalg.svd(v, compute_uv=False)
+    return s[..., -1] / s[..., 0]
+
+
+_rcond = nondiff(_reciprocal_condition, "reciprocal_condition")
+
+
+def _unless_defective(x, v):
+    """x, NaN for the matrices of the stack whose eigenvector matrix v is singular to working
+    precision (1 / cond(v) < 16 n eps): defective matrices (a Jordan block), whose eigenvalues
+    have no derivative and where solving with v would give O(1) errors instead (near-defective
+    ones, cond(v) up to 1e8 and more, are fine: their large derivatives come out accurate)."""
+    n = _shape_of(v)[-1]
+    bad = _rcond(strip_derivatives(v)) < _TIE_ULPS * n * float(np.finfo(primal_value(v).dtype).eps)
+    if not primal_value(bad).any():
+        return x
+    for _ in range(len(_shape_of(x)) - len(_shape_of(bad))):
+        bad = expand_dims(bad, -1)
+    return where(bad, float("nan"), x)
 
 
 eig_p = Primitive("linalg.eig", _eig_impl, vjp=[_eig_vjp], jvp=[_eig_jvp],
                   multiple_results=True)
+eig_p.sparse_cotangents = True
 EigResult = namedtuple("EigResult", ["eigenvalues", "eigenvectors"])
 
 
 def _eigvals_jvp(ans, a, t):
     _, v = eig(a)  # recomputed: the forward kept only w
-    return diagonal(solve(v, t @ v), 0, -2, -1)
+    return _unless_defective(diagonal(solve(v, t @ v), 0, -2, -1), v)
 
 
 def _eigvals_vjp(ans, a, g):
     _, v = eig(a)
-    return solve(_mT(v), expand_dims(g, -1) * _mT(v))
+    return _unless_defective(solve(_mT(v), expand_dims(g, -1) * _mT(v)), v)
 
 
 # The eigenvalues alone need no gaps between them (dw_i = (V^-1 dA V)_ii), so eigvals is its
@@ -313,12 +426,15 @@ def eig(a):
       float32/complex64 input, else complex128), even for real input whose eigenvalues are
       real; the columns of V have unit 2-norm, as NumPy's.
 
-    Caveats: the rules need distinct eigenvalues (they divide by w_j - w_i, and V must be
-    invertible). Each eigenvector is defined only up to a phase (a unit complex factor; a sign
+    Caveats: the eigenvector part of the rules divides by w_j - w_i: at repeated eigenvalues it
+    follows the rule of `eigh` (NaN where the tie is coupled; functions of the eigenvalues alone
+    stay finite, exact for symmetric ones). All rules solve with V: at a defective matrix (V
+    singular to working precision, a Jordan block) they give NaN, since its eigenvalues have no
+    derivative there (near-defective ones are fine). Each eigenvector is defined only up to a phase (a unit complex factor; a sign
     for real ones), which the forward computation picks arbitrarily, so only functions of V
     that do not depend on those phases have meaningful derivatives: |V|, V diag(w) V^-1,
     v_j v_j^H ... (the rule returns the derivative that keeps each norm and changes no phase
-    along v_j). Functions of the eigenvalues alone are always fine; use `eigvals` for them.
+    along v_j). For functions of the eigenvalues alone `eigvals` saves the eigenvectors' part.
     For real input the cotangent of `a` is real (the real part). On CuPy arrays this calls
     `cupy.linalg.eig` (recent CuPy releases only), whose eigenvalue order may differ from
     NumPy's.
@@ -408,10 +524,11 @@ def norm(x, ord=None, axis=None, keepdims=False):
     raise ValueError(f"linalg.norm: axis must name 1 or 2 axes, got {axis!r}")
 
 
-def matrix_rank(a, tol=None):
+def matrix_rank(a, tol=None, hermitian=False, *, rtol=None):
     """`numpy.linalg.matrix_rank` (an integer: not differentiable)."""
     raw = primal_value(a)
-    return _xp(raw).linalg.matrix_rank(raw, tol)
+    extra = {k: v for k, v in (("hermitian", hermitian), ("rtol", rtol)) if v}
+    return _xp(raw).linalg.matrix_rank(raw, tol, **extra)
 
 
 # ---- powers and chains of products -----------------------------------------------------------
@@ -512,11 +629,11 @@ def _svd_jvp(ans, a, t):
     m, n = _shape_of(a)[-2:]
     k = builtins.min(m, n)
     dp = _H(u) @ t @ v
-    f = _eigengap_inverse(s * s)
+    gaps, (ties, _) = _gaps(s * s), _ties(s, builtins.max(m, n))
     s_row, s_col = expand_dims(s, -2), expand_dims(s, -1)
     dps, sdp = dp * s_row, s_col * dp
-    du = u @ (f * (dps + _H(dps)))
-    dv = v @ (f * (sdp + _H(sdp)))
+    du = u @ _over_gaps(dps + _H(dps), gaps, ties)
+    dv = v @ _over_gaps(sdp + _H(sdp), gaps, ties)
     ds = diagonal(dp, 0, -2, -1)
     if is_complex(dp):
         du = du + u * expand_dims(_svd_phase_term(dp, s), -2)
@@ -535,25 +652,34 @@ def _svd_vjp(ans, a, g):
     # Jv = F o (V^T gV),
     #   M  = diag(gs) + (Ju + Ju^H) S + S (Jv + Jv^H) + i Im diag(U^T gU) S^-1
     #   ga = conj(U) M V^T + (I - conj(U) U^T) gU S^-1 V^T + conj(U S^-1 gV^T (I - V V^H))
-    # (conj and ^H are no-ops for real a: the real rule U M V^T + ...).
+    # (conj and ^H are no-ops for real a: the real rule U M V^T + ...). A None in g (no
+    # cotangent for U, S or Vh: sparse_cotangents below) drops its terms, so a function of S
+    # alone divides by no gap and no singular value.
     u, s, vh = ans
     gu, gs, gvh = g
-    v, gv = _H(vh), _H(gvh)
     m, n = _shape_of(a)[-2:]
     k = builtins.min(m, n)
-    f = _eigengap_inverse(s * s)
-    utgu = _mT(u) @ gu
-    ju = f * utgu
-    jv = f * (_mT(v) @ gv)
     s_row, s_col = expand_dims(s, -2), expand_dims(s, -1)
-    middle = _diag_embed(gs) + (ju + _H(ju)) * s_row + s_col * (jv + _H(jv))
-    if is_complex(utgu):
-        middle = middle + _diag_embed(_svd_phase_term(utgu, s))
+    middle = None if gs is None else _diag_embed(gs)
+    if gu is not None or gvh is not None:
+        gaps, (ties, exact) = _gaps(s * s), _ties(s, builtins.max(m, n))
+    if gu is not None:
+        utgu = _mT(u) @ gu
+        ju = _over_gaps(utgu, gaps, ties, exact)
+        part = (ju + _H(ju)) * s_row
+        if is_complex(utgu):
+            part = part + _diag_embed(_svd_phase_term(utgu, s))
+        middle = part if middle is None else middle + part
+    if gvh is not None:
+        v, gv = _H(vh), _H(gvh)
+        jv = _over_gaps(_mT(v) @ gv, gaps, ties, exact)
+        part = s_col * (jv + _H(jv))
+        middle = part if middle is None else middle + part
     vt = _conj(vh)  # V^T
     ga = _conj(u) @ middle @ vt
-    if m > k:
+    if m > k and gu is not None:
         ga = ga + ((gu - _conj(u) @ utgu) / s_row) @ vt
-    if n > k:
+    if n > k and gvh is not None:
         gvt = _mT(gv)
         ga = ga + _conj((u / s_row) @ (gvt - (gvt @ v) @ vh))
     return ga
@@ -562,6 +688,7 @@ def _svd_vjp(ans, a, g):
 svd_p = Primitive("linalg.svd",
                   lambda a: tuple(_xp(a).linalg.svd(a, full_matrices=False)),
                   vjp=[_svd_vjp], jvp=[_svd_jvp], multiple_results=True)
+svd_p.sparse_cotangents = True
 
 
 def _svdvals_vjp(ans, a, g):
@@ -599,19 +726,28 @@ def svd(a, full_matrices=True, compute_uv=True, hermitian=False):
         completion will do), so they have no derivative: pass full_matrices=False (reduced,
         U (..., m, k), Vh (..., k, n), k = min(m, n)) to differentiate.
       compute_uv: False returns only S (..., k), descending.
-      hermitian: accepted; traced inputs use the general algorithm (same S, U and Vh up to signs).
+      hermitian: take a to be Hermitian and compute as NumPy does then, from `eigh` (which
+        reads the lower triangle): S = |w| in descending order, U the eigenvectors in that
+        order, Vh = (U sign(w))^H; differentiable through eigh's rules.
 
     Returns:
       SVDResult(U, S, Vh), or S alone when compute_uv is False.
 
-    Caveat: the derivatives of U and Vh divide by s_j^2 - s_i^2 and by s_i: they are infinite
-    where two singular values coincide or one is zero (and U, Vh are then not unique), as in any
-    AD system. S alone is differentiable wherever its values are distinct and nonzero
-    (ds_i = Re(u_i^H da v_i) needs only that the i-th triplet be unique). Each pair (u_i, v_i)
-    is defined only up to a common phase (a sign for real a), which the forward computation
-    picks, so only functions of U and Vh that do not depend on those phases have meaningful
-    derivatives: U diag(S) Vh, U Vh, |U|, u_i u_i^H, ... (the rule puts the phase change of
-    each pair on u_i, as JAX does).
+    Each pair (u_i, v_i) is defined only up to a common phase (a sign for real a), which the
+    forward computation picks, so only functions of U and Vh that do not depend on those phases
+    have meaningful derivatives: U diag(S) Vh, U Vh, |U|, u_i u_i^H, ... (the rule puts the
+    phase change of each pair on u_i, as JAX does).
+
+    Repeated and zero singular values. S alone (compute_uv=False, or S with U and Vh unused)
+    has the finite first derivative ds_i = Re(u_i^H da v_i) everywhere: exact for functions
+    symmetric in tied values that are smooth (sum(s ** 2), the nuclear norm of a full-rank a),
+    elsewhere (s[0] at a tie, s_i at 0, where s is a corner like |x|) one valid generalized
+    gradient. The derivatives of U and Vh divide by s_j^2 - s_i^2, and by s_i when a is not
+    square or complex: at tied values (within 16 max(m, n) eps max(s)) they follow the rule of
+    `eigh` (NaN, or 0 for a pair the tangent or cotangent does not couple), at an exactly zero
+    s_i they are NaN (u_i, or the phase of the pair, is not unique there); near zero they stay
+    exact (U diag(S) Vh divides s_i by itself). Second derivatives of functions of S pass
+    through U and Vh and are NaN at ties.
 
     Example:
       >>> u, s, vh = gnp.linalg.svd(a, full_matrices=False)
@@ -622,6 +758,11 @@ def svd(a, full_matrices=True, compute_uv=True, hermitian=False):
     if len(s_) < 2:
         raise ValueError(f"linalg.svd: expected a matrix (or a stack, shape (..., m, n)), got "
                          f"shape {s_}")
+    if hermitian:
+        if not _is_traced(a):
+            out = _xp(a).linalg.svd(a, full_matrices, compute_uv, hermitian=True)
+            return SVDResult(*out) if compute_uv else out
+        return _svd_hermitian(a, compute_uv)
     if not compute_uv:
         return svdvals_p.bind(a)
     if full_matrices and s_[-1] != s_[-2]:
@@ -632,6 +773,20 @@ def svd(a, full_matrices=True, compute_uv=True, hermitian=False):
             f"derivative: the extra columns of U or rows of Vh are an arbitrary orthonormal "
             f"completion. Use full_matrices=False (the reduced SVD).")
     return SVDResult(*svd_p.bind(a))
+
+
+def _svd_hermitian(a, compute_uv):
+    """NumPy's svd(a, hermitian=True), in gpuad.numpy ops."""
+    _square_check("linalg.svd", a)
+    if not compute_uv:
+        s = sort(absolute(eigvalsh(a)), axis=-1)
+        return getitem(s, (Ellipsis, slice(None, None, -1)))
+    w, u = eigh(a)
+    s = absolute(w)
+    order = getitem(argsort(s, axis=-1), (Ellipsis, slice(None, None, -1)))
+    signs = take_along_axis(sign(w), order, -1)
+    u = take_along_axis(u, broadcast_to(expand_dims(order, -2), _shape_of(u)), -1)
+    return SVDResult(u, take_along_axis(s, order, -1), _H(u * expand_dims(signs, -2)))
 
 
 def svdvals(x):
@@ -738,13 +893,21 @@ pinv_p = Primitive("linalg.pinv", lambda a, *, rcond: _xp(a).linalg.pinv(a, rcon
                    vjp=[_pinv_vjp], jvp=[_pinv_jvp])
 
 
-def pinv(a, rcond=None, hermitian=False):
-    """`numpy.linalg.pinv`: the Moore-Penrose pseudo-inverse (singular values below
+_NO_VALUE = object()  # NumPy's pinv tells an omitted rtol from rtol=None
+
+
+def pinv(a, rcond=None, hermitian=False, *, rtol=_NO_VALUE):
+    """`numpy.linalg.pinv`: the Moore-Penrose pseudo-inverse (singular values at or below
     rcond * largest count as zero), differentiable, batched over leading axes.
 
     Args:
-      a: (..., m, n) real or complex array; rcond: the relative cutoff (default
-        max(m, n) * eps, NumPy's).
+      a: (..., m, n) real or complex array.
+      rcond, rtol: the relative cutoff, as NumPy 2 takes them: rcond, else rtol, where
+        rtol=None means max(m, n) * eps; neither given, 1e-15 (NumPy's default, for every
+        dtype). Give one of them, not both.
+      hermitian: take a to be Hermitian: as NumPy (whose path uses eigh), the pseudo-inverse of
+        the Hermitian matrix its lower triangle stands for, and the gradient lies in that
+        triangle.
 
     Returns:
       (..., n, m).
@@ -760,9 +923,19 @@ def pinv(a, rcond=None, hermitian=False):
         raise ValueError(f"linalg.pinv: expected a matrix (or a stack, shape (..., m, n)), got "
                          f"shape {s_}")
     if rcond is None:
-        rcond = builtins.max(s_[-2:]) * float(np.finfo(primal_value(a).dtype).eps)
-    if hermitian and not _is_traced(a):
-        return _xp(a).linalg.pinv(a, rcond=rcond, hermitian=True)
+        if rtol is _NO_VALUE:
+            rcond = 1e-15
+        elif rtol is None:
+            rcond = builtins.max(s_[-2:]) * float(np.finfo(primal_value(a).dtype).eps)
+        else:
+            rcond = rtol
+    elif rtol is not _NO_VALUE:
+        raise ValueError("linalg.pinv: give rcond or rtol, not both")
+    if hermitian:
+        if not _is_traced(a):
+            return _xp(a).linalg.pinv(a, rcond=rcond, hermitian=True)
+        _square_check("linalg.pinv", a)
+        a = _symmetric_from_triangle(a, True)
     return pinv_p.bind(a, rcond=float(rcond))
 
 
@@ -775,8 +948,8 @@ def lstsq(a, b, rcond=None):
     `pinv` for the rank caveat); the residuals and singular values are differentiable too.
 
     Args:
-      a: (m, n); b: (m,) or (m, k); rcond: singular values below rcond * largest count as zero
-        (default max(m, n) * eps).
+      a: (m, n); b: (m,) or (m, k); rcond: singular values at or below rcond * largest count as
+        zero (default max(m, n) * 2.2e-16, float64's eps also for float32 input, as NumPy).
 
     Returns:
       x (n,) or (n, k); residuals (k,) or (1,): the squared residual norms when rank == n < m,
@@ -792,8 +965,8 @@ def lstsq(a, b, rcond=None):
     m, n = sa
     from .numerical import _refuse_vmap
     _refuse_vmap("linalg.lstsq", a)  # the rank is read off the singular values
-    if rcond is None:
-        rcond = builtins.max(m, n) * float(np.finfo(primal_value(a).dtype).eps)
+    if rcond is None:  # NumPy's: float64's eps whatever the dtype (it solves in double)
+        rcond = builtins.max(m, n) * float(np.finfo(np.float64).eps)
     s = svd(a, compute_uv=False)
     s_raw = primal_value(s)
     rank = int((s_raw > rcond * s_raw.max()).sum()) if s_raw.size else 0

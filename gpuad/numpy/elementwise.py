@@ -28,7 +28,11 @@ PI = math.pi
 # ---- signs, powers and roots -----------------------------------------------------------------
 negative, negative_p = defunary("negative", np.negative, d=lambda ans, x: -1)
 positive, positive_p = defunary("positive", np.positive, d=lambda ans, x: 1)
-_real_absolute, absolute_p = defunary("absolute", np.absolute, d=lambda ans, x: sign(x))
+# At 0 the slope is taken to be 1, as JAX does (sign(x), the other usual choice, is 0 there): a
+# slope of +-1 everywhere keeps abs(x) ** 2 = x ** 2 exact at every order, where sign(0) = 0 would
+# give it a second derivative of 0 at x = 0 instead of 2.
+_real_absolute, absolute_p = defunary("absolute", np.absolute,
+                                      d=lambda ans, x: sign(x) + (x == 0))
 sqrt, sqrt_p = defunary("sqrt", np.sqrt, d=lambda ans, x: 0.5 / ans)
 cbrt, cbrt_p = defunary("cbrt", np.cbrt, d=lambda ans, x: 1.0 / (3.0 * ans * ans))
 square, square_p = defunary("square", np.square, d=lambda ans, x: 2.0 * x)
@@ -76,6 +80,11 @@ def _sinc_derivative(ans, x):
     return where(nonzero, (cos(PI * x) - ans) / safe_x, 0.0)
 
 
+def _nonzero(ans):
+    """`ans` with its zeros replaced by ones: the denominator of a slope that is 0 where ans is."""
+    return where(ans == 0, 1.0, ans)
+
+
 # ---- arithmetic ------------------------------------------------------------------------------
 # The four operators run NumPy's scalar arithmetic on scalars (see `scalar_aware`).
 add, add_p = defbinary("add", scalar_aware(np.add, operator.add),
@@ -89,15 +98,25 @@ divide, divide_p = defbinary("divide", scalar_aware(np.divide, operator.truediv)
 true_divide = divide
 
 
+def _power_dx(ans, x, y, power):
+    # d/dx x**y = y x**(y-1). Where y == 0, x**0 = 1 is constant in x, so 0 at every order, also
+    # at x == 0 where the formula reads 0 * inf. The masked x keeps the formula's own derivatives
+    # finite there (the other branch of a where still meets the chain rule's zeros).
+    if isinstance(y, (int, float)):  # a Python exponent: decided once, no masks
+        return 0.0 if y == 0 else y * power(x, y - 1)
+    zero = (x == 0) & (y == 0)
+    return where(zero, 0.0, y * power(where(zero, 1.0, x), y - 1))
+
+
 def _power_dy(ans, x, y):
     # d/dy x**y = x**y log x; 0 where x == 0 (the limit from y > 0), not 0 * -inf = nan.
     return where(x == 0, 0.0, ans * log(where(x == 0, 1.0, x)))
 
 
 power, power_p = defbinary("power", np.power,
-                           dx=lambda ans, x, y: y * power(x, y - 1), dy=_power_dy)
+                           dx=lambda ans, x, y: _power_dx(ans, x, y, power), dy=_power_dy)
 float_power, float_power_p = defbinary("float_power", np.float_power,
-                                       dx=lambda ans, x, y: y * float_power(x, y - 1),
+                                       dx=lambda ans, x, y: _power_dx(ans, x, y, float_power),
                                        dy=_power_dy)
 
 # Ties split the derivative evenly (balanced_eq), so maximum(x, x) has derivative 1 in x.
@@ -117,8 +136,11 @@ fmin, fmin_p = defbinary("fmin", np.fmin,
 arctan2, arctan2_p = defbinary("arctan2", np.arctan2,
                                dx=lambda ans, x, y: y / (x * x + y * y),
                                dy=lambda ans, x, y: -x / (x * x + y * y))
+# At x = y = 0 (the cone's tip) the slopes are taken to be 0, as JAX takes those of abs(z) at
+# z = 0: x / ans would be 0 / 0 there.
 hypot, hypot_p = defbinary("hypot", np.hypot,
-                           dx=lambda ans, x, y: x / ans, dy=lambda ans, x, y: y / ans)
+                           dx=lambda ans, x, y: x / _nonzero(ans),
+                           dy=lambda ans, x, y: y / _nonzero(ans))
 logaddexp, logaddexp_p = defbinary("logaddexp", np.logaddexp,
                                    dx=lambda ans, x, y: exp(x - ans),
                                    dy=lambda ans, x, y: exp(y - ans))
@@ -206,7 +228,15 @@ def absolute(x):
     """`numpy.absolute`, differentiable. Of a complex z, |z| = hypot(Re z, Im z): not
     holomorphic, so its gradient follows the convention of every real-valued function of a
     complex input (see `gpuad.numpy` docs): d|z| = Re(conj(z) dz) / |z|, and `grad` gives
-    conj(z) / |z|, as autograd and JAX do."""
+    conj(z) / |z|, as autograd and JAX do.
+
+    At 0, where |x| has a corner, the slope of a real x is taken to be 1 and that of a complex z
+    to be 0, as JAX takes them; then abs(z) ** 2 has the right first derivative (0) everywhere,
+    and the real abs(x) ** 2 the right second derivative (2) too. The complex one cannot: no
+    finite second derivative of |z| at 0 gives |z|^2 its Hessian 2I there, so the second
+    derivative of abs(z) ** 2 at an exact zero z = 0 comes out 0, as in JAX (a zero bin of a
+    power spectrum drops out of its Hessian). Spell |z|^2 as `z.real ** 2 + z.imag ** 2` (or
+    `gnp.real(z * gnp.conj(z))`) to have it exact at every order."""
     if is_complex(x):
         return hypot(real(x), imag(x))
     return _real_absolute(x)

@@ -10,7 +10,7 @@ import numpy as np
 
 from .. import backend
 from ..trace import Primitive, bind1, nondiff, primal_value
-from .elementwise import sqrt, square, where, absolute
+from .elementwise import imag, real, sqrt, square, where
 from .helpers import expand_reduced, normalize_axis
 from .manipulation import (_shape_of, asarray_traced, astype, broadcast_to, concatenate, flip,
                            getitem, moveaxis, reshape)
@@ -95,14 +95,27 @@ def var(a, axis=None, dtype=None, ddof=0, keepdims=False):
     axes = _axes(a, axis, "var")
     centered = a - mean(a, axes, dtype=dtype, keepdims=True)
     raw = primal_value(centered)
-    sq = square(absolute(centered)) if raw.dtype.kind == "c" else square(centered)
+    # |c|^2 of a complex c as re^2 + im^2: smooth at c = 0, where square(abs(c)) has no second
+    # derivative (abs has none at 0)
+    sq = (square(real(centered)) + square(imag(centered)) if raw.dtype.kind == "c"
+          else square(centered))
     n = _count(_shape_of(a), axes)
     return sum(sq, axes, keepdims=keepdims) / builtins.max(n - ddof, 0)
 
 
 def std(a, axis=None, dtype=None, ddof=0, keepdims=False):
-    """`numpy.std`, differentiable (infinite gradient where the variance is 0, as sqrt's)."""
-    return sqrt(var(a, axis, dtype, ddof, keepdims))
+    """`numpy.std`, differentiable.
+
+    With one element per reduced group (and ddof < 1), std is identically 0, and so are its
+    derivatives of every order. Elsewhere, where the variance is 0 (all elements of a group
+    equal), std has a corner (it is a norm of the centered data) and its derivative is NaN, as
+    JAX's: sqrt's infinite slope at 0 meets the variance's zero derivative.
+    """
+    a = asarray_traced(a)
+    v = var(a, axis, dtype, ddof, keepdims)
+    if ddof < 1 and _count(_shape_of(a), _axes(a, axis, "std")) == 1:
+        return v  # 0, and exactly constant: sqrt would turn its zero derivative into 0 * inf
+    return sqrt(v)
 
 
 # ---- max and min -----------------------------------------------------------------------------

@@ -1,10 +1,10 @@
 """`gpuad.scipy.linalg`: triangular, banded, Sylvester and Cholesky solves, matrix square root
 and exponential, differentiable in every argument, forward and reverse, to any order.
 
-`solve_triangular` and `sqrtm` are primitives; `cho_factor`, `cho_solve` and `expm` are
-compositions. `solve_triangular` runs `scipy.linalg.solve_triangular` on the CPU (SciPy is an
-optional dependency) and `cupyx.scipy.linalg.solve_triangular` on CuPy arrays; `sqrtm` and `expm`
-need neither.
+`solve_triangular` and `sqrtm` are primitives; `cho_factor`, `cho_solve`, `expm`,
+`solve_sylvester` and `solve_banded` are compositions. `solve_triangular` runs
+`scipy.linalg.solve_triangular` on the CPU (SciPy is an optional dependency) and
+`cupyx.scipy.linalg.solve_triangular` on CuPy arrays; the others need neither.
 
 Like NumPy's cholesky, `solve_triangular` reads one triangle of `a`, so its gradient lies in that
 triangle (and off the diagonal when `unit_diagonal=True`).
@@ -17,7 +17,7 @@ from ..numpy.helpers import unbroadcast
 from ..numpy.linalg import (_Shape, _mT, _square_check, cholesky, einsum, matmul, solve, tril,
                             triu)
 from ..numpy.elementwise import conjugate
-from ..numpy.manipulation import _shape_of, asarray_traced, getitem, reshape
+from ..numpy.manipulation import _shape_of, asarray_traced, astype, getitem, reshape
 
 
 def _xp(*xs):
@@ -172,16 +172,63 @@ def _denman_beavers(a, iterations=64):
     """The principal square root by the Denman-Beavers iteration, Y -> sqrt(a), Z -> sqrt(a)^-1:
     Y' = (Y + Z^-1) / 2, Z' = (Z + Y^-1) / 2, quadratically convergent for matrices without
     eigenvalues on the closed negative real axis. Only matmul and inv: the same code runs on
-    NumPy and CuPy (cupyx has no sqrtm), for stacks of matrices too."""
+    NumPy and CuPy (cupyx has no sqrtm), for stacks of matrices too. None where it does not
+    converge (an eigenvalue on that axis: a singular iterate, or no convergence)."""
     xp = _xp(a)
     y = a
     z = xp.broadcast_to(xp.eye(a.shape[-1], dtype=a.dtype), a.shape)
-    tol = 4 * np.finfo(a.dtype).eps
+    tol = 4 * np.finfo(a.dtype).eps * float(xp.max(xp.abs(a))) * a.shape[-1]
     for _ in range(iterations):
-        y, z = 0.5 * (y + xp.linalg.inv(z)), 0.5 * (z + xp.linalg.inv(y))
-        if float(xp.max(xp.abs(y @ y - a))) <= tol * float(xp.max(xp.abs(a))) * a.shape[-1]:
-            break
-    return y
+        try:
+            y, z = 0.5 * (y + xp.linalg.inv(z)), 0.5 * (z + xp.linalg.inv(y))
+        except np.linalg.LinAlgError:
+            return None
+        residual = float(xp.max(xp.abs(y @ y - a)))
+        if residual <= tol:
+            return y
+        if not np.isfinite(residual):
+            return None
+    return None
+
+
+def _sqrtm_by_eigenvectors(a):
+    """The square root SciPy returns where the principal one does not exist (an eigenvalue on
+    the closed negative real axis), for diagonalizable a: V sqrt(W) V^-1 with sqrt(-r) = +i
+    sqrt(r), complex unless no eigenvalue is negative (a singular a with a real root). None
+    where that does not square back to a (a defective a, or too ill-conditioned V)."""
+    xp = _xp(a)
+    w, v = xp.linalg.eig(a)
+    w = w.astype(np.result_type(a.dtype, np.complex64), copy=False)
+    scale = float(xp.max(xp.abs(a)))
+    eps = float(np.finfo(a.dtype).eps)
+    on_cut = (w.real < 0) & (xp.abs(w.imag) <= 16 * a.shape[-1] * eps * scale)
+    w = xp.where(on_cut, w.real + 0j, w)  # the +0 side of sqrt's cut, as SciPy's roots
+    try:
+        root = (v * xp.sqrt(w)[..., None, :]) @ xp.linalg.inv(v)
+    except np.linalg.LinAlgError:
+        return None
+    if a.dtype.kind != "c" and not bool(xp.any(on_cut)):
+        root = root.real
+    if not float(xp.max(xp.abs(root @ root - a))) <= 1e3 * a.shape[-1] * eps * scale:
+        return None
+    return root
+
+
+def _sqrtm_impl(a):
+    if a.size == 0:
+        return a.copy()
+    if not bool(_xp(a).isfinite(a).all()):
+        raise ValueError(f"linalg.sqrtm: the matrix of shape {a.shape} holds infs or NaNs")
+    root = _denman_beavers(a)
+    if root is None:
+        root = _sqrtm_by_eigenvectors(a)
+    if root is None:
+        raise ValueError(
+            f"linalg.sqrtm: no square root found for the matrix of shape {a.shape}: it has an "
+            f"eigenvalue on the closed negative real axis and is defective there (or too close "
+            f"to it; [[0, 1], [0, 0]] has no square root at all). SciPy's sqrtm returns its "
+            f"best approximation there; here only roots that square back to a are returned.")
+    return root
 
 
 def solve_sylvester(a, b, q):
@@ -202,7 +249,12 @@ def solve_sylvester(a, b, q):
     k = einsum("...ik,jl->...ijkl", a, eye_m) + einsum("ik,...lj->...ijkl", eye_n, b)
     batch = _shape_of(k)[:-4]
     rhs = reshape(q, _shape_of(q)[:-2] + (n * m, 1))
-    x = solve(reshape(k, batch + (n * m, n * m)), rhs)
+    try:
+        x = solve(reshape(k, batch + (n * m, n * m)), rhs)
+    except np.linalg.LinAlgError:
+        raise ValueError(f"linalg.solve_sylvester: a and -b (shapes {_shape_of(a)}, "
+                         f"{_shape_of(b)}) share an eigenvalue, so a X + X b = q has no unique "
+                         f"solution") from None
     return reshape(x, _shape_of(q))
 
 
@@ -215,45 +267,88 @@ def solve_banded(l_and_u, ab, b):
     """`scipy.linalg.solve_banded`: x with a x = b for the banded `a` stored in LAPACK's
     diagonal-ordered form `ab` (ab[u + i - j, j] = a[i, j]), differentiable in ab and b.
     Expands `a` to a dense matrix and solves it (O(n^3), where SciPy's banded LU is O(n (l+u)^2)):
-    the gradient of `ab` lies on its stored band entries."""
+    the gradient of `ab` lies on its stored band entries.
+
+    Args:
+      l_and_u: (l, u), the numbers of nonzero lower and upper diagonals (non-negative).
+      ab: (l + u + 1, n), or a stack (..., l + u + 1, n) as SciPy batches it.
+      b: (n,) or (n, k) (or (..., n, k), batched with ab).
+    """
     lower, upper = (int(v) for v in l_and_u)
-    ab = asarray_traced(ab)
+    if lower < 0 or upper < 0:
+        raise ValueError(f"linalg.solve_banded: (l, u) = ({lower}, {upper}) must be "
+                         f"non-negative")
+    ab, b = asarray_traced(ab), asarray_traced(b)
+    if len(_shape_of(ab)) < 2:
+        raise ValueError(f"linalg.solve_banded: ab must have shape (l + u + 1, n), got "
+                         f"{_shape_of(ab)}")
     rows, n = _shape_of(ab)[-2:]
     if rows != lower + upper + 1:
         raise ValueError(f"linalg.solve_banded: ab has {rows} rows, but (l, u) = "
                          f"({lower}, {upper}) needs l + u + 1 = {lower + upper + 1}")
+    sb = _shape_of(b)
+    if not sb or sb[0 if len(sb) == 1 else -2] != n:
+        raise ValueError(f"linalg.solve_banded: b must have shape ({n},) or ({n}, k) to match "
+                         f"ab of shape {_shape_of(ab)}, got {sb}")
     i, j = np.meshgrid(np.arange(n), np.arange(n), indexing="ij")
     band = upper + i - j
     inside = (band >= 0) & (band < rows)
-    dense = getitem(ab, (np.where(inside, band, 0), j))
+    dense = getitem(ab, (Ellipsis, np.where(inside, band, 0), j))
     xp = _xp(primal_value(ab))
     dense = dense * backend.to_device_array(inside.astype(primal_value(ab).dtype), xp)
     return solve(dense, b)
 
 
+def _sqrtm_derivative(s, c):
+    """X with s X + X s = c: the derivative of sqrtm at s^2 along c, unique unless two
+    eigenvalues of s sum to 0, which happens only where s (and a) is singular: there the slope
+    of the root is infinite, and near it (s singular to working precision) the solve would
+    return rounding noise."""
+    raw = primal_value(s)
+    xp = _xp(raw)
+    sv = xp.linalg.svd(raw, compute_uv=False)
+    n = raw.shape[-1]
+    if n and not bool(xp.all(sv[..., -1] > 16 * n * np.finfo(raw.dtype).eps * sv[..., 0])):
+        raise ValueError(
+            f"linalg.sqrtm: no derivative at a singular matrix (shape {raw.shape}): the square "
+            f"root of a zero eigenvalue has an infinite slope")
+    return _sylvester(s, c)
+
+
 sqrtm_p = Primitive(
-    "linalg.sqrtm", _denman_beavers,
+    "linalg.sqrtm", _sqrtm_impl,
     # d sqrt(A)[E] = X with S X + X S = E; its adjoint solves S^T X + X S^T = G.
-    vjp=[lambda ans, a, g: _sylvester(_mT(ans), g)],
-    jvp=[lambda ans, a, t: _sylvester(ans, t)])
+    vjp=[lambda ans, a, g: _sqrtm_derivative(_mT(ans), g)],
+    jvp=[lambda ans, a, t: _sqrtm_derivative(ans, t)])
 
 
 def sqrtm(a):
-    """The principal matrix square root s with s @ s = a, differentiable (batched over leading
-    axes).
+    """`scipy.linalg.sqrtm`: a square root s with s @ s = a, differentiable (batched over
+    leading axes).
 
-    `a` must have no eigenvalues on the closed negative real axis (symmetric positive definite
-    matrices always qualify). The derivative solves the Sylvester equation s X + X s = E,
-    which has a unique solution exactly then. Real input only (SciPy returns complex roots for
-    matrices with negative eigenvalues; this raises nothing but does not converge there).
+    Where it exists, the principal root (the one with eigenvalues in the open right half-plane,
+    real for real a), by the Denman-Beavers iteration. A matrix with an eigenvalue on the closed
+    negative real axis has none; there, as SciPy, the root V sqrt(W) V^-1 of its eigenvalues,
+    with sqrt(-r) = +i sqrt(r): complex if an eigenvalue is negative (the result is then
+    complex for the whole stack), real for a singular a without negative eigenvalues. A matrix
+    with no root that squares back to it to rounding (a defective one there, such as
+    [[0, 1], [0, 0]]) raises ValueError, where SciPy returns an approximation with a warning.
+
+    The derivative solves the Sylvester equation s X + X s = E, which has a unique solution
+    unless a is singular (a ValueError then: the slope is infinite).
 
     Example:
       >>> sqrtm(np.array([[4.0, 0.0], [0.0, 9.0]]))
       array([[2., 0.],
              [0., 3.]])
+      >>> sqrtm(np.array([[1.0, 2.0], [2.0, 1.0]]))    # eigenvalues -1 and 3
+      array([[0.8660254+0.5j, 0.8660254-0.5j],
+             [0.8660254-0.5j, 0.8660254+0.5j]])
     """
     a = asarray_traced(a)
     _square_check("linalg.sqrtm", a)
+    if primal_value(a).dtype.kind in "biu":  # SciPy computes integer input in float64
+        a = astype(a, np.float64)
     return sqrtm_p.bind(a)
 
 
@@ -280,7 +375,8 @@ def expm(a):
     raw = primal_value(a)
     xp = _xp(raw)
     norm1 = float(xp.max(xp.sum(xp.abs(raw), axis=-2))) if raw.size else 0.0
-    s = max(0, int(np.ceil(np.log2(norm1 / 0.5)))) if norm1 > 0.5 else 0
+    # (an inf or NaN in a: no scaling, and the result holds NaNs)
+    s = max(0, int(np.ceil(np.log2(norm1 / 0.5)))) if np.isfinite(norm1) and norm1 > 0.5 else 0
     scaled = a * (0.5 ** s)
     eye = xp.eye(raw.shape[-1], dtype=raw.dtype)
     # Horner: I + A (I + A/2 (I + A/3 (... (I + A/N))))

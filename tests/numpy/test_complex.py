@@ -59,3 +59,25 @@ def test_jvp_of_a_non_holomorphic_function():
     t = np.array([0.3 - 0.1j, 1.0 + 0.5j, -0.2 + 0.2j])
     _, tangent = ga.jvp(gnp.abs, (Z,), (t,))
     np.testing.assert_allclose(tangent, np.real(np.conj(Z) * t) / np.abs(Z))
+
+
+def _abs2(z):
+    return z.real ** 2 + z.imag ** 2
+
+
+def test_modulus_at_zero_has_jax_slopes_and_no_nan():
+    z = np.array([0j, 3 - 4j])
+    np.testing.assert_array_equal(ga.grad(lambda z: gnp.sum(gnp.abs(z)))(z), [0.0, 0.6 + 0.8j])
+    np.testing.assert_array_equal(ga.jvp(gnp.abs, (z,), (np.array([1 + 1j, 1j]),))[1],
+                                  [0.0, -0.8])
+    np.testing.assert_array_equal(ga.grad(lambda x, y: gnp.hypot(x, y), argnums=(0, 1))(0.0, 0.0),
+                                  (0.0, 0.0))
+    # at a zero bin the modulus of a spectrum: the gradient of the power is exact (Parseval:
+    # sum |fft(x, n)|^2 = n |x|^2), at x = 0 too
+    x = np.array([1.0, 1.0, 0.5, 0.5])  # fft(x, 8)[4] is exactly 0
+    for at in (x, np.zeros(4)):
+        power = lambda x: gnp.sum(gnp.abs(gnp.fft.fft(x, n=8)) ** 2)
+        np.testing.assert_allclose(ga.grad(power)(at), 16 * at, atol=1e-12)
+        # the spelling exact at second order too (see gnp.abs)
+        exact = lambda x: gnp.sum(_abs2(gnp.fft.fft(x, n=8)))
+        np.testing.assert_allclose(ga.hessian(exact)(at), 16 * np.eye(4), atol=1e-12)

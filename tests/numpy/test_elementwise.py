@@ -63,9 +63,38 @@ def test_power_at_zero_base_has_finite_exponent_gradient():
     assert np.isfinite(gy) and np.isclose(gy, 4.0 * np.log(2.0))
 
 
+@pytest.mark.parametrize("power", [gnp.power, gnp.float_power])
+def test_power_with_zero_exponent_and_zero_base(power):
+    # x ** 0 = 1 for every x, 0 ** 0 included: derivative 0 in x at every order. In y at x = 0,
+    # 0 as JAX takes it (x ** y log x with log x replaced by 0 there)
+    x, y = np.array([0.0, 0.0, 0.0, 2.0]), np.array([0.0, 1.0, 2.0, 0.0])
+    f = lambda x, y: gnp.sum(power(x, y))
+    gx, gy = ga.grad(f, argnums=(0, 1))(x, y)
+    np.testing.assert_array_equal(gx, [0.0, 1.0, 0.0, 0.0])
+    np.testing.assert_allclose(gy, [0.0, 0.0, 0.0, np.log(2.0)])
+    _, t = ga.jvp(f, (x, y), (np.ones(4), np.zeros(4)))
+    assert t == 1.0
+    for hess in (ga.hessian, lambda f: ga.jacfwd(ga.jacfwd(f))):
+        np.testing.assert_array_equal(hess(lambda x: f(x, y))(x), np.diag([0.0, 0.0, 2.0, 0.0]))
+    for exponent in (0, 0.0):  # Python exponents take the rule's static branch
+        f = lambda x, exponent=exponent: power(x, exponent)
+        assert ga.grad(f)(0.0) == 0.0 and ga.grad(ga.grad(ga.grad(f)))(0.0) == 0.0
+    assert ga.grad(ga.grad(ga.grad(lambda x: power(x, 3))))(0.0) == 6.0
+    # the mixed derivative at y = 0 away from x = 0 is x^(y-1) (1 + y log x) = 1/2, not masked
+    np.testing.assert_allclose(ga.hessian(lambda v: power(v[0], v[1]))(np.array([2.0, 0.0])),
+                               [[0.0, 0.5], [0.5, np.log(2.0) ** 2]])
+
+
 def test_abs_and_sinc_at_zero():
-    assert ga.grad(lambda x: gnp.abs(x))(0.0) == 0.0
+    # abs: slope 1 at 0, as JAX's, so that abs(x) ** 2 keeps x ** 2's second derivative there
+    assert ga.grad(lambda x: gnp.abs(x))(0.0) == 1.0
     assert ga.grad(lambda x: gnp.sinc(x))(0.0) == 0.0
+    x = np.array([0.0, -0.0, -1.5, 0.7])
+    for f in (lambda x: gnp.sum(gnp.abs(x) ** 2), lambda x: gnp.sum(gnp.square(gnp.abs(x)))):
+        np.testing.assert_array_equal(ga.hessian(f)(x), 2.0 * np.eye(4))
+        np.testing.assert_array_equal(ga.jacfwd(ga.jacfwd(f))(x), 2.0 * np.eye(4))
+    np.testing.assert_array_equal(ga.grad(lambda x: gnp.sum(gnp.abs(x) ** 3))(x),
+                                  3.0 * x * np.abs(x))
 
 
 def test_rounding_ops_have_zero_gradient_and_remainder_has_slope_one():

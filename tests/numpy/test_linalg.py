@@ -163,3 +163,156 @@ def test_spectral_and_nuclear_norms_at_repeated_singular_values():
     np.testing.assert_allclose(ga.grad(lambda a: gnp.linalg.norm(a, "nuc"))(a), u @ vh,
                                atol=1e-12)
     assert np.all(np.isfinite(ga.grad(lambda a: gnp.linalg.norm(a, 2))(a)))
+
+
+
+# ---- repeated eigenvalues and singular values ------------------------------------------------
+def _lower_gradient(m):
+    """The gradient, w.r.t. the lower triangle eigh reads, of a function whose gradient w.r.t.
+    the symmetric matrix it stands for is the symmetric m."""
+    return np.tril(2.0 * m, -1) + np.diag(np.diag(m))
+
+
+def _eigh_reconstruction(a):
+    w, v = gnp.linalg.eigh(a)
+    return (v * w) @ v.T
+
+
+def _svd_reconstruction(a):
+    u, s, vh = gnp.linalg.svd(a, full_matrices=False)
+    return (u * s) @ vh
+
+
+def _tied_matrices(rng):
+    q, _ = np.linalg.qr(rng.standard_normal((3, 3)))
+    rotated = (q * [1.5, 1.5, 4.0]) @ q.T  # eigenvalues apart by rounding errors only
+    return {"identity": np.eye(3), "diagonal": np.diag([2.0, 0.5, 2.0]),
+            "rotated": (rotated + rotated.T) / 2}
+
+
+def test_eigenvalue_functions_at_repeated_eigenvalues_are_exact(rng):
+    t = rng.standard_normal((3, 3))
+    for name, a in _tied_matrices(rng).items():
+        want = 3 * a @ a  # d/dA sum(w^3) = 3 A^2
+        for uplo, tri in (("L", np.tril), ("U", np.triu)):
+            f = lambda a, uplo=uplo: gnp.sum(gnp.linalg.eigvalsh(a, UPLO=uplo) ** 3)
+            want_g = tri(2.0 * want) - np.diag(np.diag(want))
+            np.testing.assert_allclose(ga.grad(f)(a), want_g, atol=1e-9, err_msg=name)
+            np.testing.assert_allclose(ga.jvp(f, (a,), (t,))[1], np.sum(want_g * t), atol=1e-9,
+                                       err_msg=name)
+        f = lambda a: gnp.sum(gnp.linalg.eigh(a)[0] ** 3)  # eigenvectors unused
+        np.testing.assert_allclose(ga.grad(f)(a), _lower_gradient(want), atol=1e-9)
+        g = ga.grad(lambda a: gnp.sum(gnp.real(gnp.linalg.eig(a)[0]) ** 3))(a)
+        np.testing.assert_allclose(g, want, atol=1e-9, err_msg=name)
+
+
+def test_eigenvector_functions_at_ties_give_nan_not_a_wrong_number(rng):
+    # sum(g * V diag(w) V^T) = sum(g * a): its gradient at a tie is not a function of the
+    # cotangents eigh receives, so the rule must not return a finite number
+    g = rng.standard_normal((3, 3))
+
+    def reconstruction(a):
+        return gnp.sum(g * _eigh_reconstruction(a))
+
+    for name, a in _tied_matrices(rng).items():
+        got = ga.grad(reconstruction)(a)
+        assert np.isnan(got).any(), name
+        assert np.all(np.isnan(got) | np.isclose(got, _lower_gradient((g + g.T) / 2))), name
+    at_zero = ga.grad(reconstruction)(np.zeros((3, 3)))  # V's cotangent is 0 there
+    assert np.isnan(at_zero).any()
+    t = rng.standard_normal((3, 3))
+    _, tangent = ga.jvp(_eigh_reconstruction, (np.eye(3),), (t + t.T,))
+    assert np.isnan(tangent).all()
+
+
+def test_ties_the_tangent_or_cotangent_does_not_couple_are_exact(rng):
+    # a tangent diagonal in the eigenbasis keeps the eigenvectors: the reconstruction's
+    # derivative is the tangent, also at exactly tied eigenvalues
+    a, t = np.diag([2.0, 2.0, 5.0]), np.diag(rng.standard_normal(3))
+    _, tangent = ga.jvp(_eigh_reconstruction, (a,), (t,))
+    np.testing.assert_allclose(tangent, t, atol=1e-12)
+    # a loss of the one simple eigenvector: the tied pair is not coupled by its cotangent
+    q, _ = np.linalg.qr(rng.standard_normal((4, 4)))
+    spiked = (q * [1.0, 1.0, 1.0, 6.0]) @ q.T
+    c = rng.standard_normal(4)
+    top = lambda a: (gnp.linalg.eigh((a + a.T) / 2)[1][:, -1] @ c) ** 2
+    ga.check_grads(top, ((spiked + spiked.T) / 2,), order=1)
+
+
+def test_second_derivatives_at_ties_are_nan_where_not_exact():
+    # sum(w^2) = |a|_F^2 over the lower triangle: Hessian 2 on the diagonal, 4 below it
+    h = ga.hessian(lambda a: gnp.sum(gnp.linalg.eigvalsh(a) ** 2))(np.eye(3)).reshape(9, 9)
+    want = np.diag(_lower_gradient(2.0 * np.ones((3, 3))).ravel())
+    assert np.isnan(h).any()
+    assert np.all(np.isnan(h) | np.isclose(h, want))
+
+
+def test_singular_values_at_ties_and_zeros(rng):
+    t = rng.standard_normal((3, 3))
+    for name, a in _tied_matrices(rng).items():
+        f = lambda a: gnp.sum(gnp.linalg.svd(a, full_matrices=False)[1] ** 2)  # |a|_F^2
+        np.testing.assert_allclose(ga.grad(f)(a), 2 * a, atol=1e-12, err_msg=name)
+        np.testing.assert_allclose(ga.jvp(f, (a,), (t,))[1], 2 * np.sum(a * t), err_msg=name)
+        recon = ga.grad(lambda a: gnp.sum(t * _svd_reconstruction(a)))(a)
+        assert np.isnan(recon).any() and np.all(np.isnan(recon) | np.isclose(recon, t)), name
+    # exactly zero singular value of a tall matrix: u_3 is not unique, so U's derivative is NaN
+    tall = np.array([[1.0, 0.0, 0.0], [0.0, 2.0, 0.0], [0.0, 0.0, 0.0], [0.0, 0.0, 0.0]])
+    assert np.isnan(ga.grad(lambda a: gnp.sum(gnp.linalg.svd(a, full_matrices=False)[0]
+                                              ** 2 * np.arange(3)))(tall)).any()
+    np.testing.assert_allclose(ga.grad(lambda a: gnp.linalg.norm(a, "nuc"))(tall)[:2, :2],
+                               np.eye(2))
+
+
+def test_eig_of_a_defective_matrix_has_nan_derivatives_and_near_defective_are_exact():
+    for delta in (1e-16, 1e-10, 0.0):
+        a = np.array([[1.0, 1.0], [delta, 1.0]])
+        g = ga.grad(lambda a: gnp.sum(gnp.real(gnp.linalg.eigvals(a)) ** 2))(a)
+        if delta == 0.0:
+            assert np.isnan(g).all()  # a Jordan block: no derivative
+        else:
+            np.testing.assert_allclose(g, 2 * a.T, atol=1e-10)  # d trace(a^2) = 2 a^T
+    stack = np.stack([np.array([[1.0, 1.0], [0.0, 1.0]]), np.array([[1.0, 1.0], [0.0, 2.0]])])
+    jac = ga.jacrev(lambda a: gnp.real(gnp.linalg.eigvals(a)))(stack)
+    assert np.isnan(jac[0, :, 0]).all() and np.isfinite(jac[1, :, 1]).all()
+
+
+def test_pinv_lstsq_and_matrix_rank_cutoffs_are_numpys(rng):
+    q1, _ = np.linalg.qr(rng.standard_normal((10, 10)))
+    q2, _ = np.linalg.qr(rng.standard_normal((10, 10)))
+    a = (q1 * np.r_[np.ones(9), 1.8e-15]) @ q2.T  # under max(m, n) eps, over NumPy's 1e-15
+    traced = lambda f: ga.jvp(f, (a,), (a,))[0]
+    np.testing.assert_allclose(traced(gnp.linalg.pinv), np.linalg.pinv(a), rtol=1e-8)
+    for kw in ({"rtol": None}, {"rtol": 0.5}, {"rcond": 1e-3}):
+        np.testing.assert_allclose(traced(lambda a, kw=kw: gnp.linalg.pinv(a, **kw)),
+                                   np.linalg.pinv(a, **kw), rtol=1e-8, atol=1e-12)
+    with pytest.raises(ValueError, match="linalg.pinv: give rcond or rtol, not both"):
+        gnp.linalg.pinv(a, rcond=0.1, rtol=0.1)
+    for kw in ({"rtol": 0.5}, {"hermitian": True}, {"tol": 1e-3}):
+        assert gnp.linalg.matrix_rank(a, **kw) == np.linalg.matrix_rank(a, **kw)
+    # lstsq's default cutoff is max(m, n) * float64's eps, also for float32 input
+    single = ((q1[:3, :3] * [1.0, 1.0, 1e-7]) @ q2[:3, :3].T).astype(np.float32)
+    got, want = gnp.linalg.lstsq(single, np.ones(3, np.float32)), np.linalg.lstsq(
+        single, np.ones(3, np.float32))
+    assert got.rank == want[2] == 3
+    np.testing.assert_allclose(got.x, want[0], rtol=1e-4)
+
+
+def test_hermitian_svd_and_pinv_compute_as_numpy(rng):
+    # NumPy's hermitian=True path reads the lower triangle through eigh: a matrix that is not
+    # Hermitian gives the results of the one its lower triangle stands for
+    for a in (rng.standard_normal((3, 3)),
+              rng.standard_normal((2, 3, 3)) + 1j * rng.standard_normal((2, 3, 3))):
+        for compute_uv in (True, False):
+            f = lambda a, uv=compute_uv: gnp.linalg.svd(a, hermitian=True, compute_uv=uv)
+            got = ga.jvp(f, (a,), (a,))[0]
+            want = np.linalg.svd(a, hermitian=True, compute_uv=compute_uv)
+            for g, w in zip(got if compute_uv else [got], want if compute_uv else [want]):
+                np.testing.assert_allclose(g, w, atol=1e-12)
+        np.testing.assert_allclose(ga.jvp(lambda a: gnp.linalg.pinv(a, hermitian=True), (a,),
+                                          (a,))[0], np.linalg.pinv(a, hermitian=True), atol=1e-12)
+    m = rng.standard_normal((3, 3))
+    ga.check_grads(lambda a: gnp.linalg.svd(a, hermitian=True, compute_uv=False), (m + m.T,),
+                   order=2)
+    ga.check_grads(lambda a: gnp.linalg.pinv(a, hermitian=True), (m + m.T,), order=2)
+    assert np.all(np.triu(ga.grad(lambda a: gnp.sum(gnp.linalg.pinv(a, hermitian=True)))(m),
+                          1) == 0)

@@ -119,3 +119,51 @@ def test_sylvester_and_banded_solves_match_scipy():
         linalg.solve_banded((2, 1), ab, rhs)
     with pytest.raises(ValueError, match="solve_sylvester: a must be"):
         linalg.solve_sylvester(a, b, q.T)
+    with pytest.raises(ValueError, match="solve_sylvester: a and -b .* share an eigenvalue"):
+        linalg.solve_sylvester(np.eye(2), -np.eye(2), np.ones((2, 2)))
+
+
+def test_sqrtm_without_a_principal_root_returns_scipys_root_or_raises():
+    import warnings
+    import scipy.linalg
+    q, _ = np.linalg.qr(RNG.standard_normal((4, 4)))
+    indefinite = (q * [-2.0, 1.0, 3.0, 4.0]) @ q.T  # used to come out real, off by up to 8
+    nonsymmetric = np.array([[1.0, 2.0], [3.0, 4.0]])  # eigenvalues -0.37 and 5.37
+    singular = np.ones((2, 2))  # a real root, a / sqrt(2)
+    for a in (indefinite, nonsymmetric, -np.eye(3), singular, np.zeros((2, 2))):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # SciPy warns about singular input
+            want = scipy.linalg.sqrtm(a)
+        got = linalg.sqrtm(a)
+        assert got.dtype == want.dtype
+        np.testing.assert_allclose(got, want, atol=1e-12)
+        np.testing.assert_allclose(got @ got, a, atol=1e-12)
+    stack = linalg.sqrtm(np.stack([SPD, indefinite]))  # one needs complex: the stack is complex
+    np.testing.assert_allclose(stack[0], scipy.linalg.sqrtm(SPD), rtol=1e-10)
+    ga.check_grads(linalg.sqrtm, (indefinite,), order=2)
+    with pytest.raises(ValueError, match="linalg.sqrtm: no square root found"):
+        linalg.sqrtm(np.array([[0.0, 1.0], [0.0, 0.0]]))  # defective: has no square root
+    with pytest.raises(ValueError, match="linalg.sqrtm: no derivative at a singular matrix"):
+        ga.grad(lambda a: linalg.sqrtm(a).sum())(singular)
+    with pytest.raises(ValueError, match="infs or NaNs"):
+        linalg.sqrtm(np.array([[np.nan, 0.0], [0.0, 1.0]]))
+    assert linalg.sqrtm(np.zeros((0, 0))).shape == (0, 0)
+    np.testing.assert_array_equal(linalg.sqrtm(np.array([[4, 0], [0, 9]])), np.diag([2.0, 3.0]))
+
+
+def test_expm_of_non_finite_input_is_nan_not_an_overflow():
+    assert np.isnan(linalg.expm(np.array([[np.inf, 0.0], [0.0, 1.0]]))).any()
+
+
+def test_solve_banded_batches_as_scipy_and_checks_its_arguments():
+    import scipy.linalg
+    rng = np.random.default_rng(10)
+    ab = rng.standard_normal((2, 3, 5))
+    ab[:, 1] += 4.0
+    for b in (rng.standard_normal(5), rng.standard_normal((5, 2))):
+        np.testing.assert_allclose(linalg.solve_banded((1, 1), ab, b),
+                                   scipy.linalg.solve_banded((1, 1), ab, b), rtol=1e-10)
+    with pytest.raises(ValueError, match=r"solve_banded: \(l, u\) = \(-1, 1\) must be"):
+        linalg.solve_banded((-1, 1), ab[0, :1], np.ones(5))
+    with pytest.raises(ValueError, match=r"solve_banded: b must have shape \(5,\) or \(5, k\)"):
+        linalg.solve_banded((1, 1), ab[0], np.ones(4))
