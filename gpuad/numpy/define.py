@@ -75,7 +75,10 @@ def scalar_aware(ufunc, operator):
         ty = type(y)
         if ty is not _ndarray and (tx in _NUMPY_SCALARS and (ty in _NUMPY_SCALARS
                                                              or ty in _PYTHON_NUMBERS)
-                                   or ty in _NUMPY_SCALARS and tx in _PYTHON_NUMBERS):
+                                   or ty in _NUMPY_SCALARS and tx in _PYTHON_NUMBERS
+                                   and not (tx is complex and ty is np.float64)):
+            # (np.float64 subclasses float, so `1j * np.float64(2)` runs complex.__mul__ and
+            # gives a Python complex, not NumPy's complex128: that pair goes to the ufunc)
             return operator(x, y)
         return ufunc(x, y)
 

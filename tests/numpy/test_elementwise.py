@@ -121,3 +121,22 @@ def test_float32_stays_float32_with_python_scalars():
     y = gnp.exp(x * 2.0 + 1.0) / 3.0
     assert y.dtype == np.float32
     assert ga.grad(lambda x: gnp.sum(gnp.exp(x * 2.0) ** 2))(x).dtype == np.float32
+
+
+@pytest.mark.parametrize("op", ["add", "subtract", "multiply", "divide"])
+@pytest.mark.parametrize("x, y", [(1.5j, np.float64(2.0)), (np.float64(2.0), 1.5j),
+                                  (2.5, np.float32(2.0)), (3, np.float64(2.0)),
+                                  (np.complex64(1j), 2.0)])
+def test_scalar_arithmetic_gives_numpy_types_and_dtypes(op, x, y):
+    """Python numbers with NumPy scalars: NumPy's result type (NEP 50), whichever side; a Python
+    complex result (complex.__mul__ accepts np.float64, a float subclass) broke the rules."""
+    ours, theirs = getattr(gnp, op)(x, y), getattr(np, op)(x, y)
+    assert type(ours) is type(theirs) and ours == theirs
+
+
+def test_hessian_through_python_complex_times_traced_value():
+    f = lambda v: gnp.abs(v[0] + 1j * v[1])  # noqa: E731
+    v = np.array([0.6, -0.8])
+    h = ga.hessian(f)(v)
+    r = np.hypot(*v)
+    np.testing.assert_allclose(h, (np.eye(2) - np.outer(v, v) / r**2) / r, rtol=1e-12)
