@@ -328,11 +328,12 @@ MANIPULATION = [
     ("atleast_3d", gnp.atleast_3d, (2, 3)),
     ("astype", lambda x: gnp.astype(x, np.float32) * 1.5, (2, 3)),
     ("array_of_traced", lambda x: gnp.array([[x[0], x[1]], [x[1] * x[0], 2.0]]), (2,)),
+    ("mean_of_list", lambda x: gnp.mean([x[0], 2.0 * x[1], np.float64(0.5), x[1] ** 2]), (2,)),
 ]
 for name, fn, shape in MANIPULATION:
     # astype to float32 is linear: a large step keeps float32 rounding out of the differences.
     extra = {"eps": 0.1, "rtol": 1e-5, "atol": 1e-5} if name == "astype" else {}
-    if name == "array_of_traced":
+    if name in ("array_of_traced", "mean_of_list"):
         extra = {"float32": False}  # NumPy makes [float32, Python float] float64 too
     add(name, fn, (shape, "distinct" if "sort" in name else "real"), tags=("manipulation",),
         **extra)

@@ -8,7 +8,9 @@ import numpy as np
 
 from .. import backend
 from ..trace import TRACER_TYPES, nondiff, primal_value
-from .manipulation import astype, stack
+from .elementwise import floor, log10, power, sign
+from .manipulation import (_holds_tracer, _shape_of, asarray_traced, astype, at_set,
+                           broadcast_to, expand_dims, moveaxis, reshape)
 
 
 def _default():
@@ -70,13 +72,12 @@ def asarray(a, dtype=None):
     """An array on the default backend, or `a` itself if it is already one (or traced).
 
     Traced values stay traced (a cast to a floating dtype keeps the derivative); nested lists
-    holding traced values are stacked, differentiably. NumPy arrays move to the GPU when CuPy is
-    the default backend: this is the explicit way to put host data on the device.
+    holding traced values are stacked, differentiably, with the dtype NumPy gives them (see
+    `asarray_traced`). NumPy arrays move to the GPU when CuPy is the default backend: this is
+    the explicit way to put host data on the device.
     """
-    if type(a) in TRACER_TYPES:
-        return a if dtype is None else astype(a, dtype)
-    if _contains_tracer(a):
-        return _stack_nested(a, dtype)
+    if _holds_tracer(a):
+        return asarray_traced(a, dtype)
     xp = _default()
     if xp is not np and isinstance(a, np.ndarray):
         return xp.asarray(a, dtype=dtype)
@@ -87,8 +88,8 @@ def asarray(a, dtype=None):
 
 def array(object, dtype=None, copy=True):
     """`numpy.array` on the default backend; traced values keep their derivative (see asarray)."""
-    if _contains_tracer(object):
-        return asarray(object, dtype)
+    if _holds_tracer(object):
+        return asarray_traced(object, dtype)
     out = asarray(object, dtype)
     if copy and out is object:
         out = out.copy()

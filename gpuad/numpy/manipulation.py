@@ -11,8 +11,10 @@ import operator
 import numpy as np
 
 from .. import backend
-from ..trace import Primitive, bind1, nondiff, primal_value, strip_derivatives
+from ..trace import (BATCH_TRACER_TYPES, TRACER_TYPES, Primitive, bind1, nondiff, primal_value,
+                     strip_derivatives)
 from .define import unary_op
+from .elementwise import where
 from .helpers import cast_cotangent, unbroadcast
 
 
@@ -47,6 +49,7 @@ def reshape(a, newshape=None, order="C", *, shape=None):
         raise NotImplementedError(f"reshape: order={order!r} is not supported; only order='C'. "
                                   f"Transpose first to reorder elements.")
     shape = (operator.index(shape),) if isinstance(shape, (int, np.integer)) else tuple(shape)
+    a = asarray_traced(a)
     if _shape_of(a) == shape:
         return a
     return bind1(reshape_p, a, {"shape": shape})
@@ -67,6 +70,7 @@ def transpose(a, axes=None):
     """`numpy.transpose`, differentiable."""
     if type(a) is np.ndarray:
         return a.transpose(axes)
+    a = asarray_traced(a)
     ndim = len(_shape_of(a))
     axes = tuple(range(ndim))[::-1] if axes is None else tuple(int(i) % builtins.max(ndim, 1)
                                                                 for i in axes)
@@ -81,6 +85,7 @@ def swapaxes(a, axis1, axis2):
     """`numpy.swapaxes`, differentiable."""
     if type(a) is np.ndarray:
         return a.swapaxes(axis1, axis2)
+    a = asarray_traced(a)
     ndim = len(_shape_of(a))
     perm = list(range(ndim))
     i, j = axis1 % ndim, axis2 % ndim
@@ -95,6 +100,7 @@ def matrix_transpose(a):
 
 def moveaxis(a, source, destination):
     """`numpy.moveaxis`, differentiable."""
+    a = asarray_traced(a)
     ndim = len(_shape_of(a))
     src = [s % ndim for s in ((source,) if isinstance(source, int) else source)]
     dst = [d % ndim for d in ((destination,) if isinstance(destination, int) else destination)]
@@ -108,6 +114,7 @@ def moveaxis(a, source, destination):
 
 def expand_dims(a, axis):
     """`numpy.expand_dims`, differentiable."""
+    a = asarray_traced(a)
     shape = list(_shape_of(a))
     axes = (axis,) if isinstance(axis, int) else tuple(axis)
     out_ndim = len(shape) + len(axes)
@@ -118,6 +125,7 @@ def expand_dims(a, axis):
 
 def squeeze(a, axis=None):
     """`numpy.squeeze`, differentiable."""
+    a = asarray_traced(a)
     shape = _shape_of(a)
     if axis is None:
         axes = {i for i, n in enumerate(shape) if n == 1}
@@ -175,6 +183,7 @@ def broadcast_to(array, shape):
             return _broadcast_one(array, shape)
         return np.broadcast_to(array, shape)
     shape = (shape,) if isinstance(shape, int) else tuple(shape)
+    array = asarray_traced(array)
     if _shape_of(array) == shape:
         return array
     return bind1(broadcast_to_p, array, {"shape": shape})
@@ -192,6 +201,7 @@ def _broadcast_one(a, shape):
 
 def broadcast_arrays(*args):
     """`numpy.broadcast_arrays`, differentiable."""
+    args = [asarray_traced(a) for a in args]
     shape = np.broadcast_shapes(*[_shape_of(a) for a in args])
     return [broadcast_to(a, shape) for a in args]
 
@@ -266,6 +276,7 @@ def column_stack(tup):
 
 def array_split(ary, indices_or_sections, axis=0):
     """`numpy.array_split`, differentiable (each piece is a slice)."""
+    ary = asarray_traced(ary)
     n = _shape_of(ary)[axis]
     if isinstance(indices_or_sections, (int, np.integer)):
         sections = int(indices_or_sections)
@@ -287,6 +298,7 @@ def array_split(ary, indices_or_sections, axis=0):
 
 def split(ary, indices_or_sections, axis=0):
     """`numpy.split`, differentiable."""
+    ary = asarray_traced(ary)
     if isinstance(indices_or_sections, (int, np.integer)):
         n = _shape_of(ary)[axis]
         if n % indices_or_sections:
@@ -329,6 +341,7 @@ def repeat(a, repeats, axis=None):
 
 def flip(m, axis=None):
     """`numpy.flip`, differentiable."""
+    m = asarray_traced(m)
     ndim = len(_shape_of(m))
     axes = range(ndim) if axis is None else [x % ndim for x in
                                              ((axis,) if isinstance(axis, int) else axis)]
@@ -356,6 +369,7 @@ roll_p = Primitive(
 
 def roll(a, shift, axis=None):
     """`numpy.roll`, differentiable."""
+    a = asarray_traced(a)
     shift = tuple(int(s) for s in shift) if isinstance(shift, (tuple, list)) else int(shift)
     axis = tuple(axis) if isinstance(axis, list) else axis
     return roll_p.bind(a, shift=shift, axis=axis)
@@ -376,6 +390,7 @@ pad_p = Primitive(
 
 def pad(array, pad_width, mode="constant", constant_values=0):
     """`numpy.pad` in mode 'constant', differentiable in `array`."""
+    array = asarray_traced(array)
     if mode != "constant":
         raise NotImplementedError(f"pad: mode={mode!r} is not supported; only mode='constant'. "
                                   f"Build other modes from concatenate and flip.")
@@ -606,6 +621,7 @@ def take_along_axis(arr, indices, axis):
 
 def sort(a, axis=-1):
     """`numpy.sort`, differentiable: the gradient follows each element to its sorted place."""
+    a = asarray_traced(a)
     if axis is None:
         a = ravel(a)
         axis = -1
@@ -652,23 +668,83 @@ def ravel_raw(x):
     return _xp(x).ravel(x)
 
 
-def asarray_traced(a):
-    """Leave tracers and arrays alone; turn lists and scalars into arrays of the default backend."""
-    if hasattr(a, "shape") and hasattr(a, "dtype"):
-        return a
-    return backend.default_namespace().asarray(a)
+def asarray_traced(a, dtype=None):
+    """An array_like argument as an array or tracer: how every function taking array_like reads it.
+
+    Tracers and arrays are left alone (cast if `dtype` is given). Lists and tuples holding
+    tracers, at any depth and mixed with arrays and Python numbers, are stacked
+    differentiably, with the dtype `numpy.array` gives them: the result type of all the
+    entries, Python numbers counting as float64/int64/complex128 (array coercion does not
+    treat them as weak, so `[float32 tracer, 1.0]` is float64, as in NumPy). Anything else goes
+    to the default backend's `asarray`.
+    """
+    if type(a) in TRACER_TYPES or hasattr(a, "shape") and hasattr(a, "dtype"):
+        return a if dtype is None else astype(a, dtype)
+    if isinstance(a, (list, tuple)) and _holds_tracer(a):
+        if dtype is None:
+            dtype = np.result_type(*_entry_dtypes(a))
+        return _stack_entries(a, np.dtype(dtype))
+    return backend.default_namespace().asarray(a, dtype=dtype)
 
 
-# Shapes, sizes and dimensions are read off the primal: they carry no derivative.
-shape = nondiff(lambda a: _shape_of(a), "shape")
-ndim = nondiff(lambda a: len(_shape_of(a)), "ndim")
-size = nondiff(lambda a, axis=None: int(np.prod(_shape_of(a))) if axis is None
-               else _shape_of(a)[axis], "size")
+def _holds_tracer(obj):
+    if type(obj) in TRACER_TYPES:
+        return True
+    return isinstance(obj, (list, tuple)) and builtins.any(_holds_tracer(o) for o in obj)
+
+
+def _entry_dtypes(obj):
+    """The dtypes of the arrays, tracers and numbers in a nested list, as array coercion sees
+    them (a list without tracers counts as the array NumPy makes of it)."""
+    if isinstance(obj, (list, tuple)) and _holds_tracer(obj):
+        return [d for o in obj for d in _entry_dtypes(o)]
+    raw = primal_value(obj)
+    dtype = getattr(raw, "dtype", None)
+    return [dtype if dtype is not None else np.asarray(raw).dtype]
+
+
+def _stack_entries(obj, dtype):
+    if isinstance(obj, (list, tuple)) and _holds_tracer(obj):
+        if not obj:
+            raise ValueError("asarray: an empty list inside a list holding traced values")
+        parts = [_stack_entries(o, dtype) for o in obj]
+        shapes = {_shape_of(p) for p in parts}
+        if len(shapes) != 1:
+            raise ValueError(f"asarray: the entries of a list holding traced values must have "
+                             f"one shape (NumPy's inhomogeneous shape), got shapes "
+                             f"{sorted(shapes)}")
+        return stack(parts)
+    if type(obj) in TRACER_TYPES:
+        return astype(obj, dtype)
+    raw = primal_value(obj)
+    xp = backend.namespace(raw) if hasattr(raw, "shape") else backend.default_namespace()
+    return xp.asarray(obj, dtype=dtype)
+
+
+# Shapes, sizes and dimensions carry no derivative. A tracer's shape is one example's under
+# vmap (a batched shape would be a tracer, which NumPy's creation functions cannot take).
+def shape(a):
+    """`numpy.shape`: a tuple of ints, also for traced values and lists holding them."""
+    if hasattr(a, "shape"):
+        return tuple(a.shape)
+    return _shape_of(asarray_traced(a)) if _holds_tracer(a) else np.shape(a)
+
+
+def ndim(a):
+    """`numpy.ndim`."""
+    return len(shape(a))
+
+
+def size(a, axis=None):
+    """`numpy.size`: the number of elements (along `axis` if given)."""
+    s = shape(a)
+    return int(np.prod(s, dtype=np.int64)) if axis is None else s[axis]
 
 
 # ---- more splitting, rotating, inserting and deleting (compositions) -------------------------
 def hsplit(ary, indices_or_sections):
     """`numpy.hsplit`: `split` along axis 1 (axis 0 for 1-D arrays), differentiable."""
+    ary = asarray_traced(ary)
     nd = len(_shape_of(ary))
     if nd == 0:
         raise ValueError("hsplit: the input must be at least 1-D, got shape ()")
@@ -677,6 +753,7 @@ def hsplit(ary, indices_or_sections):
 
 def vsplit(ary, indices_or_sections):
     """`numpy.vsplit`: `split` along axis 0 of an array of at least 2 dimensions."""
+    ary = asarray_traced(ary)
     if len(_shape_of(ary)) < 2:
         raise ValueError(f"vsplit: the input must be at least 2-D, got shape {_shape_of(ary)}")
     return split(ary, indices_or_sections, 0)
@@ -684,6 +761,7 @@ def vsplit(ary, indices_or_sections):
 
 def dsplit(ary, indices_or_sections):
     """`numpy.dsplit`: `split` along axis 2 of an array of at least 3 dimensions."""
+    ary = asarray_traced(ary)
     if len(_shape_of(ary)) < 3:
         raise ValueError(f"dsplit: the input must be at least 3-D, got shape {_shape_of(ary)}")
     return split(ary, indices_or_sections, 2)
@@ -691,6 +769,7 @@ def dsplit(ary, indices_or_sections):
 
 def rollaxis(a, axis, start=0):
     """`numpy.rollaxis`: move `axis` to sit before position `start` (a transpose)."""
+    a = asarray_traced(a)
     nd = len(_shape_of(a))
     if not -nd <= axis < nd:
         raise ValueError(f"rollaxis: axis {axis} is out of bounds for an array of dimension {nd}")
@@ -709,6 +788,7 @@ def rollaxis(a, axis, start=0):
 def rot90(m, k=1, axes=(0, 1)):
     """`numpy.rot90`: rotate by 90 degrees k times in the plane of `axes` (flips and a
     transpose), differentiable."""
+    m = asarray_traced(m)
     nd = len(_shape_of(m))
     axes = tuple(axes)
     if len(axes) != 2:
