@@ -11,6 +11,7 @@ Workloads:
   grad_sum       grad of sum(x) on 10 elements
   helmholtz1     grad of the Helmholtz energy (benchmarks/helmholtz.py) at n = 1
   helmholtz1000  the same at n = 1000
+  index          grad of basic, advanced and sorted (take_along_axis) indexing on 4 x 3
 
 Run: python benchmarks/callgrind.py [workload ...] [--calls 20]
 (about a minute per workload: valgrind runs Python some 50x slower)
@@ -45,6 +46,10 @@ def _workload(name):
         from helmholtz import helmholtz, problem
         x, b, A = problem(int(name[len("helmholtz"):]))
         g = ga.grad(lambda x: helmholtz(gnp, x, b, A))
+        return lambda: g(x)
+    if name == "index":
+        x = np.random.default_rng(0).standard_normal((4, 3))
+        g = ga.grad(lambda x: gnp.sum(x[1:3] * x[[0, 2]]) + gnp.sum(gnp.sort(x, axis=0)[0]))
         return lambda: g(x)
     raise SystemExit(f"unknown workload {name!r}; see the module docstring")
 

@@ -328,6 +328,14 @@ MANIPULATION = [
     ("atleast_3d", gnp.atleast_3d, (2, 3)),
     ("astype", lambda x: gnp.astype(x, np.float32) * 1.5, (2, 3)),
     ("array_of_traced", lambda x: gnp.array([[x[0], x[1]], [x[1] * x[0], 2.0]]), (2,)),
+    ("take_along_axis_broadcast",
+     lambda x: gnp.take_along_axis(x, np.array([[2, 0], [1, 1]])[:, None, :], 2), (2, 3, 4)),
+    # an index array computed from traced values (the column of constants glued on is not
+    # perturbed by the finite differences, so the index is stable)
+    ("getitem_traced_index", lambda x: x[gnp.concatenate(
+        [x, np.array([[2.0], [0.0], [2.0]])], axis=1)[:, -1].astype(int)], (3, 2)),
+    ("at_add_traced_index", lambda x: gnp.at(x)[gnp.concatenate(
+        [x, np.array([[1.0], [1.0], [0.0]])], axis=1)[:, -1].astype(int)].add(x ** 2), (3, 2)),
     ("mean_of_list", lambda x: gnp.mean([x[0], 2.0 * x[1], np.float64(0.5), x[1] ** 2]), (2,)),
 ]
 for name, fn, shape in MANIPULATION:
