@@ -337,6 +337,8 @@ MANIPULATION = [
     ("at_add_traced_index", lambda x: gnp.at(x)[gnp.concatenate(
         [x, np.array([[1.0], [1.0], [0.0]])], axis=1)[:, -1].astype(int)].add(x ** 2), (3, 2)),
     ("mean_of_list", lambda x: gnp.mean([x[0], 2.0 * x[1], np.float64(0.5), x[1] ** 2]), (2,)),
+    ("full_traced", lambda x: gnp.full((2, 3), x) * x, (3,)),
+    ("linspace_traced", lambda x: gnp.linspace(x[0], x[1:], 4, axis=1), (3,)),
 ]
 for name, fn, shape in MANIPULATION:
     # astype to float32 is linear: a large step keeps float32 rounding out of the differences.
