@@ -339,6 +339,7 @@ MANIPULATION = [
     ("mean_of_list", lambda x: gnp.mean([x[0], 2.0 * x[1], np.float64(0.5), x[1] ** 2]), (2,)),
     ("full_traced", lambda x: gnp.full((2, 3), x) * x, (3,)),
     ("linspace_traced", lambda x: gnp.linspace(x[0], x[1:], 4, axis=1), (3,)),
+    ("r_traced", lambda x: gnp.r_[x, 1.0, x[0]:x[1]:3j], (2,)),
 ]
 for name, fn, shape in MANIPULATION:
     # astype to float32 is linear: a large step keeps float32 rounding out of the differences.
