@@ -229,6 +229,8 @@ EINSUMS = [("ij,jk->ik", [(2, 3), (3, 4)]), ("ij,jk", [(2, 3), (3, 4)]),
 for spec, shapes in EINSUMS:
     add(f"einsum {spec}", lambda *ops, spec=spec: gnp.einsum(spec, *ops),
         *[(s, "real") for s in shapes], tags=("linalg",))
+add("einsum_interleaved", lambda a, b: gnp.einsum(a, [Ellipsis, 0, 1], b, [1, 2], [0, Ellipsis, 2]),
+    ((4, 2, 3), "real"), ((3, 2), "real"), tags=("linalg",))
 add("trace", gnp.trace, ((3, 3), "real"), tags=("linalg",))
 add("trace_offset_axes", lambda x: gnp.trace(x, 1, 1, 2), ((2, 3, 4), "real"), tags=("linalg",))
 add("diagonal", lambda x: gnp.diagonal(x, -1), ((4, 3), "real"), tags=("linalg",))
