@@ -16,6 +16,8 @@ Workloads:
                  (lazy forward values, one backward kernel); use fewer --calls, each is ~3.7e8.
                  A copy of gpuad run for the first time may compile the kernel in one of the two
                  processes (a nonsense, even negative, count): run it again
+  index          grad of basic, advanced and sorted (take_along_axis) indexing on 4 x 3
+>>>>>>> t-arraylike
 
 Run: python benchmarks/callgrind.py [workload ...] [--calls 20]
 (about a minute per workload: valgrind runs Python some 50x slower)
@@ -55,6 +57,10 @@ def _workload(name):
         rng = np.random.default_rng(0)
         x, c = rng.uniform(-1, 1, 1 << 20), rng.uniform(0.5, 1.5, 1 << 20)
         g = ga.value_and_grad(lambda x: gnp.sum(gnp.tanh(gnp.sin(x) * c + 0.5) * x))
+        return lambda: g(x)
+    if name == "index":
+        x = np.random.default_rng(0).standard_normal((4, 3))
+        g = ga.grad(lambda x: gnp.sum(x[1:3] * x[[0, 2]]) + gnp.sum(gnp.sort(x, axis=0)[0]))
         return lambda: g(x)
     raise SystemExit(f"unknown workload {name!r}; see the module docstring")
 

@@ -234,6 +234,11 @@ def _take_along_axis_rule(trace, prim, vals, batched, params):
     return prim.bind(arr, indices, axis=params["axis"] + 1)
 
 
+def _add_along_axis_rule(trace, prim, vals, batched, params):
+    x, v, indices = (_materialized(a, b, trace.size) for a, b in zip(vals, batched))
+    return prim.bind(x, v, indices, axis=params["axis"] + 1)
+
+
 def _roll_rule(trace, prim, vals, batched, params):
     if params["axis"] is None:
         return _loop_rule(trace, prim, vals, batched, params)
@@ -297,6 +302,7 @@ BATCHING_RULES = {
     "getitem": _getitem_rule, "unindex": _unindex_rule,
     "at.set": _at_rule, "at.add": _at_rule,
     "concatenate": _concatenate_rule, "take": _take_rule, "take_along_axis": _take_along_axis_rule,
+    "add_along_axis": _add_along_axis_rule,
     "roll": _roll_rule, "pad": _pad_rule, "fft": _axis_rule("axes"),
     "matmul": _matmul_rule, "einsum": _einsum_rule, "linalg.solve": _solve_rule,
     "linalg.solve_triangular": _solve_rule,

@@ -229,6 +229,8 @@ EINSUMS = [("ij,jk->ik", [(2, 3), (3, 4)]), ("ij,jk", [(2, 3), (3, 4)]),
 for spec, shapes in EINSUMS:
     add(f"einsum {spec}", lambda *ops, spec=spec: gnp.einsum(spec, *ops),
         *[(s, "real") for s in shapes], tags=("linalg",))
+add("einsum_interleaved", lambda a, b: gnp.einsum(a, [Ellipsis, 0, 1], b, [1, 2], [0, Ellipsis, 2]),
+    ((4, 2, 3), "real"), ((3, 2), "real"), tags=("linalg",))
 add("trace", gnp.trace, ((3, 3), "real"), tags=("linalg",))
 add("trace_offset_axes", lambda x: gnp.trace(x, 1, 1, 2), ((2, 3, 4), "real"), tags=("linalg",))
 add("diagonal", lambda x: gnp.diagonal(x, -1), ((4, 3), "real"), tags=("linalg",))
@@ -328,11 +330,23 @@ MANIPULATION = [
     ("atleast_3d", gnp.atleast_3d, (2, 3)),
     ("astype", lambda x: gnp.astype(x, np.float32) * 1.5, (2, 3)),
     ("array_of_traced", lambda x: gnp.array([[x[0], x[1]], [x[1] * x[0], 2.0]]), (2,)),
+    ("take_along_axis_broadcast",
+     lambda x: gnp.take_along_axis(x, np.array([[2, 0], [1, 1]])[:, None, :], 2), (2, 3, 4)),
+    # an index array computed from traced values (the column of constants glued on is not
+    # perturbed by the finite differences, so the index is stable)
+    ("getitem_traced_index", lambda x: x[gnp.concatenate(
+        [x, np.array([[2.0], [0.0], [2.0]])], axis=1)[:, -1].astype(int)], (3, 2)),
+    ("at_add_traced_index", lambda x: gnp.at(x)[gnp.concatenate(
+        [x, np.array([[1.0], [1.0], [0.0]])], axis=1)[:, -1].astype(int)].add(x ** 2), (3, 2)),
+    ("mean_of_list", lambda x: gnp.mean([x[0], 2.0 * x[1], np.float64(0.5), x[1] ** 2]), (2,)),
+    ("full_traced", lambda x: gnp.full((2, 3), x) * x, (3,)),
+    ("linspace_traced", lambda x: gnp.linspace(x[0], x[1:], 4, axis=1), (3,)),
+    ("r_traced", lambda x: gnp.r_[x, 1.0, x[0]:x[1]:3j], (2,)),
 ]
 for name, fn, shape in MANIPULATION:
     # astype to float32 is linear: a large step keeps float32 rounding out of the differences.
     extra = {"eps": 0.1, "rtol": 1e-5, "atol": 1e-5} if name == "astype" else {}
-    if name == "array_of_traced":
+    if name in ("array_of_traced", "mean_of_list"):
         extra = {"float32": False}  # NumPy makes [float32, Python float] float64 too
     add(name, fn, (shape, "distinct" if "sort" in name else "real"), tags=("manipulation",),
         **extra)

@@ -60,6 +60,7 @@ from .numerical import (choose, convolve, corrcoef, cov, cross, cumulative_prod,
 from .creation import (arange, array, asarray, diag_indices, empty, empty_like, eye, full,
                        full_like, geomspace, identity, indices, linspace, logspace, ones,
                        ones_like, tri, tril_indices, triu_indices, zeros, zeros_like)
+from .index_tricks import c_, r_
 from .logic import (bitwise_and, bitwise_or, bitwise_xor, equal, greater, greater_equal, invert,
                     isfinite, isinf, isnan, isneginf, isposinf, less, less_equal, logical_and,
                     logical_not, logical_or, logical_xor, not_equal)

@@ -30,7 +30,12 @@ def unary_op(prim, doc=None):
             if not trace.active:
                 return trace.inactive(prim, (x,), EMPTY)
             return trace.process1(prim, x)
-        return impl(x)
+        try:
+            return impl(x)
+        except TypeError:  # NumPy refuses a list holding tracers: stack it (array_like)
+            if not _holds_tracer(x):
+                raise
+            return op(_array_like(x))
 
     return _named(op, prim.name, doc)
 
@@ -40,22 +45,46 @@ def binary_op(prim, doc=None):
     impl, array_impl = prim.impl, prim.array_impl
 
     def op(x, y):
-        x_traced = type(x) in TRACER_TYPES
-        if x_traced or type(y) in TRACER_TYPES:
-            if x_traced and (type(y) not in TRACER_TYPES or x._trace.level >= y._trace.level):
+        if type(x) in TRACER_TYPES:
+            ty = type(y)
+            if ty not in TRACER_TYPES:
+                if ty in _SEQUENCES:  # beside a tracer, a list is an array: rules read its shape
+                    return op(x, _array_like(y))
                 trace = x._trace
             else:
-                trace = y._trace
-            if not trace.active:
-                return trace.inactive(prim, (x, y), EMPTY)
-            return trace.process2(prim, x, y)
-        try:
-            return (array_impl if type(x) is _ndarray else impl)(x, y)
-        except TypeError:
-            _device_error(prim, (x, y))  # a NumPy/CuPy mix surfaces as TypeError
-            raise
+                trace = x._trace if x._trace.level >= y._trace.level else y._trace
+        elif type(y) in TRACER_TYPES:
+            if type(x) in _SEQUENCES:
+                return op(_array_like(x), y)
+            trace = y._trace
+        else:
+            try:
+                return (array_impl if type(x) is _ndarray else impl)(x, y)
+            except TypeError:
+                if _holds_tracer(x) or _holds_tracer(y):  # lists holding tracers (array_like)
+                    return op(_array_like(x), _array_like(y))
+                _device_error(prim, (x, y))  # a NumPy/CuPy mix surfaces as TypeError
+                raise
+        if not trace.active:
+            return trace.inactive(prim, (x, y), EMPTY)
+        return trace.process2(prim, x, y)
 
     return _named(op, prim.name, doc)
+
+
+_SEQUENCES = frozenset({list, tuple})
+
+
+def _holds_tracer(x):
+    from .manipulation import _holds_tracer  # (manipulation imports this module)
+    return type(x) in _SEQUENCES and _holds_tracer(x)
+
+
+def _array_like(x):
+    """A list or tuple as an array (holding tracers: stacked, as every array_like argument is,
+    see `asarray_traced`); other values as they are."""
+    from .manipulation import asarray_traced
+    return asarray_traced(x) if type(x) in _SEQUENCES else x
 
 
 def scalar_aware(ufunc, operator):

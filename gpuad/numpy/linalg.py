@@ -234,11 +234,13 @@ def _parse_einsum(subscripts, shapes):
 
 
 def _sizes(terms, shapes):
+    """Each letter's size after broadcasting: a size other than 1 wins (0 too: an empty axis
+    broadcast against a size-1 one stays empty)."""
     sizes = {}
     for term, shape in zip(terms, shapes):
         for c, n in zip(term, shape):
             if n != 1 or c not in sizes:
-                sizes[c] = builtins.max(sizes.get(c, 1), n)
+                sizes[c] = n
     return sizes
 
 
@@ -303,15 +305,49 @@ einsum_p = Primitive(
 
 
 def einsum(subscripts, *operands):
-    """`numpy.einsum` with a subscripts string (explicit or implicit, '...' allowed),
-    differentiable in every operand: repeated indices (diagonals), summed-out indices and
-    broadcasting all have exact rules."""
+    """`numpy.einsum`, differentiable in every operand: repeated indices (diagonals),
+    summed-out indices and broadcasting (also against empty axes) all have exact rules.
+
+    Both of NumPy's forms: a subscripts string (explicit or implicit, '...' allowed), or
+    operands interleaved with lists of axis numbers, `einsum(a, [0, 1], b, [1, 2], [0, 2])`
+    (numbers 0-51, `Ellipsis` for '...', the output list optional).
+    """
     if not isinstance(subscripts, str):
-        raise NotImplementedError("einsum: only the subscripts-string form is supported, "
-                                  "e.g. einsum('ij,jk->ik', a, b)")
+        subscripts, operands = _interleaved_subscripts((subscripts,) + operands)
     operands = [asarray_traced(x) for x in operands]
     _parse_einsum(subscripts, [_shape_of(x) for x in operands])  # validates early, names the op
     return einsum_p.bind(*operands, subscripts=subscripts)
+
+
+def _interleaved_subscripts(args):
+    """`(a, [0, 1], b, [1, 2], [0, 2])` as `('AB,BC->AC', [a, b])`. Numbers map to letters in
+    their own order (0-25 to 'A'-'Z', 26-51 to 'a'-'z', as NumPy's C einsum), so the implicit
+    output, sorted by letter, is sorted by number as in NumPy."""
+    out = None
+    if len(args) % 2 == 1:  # an odd count: the last entry is the output's list
+        out, args = _sublist_term(args[-1], "output"), args[:-1]
+    if not args:
+        raise ValueError("einsum: the interleaved form needs operands, each followed by the "
+                         "list of its axes")
+    operands = list(args[0::2])
+    spec = ",".join(_sublist_term(s, i) for i, s in enumerate(args[1::2]))
+    return (spec if out is None else spec + "->" + out), operands
+
+
+def _sublist_term(sublist, where):
+    if isinstance(sublist, str) or not hasattr(sublist, "__iter__"):
+        raise TypeError(f"einsum: the axis list of operand {where} must be a list of ints "
+                        f"(and Ellipsis), got {sublist!r}")
+    term = []
+    for s in sublist:
+        if s is Ellipsis:
+            term.append("...")
+        elif isinstance(s, (int, np.integer)) and not isinstance(s, bool) and 0 <= s < 52:
+            term.append(chr(ord("A") + s) if s < 26 else chr(ord("a") + s - 26))
+        else:
+            raise ValueError(f"einsum: axis label {s!r} in the list of operand {where} is not "
+                             f"an int in the valid range [0, 52) or Ellipsis")
+    return "".join(term)
 
 
 # ---- diagonals and triangles -----------------------------------------------------------------

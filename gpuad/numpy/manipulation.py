@@ -4,6 +4,13 @@ Most of these are linear, so their VJP is another op of this family (the transpo
 goes back with `reshape`, `getitem` with `unindex` (scatter-add into zeros), `concatenate` with
 slicing. Ops that are compositions (stack, tile, repeat, flip, sort) are written with the
 primitives here and need no rules of their own.
+
+Array_like arguments (nested lists and tuples mixing tracers, arrays and numbers) are read by
+`asarray_traced`, which every function taking array_like calls. Index arrays are constants,
+also when computed from traced values (`y.astype(int)`); under vmap, an index that differs
+per example goes through `take_along_axis`/`add_along_axis` on the flattened array, whose
+indices are an argument that vmap batches (`getitem`, `take` and `.at[]` keep their static
+index parameter otherwise).
 """
 import builtins
 import operator
@@ -11,8 +18,10 @@ import operator
 import numpy as np
 
 from .. import backend
-from ..trace import Primitive, bind1, nondiff, primal_value, strip_derivatives
+from ..trace import (BATCH_TRACER_TYPES, TRACER_TYPES, Primitive, bind1, nondiff, primal_value,
+                     strip_derivatives)
 from .define import unary_op
+from .elementwise import where
 from .helpers import cast_cotangent, unbroadcast
 
 
@@ -47,6 +56,7 @@ def reshape(a, newshape=None, order="C", *, shape=None):
         raise NotImplementedError(f"reshape: order={order!r} is not supported; only order='C'. "
                                   f"Transpose first to reorder elements.")
     shape = (operator.index(shape),) if isinstance(shape, (int, np.integer)) else tuple(shape)
+    a = asarray_traced(a)
     if _shape_of(a) == shape:
         return a
     return bind1(reshape_p, a, {"shape": shape})
@@ -67,6 +77,7 @@ def transpose(a, axes=None):
     """`numpy.transpose`, differentiable."""
     if type(a) is np.ndarray:
         return a.transpose(axes)
+    a = asarray_traced(a)
     ndim = len(_shape_of(a))
     axes = tuple(range(ndim))[::-1] if axes is None else tuple(int(i) % builtins.max(ndim, 1)
                                                                 for i in axes)
@@ -81,6 +92,7 @@ def swapaxes(a, axis1, axis2):
     """`numpy.swapaxes`, differentiable."""
     if type(a) is np.ndarray:
         return a.swapaxes(axis1, axis2)
+    a = asarray_traced(a)
     ndim = len(_shape_of(a))
     perm = list(range(ndim))
     i, j = axis1 % ndim, axis2 % ndim
@@ -95,6 +107,7 @@ def matrix_transpose(a):
 
 def moveaxis(a, source, destination):
     """`numpy.moveaxis`, differentiable."""
+    a = asarray_traced(a)
     ndim = len(_shape_of(a))
     src = [s % ndim for s in ((source,) if isinstance(source, int) else source)]
     dst = [d % ndim for d in ((destination,) if isinstance(destination, int) else destination)]
@@ -108,6 +121,7 @@ def moveaxis(a, source, destination):
 
 def expand_dims(a, axis):
     """`numpy.expand_dims`, differentiable."""
+    a = asarray_traced(a)
     shape = list(_shape_of(a))
     axes = (axis,) if isinstance(axis, int) else tuple(axis)
     out_ndim = len(shape) + len(axes)
@@ -118,6 +132,7 @@ def expand_dims(a, axis):
 
 def squeeze(a, axis=None):
     """`numpy.squeeze`, differentiable."""
+    a = asarray_traced(a)
     shape = _shape_of(a)
     if axis is None:
         axes = {i for i, n in enumerate(shape) if n == 1}
@@ -175,6 +190,7 @@ def broadcast_to(array, shape):
             return _broadcast_one(array, shape)
         return np.broadcast_to(array, shape)
     shape = (shape,) if isinstance(shape, int) else tuple(shape)
+    array = asarray_traced(array)
     if _shape_of(array) == shape:
         return array
     return bind1(broadcast_to_p, array, {"shape": shape})
@@ -192,6 +208,7 @@ def _broadcast_one(a, shape):
 
 def broadcast_arrays(*args):
     """`numpy.broadcast_arrays`, differentiable."""
+    args = [asarray_traced(a) for a in args]
     shape = np.broadcast_shapes(*[_shape_of(a) for a in args])
     return [broadcast_to(a, shape) for a in args]
 
@@ -266,6 +283,7 @@ def column_stack(tup):
 
 def array_split(ary, indices_or_sections, axis=0):
     """`numpy.array_split`, differentiable (each piece is a slice)."""
+    ary = asarray_traced(ary)
     n = _shape_of(ary)[axis]
     if isinstance(indices_or_sections, (int, np.integer)):
         sections = int(indices_or_sections)
@@ -287,6 +305,7 @@ def array_split(ary, indices_or_sections, axis=0):
 
 def split(ary, indices_or_sections, axis=0):
     """`numpy.split`, differentiable."""
+    ary = asarray_traced(ary)
     if isinstance(indices_or_sections, (int, np.integer)):
         n = _shape_of(ary)[axis]
         if n % indices_or_sections:
@@ -329,6 +348,7 @@ def repeat(a, repeats, axis=None):
 
 def flip(m, axis=None):
     """`numpy.flip`, differentiable."""
+    m = asarray_traced(m)
     ndim = len(_shape_of(m))
     axes = range(ndim) if axis is None else [x % ndim for x in
                                              ((axis,) if isinstance(axis, int) else axis)]
@@ -356,6 +376,7 @@ roll_p = Primitive(
 
 def roll(a, shift, axis=None):
     """`numpy.roll`, differentiable."""
+    a = asarray_traced(a)
     shift = tuple(int(s) for s in shift) if isinstance(shift, (tuple, list)) else int(shift)
     axis = tuple(axis) if isinstance(axis, list) else axis
     return roll_p.bind(a, shift=shift, axis=axis)
@@ -376,6 +397,7 @@ pad_p = Primitive(
 
 def pad(array, pad_width, mode="constant", constant_values=0):
     """`numpy.pad` in mode 'constant', differentiable in `array`."""
+    array = asarray_traced(array)
     if mode != "constant":
         raise NotImplementedError(f"pad: mode={mode!r} is not supported; only mode='constant'. "
                                   f"Build other modes from concatenate and flip.")
@@ -416,22 +438,99 @@ unindex_p = Primitive(
 
 
 def _strip_index(idx):
-    """Indices are constants: strip tracers (e.g. from `x > 0` masks) and lists to arrays."""
-    def one(i):
-        i = primal_value(i)
-        if isinstance(i, list):
-            return np.asarray(i)
-        return i
+    """Indices are constants: tracers (masks from `x > 0`, integers from `astype(int)`) lose
+    their derivative tracers at every level (see `_constant`), lists become arrays. What is
+    left traced is batched by vmap: `_batched_index` says so."""
     if isinstance(idx, tuple):
-        return tuple(one(i) for i in idx)
-    return one(idx)
+        return tuple(_index_array(i) for i in idx)
+    return _index_array(idx)
+
+
+def _index_array(i):
+    """One index entry as a constant (see `_strip_index`); a list or tuple is an array."""
+    if type(i) in TRACER_TYPES:
+        return _constant(i)
+    if isinstance(i, list) or isinstance(i, tuple) and _holds_tracer(i):
+        return _constant(asarray_traced(i)) if _holds_tracer(i) else np.asarray(i)
+    return i
+
+
+def _batched_index(idx):
+    """Whether a stripped index holds arrays that differ per example under vmap."""
+    if isinstance(idx, tuple):
+        return builtins.any(type(i) in TRACER_TYPES for i in idx)
+    return type(idx) in TRACER_TYPES
+
+
+def _constant(x):
+    """`x` without derivative tracers at any level: an index or mask computed from traced
+    values carries no derivative. vmap's batch tracers stay, since they hold each example's
+    value; where derivative tracers lie beneath one (grad of a vmapped function), they are
+    stripped example by example."""
+    x = strip_derivatives(x)
+    v = x
+    while type(v) in TRACER_TYPES:
+        if type(v) not in BATCH_TRACER_TYPES:
+            return _constant_by_example(x)
+        v = v.value
+    return x
+
+
+_constant_by_example = nondiff(lambda x: _constant(x), "constant")
 
 
 def getitem(x, idx):
-    """`x[idx]`: basic, advanced and boolean-mask indexing, differentiable in x."""
+    """`x[idx]`: basic, advanced and boolean-mask indexing, differentiable in x.
+
+    Index arrays are constants, also when computed from traced values (`x[y.astype(int)]`,
+    `x[y > 0]`). Under vmap, integer index arrays may differ per example; boolean masks may
+    not (each example would select a different number of elements): use `where` there.
+    """
     if type(x) is np.ndarray:
-        return x[idx]
-    return bind1(getitem_p, x, {"idx": _strip_index(idx)})
+        try:
+            return x[idx]
+        except (TypeError, IndexError, ValueError):
+            if not _batched_index(_strip_index(idx)):
+                raise
+    x, idx = asarray_traced(x), _strip_index(idx)
+    if _batched_index(idx):
+        return _gather(x, idx)
+    return bind1(getitem_p, x, {"idx": idx})
+
+
+def _gather(x, idx):
+    """`x[idx]` for an index batched by vmap: the positions it selects in the flattened x, found
+    for each example by NumPy's own indexing of the element numbers, then gathered by
+    `take_along_axis`, whose indices are an argument that vmap batches."""
+    pos = _positions(x, idx)
+    return reshape(take_along_axis(ravel(x), ravel(pos), 0), _shape_of(pos))
+
+
+def _positions(x, idx):
+    """The flat positions in x of the elements `x[idx]` selects (an integer array of the result's
+    shape, batched like the index)."""
+    items = idx if isinstance(idx, tuple) else (idx,)
+    traced = [k for k, i in enumerate(items) if type(i) in TRACER_TYPES]
+    for k in traced:
+        kind = primal_value(items[k]).dtype.kind
+        if kind == "b":
+            raise ValueError("getitem: a boolean mask that differs per example under vmap would "
+                             "select a different number of elements in each; write "
+                             "gnp.where(mask, x, 0) instead")
+        if kind not in "iu":
+            raise IndexError(f"getitem: only integers, slices, None, Ellipsis and integer or "
+                             f"boolean arrays are valid indices, got an array of dtype "
+                             f"{primal_value(items[k]).dtype}; cast it with .astype(int)")
+    shape = _shape_of(x)
+    numbers = _xp(primal_value(x)).arange(int(np.prod(shape))).reshape(shape)
+
+    def select(*arrays):
+        full = list(items)
+        for k, a in zip(traced, arrays):
+            full[k] = a
+        return getitem(numbers, tuple(full) if isinstance(idx, tuple) else full[0])
+
+    return nondiff(select, "getitem")(*[items[k] for k in traced])
 
 
 def unindex(g, shape, idx):
@@ -489,12 +588,50 @@ at_set_p = Primitive(
 
 def at_add(x, v, idx):
     """A copy of x with v added at idx (duplicate indices accumulate); see `x.at`."""
-    return at_add_p.bind(x, v, idx=_strip_index(idx))
+    idx = _strip_index(idx)
+    if _batched_index(idx):
+        return _scatter(x, v, idx, accumulate=True)
+    return at_add_p.bind(x, v, idx=idx)
 
 
 def at_set(x, v, idx):
     """A copy of x with v written at idx; see `x.at`."""
-    return at_set_p.bind(x, v, idx=_strip_index(idx))
+    idx = _strip_index(idx)
+    if _batched_index(idx):
+        return _scatter(x, v, idx, accumulate=False)
+    return at_set_p.bind(x, v, idx=idx)
+
+
+def _scatter(x, v, idx, accumulate):
+    """`x.at[idx].add(v)` / `.set(v)` for an index batched by vmap, on the flattened x at the
+    positions the index selects (`_positions`), through `add_along_axis`, whose indices are an
+    argument that vmap batches. `.set` keeps the last of repeated writes, as NumPy does."""
+    shape = _shape_of(x)
+    pos = _positions(x, idx)
+    flat_pos, flat_x = ravel(pos), ravel(x)
+    v = ravel(broadcast_to(astype(asarray_traced(v), primal_value(x).dtype), _shape_of(pos)))
+    if accumulate:
+        return reshape(add_along_axis(flat_x, v, flat_pos, 0), shape)
+    n = int(np.prod(shape, dtype=np.int64))
+    wins = _last_writes(flat_pos, n=n, winners=True, dtype=primal_value(x).dtype)
+    put = add_along_axis(zeros_like_raw(flat_x), v * wins, flat_pos, 0)
+    return reshape(where(_last_writes(flat_pos, n=n, winners=False), put, flat_x), shape)
+
+
+def _last_writes(pos, n, winners, dtype=None):
+    """For positions `pos` into n elements (constants): with `winners`, 1 at the writes that land
+    (the last of repeated positions, as in `x[idx] = v`) and 0 at those overwritten; else
+    which of the n elements are written."""
+    if type(pos) in TRACER_TYPES:  # batched: one example at a time
+        return _last_writes_by_example(pos, n=n, winners=winners, dtype=dtype)
+    xp = _xp(pos)
+    order = xp.arange(pos.size)
+    landed = xp.full(n, -1, dtype=order.dtype)
+    landed[pos] = order
+    return (landed[pos] == order).astype(dtype) if winners else landed >= 0
+
+
+_last_writes_by_example = nondiff(_last_writes, "at.set")
 
 
 class _IndexUpdate:
@@ -560,9 +697,15 @@ def _untake(g, a, indices, axis):
 
 
 def take(a, indices, axis=None):
-    """`numpy.take` (mode 'raise'), differentiable in `a`; repeated indices accumulate."""
+    """`numpy.take` (mode 'raise'), differentiable in `a`; repeated indices accumulate. The
+    indices may come from traced values (`x.astype(int)`) and differ per example under vmap."""
     a = asarray_traced(a)
-    indices = primal_value(indices)
+    indices = _index_array(indices)
+    if type(indices) in TRACER_TYPES:  # batched by vmap
+        if axis is None:
+            return getitem(ravel(a), indices)
+        axis = int(axis) % builtins.max(len(_shape_of(a)), 1)
+        return getitem(a, (slice(None),) * axis + (indices,))
     if not hasattr(indices, "dtype"):
         indices = np.asarray(indices)
     if axis is not None:
@@ -571,13 +714,37 @@ def take(a, indices, axis=None):
 
 
 # The indices are an argument (not a parameter) so that vmap can batch them; they have no
-# derivative (integers), hence no rules in position 1.
+# derivative (integers), hence no rules in their position. Both ops take arr and indices
+# broadcast against each other already (but along `axis`), as `take_along_axis` makes them.
 take_along_axis_p = Primitive(
     "take_along_axis", lambda arr, indices, *, axis: _xp(arr).take_along_axis(arr, indices, axis),
-    vjp=[lambda ans, arr, indices, g, *, axis: unindex(
-        g, arr.shape, _along_axis_index_for(indices, axis, arr.shape)), None],
+    vjp=[lambda ans, arr, indices, g, *, axis: add_along_axis(zeros_like_raw(arr), g, indices,
+                                                              axis), None],
     jvp=[lambda ans, arr, indices, t, *, axis: take_along_axis(t, indices, axis), None],
     meta_only=(0,))
+
+
+def _add_along_axis_impl(x, v, indices, *, axis):
+    out = x.copy()  # (x may be a read-only broadcast, as the zeros of a VJP are)
+    backend.scatter_add(out, _along_axis_index_for(indices, axis, out.shape), v)
+    return out
+
+
+# The transpose of take_along_axis: x with v added at `indices` along `axis` (repeats accumulate).
+add_along_axis_p = Primitive(
+    "add_along_axis", _add_along_axis_impl,
+    vjp=[lambda ans, x, v, indices, g, *, axis: g,
+         lambda ans, x, v, indices, g, *, axis: take_along_axis(g, indices, axis), None],
+    jvp=[lambda ans, x, v, indices, t, *, axis: t,
+         lambda ans, x, v, indices, t, *, axis: add_along_axis(zeros_like_raw(x), t, indices,
+                                                               axis), None],
+    meta_only=(0, 1))
+
+
+def add_along_axis(x, v, indices, axis):
+    """A copy of x with v added along `axis` at `indices` (v and indices of one shape, which
+    matches x's but along `axis`); repeated indices accumulate. The VJP of take_along_axis."""
+    return add_along_axis_p.bind(x, v, indices, axis=axis)
 
 
 def _along_axis_index_for(indices, axis, shape):
@@ -595,17 +762,29 @@ def _along_axis_index_for(indices, axis, shape):
 
 
 def take_along_axis(arr, indices, axis):
-    """`numpy.take_along_axis`, differentiable in `arr`."""
-    indices = strip_derivatives(indices)
+    """`numpy.take_along_axis`, differentiable in `arr`; arr and indices broadcast against each
+    other but along `axis`, as in NumPy. The indices may come from traced values and differ
+    per example under vmap."""
+    arr, indices = asarray_traced(arr), _constant(asarray_traced(indices))
     if axis is None:
         arr = ravel(arr)
         axis = 0
-    axis = int(axis) % len(_shape_of(arr))
+    shape_a, shape_i = _shape_of(arr), _shape_of(indices)
+    if len(shape_a) != len(shape_i):
+        raise ValueError(f"take_along_axis: indices of shape {shape_i} and arr of shape "
+                         f"{shape_a} must have the same number of dimensions")
+    axis = int(axis) % len(shape_a)
+    others_a, others_i = shape_a[:axis] + shape_a[axis + 1:], shape_i[:axis] + shape_i[axis + 1:]
+    if others_a != others_i:
+        others = np.broadcast_shapes(others_a, others_i)
+        arr = broadcast_to(arr, others[:axis] + shape_a[axis:axis + 1] + others[axis:])
+        indices = broadcast_to(indices, others[:axis] + shape_i[axis:axis + 1] + others[axis:])
     return take_along_axis_p.bind(arr, indices, axis=axis)
 
 
 def sort(a, axis=-1):
     """`numpy.sort`, differentiable: the gradient follows each element to its sorted place."""
+    a = asarray_traced(a)
     if axis is None:
         a = ravel(a)
         axis = -1
@@ -615,7 +794,8 @@ def sort(a, axis=-1):
 
 # ---- dtype and copies ------------------------------------------------------------------------
 astype_p = Primitive(
-    "astype", lambda x, *, dtype: x.astype(dtype),
+    "astype", lambda x, *, dtype: x.astype(dtype) if hasattr(x, "astype")
+    else np.asarray(x, dtype=dtype),
     vjp=[lambda ans, x, g, *, dtype: cast_cotangent(g, x.dtype)],
     jvp=[lambda ans, x, t, *, dtype: astype(t, dtype)],
     meta_only=(0,))
@@ -625,14 +805,23 @@ def astype(x, dtype, copy=True):
     """`x.astype(dtype)`: differentiable between floating (and complex) dtypes; a cast to an
     integer or boolean dtype gives a constant."""
     dtype = np.dtype(dtype)
-    raw = primal_value(x)
-    if not hasattr(raw, "dtype"):
-        return _xp(raw).asarray(raw, dtype=dtype)
     if dtype.kind not in "fc":
-        return raw.astype(dtype)
-    if raw.dtype == dtype:
+        return _cast_constant(x, dtype)
+    raw = primal_value(x)
+    if not hasattr(raw, "dtype"):  # a Python number (traced or not)
+        if type(x) not in TRACER_TYPES:
+            return _xp(raw).asarray(raw, dtype=dtype)
+    elif raw.dtype == dtype:
         return x
     return astype_p.bind(x, dtype=dtype)
+
+
+def _cast_constant(x, dtype):
+    """A cast to an integer or boolean dtype: no derivative at any level (see `_constant`)."""
+    x = _constant(x)
+    if type(x) in TRACER_TYPES:  # batched by vmap: cast the stacked values
+        return astype_p.bind(x, dtype=dtype)
+    return x.astype(dtype) if hasattr(x, "astype") else _xp(x).asarray(x, dtype=dtype)
 
 
 copy_p = Primitive("copy", lambda x: x.copy(), vjp=[lambda ans, x, g: g],
@@ -642,33 +831,96 @@ copy = unary_op(copy_p, "`numpy.copy`, differentiable.")
 
 # ---- helpers used above (defined here to avoid importing the creation module) ----------------
 def zeros_like_raw(x):
-    raw = primal_value(x)
-    if hasattr(raw, "xp"):  # a Meta
-        return raw.xp.zeros(raw.shape, raw.dtype)
-    return _xp(raw).zeros_like(raw)
+    """Zeros of x's shape and dtype, untraced. For a tracer, the shape is its own: one
+    example's under vmap (the zeros then stand for every example), not the stacked value's."""
+    if hasattr(x, "xp"):  # a Meta
+        return x.xp.zeros(x.shape, x.dtype)
+    if type(x) in TRACER_TYPES:
+        return _xp(primal_value(x)).zeros(x.shape, x.dtype)
+    return _xp(x).zeros_like(x)
 
 
 def ravel_raw(x):
     return _xp(x).ravel(x)
 
 
-def asarray_traced(a):
-    """Leave tracers and arrays alone; turn lists and scalars into arrays of the default backend."""
-    if hasattr(a, "shape") and hasattr(a, "dtype"):
-        return a
-    return backend.default_namespace().asarray(a)
+def asarray_traced(a, dtype=None):
+    """An array_like argument as an array or tracer: how every function taking array_like reads it.
+
+    Tracers and arrays are left alone (cast if `dtype` is given). Lists and tuples holding
+    tracers, at any depth and mixed with arrays and Python numbers, are stacked
+    differentiably, with the dtype `numpy.array` gives them: the result type of all the
+    entries, Python numbers counting as float64/int64/complex128 (array coercion does not
+    treat them as weak, so `[float32 tracer, 1.0]` is float64, as in NumPy). Anything else goes
+    to the default backend's `asarray`.
+    """
+    if type(a) in TRACER_TYPES or hasattr(a, "shape") and hasattr(a, "dtype"):
+        return a if dtype is None else astype(a, dtype)
+    if isinstance(a, (list, tuple)) and _holds_tracer(a):
+        if dtype is None:
+            dtype = np.result_type(*_entry_dtypes(a))
+        return _stack_entries(a, np.dtype(dtype))
+    return backend.default_namespace().asarray(a, dtype=dtype)
 
 
-# Shapes, sizes and dimensions are read off the primal: they carry no derivative.
-shape = nondiff(lambda a: _shape_of(a), "shape")
-ndim = nondiff(lambda a: len(_shape_of(a)), "ndim")
-size = nondiff(lambda a, axis=None: int(np.prod(_shape_of(a))) if axis is None
-               else _shape_of(a)[axis], "size")
+def _holds_tracer(obj):
+    if type(obj) in TRACER_TYPES:
+        return True
+    return isinstance(obj, (list, tuple)) and builtins.any(_holds_tracer(o) for o in obj)
+
+
+def _entry_dtypes(obj):
+    """The dtypes of the arrays, tracers and numbers in a nested list, as array coercion sees
+    them (a list without tracers counts as the array NumPy makes of it)."""
+    if isinstance(obj, (list, tuple)) and _holds_tracer(obj):
+        return [d for o in obj for d in _entry_dtypes(o)]
+    raw = primal_value(obj)
+    dtype = getattr(raw, "dtype", None)
+    return [dtype if dtype is not None else np.asarray(raw).dtype]
+
+
+def _stack_entries(obj, dtype):
+    if isinstance(obj, (list, tuple)) and _holds_tracer(obj):
+        if not obj:
+            raise ValueError("asarray: an empty list inside a list holding traced values")
+        parts = [_stack_entries(o, dtype) for o in obj]
+        shapes = {_shape_of(p) for p in parts}
+        if len(shapes) != 1:
+            raise ValueError(f"asarray: the entries of a list holding traced values must have "
+                             f"one shape (NumPy's inhomogeneous shape), got shapes "
+                             f"{sorted(shapes)}")
+        return stack(parts)
+    if type(obj) in TRACER_TYPES:
+        return astype(obj, dtype)
+    raw = primal_value(obj)
+    xp = backend.namespace(raw) if hasattr(raw, "shape") else backend.default_namespace()
+    return xp.asarray(obj, dtype=dtype)
+
+
+# Shapes, sizes and dimensions carry no derivative. A tracer's shape is one example's under
+# vmap (a batched shape would be a tracer, which NumPy's creation functions cannot take).
+def shape(a):
+    """`numpy.shape`: a tuple of ints, also for traced values and lists holding them."""
+    if hasattr(a, "shape"):
+        return tuple(a.shape)
+    return _shape_of(asarray_traced(a)) if _holds_tracer(a) else np.shape(a)
+
+
+def ndim(a):
+    """`numpy.ndim`."""
+    return len(shape(a))
+
+
+def size(a, axis=None):
+    """`numpy.size`: the number of elements (along `axis` if given)."""
+    s = shape(a)
+    return int(np.prod(s, dtype=np.int64)) if axis is None else s[axis]
 
 
 # ---- more splitting, rotating, inserting and deleting (compositions) -------------------------
 def hsplit(ary, indices_or_sections):
     """`numpy.hsplit`: `split` along axis 1 (axis 0 for 1-D arrays), differentiable."""
+    ary = asarray_traced(ary)
     nd = len(_shape_of(ary))
     if nd == 0:
         raise ValueError("hsplit: the input must be at least 1-D, got shape ()")
@@ -677,6 +929,7 @@ def hsplit(ary, indices_or_sections):
 
 def vsplit(ary, indices_or_sections):
     """`numpy.vsplit`: `split` along axis 0 of an array of at least 2 dimensions."""
+    ary = asarray_traced(ary)
     if len(_shape_of(ary)) < 2:
         raise ValueError(f"vsplit: the input must be at least 2-D, got shape {_shape_of(ary)}")
     return split(ary, indices_or_sections, 0)
@@ -684,6 +937,7 @@ def vsplit(ary, indices_or_sections):
 
 def dsplit(ary, indices_or_sections):
     """`numpy.dsplit`: `split` along axis 2 of an array of at least 3 dimensions."""
+    ary = asarray_traced(ary)
     if len(_shape_of(ary)) < 3:
         raise ValueError(f"dsplit: the input must be at least 3-D, got shape {_shape_of(ary)}")
     return split(ary, indices_or_sections, 2)
@@ -691,6 +945,7 @@ def dsplit(ary, indices_or_sections):
 
 def rollaxis(a, axis, start=0):
     """`numpy.rollaxis`: move `axis` to sit before position `start` (a transpose)."""
+    a = asarray_traced(a)
     nd = len(_shape_of(a))
     if not -nd <= axis < nd:
         raise ValueError(f"rollaxis: axis {axis} is out of bounds for an array of dimension {nd}")
@@ -709,6 +964,7 @@ def rollaxis(a, axis, start=0):
 def rot90(m, k=1, axes=(0, 1)):
     """`numpy.rot90`: rotate by 90 degrees k times in the plane of `axes` (flips and a
     transpose), differentiable."""
+    m = asarray_traced(m)
     nd = len(_shape_of(m))
     axes = tuple(axes)
     if len(axes) != 2:

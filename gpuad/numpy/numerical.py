@@ -44,14 +44,16 @@ def _raw(x):
 def _refuse_vmap(name, *args):
     """Raise if an argument whose primal values pick the pieces is batched by vmap: those
     choices are read off the raw values, which under vmap hold the whole batch."""
-    for a in args:
-        for x in (a if isinstance(a, (list, tuple)) else (a,)):
-            while type(x) in TRACER_TYPES:
-                if type(x) in BATCH_TRACER_TYPES:
-                    raise NotImplementedError(
-                        f"{name}: not supported under vmap for this argument (its values select "
-                        f"the pieces); loop over the batch in Python instead")
-                x = x.value
+    for x in args:
+        if isinstance(x, (list, tuple)):  # array_like: nested lists of tracers count too
+            _refuse_vmap(name, *x)
+            continue
+        while type(x) in TRACER_TYPES:
+            if type(x) in BATCH_TRACER_TYPES:
+                raise NotImplementedError(
+                    f"{name}: not supported under vmap for this argument (its values select "
+                    f"the pieces); loop over the batch in Python instead")
+            x = x.value
 
 
 def _one_axis(axis, ndim, name):

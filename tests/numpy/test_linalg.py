@@ -316,3 +316,61 @@ def test_hermitian_svd_and_pinv_compute_as_numpy(rng):
     ga.check_grads(lambda a: gnp.linalg.pinv(a, hermitian=True), (m + m.T,), order=2)
     assert np.all(np.triu(ga.grad(lambda a: gnp.sum(gnp.linalg.pinv(a, hermitian=True)))(m),
                           1) == 0)
+
+
+# ---- einsum: the interleaved form and empty broadcast axes -----------------------------------
+INTERLEAVED = [  # (shape, axis list) per operand, then the output's list (None: implicit)
+    ([((2, 3), [0, 1]), ((3, 4), [1, 2])], [0, 2]),
+    ([((2, 3), [0, 1]), ((3, 4), [1, 2])], None),
+    ([((2, 3), [1, 0]), ((2, 4), [1, 2])], None),            # implicit output, sorted by number
+    ([((5, 2, 3), [Ellipsis, 0, 1]), ((3, 4), [1, 2])], [Ellipsis, 0, 2]),
+    ([((5, 2, 3), [Ellipsis, 0, 1]), ((3, 4), [1, 2])], None),
+    ([((2, 3), [30, 0])], None),                             # numbers above 25 ('a'...)
+    ([((3, 3), [4, 4])], [4]),                               # a diagonal
+    ([((3,), [0]), ((3,), [0]), ((3,), [0])], []),
+]
+
+
+@pytest.mark.parametrize("operands, out", INTERLEAVED, ids=str)
+def test_einsum_interleaved_form_matches_numpy(operands, out, rng):
+    ops = [rng.standard_normal(shape) for shape, _ in operands]
+    tail = [] if out is None else [out]
+
+    def interleaved(ops):
+        return [a for op, (_, axes) in zip(ops, operands) for a in (op, axes)] + tail
+
+    f = lambda *ops: gnp.einsum(*interleaved(ops))
+    np.testing.assert_allclose(f(*ops), np.einsum(*interleaved(ops)), rtol=1e-13)
+    ga.check_grads(f, tuple(ops), order=2)
+
+
+EMPTY_BROADCAST = [
+    ("...ij,...jk", [(0, 2, 4), (1, 4, 3)]),
+    ("...ij,...jk->...ik", [(1, 2, 3), (0, 3, 3)]),
+    ("bij,bjk->ik", [(1, 2, 4), (0, 4, 3)]),
+    ("...ij,...jk,...kl", [(0, 1, 2, 3), (2, 3, 3), (1, 1, 3, 2)]),
+    ("ij,jk", [(0, 3), (3, 2)]),
+]
+
+
+@pytest.mark.parametrize("spec, shapes", EMPTY_BROADCAST)
+def test_einsum_broadcasts_against_empty_axes(spec, shapes, rng):
+    ops = [rng.standard_normal(s) for s in shapes]
+    expected = np.einsum(spec, *ops)
+    np.testing.assert_array_equal(gnp.einsum(spec, *ops), expected)
+    grads = ga.grad(lambda *o: gnp.sum(gnp.einsum(spec, *o) ** 2),
+                    argnums=tuple(range(len(ops))))(*ops)
+    for g, op in zip(grads, ops):  # nothing flows through an empty result
+        assert g.shape == op.shape
+        np.testing.assert_array_equal(g, 0.0)
+    tangent = ga.jvp(lambda *o: gnp.einsum(spec, *o), tuple(ops), tuple(ops))[1]
+    assert tangent.shape == expected.shape
+    batched = ga.vmap(lambda *o: gnp.einsum(spec, *o))(*[np.stack([o, o]) for o in ops])
+    assert batched.shape == (2,) + expected.shape
+
+
+def test_einsum_interleaved_errors():
+    with pytest.raises(ValueError, match=r"einsum: axis label 52 .* \[0, 52\)"):
+        gnp.einsum(np.ones(2), [52])
+    with pytest.raises(TypeError, match="einsum: the axis list of operand 0"):
+        gnp.einsum(np.ones(2), "i")
