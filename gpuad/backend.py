@@ -12,8 +12,14 @@ Two questions are answered here and nowhere else:
 Elementwise ufuncs are called through NumPy's ufunc objects (`np.sin(x)`): CuPy arrays take those
 calls over through `__array_ufunc__` (NEP 13), so the same call runs on the GPU without a
 namespace lookup per op. Everything else asks `namespace(...)` for its `xp`.
+
+What gpuad calls that CuPy lacks has a fallback here, so rule code never tests for CuPy: the
+CuPy namespace handed out is CuPy itself plus `CUPY_FALLBACKS`, and `special_function` /
+`linalg_function` compute a function `cupyx.scipy` lacks on the host. tests/test_cupy_api.py
+checks every name gpuad takes from the namespace against CuPy's (tests/data/cupy_api.txt).
 """
 import os
+import types
 
 import numpy as np
 
@@ -45,10 +51,53 @@ def _import_cupy():
     global _cupy, _cupy_ndarray
     if _cupy is None:
         import cupy
-        _cupy = cupy
+        _cupy = with_fallbacks(cupy)
         _cupy_ndarray = cupy.ndarray
         FUSABLE_ARRAY_TYPES.add(cupy.ndarray)
     return _cupy
+
+
+def on_host(fn, to_device):
+    """`fn`, a NumPy function, for device arrays: its array arguments are copied to the host and
+    its array results back with `to_device`. Right, but a synchronizing copy each way: only for
+    what the device library lacks."""
+    def run(*args, **kwargs):
+        out = fn(*[to_numpy_array(a) for a in args],
+                 **{k: to_numpy_array(v) for k, v in kwargs.items()})
+        return tuple(map(to_device, out)) if isinstance(out, tuple) else to_device(out)
+    run.__name__ = getattr(fn, "__name__", "on_host")
+    return run
+
+
+# Names gpuad takes from the array namespace that CuPy (14) lacks: name -> the stand-in, made
+# from the cupy module on first use. Each computes what NumPy's function does, exactly.
+CUPY_FALLBACKS = {
+    # a constant made from numbers or small arrays: NumPy's values, copied to the device
+    "geomspace": lambda cupy: on_host(np.geomspace, cupy.asarray),
+}
+
+
+def with_fallbacks(cupy):
+    """The array namespace for CuPy arrays: the module `cupy`, where a name it lacks comes from
+    `CUPY_FALLBACKS` (looked up once, then a plain attribute). Submodules (`linalg`, `fft`,
+    `random`) are CuPy's own."""
+    ns = types.ModuleType("gpuad.backend.cupy", "CuPy, with gpuad's fallbacks "
+                                                "(gpuad.backend.CUPY_FALLBACKS)")
+
+    def __getattr__(name):
+        try:
+            value = getattr(cupy, name)
+        except AttributeError:
+            if name not in CUPY_FALLBACKS:
+                raise AttributeError(f"module 'cupy' has no attribute {name!r}, and gpuad has "
+                                     f"no fallback for it (gpuad.backend.CUPY_FALLBACKS)") \
+                    from None
+            value = CUPY_FALLBACKS[name](cupy)
+        setattr(ns, name, value)
+        return value
+
+    ns.__getattr__ = __getattr__
+    return ns
 
 
 def probe_cupy():
@@ -216,16 +265,21 @@ def special_function(name, *args):
     `cupyx.scipy.special` for CuPy arrays; on the CPU gpuad's Numba ufuncs where
     `gpuad/scipy/cpu_special.py` has one (erf, erfc, gamma, gammaln, digamma, polygamma, xlogy,
     xlog1py: real loops only), `scipy.special` otherwise and for complex input (an optional
-    dependency: the error says how to install it)."""
+    dependency: the error says how to install it).
+
+    A function cupyx.scipy.special lacks (CuPy 14: iv, ive, jv, yv, kv, kve, spence) is
+    computed on the host for CuPy arrays, with a copy each way."""
     arrays = [a for a in args if hasattr(a, "shape")]
     if any(is_cupy_array(a) for a in arrays):
         import cupyx.scipy.special
         fn = getattr(cupyx.scipy.special, name, None)
         if fn is None:
-            raise NotImplementedError(
-                f"special.{name}: this CuPy has no cupyx.scipy.special.{name}; compute it on the "
-                f"host (ga.to_numpy(x)) or upgrade CuPy")
+            return on_host(_host_special, _import_cupy().asarray)(name, *args)
         return fn(*args)
+    return _host_special(name, *args)
+
+
+def _host_special(name, *args):
     from .scipy import cpu_special
     fn = getattr(cpu_special, name, None)
     if fn is None or any(np.iscomplexobj(a) for a in args):
@@ -255,10 +309,15 @@ def linalg_function(name, *args, **kwargs):
     arrays = [a for a in args if hasattr(a, "shape")]
     if any(is_cupy_array(a) for a in arrays):
         import cupyx.scipy.linalg
-        module = cupyx.scipy.linalg
-    else:
-        module = scipy_module("linalg", f"linalg.{name}")
-    return getattr(module, name)(*args, **kwargs)
+        fn = getattr(cupyx.scipy.linalg, name, None)
+        if fn is None:  # not in this CuPy: on the host, with a copy each way
+            return on_host(_host_linalg(name), _import_cupy().asarray)(*args, **kwargs)
+        return fn(*args, **kwargs)
+    return _host_linalg(name)(*args, **kwargs)
+
+
+def _host_linalg(name):
+    return getattr(scipy_module("linalg", f"linalg.{name}"), name)
 
 
 def cupy_allocation_hook(on_malloc, on_free):

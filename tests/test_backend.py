@@ -107,3 +107,71 @@ def test_cupy_arrays_stay_on_device_and_match_numpy(rng):
     g = ga.grad(f)(xd)
     assert isinstance(g, cupy.ndarray)
     np.testing.assert_allclose(g.get(), ga.grad(f)(x), rtol=1e-10)
+
+
+# ---- fallbacks for what CuPy lacks, forced on NumPy ---------------------------------------------
+class OnDevice:
+    """What a fake device's `asarray` returns: the host value, marked as moved."""
+
+    def __init__(self, value):
+        self.value = value
+
+
+def test_namespace_fallback_computes_numpy_values_and_moves_them(rng):
+    fake = types.SimpleNamespace(asarray=OnDevice, sin=np.sin)  # a CuPy without geomspace
+    xp = backend.with_fallbacks(fake)
+    assert xp.sin is np.sin  # what the module has is its own
+    start, stop = rng.uniform(1, 2), rng.uniform(-300, -100)
+    out = xp.geomspace(-start, stop, 7, endpoint=False)
+    assert type(out) is OnDevice
+    np.testing.assert_array_equal(out.value, np.geomspace(-start, stop, 7, endpoint=False))
+    with pytest.raises(AttributeError, match="no attribute 'logspace'.*CUPY_FALLBACKS"):
+        _ = xp.logspace
+
+
+def test_host_fallback_moves_array_arguments_and_tuple_results(monkeypatch, rng):
+    x = rng.standard_normal(5)
+    monkeypatch.setattr(backend, "to_numpy_array", lambda a: a.value if type(a) is OnDevice else a)
+    split = backend.on_host(lambda a, *, n: (a[:n], a[n:]), OnDevice)
+    head, tail = split(OnDevice(x), n=OnDevice(2))
+    np.testing.assert_array_equal(head.value, x[:2])
+    np.testing.assert_array_equal(tail.value, x[2:])
+
+
+@pytest.fixture
+def fake_cupyx(monkeypatch):
+    """NumPy arrays taken for CuPy arrays, and a cupyx whose special and linalg have one
+    function each (marked, so the test can tell which path ran)."""
+    special = types.ModuleType("cupyx.scipy.special")
+    special.erf = lambda x: ("device erf", x)
+    linalg = types.ModuleType("cupyx.scipy.linalg")
+    linalg.solve_triangular = lambda *a, **k: "device solve_triangular"
+    scipy = types.ModuleType("cupyx.scipy")
+    scipy.special, scipy.linalg = special, linalg
+    cupyx = types.ModuleType("cupyx")
+    cupyx.scipy = scipy
+    for name, module in [("cupyx", cupyx), ("cupyx.scipy", scipy),
+                         ("cupyx.scipy.special", special), ("cupyx.scipy.linalg", linalg)]:
+        monkeypatch.setitem(__import__("sys").modules, name, module)
+    monkeypatch.setattr(backend, "is_cupy_array", lambda a: type(a) is np.ndarray)
+    monkeypatch.setattr(backend, "to_numpy_array", lambda a: a)  # already on the host
+    monkeypatch.setattr(backend, "_import_cupy", lambda: types.SimpleNamespace(asarray=OnDevice))
+
+
+def test_special_function_cupyx_lacks_runs_on_the_host(fake_cupyx, rng):
+    scipy_special = pytest.importorskip("scipy.special")
+    x = rng.uniform(0.5, 3.0, 4)
+    assert backend.special_function("erf", x)[0] == "device erf"
+    out = backend.special_function("iv", 1.5, x)
+    assert type(out) is OnDevice
+    np.testing.assert_allclose(out.value, scipy_special.iv(1.5, x), rtol=1e-15)
+
+
+def test_linalg_function_cupyx_lacks_runs_on_the_host(fake_cupyx, rng):
+    scipy_linalg = pytest.importorskip("scipy.linalg")
+    a = rng.standard_normal((3, 3)) + 3 * np.eye(3)
+    assert backend.linalg_function("solve_triangular", a, a[0]) == "device solve_triangular"
+    out = backend.linalg_function("expm", a)
+    assert type(out) is OnDevice
+    np.testing.assert_allclose(out.value, scipy_linalg.expm(a), rtol=1e-14)
+
