@@ -323,12 +323,16 @@ def _host_linalg(name):
 def cupy_allocation_hook(on_malloc, on_free):
     """A context manager that reports every CuPy device allocation and release as
     `on_malloc(nbytes)` / `on_free(nbytes)` (CuPy's memory hooks see the pool's traffic, which
-    NumPy-side tools such as tracemalloc cannot)."""
+    NumPy-side tools such as tracemalloc cannot).
+
+    Each hook has a name of its own: CuPy refuses (KeyError) to enter a hook whose name is
+    already in use, which nested `gpuad.memory.track("cuda")` blocks would be."""
     _import_cupy()
     from cupy.cuda import memory_hook
 
     class _Hook(memory_hook.MemoryHook):
-        name = "gpuad-memory"
+        def __init__(self):
+            self.name = f"gpuad-memory-{id(self)}"
 
         def malloc_postprocess(self, device_id, size, mem_size, mem_ptr, pmem_id):
             on_malloc(mem_size)

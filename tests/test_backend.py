@@ -175,3 +175,51 @@ def test_linalg_function_cupyx_lacks_runs_on_the_host(fake_cupyx, rng):
     assert type(out) is OnDevice
     np.testing.assert_allclose(out.value, scipy_linalg.expm(a), rtol=1e-14)
 
+
+def test_nested_cuda_memory_blocks_each_count(monkeypatch):
+    """CuPy refuses to enter a memory hook whose name is taken (KeyError): nested
+    `memory.track("cuda")` blocks need a hook name each. A fake `cupy.cuda.memory_hook` with
+    CuPy's registry rules stands in for the device."""
+    import sys
+
+    import gpuad.memory
+    hooks = {}
+
+    class MemoryHook:
+        name = "MemoryHook"
+
+        def __enter__(self):
+            if self.name in hooks:
+                raise KeyError(f"memory hook {self.name} already exists")
+            hooks[self.name] = self
+            return self
+
+        def __exit__(self, *_):
+            del hooks[self.name]
+
+    def allocate(nbytes):
+        for hook in list(hooks.values()):
+            hook.malloc_postprocess(device_id=0, size=nbytes, mem_size=nbytes, mem_ptr=1, pmem_id=1)
+
+    def release(nbytes):
+        for hook in list(hooks.values()):
+            hook.free_postprocess(device_id=0, mem_size=nbytes, mem_ptr=1, pmem_id=1)
+
+    memory_hook = types.ModuleType("cupy.cuda.memory_hook")
+    memory_hook.MemoryHook = MemoryHook
+    cuda = types.ModuleType("cupy.cuda")
+    cuda.memory_hook = memory_hook
+    cupy = types.ModuleType("cupy")
+    cupy.cuda = cuda
+    for name, module in [("cupy", cupy), ("cupy.cuda", cuda), ("cupy.cuda.memory_hook", memory_hook)]:
+        monkeypatch.setitem(sys.modules, name, module)
+    monkeypatch.setattr(backend, "_import_cupy", lambda: cupy)
+    with gpuad.memory.track("cuda") as outer:
+        allocate(512)
+        with gpuad.memory.track("cuda") as inner:
+            allocate(1024)
+            release(1024)
+        release(512)
+    assert (outer.peak_bytes, outer.end_bytes) == (1536, 0)
+    assert (inner.peak_bytes, inner.end_bytes) == (1024, 0)
+    assert not hooks
