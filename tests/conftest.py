@@ -7,17 +7,27 @@ import gpuad as ga
 
 
 def _gpu_available():
+    """`(usable, reason)`: whether the `gpu`-marked tests can run."""
     if os.environ.get("NUMBA_ENABLE_CUDASIM") == "1":
-        return False
-    return ga.backend.probe_cupy()[0]
+        return False, "NUMBA_ENABLE_CUDASIM=1: numba.cuda is the simulator"
+    return ga.backend.probe_cupy()
 
 
 def pytest_collection_modifyitems(config, items):
-    if any("gpu" in item.keywords for item in items) and not _gpu_available():
-        skip = pytest.mark.skip(reason="needs CuPy and a CUDA device")
-        for item in items:
-            if "gpu" in item.keywords:
-                item.add_marker(skip)
+    """Skip the `gpu`-marked tests without a device; with GPUAD_REQUIRE_GPU=1 (as
+    benchmarks/gpu/run_all.sh sets it) stop instead, saying why, so a GPU run cannot pass by
+    skipping everything."""
+    gpu_items = [item for item in items if item.get_closest_marker("gpu") is not None]
+    if not gpu_items:
+        return
+    usable, reason = _gpu_available()
+    if usable:
+        return
+    if os.environ.get("GPUAD_REQUIRE_GPU") == "1":
+        raise pytest.UsageError(f"GPUAD_REQUIRE_GPU=1, but the gpu tests cannot run: {reason}")
+    skip = pytest.mark.skip(reason=f"needs CuPy and a CUDA device ({reason})")
+    for item in gpu_items:
+        item.add_marker(skip)
 
 
 @pytest.fixture

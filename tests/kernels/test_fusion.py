@@ -15,23 +15,7 @@ import gpuad.numpy as gnp
 from gpuad.config import config
 from gpuad.kernels.backward import FUSED
 
-
-@pytest.fixture(autouse=True)
-def fuse_small_arrays():
-    saved = config.fusion, config.fusion_min_size
-    config.fusion, config.fusion_min_size = True, 8
-    yield
-    config.fusion, config.fusion_min_size = saved
-
-
-def both_ways(f, args, argnums):
-    fused = ga.grad(f, argnums=argnums)(*args)
-    config.fusion = False
-    try:
-        unfused = ga.grad(f, argnums=argnums)(*args)
-    finally:
-        config.fusion = True
-    return fused, unfused
+from .chains import both_ways, cheap, fuse_small_arrays, transcendental  # noqa: F401 (fixture)
 
 
 UNARY = [gnp.sin, gnp.cos, gnp.tanh, gnp.square, gnp.negative, lambda v: gnp.exp(gnp.tanh(v)),
@@ -93,15 +77,6 @@ def test_random_programs_fused_equals_unfused(program):
         assert a.dtype == np.float32
         scale = max(float(np.max(np.abs(b), initial=0.0)), 1.0)
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-5 * scale)
-
-
-def transcendental(x):
-    return gnp.tanh(gnp.sin(x) * x + gnp.exp(-x ** 2)) * gnp.cos(x)
-
-
-def cheap(x, y):
-    z = gnp.maximum(x * y + 0.5, 0.0)
-    return gnp.where(x > 0, gnp.square(z), z * 0.1) - y
 
 
 def test_float32_and_finite_differences():
@@ -253,23 +228,6 @@ def test_a_group_of_one_op_runs_the_ops_own_rule():
     out = gnp.exp(gnp.tanh(trace.new_input(x)))
     assert trace.group().lone_result is None  # two ops: no intermediate is held any more
     del out
-
-
-@pytest.mark.gpu
-def test_cupy_groups_run_numba_cuda_kernels():
-    import cupy as cp
-    rng = np.random.default_rng(7)
-    x, y = cp.asarray(rng.standard_normal((300, 40))), cp.asarray(rng.standard_normal(40))
-    f = lambda x, y: gnp.sum(cheap(x, y) * transcendental(x))  # noqa: E731
-    from gpuad.reverse import ReverseTrace
-    trace = ReverseTrace()
-    f(trace.new_input(x), trace.new_input(y))
-    trace.close()
-    assert any(entry[0] is FUSED for entry in trace.tape)  # CuPy arrays are recorded in groups
-    fused, unfused = both_ways(f, (x, y), (0, 1))
-    for a, b in zip(fused, unfused):
-        assert isinstance(a, cp.ndarray)
-        np.testing.assert_allclose(cp.asnumpy(a), cp.asnumpy(b), rtol=1e-12, atol=1e-12)
 
 
 @pytest.mark.parametrize("name", ["mixed_dtypes", "transposed", "zero_d", "broadcast_row",
