@@ -223,3 +223,73 @@ def test_nested_cuda_memory_blocks_each_count(monkeypatch):
     assert (outer.peak_bytes, outer.end_bytes) == (1536, 0)
     assert (inner.peak_bytes, inner.end_bytes) == (1024, 0)
     assert not hooks
+
+
+# ---- the device paths of this module (GPU only) -------------------------------------------------
+@pytest.fixture
+def cupy_default(monkeypatch):
+    """CuPy as the default backend for one test."""
+    import cupy
+    monkeypatch.setattr(backend, "_default", backend._default)
+    ga.set_backend("cupy")
+    return cupy
+
+
+@pytest.mark.gpu
+def test_fallback_names_run_on_device(cupy_default):
+    cupy = cupy_default
+    out = gnp.geomspace(2.0, 250.0, 6)  # CuPy 14 has no geomspace: backend.CUPY_FALLBACKS
+    assert isinstance(out, cupy.ndarray)
+    np.testing.assert_allclose(out.get(), np.geomspace(2.0, 250.0, 6), rtol=1e-15)
+    f = lambda s: gnp.sum(gnp.geomspace(s, 250.0, 6) ** 2)  # noqa: E731 (the traced path)
+    g = ga.grad(f)(cupy.asarray(2.0))
+    assert isinstance(g, cupy.ndarray)
+    np.testing.assert_allclose(g.get(), ga.grad(f)(np.asarray(2.0)), rtol=1e-12)
+
+
+@pytest.mark.gpu
+def test_nested_memory_tracks_on_device():
+    import cupy
+
+    import gpuad.memory
+    with gpuad.memory.track("cuda") as outer:
+        a = cupy.ones(1 << 20, cupy.float32)  # 4 MiB
+        with gpuad.memory.track("cuda") as inner:
+            b = cupy.ones(1 << 21, cupy.float32)  # 8 MiB
+            del b
+        del a
+    assert inner.peak_bytes >= 8 << 20 and inner.end_bytes == 0
+    assert outer.peak_bytes >= 12 << 20 and outer.end_bytes == 0
+
+
+@pytest.mark.gpu
+def test_pinned_copies_round_trip_views(rng):
+    import cupy
+    x = cupy.asarray(rng.standard_normal((3, 5)))[:, 1:4]  # a strided view, as a carry can be
+    stream = backend.side_stream()
+    host = backend.copy_to_pinned(x, stream)
+    back = backend.copy_from_pinned(host, stream)
+    assert isinstance(back, cupy.ndarray)
+    np.testing.assert_array_equal(back.get(), x.get())
+
+
+@pytest.mark.gpu
+def test_random_draws_on_device_replay(cupy_default):
+    cupy = cupy_default
+    saved = gnp.random.get_state()
+    try:
+        gnp.random.seed(3)
+        state = gnp.random.get_state()
+        draws = [gnp.random.normal(size=(4, 5), dtype=np.float32), gnp.random.uniform(size=7),
+                 gnp.random.randint(0, 10, size=6), gnp.random.exponential(size=3),
+                 gnp.random.permutation(5)]
+        assert all(isinstance(d, cupy.ndarray) for d in draws)
+        assert draws[0].dtype == np.float32 and draws[1].dtype == np.float64
+        assert draws[2].min() >= 0 and draws[2].max() < 10
+        assert sorted(draws[4].get().tolist()) == list(range(5))
+        gnp.random.set_state(state)
+        again = [gnp.random.normal(size=(4, 5), dtype=np.float32), gnp.random.uniform(size=7)]
+        for a, b in zip(again, draws):
+            np.testing.assert_array_equal(a.get(), b.get())
+    finally:
+        gnp.random.set_state(saved)
