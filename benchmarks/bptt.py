@@ -259,7 +259,7 @@ def peers(model, args):
     return rows
 
 
-def plot(path, rows):
+def plot(path, rows, length):
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -275,14 +275,14 @@ def plot(path, rows):
     ax.axvline(95, color="grey", linestyle=":", linewidth=1)
     ax.set_xlabel("activation memory saved vs StoreAll (%)")
     ax.set_ylabel("time overhead vs StoreAll (%)")
-    ax.set_title("BPTT, T=1000: tanh RNN (circles) and LSTM (squares)")
+    ax.set_title(f"BPTT, T={length}: tanh RNN (circles) and LSTM (squares)")
     ax.grid(True, alpha=0.3)
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)
 
 
-def main(argv=None):
+def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--length", type=int, default=1000)
     parser.add_argument("--hidden", type=int, default=256)
@@ -300,6 +300,11 @@ def main(argv=None):
     args = parser.parse_args(argv)
     if args.quick:
         args.length, args.hidden, args.repeats = 100, 64, 1
+    return args
+
+
+def main(argv=None):
+    args = parse_args(argv)
     if args.child:
         return child(args.child, args.model, args)
     print(environment())
@@ -327,7 +332,7 @@ def main(argv=None):
             json.dump({"environment": environment(), "gpuad": rows, "process": peer_rows}, f,
                       indent=1)
     if args.plot:
-        plot(args.plot, rows)
+        plot(args.plot, rows, args.length)
 
 
 if __name__ == "__main__":

@@ -38,7 +38,8 @@ def environment():
     import numpy
     parts = [f"python {platform.python_version()}", f"numpy {numpy.__version__}"]
     from importlib import metadata
-    for name in ("numba", "autograd", "torch", "jax", "cupy-cuda12x"):
+    for name in ("numba", "numba-cuda", "autograd", "torch", "jax", "cupy-cuda12x",
+                 "cupy-cuda13x"):
         try:
             parts.append(f"{name} {metadata.version(name)}")
         except metadata.PackageNotFoundError:
