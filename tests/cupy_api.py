@@ -27,7 +27,8 @@ Two halves, used by tests/test_cupy_api.py:
   (`numpy_calls`): on CuPy arrays, NumPy hands ufuncs and dispatched functions to CuPy's
   function of the same name (NEP 13 and 18), so those must exist in CuPy too.
 
-`python tests/cupy_api.py` (no argument) prints what gpuad calls that the list lacks.
+`python tests/cupy_api.py` (no argument) prints what gpuad calls that the list lacks
+(`GPUAD_CUPY_API_LIST=FILE` reads another list, for this and for tests/test_cupy_api.py).
 """
 import argparse
 import ast
@@ -153,8 +154,11 @@ def write_list(path=LIST):
     return version, len(names)
 
 
-def read_list(path=LIST):
-    """`(version, {qualified name})` from a list written by `write_list`."""
+def read_list(path=None):
+    """`(version, {qualified name})` from a list written by `write_list`: tests/data/cupy_api.txt,
+    or the file `GPUAD_CUPY_API_LIST` names (benchmarks/gpu/run_all.sh checks gpuad's calls
+    against the CuPy installed on the GPU machine so)."""
+    path = path or os.environ.get("GPUAD_CUPY_API_LIST") or LIST
     version, names = None, set()
     with open(path) as f:
         for line in f:
@@ -356,13 +360,12 @@ def main(argv=None):
     parser.add_argument("--write", action="store_true",
                         help=f"regenerate {os.path.relpath(LIST, ROOT)} from the installed CuPy")
     parser.add_argument("--out", help="write the list here instead (with --write)")
-    parser.add_argument("--list", default=LIST, help="the list to check gpuad's calls against")
     args = parser.parse_args(argv)
     if args.write:
         version, count = write_list(args.out or LIST)
         print(f"wrote {count} names of CuPy {version} to {args.out or LIST}")
         return 0
-    version, listed = read_list(args.list)
+    version, listed = read_list()
     calls = gpuad_calls()
     missing = sorted(n for n in calls["names"] if n not in listed)
     print(f"gpuad takes {len(calls['names'])} names from the namespace; CuPy {version} lacks "

@@ -103,9 +103,10 @@ def test_real_run_runs_the_planned_steps_and_goes_on_after_a_failure(tmp_path):
     assert planned == _plan(out, env={"PYTHON": str(stub)})  # one list for both modes
     expected = []  # each call of the stand-in, as the plan spells it
     for _, _, cmd in planned:
-        for part in cmd.split(" && "):
-            tokens = [t for t in shlex.split(part) if not re.match(r"^[A-Z_]+=", t)]
-            if tokens[0] == str(stub):
+        for part in re.split(r" && |; ", cmd):
+            tokens = [t for t in shlex.split(part)
+                      if not re.match(r"^[A-Z_]+=", t) and t not in ("{", "}")]
+            if tokens and tokens[0] == str(stub):
                 expected.append(" ".join(tokens[1:]))
     assert (tmp_path / "calls.log").read_text().splitlines() == expected
     summary = json.loads((out / "summary.json").read_text())
