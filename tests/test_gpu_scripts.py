@@ -46,7 +46,7 @@ def test_dry_run_plans_every_step_and_runs_nothing(tmp_path):
     names = [s[0] for s in steps]
     benches = [f"bench-{n}" for n in ["fusion", "bptt"] + [b for b in _benchmarks()
                                                            if b not in ("fusion", "bptt")]]
-    assert names == ["environment", "gpu-tests"] + benches + ["cupy-api"]
+    assert names == ["environment", "cupy-api", "gpu-tests"] + benches
     limits = {name: int(limit) for name, limit, _ in steps}
     assert all(limits.values())
     commands = {name: cmd for name, _, cmd in steps}

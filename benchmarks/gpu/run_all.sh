@@ -9,13 +9,13 @@
 #
 # Steps (the list is made in one place, `plan`, for both modes; OUTDIR/plan.tsv keeps it):
 #   environment   nvidia-smi, versions, CUDA runtime and driver, the device, gpuad's commit
+#   cupy-api      CuPy's public names listed from the CuPy installed there (cupy_api.txt):
+#                 tests/test_cupy_api.py checks gpuad's calls against them, and cupy_api.diff
+#                 shows how they differ from tests/data/cupy_api.txt
 #   gpu-tests     pytest -m gpu on the test files that have gpu tests (GPUAD_REQUIRE_GPU=1:
 #                 no device means an error, not a run of skips); OUTDIR/pytest-gpu.xml
 #   bench-<name>  every benchmarks/gpu/<name>.py not starting with "_", as
 #                 `<launcher> benchmarks/gpu/<name>.py --quick --out OUTDIR/<name>`
-#   cupy-api      CuPy's public names listed from the CuPy installed there (cupy_api.txt):
-#                 tests/test_cupy_api.py checks gpuad's calls against them, and cupy_api.diff
-#                 shows how they differ from tests/data/cupy_api.txt
 # Each step runs under `timeout` (its own limit, cut to what is left of the total budget,
 # GPUAD_RUN_ALL_BUDGET_S, default 480 s); a step that fails or times out is reported and the
 # next one runs. OUTDIR/summary.txt (and .json) give each step's status and seconds; each
@@ -84,6 +84,10 @@ gpu_test_files() {
 plan() {
     local name files list
     printf 'environment\t60\t%s\n' "$(q "$PY") $(q "$HERE/_environment.py") --out $(q "$OUT")"
+    list="$(q "$OUT/cupy_api.txt")"
+    printf 'cupy-api\t60\t%s\n' "$(q "$PY") tests/cupy_api.py --write --out $list \
+&& { diff <(grep -v '^#' tests/data/cupy_api.txt) <(grep -v '^#' $list) > $(q "$OUT/cupy_api.diff"); \
+GPUAD_CUPY_API_LIST=$list $(q "$PY") -m pytest -o addopts= -q -p no:cacheprovider tests/test_cupy_api.py; }"
     files="$(gpu_test_files | tr '\n' ' ')"
     printf 'gpu-tests\t240\t%s\n' "GPUAD_REQUIRE_GPU=1 $(q "$PY") -m pytest -m gpu -o addopts= \
 -ra -v -p no:cacheprovider --continue-on-collection-errors \
@@ -92,10 +96,6 @@ plan() {
         printf 'bench-%s\t%s\t%s\n' "$name" "${LIMIT_S[$name]:-$DEFAULT_LIMIT_S}" \
             "${LAUNCHER[$name]:-$(q "$PY")} $(q "$HERE/$name.py") --quick --out $(q "$OUT/$name")"
     done < <(benchmarks)
-    list="$(q "$OUT/cupy_api.txt")"
-    printf 'cupy-api\t60\t%s\n' "$(q "$PY") tests/cupy_api.py --write --out $list \
-&& { diff <(grep -v '^#' tests/data/cupy_api.txt) <(grep -v '^#' $list) > $(q "$OUT/cupy_api.diff"); \
-GPUAD_CUPY_API_LIST=$list $(q "$PY") -m pytest -o addopts= -q -p no:cacheprovider tests/test_cupy_api.py; }"
 }
 
 if [ "$DRY_RUN" = 1 ]; then
