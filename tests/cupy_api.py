@@ -341,7 +341,7 @@ def gpuad_calls():
 def _chain_root_is_numpy(node):
     while isinstance(node, ast.Attribute):
         node = node.value
-    return isinstance(node, ast.Name) and node.id == "np"
+    return isinstance(node, ast.Name) and node.id in ("np", "_np")
 
 
 def _numpy_chain(node):
