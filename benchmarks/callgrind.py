@@ -18,6 +18,7 @@ Workloads:
                  processes (a nonsense, even negative, count): run it again
   index          grad of basic, advanced and sorted (take_along_axis) indexing on 4 x 3
 >>>>>>> t-arraylike
+  scan_revolve   grad of a 50-step tanh scan on 4 elements under Revolve(4) (snapshots, restores)
 
 Run: python benchmarks/callgrind.py [workload ...] [--calls 20]
 (about a minute per workload: valgrind runs Python some 50x slower)
@@ -62,6 +63,13 @@ def _workload(name):
         x = np.random.default_rng(0).standard_normal((4, 3))
         g = ga.grad(lambda x: gnp.sum(x[1:3] * x[[0, 2]]) + gnp.sum(gnp.sort(x, axis=0)[0]))
         return lambda: g(x)
+    if name == "scan_revolve":
+        from gpuad.checkpoint import Revolve, scan
+        rng = np.random.default_rng(0)
+        W, h0 = rng.standard_normal((4, 4)) * 0.5, rng.standard_normal(4)
+        step = lambda h, _: (gnp.tanh(h @ W), None)  # noqa: E731
+        g = ga.grad(lambda h: gnp.sum(scan(step, h, length=50, schedule=Revolve(4))[0]))
+        return lambda: g(h0)
     raise SystemExit(f"unknown workload {name!r}; see the module docstring")
 
 

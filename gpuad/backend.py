@@ -74,6 +74,13 @@ def on_host(fn, to_device):
 CUPY_FALLBACKS = {
     # a constant made from numbers or small arrays: NumPy's values, copied to the device
     "geomspace": lambda cupy: on_host(np.geomspace, cupy.asarray),
+    # bin edges from the data's range (two reductions): NumPy's values, copied to the device
+    "histogram_bin_edges": lambda cupy: on_host(np.histogram_bin_edges, cupy.asarray),
+    # a non-differentiable query of the float format: NumPy's values (float16 included, where
+    # NumPy's rule is its own), copied to the device
+    "spacing": lambda cupy: on_host(np.spacing, cupy.asarray),
+    # CuPy has no datetime dtypes, so no element of a CuPy array is NaT
+    "isnat": lambda cupy: lambda x: cupy.zeros(cupy.shape(x), bool),
 }
 
 

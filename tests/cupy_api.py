@@ -292,6 +292,8 @@ def gpuad_calls():
                     isinstance(m.parent.get(node), ast.Attribute)
                     and m.parent[node].value is node):
                 chain = _chain(node, functions, local)
+                if chain and chain.rsplit(".", 1)[-1].startswith("__"):
+                    chain = None  # a module's own attribute (`xp.__name__`), not an API name
                 if chain:
                     add(names, chain, m, node)
                 elif _chain_root_is_numpy(node):

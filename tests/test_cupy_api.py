@@ -24,6 +24,7 @@ REGENERATE = ("if CuPy does have it, regenerate tests/data/cupy_api.txt from a n
 DYNAMIC_SITES = {
     "gpuad/numpy/fft.py:_impl": [f"cupy.fft.{kind}" for kind in fft._KINDS],
     "gpuad/numpy/index_tricks.py:__getitem__": [f"cupy.{c.name}" for c in (gnp.r_, gnp.c_)],
+    "gpuad/numpy/shaping.py:__getitem__": [f"cupy.{g.name}" for g in (gnp.mgrid, gnp.ogrid)],
 }
 
 # NumPy functions gpuad calls that CuPy lacks, at sites that only ever see host arrays (on CuPy
@@ -31,6 +32,9 @@ DYNAMIC_SITES = {
 HOST_ONLY_NUMPY = {
     "insert": "manipulation.insert runs np.insert on host arrays of element numbers",
     "geomspace": "backend.CUPY_FALLBACKS runs it on host copies, for CuPy, which lacks it",
+    "histogram_bin_edges": "backend.CUPY_FALLBACKS runs it on host copies, for CuPy, which lacks it",
+    "spacing": "backend.CUPY_FALLBACKS runs it on host copies, for CuPy, which lacks it",
+    "einsum_path": "indices.einsum_path plans on zero-size host stand-ins of the operands' shapes",
 }
 
 # Functions behind backend.special_function / linalg_function that cupyx lacks are computed on

@@ -360,4 +360,4 @@ def test_conversion_to_numpy_array_is_refused():
 
 def test_numpy_function_without_gpuad_version_is_refused():
     with pytest.raises(TypeError, match="no differentiable version"):
-        ga.grad(lambda x: np.unwrap(x))(np.ones(3))
+        ga.grad(lambda x: np.lib.stride_tricks.sliding_window_view(x, 2))(np.ones(3))

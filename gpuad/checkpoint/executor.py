@@ -230,7 +230,7 @@ class Region:
         """scan: plan for a known length, run the forward phase, record the region."""
         trace = self._trace()
         self.length = length
-        self.rng0 = _random.get_state()
+        self.rng0 = _random.get_all_states()
         sizes = self.measure() if getattr(self.schedule, "measures", False) else {}
         self.plan = self.schedule.plan(length, **sizes)
         actions = list(self.plan.actions)
@@ -247,7 +247,7 @@ class Region:
     def run_online(self, cond, init):
         """while_loop: let an online policy choose snapshots as the loop runs."""
         trace = self._trace()
-        self.rng0 = _random.get_state()
+        self.rng0 = _random.get_all_states()
         policy = None if _stores_all(self.schedule) else _start(self.schedule)
         self.begin()
         i = 0
@@ -311,7 +311,7 @@ class Region:
         """The region's VJP: cotangents of init, xs and the closed-over tracers, in the order of
         the parents given to `record_region`."""
         trace = self._trace()
-        rng_after = _random.get_state()
+        rng_after = _random.get_all_states()
         if self.spent:  # vjp_fn called again: the forward phase's stores were used up
             self.begin()
             self.collect = False
@@ -328,7 +328,7 @@ class Region:
         try:
             self.run(self.backward_actions)
         finally:
-            _random.set_state(rng_after)
+            _random.set_all_states(rng_after)
             self.close()
         cots = [self.g_carry[k] for k in self.init_parents]
         for k in self.xs_parents:
@@ -420,7 +420,7 @@ class Region:
             tier = "fast"  # traced values (higher-order derivatives) cannot leave the device tier
         self._store(tier).put(i, self.current)
         self.snap_tier[i] = tier
-        self.snap_rng[i] = _random.get_state()
+        self.snap_rng[i] = _random.get_all_states()
 
     def restore(self, i):
         tier = self.snap_tier.get(i)
@@ -429,7 +429,7 @@ class Region:
                                f"(an invalid plan).")
         self.current = list(self.stores[tier].get(i))
         self.position = i
-        _random.set_state(self.snap_rng[i])
+        _random.set_all_states(self.snap_rng[i])
 
     def free(self, i):
         tier = self.snap_tier.pop(i)
@@ -487,7 +487,7 @@ class Region:
                      + max(recorded.peak_bytes, backward_pass.peak_bytes) + closure_bytes
                      + 512 * self.length}
         finally:
-            _random.set_state(self.rng0)
+            _random.set_all_states(self.rng0)
         return sizes
 
 

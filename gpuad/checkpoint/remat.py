@@ -56,7 +56,7 @@ class _Checkpointed:
 
     def run(self):
         trace = self._trace()
-        self.rng = _random.get_state()
+        self.rng = _random.get_all_states()
         out = run_paused(trace, self.touched,
                          lambda: translate_leaves(trace, self.call(self.inputs)))
         self.closure_nodes = list(self.touched)
@@ -67,12 +67,12 @@ class _Checkpointed:
         return tree_unflatten(self.out_def, out)
 
     def backward(self, g):
-        rng_after = _random.get_state()
-        _random.set_state(self.rng)
+        rng_after = _random.get_all_states()
+        _random.set_all_states(self.rng)
         try:
             replay = Replay(self._trace(), self.touched, self.call, self.inputs, frozen=True)
         finally:
-            _random.set_state(rng_after)
+            _random.set_all_states(rng_after)
         g_out = [None] * self.n_out
         for i, gi in zip(self.wrapped, g):
             g_out[i] = gi

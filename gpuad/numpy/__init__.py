@@ -3,18 +3,34 @@
 Each op family has its own module holding its rules (forward, VJP and JVP in one place):
 
     elementwise.py   ufuncs, declared by their scalar derivatives
+    float_parts.py   ldexp, frexp, modf, divmod, nextafter, spacing
     reductions.py    sum, prod, max/min, cumsum, cumprod, mean, var, std, average
     linalg.py        matmul, einsum, dot..., triangles; it is gnp.linalg, re-exporting
     decompositions.py  inv, solve, det, cholesky, eigh, eig, svd, qr, pinv, norm, lstsq...
+    linalg_api.py    numpy.linalg's array-API functions (matrix_norm, vecdot...), cond, tensorinv
     manipulation.py  reshape, transpose, concatenate, indexing, x.at[...], astype, rot90,
                      insert, delete, block
+    shaping.py       resize, trim_zeros, unstack, compress, extract, as*array, mgrid
+    inplace.py       put, putmask, place, copyto, put_along_axis (in place, or inplace=False)
     creation.py      zeros, ones, arange, asarray... (constants)
-    logic.py         comparisons and logical ops (constants)
-    random.py        gnp.random, with a saveable state
-    fft.py           gnp.fft: fft, ifft, rfft, irfft in 1-D, 2-D and n-D, fftshift, ifftshift
+    logic.py         comparisons, logical and bitwise ops (constants)
+    predicates.py    isreal, iscomplexobj, isscalar, array_equiv, array_str... (constants)
+    indices.py       argwhere, unravel_index, lexsort, digitize, *_indices_from... (constants)
+    sets.py          unique and its array-API forms, intersect1d, union1d, setdiff1d...
+    histograms.py    bincount, histogram, histogram2d, histogramdd, histogram_bin_edges
+    random.py        gnp.random, with a saveable state; RandomState in random_state.py
+    emath.py         gnp.emath: sqrt, log, power, arccos... complex outside the real domain
+    fft.py           gnp.fft: fft, ifft, rfft, irfft, hfft, ihfft in 1-D, 2-D and n-D
     numerical.py     diff, gradient, convolve, interp, choose, select, polyval, cov,
                      corrcoef, nan_to_num... (compositions)
     statistics.py    nan-reductions and scans, median, quantile, percentile, partition, ptp
+    polynomials.py   poly, polyadd, polymul, polydiv, polyder, polyint, polyfit, roots
+    signal.py        correlate, unwrap, window functions
+    functional.py    apply_along_axis, apply_over_axes, fromfunction, vectorize
+    constants.py     NumPy's own constants, dtypes, error state, printing options
+
+What is covered, name by name, is docs/numpy_coverage.md (`python -m gpuad.numpy._coverage`
+writes it); a NumPy name that is not supported raises AttributeError saying why.
 
 Complex inputs: gradients of real-valued functions follow autograd's and JAX's convention.
 A VJP is the transpose (no conjugation) of the JVP as a real-linear map, so `grad` of a real
@@ -25,17 +41,18 @@ conjugate). For holomorphic f, `ga.holomorphic_grad(f)(z)` is f'(z).
 Calling any of these with plain arrays runs the NumPy/CuPy function directly; calling them with
 traced arrays (inside grad, jvp, ...) records them.
 """
-import numpy as _np
-
 from . import helpers  # noqa: F401  (first: the family modules import it)
+from .constants import *  # noqa: F401,F403
 from .elementwise import *  # noqa: F401,F403
-from .elementwise import (abs, absolute, add, arccos, arccosh, arcsin, arcsinh, arctan, arctan2,
-                          arctanh, around, cbrt, ceil, clip, conj, conjugate, copysign, cos, cosh,
-                          deg2rad, divide, exp, exp2, expm1, fix, float_power, floor, fmax, fmin,
-                          fmod, hypot, imag, log, log1p, log2, log10, logaddexp, logaddexp2,
-                          maximum, minimum, mod, multiply, negative, positive, power, rad2deg,
-                          real, reciprocal, remainder, rint, round, sign, signbit, sin, sinc, sinh,
-                          sqrt, square, subtract, tan, tanh, true_divide, trunc, where)
+from .elementwise import (abs, absolute, add, angle, arccos, arccosh, arcsin, arcsinh, arctan,
+                          arctan2, arctanh, around, cbrt, ceil, clip, conj, conjugate, copysign,
+                          cos, cosh, deg2rad, divide, exp, exp2, expm1, fix, float_power, floor,
+                          fmax, fmin, fmod, hypot, imag, log, log1p, log2, log10, logaddexp,
+                          logaddexp2, maximum, minimum, mod, multiply, negative, positive, power,
+                          rad2deg, real, reciprocal, remainder, rint, round, sign, signbit, sin,
+                          sinc, sinh, sqrt, square, subtract, tan, tanh, true_divide, trunc,
+                          where)
+from .float_parts import divmod, floor_divide, frexp, ldexp, modf, nextafter, spacing
 from .manipulation import (array_split, astype, at, atleast_1d, atleast_2d, atleast_3d,
                            append, block, broadcast_arrays, broadcast_to, column_stack,
                            concatenate, copy, delete, dsplit, dstack, expand_dims, flip, fliplr,
@@ -45,39 +62,66 @@ from .manipulation import (array_split, astype, at, atleast_1d, atleast_2d, atle
                            transpose, vsplit, vstack)
 from .reductions import (all, allclose, amax, amin, any, argmax, argmin, argsort, array_equal,
                          average, count_nonzero, cumprod, cumsum, flatnonzero, isclose, max, mean,
-                         min, nonzero, prod, searchsorted, std, sum, unique, var)
+                         min, nonzero, prod, searchsorted, std, sum, var)
 from . import linalg
 from . import fft
-from .linalg import (diag, diagonal, dot, einsum, inner, kron, matmul, outer, tensordot, trace,
-                     tril, triu, vdot)
+from . import emath
+from .linalg import dot, einsum, inner, kron, matmul, tensordot, tril, triu, vdot
+from .linalg import diag
+from .linalg_api import general_diagonal as diagonal
+from .linalg_api import general_outer as outer
+from .linalg_api import general_trace as trace
+from .linalg_api import matvec, vecdot, vecmat
 from .numerical import (choose, convolve, corrcoef, cov, cross, cumulative_prod, cumulative_sum,
                         degrees, diagflat, diff, ediff1d, fabs, fill_diagonal, gradient,
-                        heaviside, histogram, i0, interp, median, meshgrid, nan_to_num,
-                        nanargmax, nanargmin, nancumprod, nancumsum, nanmax, nanmean, nanmedian,
-                        nanmin, nanpercentile, nanprod, nanquantile, nanstd, nansum, nanvar,
-                        partition, percentile, piecewise, polyval, ptp, quantile, radians,
-                        real_if_close, select, trapezoid, vander)
+                        heaviside, i0, interp, median, meshgrid, nan_to_num, nanargmax,
+                        nanargmin, nancumprod, nancumsum, nanmax, nanmean, nanmedian, nanmin,
+                        nanpercentile, nanprod, nanquantile, nanstd, nansum, nanvar, partition,
+                        percentile, piecewise, polyval, ptp, quantile, radians, real_if_close,
+                        select, trapezoid, vander)
 from .creation import (arange, array, asarray, diag_indices, empty, empty_like, eye, full,
                        full_like, geomspace, identity, indices, linspace, logspace, ones,
                        ones_like, tri, tril_indices, triu_indices, zeros, zeros_like)
 from .index_tricks import c_, r_
-from .logic import (bitwise_and, bitwise_or, bitwise_xor, equal, greater, greater_equal, invert,
-                    isfinite, isinf, isnan, isneginf, isposinf, less, less_equal, logical_and,
-                    logical_not, logical_or, logical_xor, not_equal)
+from .logic import (bitwise_and, bitwise_count, bitwise_invert, bitwise_left_shift, bitwise_not,
+                    bitwise_or, bitwise_right_shift, bitwise_xor, equal, gcd, greater,
+                    greater_equal, invert, isfinite, isinf, isnan, isneginf, isposinf, lcm,
+                    left_shift, less, less_equal, logical_and, logical_not, logical_or,
+                    logical_xor, not_equal, packbits, right_shift, unpackbits)
+from .predicates import (array2string, array_equiv, array_repr, array_str, iscomplex,
+                         iscomplexobj, isfortran, isin, isnat, isreal, isrealobj, isscalar,
+                         iterable, may_share_memory, shares_memory)
+from .indices import (argpartition, argwhere, diag_indices_from, digitize, einsum_path, ix_,
+                      lexsort, mask_indices, ndenumerate, ravel_multi_index, tril_indices_from,
+                      triu_indices_from, unravel_index)
+from .sets import (intersect1d, setdiff1d, setxor1d, union1d, unique, unique_all, unique_counts,
+                   unique_inverse, unique_values)
+from .histograms import bincount, histogram, histogram2d, histogram_bin_edges, histogramdd
+from .shaping import (asanyarray, asarray_chkfinite, ascontiguousarray, asfortranarray, compress,
+                      extract, mgrid, ogrid, require, resize, row_stack, sort_complex, trim_zeros,
+                      unstack)
+from .inplace import copyto, place, put, put_along_axis, putmask
+from .polynomials import (poly, polyadd, polyder, polydiv, polyfit, polyint, polymul, polysub,
+                          roots)
+from .signal import bartlett, blackman, correlate, hamming, hanning, kaiser, unwrap
+from .functional import apply_along_axis, apply_over_axes, fromfunction, vectorize
 from . import random
 from . import methods as _methods  # noqa: F401  (attaches operators and methods to tracers)
+from .unsupported import REASONS as _UNSUPPORTED
 
-# Constants, dtypes and dtype functions are NumPy's own.
-pi, e, inf, nan, newaxis, euler_gamma = _np.pi, _np.e, _np.inf, _np.nan, _np.newaxis, _np.euler_gamma
-float16, float32, float64 = _np.float16, _np.float32, _np.float64
-complex64, complex128 = _np.complex64, _np.complex128
-int8, int16, int32, int64 = _np.int8, _np.int16, _np.int32, _np.int64
-uint8, uint16, uint32, uint64 = _np.uint8, _np.uint16, _np.uint32, _np.uint64
-bool_ = _np.bool_
-dtype, finfo, iinfo = _np.dtype, _np.finfo, _np.iinfo
-result_type, promote_types, can_cast, issubdtype = (_np.result_type, _np.promote_types,
-                                                     _np.can_cast, _np.issubdtype)
-floating, integer, number, complexfloating, inexact = (_np.floating, _np.integer, _np.number,
-                                                       _np.complexfloating, _np.inexact)
-broadcast_shapes = _np.broadcast_shapes
-ndarray = _np.ndarray
+# NumPy 2's array-API names for the same functions.
+acos, acosh, asin, asinh, atan, atanh, atan2 = (arccos, arccosh, arcsin, arcsinh, arctan,
+                                                arctanh, arctan2)
+pow, concat = power, concatenate
+
+
+def permute_dims(a, axes=None):
+    """`numpy.permute_dims`: `transpose` (NumPy 2's array-API name)."""
+    return transpose(a, axes)
+
+
+def __getattr__(name):
+    reason = _UNSUPPORTED.get(name)
+    if reason is None:
+        raise AttributeError(f"module 'gpuad.numpy' has no attribute {name!r}")
+    raise AttributeError(f"gpuad.numpy.{name} is not supported: {reason}")

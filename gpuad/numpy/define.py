@@ -13,7 +13,7 @@ import dis
 import numpy as np
 
 from .. import backend
-from ..trace import EMPTY, TRACER_TYPES, Primitive, _referenced_names, _parameter_names
+from ..trace import EMPTY, TRACER_TYPES, Primitive, _referenced_names, _parameter_names, nondiff
 
 
 def _device_error(prim, args):
@@ -257,3 +257,30 @@ def _ufunc_doc(name, impl):
     return (f"`numpy.{name}`, differentiable (VJP and JVP from its derivative in "
             f"gpuad/numpy/elementwise.py).\n\n{getattr(impl, '__doc__', '') or ''}")
 
+
+# ---------------------------------------------------------------------------------------------
+# Pass-through declarations
+
+def passthrough(name, doc=None):
+    """`numpy.<name>` as a function whose result carries no derivative (indices, booleans,
+    counts, dtypes, text): traced arguments are read by their primal values and the function of
+    the namespace their arrays live in runs on them (the default backend without arrays).
+
+    `gnp.argwhere(x)` inside `grad` is `numpy.argwhere` of x's value, a plain array.
+    """
+    def call(*args, **kwargs):
+        arrays = [a for a in args if hasattr(a, "shape")]
+        arrays += [b for a in args if isinstance(a, (list, tuple)) for b in a
+                   if hasattr(b, "shape")]
+        xp = backend.namespace(*arrays) if arrays else backend.default_namespace()
+        fn = getattr(xp, name, None)
+        if fn is None:
+            raise NotImplementedError(
+                f"{name}: {xp.__name__} has no {name}; move the arguments to the host with "
+                f"ga.to_numpy(...) to run numpy.{name} there")
+        return fn(*args, **kwargs)
+
+    call.__name__ = call.__qualname__ = name
+    call.__doc__ = doc or (f"`numpy.{name}` of the primal values (no derivative: the result "
+                           f"is a plain array or value).")
+    return nondiff(call, name)

@@ -51,8 +51,24 @@ log1p, log1p_p = defunary("log1p", np.log1p, d=lambda ans, x: 1.0 / (1.0 + x))
 sin, sin_p = defunary("sin", np.sin, d=lambda ans, x: cos(x))
 cos, cos_p = defunary("cos", np.cos, d=lambda ans, x: -sin(x))
 tan, tan_p = defunary("tan", np.tan, d=lambda ans, x: 1.0 + ans * ans)
-arcsin, arcsin_p = defunary("arcsin", np.arcsin, d=lambda ans, x: 1.0 / sqrt(1.0 - x * x))
-arccos, arccos_p = defunary("arccos", np.arccos, d=lambda ans, x: -1.0 / sqrt(1.0 - x * x))
+
+def _one_minus(x):
+    """1 - x keeping the sign of a zero imaginary part (-(+0) = -0; 1 - x would give +0)."""
+    return -(x - 1.0)
+
+
+def _one_plus(x):
+    """1 + x keeping the sign of a zero imaginary part (-0 + 0 would give +0)."""
+    return -(-x - 1.0)
+
+
+# sqrt(1 - x) sqrt(1 + x), not sqrt(1 - x * x): on the branch cuts (real x beyond +-1 in a complex
+# array) the sign of x's zero imaginary part picks the side NumPy's value is on, and 1 - x * x
+# loses it. For real x the two factors are exactly 1 - x and 1 + x.
+arcsin, arcsin_p = defunary("arcsin", np.arcsin,
+                            d=lambda ans, x: 1.0 / (sqrt(_one_minus(x)) * sqrt(_one_plus(x))))
+arccos, arccos_p = defunary("arccos", np.arccos,
+                            d=lambda ans, x: -1.0 / (sqrt(_one_minus(x)) * sqrt(_one_plus(x))))
 arctan, arctan_p = defunary("arctan", np.arctan, d=lambda ans, x: 1.0 / (1.0 + x * x))
 deg2rad, deg2rad_p = defunary("deg2rad", np.deg2rad, d=lambda ans, x: PI / 180.0)
 rad2deg, rad2deg_p = defunary("rad2deg", np.rad2deg, d=lambda ans, x: 180.0 / PI)
@@ -61,8 +77,12 @@ rad2deg, rad2deg_p = defunary("rad2deg", np.rad2deg, d=lambda ans, x: 180.0 / PI
 sinh, sinh_p = defunary("sinh", np.sinh, d=lambda ans, x: cosh(x))
 cosh, cosh_p = defunary("cosh", np.cosh, d=lambda ans, x: sinh(x))
 tanh, tanh_p = defunary("tanh", np.tanh, d=lambda ans, x: 1.0 - ans * ans)
-arcsinh, arcsinh_p = defunary("arcsinh", np.arcsinh, d=lambda ans, x: 1.0 / sqrt(x * x + 1.0))
-arccosh, arccosh_p = defunary("arccosh", np.arccosh, d=lambda ans, x: 1.0 / sqrt(x * x - 1.0))
+# cosh(arcsinh x), not sqrt(x * x + 1), which takes the wrong side of the cuts (imaginary x
+# beyond +-1j in a complex array) for half the signs of the zero real part.
+arcsinh, arcsinh_p = defunary("arcsinh", np.arcsinh, d=lambda ans, x: 1.0 / cosh(ans))
+# sqrt(x - 1) sqrt(x + 1) for the side of the cut (real x < 1 in a complex array), as arcsin's
+arccosh, arccosh_p = defunary("arccosh", np.arccosh,
+                              d=lambda ans, x: 1.0 / (sqrt(x - 1.0) * sqrt(_one_plus(x))))
 arctanh, arctanh_p = defunary("arctanh", np.arctanh, d=lambda ans, x: 1.0 / (1.0 - x * x))
 
 

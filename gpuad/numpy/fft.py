@@ -20,7 +20,7 @@ import numpy as np
 
 from .. import backend
 from ..trace import Primitive, primal_value
-from .elementwise import real
+from .elementwise import conjugate, real
 from .helpers import is_complex
 from .manipulation import _shape_of, asarray_traced, getitem, pad, roll
 
@@ -175,10 +175,34 @@ def ifftshift(x, axes=None):
 
 
 def fftfreq(n, d=1.0):
-    """`numpy.fft.fftfreq` (a constant)."""
-    return np.fft.fftfreq(n, d)
+    """`numpy.fft.fftfreq` on the default backend (a constant)."""
+    return backend.default_namespace().fft.fftfreq(n, primal_value(d))
 
 
 def rfftfreq(n, d=1.0):
-    """`numpy.fft.rfftfreq` (a constant)."""
-    return np.fft.rfftfreq(n, d)
+    """`numpy.fft.rfftfreq` on the default backend (a constant)."""
+    return backend.default_namespace().fft.rfftfreq(n, primal_value(d))
+
+
+# hfft and ihfft are irfft and rfft of the conjugate signal, with the norm's direction swapped.
+_SWAPPED_NORM = {None: "forward", "backward": "forward", "ortho": "ortho", "forward": "backward"}
+
+
+def _swapped(name, norm):
+    if norm not in _SWAPPED_NORM:
+        raise ValueError(f"fft.{name}: norm={norm!r}; use None, 'backward', 'ortho' or "
+                         f"'forward'.")
+    return _SWAPPED_NORM[norm]
+
+
+def hfft(a, n=None, axis=-1, norm=None):
+    """`numpy.fft.hfft`: the real spectrum of a signal with Hermitian symmetry, given by its
+    first half `a`; differentiable."""
+    a = asarray_traced(a)
+    return irfft(conjugate(a) if is_complex(a) else a, n, axis, _swapped("hfft", norm))
+
+
+def ihfft(a, n=None, axis=-1, norm=None):
+    """`numpy.fft.ihfft`: the inverse of hfft, the half spectrum of a real signal;
+    differentiable."""
+    return conjugate(rfft(a, n, axis, _swapped("ihfft", norm)))

@@ -366,9 +366,12 @@ def diagonal(a, offset=0, axis1=0, axis2=1):
     return getitem(moved, (Ellipsis, rows, cols))
 
 
+_diagonal = diagonal  # numpy.linalg's `diagonal` replaces the name at the end of this module
+
+
 def trace(a, offset=0, axis1=0, axis2=1):
     """`numpy.trace`, differentiable."""
-    return _sum(diagonal(a, offset, axis1, axis2), axis=-1)
+    return _sum(_diagonal(a, offset, axis1, axis2), axis=-1)
 
 
 def diag(v, k=0):
@@ -376,7 +379,7 @@ def diag(v, k=0):
     v = asarray_traced(v)
     shape = _shape_of(v)
     if len(shape) == 2:
-        return diagonal(v, k)
+        return _diagonal(v, k)
     if len(shape) != 1:
         raise ValueError(f"diag: input must be 1-D or 2-D, got shape {shape}")
     n = shape[0] + builtins.abs(k)
@@ -408,3 +411,10 @@ from .decompositions import (  # noqa: E402,F401
     cholesky, cholesky_p, det, det_p, eig, eig_p, eigh, eigh_p, eigvals, eigvals_p, eigvalsh,
     inv, inv_p, lstsq, matrix_power, matrix_rank, multi_dot, norm, pinv, pinv_p, qr, qr_p,
     slogdet, slogdet_p, solve, solve_p, svd, svd_p, svdvals, svdvals_p)
+
+# numpy.linalg's other functions (last: they use the decompositions). gnp.linalg is this module,
+# so `diagonal`, `trace` and `outer` become numpy.linalg's (last two axes, 1-D vectors); the
+# products above stay importable as linalg_api.general_diagonal, general_trace, general_outer.
+from .linalg_api import (  # noqa: E402,F401
+    LinAlgError, cond, cross, diagonal, matrix_norm, matrix_transpose, outer, tensorinv,
+    tensorsolve, trace, vecdot, vector_norm)

@@ -1,4 +1,5 @@
-"""Comparisons, logical ops and predicates: results are booleans, so they carry no derivative.
+"""Comparisons, logical ops, predicates and integer ops: results are booleans or integers, so
+they carry no derivative.
 
 On traced values they return plain arrays, which is what lets Python control flow depend on
 values (`if x > 0:`) inside a differentiated function.
@@ -6,6 +7,7 @@ values (`if x > 0:`) inside a differentiated function.
 import numpy as np
 
 from ..trace import nondiff
+from .define import passthrough
 
 equal = nondiff(np.equal, "equal")
 not_equal = nondiff(np.not_equal, "not_equal")
@@ -26,3 +28,14 @@ bitwise_and = nondiff(np.bitwise_and, "bitwise_and")
 bitwise_or = nondiff(np.bitwise_or, "bitwise_or")
 bitwise_xor = nondiff(np.bitwise_xor, "bitwise_xor")
 invert = nondiff(np.invert, "invert")
+left_shift = nondiff(np.left_shift, "left_shift")
+right_shift = nondiff(np.right_shift, "right_shift")
+bitwise_count = nondiff(np.bitwise_count, "bitwise_count")
+gcd = nondiff(np.gcd, "gcd")
+lcm = nondiff(np.lcm, "lcm")
+# NumPy 2's array-API names for the same ufuncs.
+bitwise_not = bitwise_invert = invert
+bitwise_left_shift, bitwise_right_shift = left_shift, right_shift
+
+packbits = passthrough("packbits")
+unpackbits = passthrough("unpackbits")

@@ -21,7 +21,8 @@ from ..trace import primal_value, strip_derivatives
 from .elementwise import (absolute, clip, conjugate, deg2rad, imag, rad2deg, real, sqrt,
                           where)
 from .helpers import normalize_axis
-from .linalg import diag, diagonal, matmul, tensordot
+from .linalg import diag, matmul, tensordot
+from .linalg_api import general_diagonal as diagonal
 from .manipulation import (_shape_of, asarray_traced, astype, at_set, atleast_2d,
                            broadcast_arrays, broadcast_to, concatenate, expand_dims, getitem,
                            moveaxis, pad, ravel, reshape, stack, take, take_along_axis,
@@ -685,7 +686,6 @@ def corrcoef(x, y=None, rowvar=True, *, dtype=None):
 heaviside = _np_fn("heaviside")
 nanargmax = _np_fn("nanargmax")
 nanargmin = _np_fn("nanargmin")
-histogram = _np_fn("histogram")
 
 
 def fill_diagonal(a, val, wrap=False):

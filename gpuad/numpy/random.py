@@ -12,16 +12,27 @@ when recomputing, and the recomputation draws exactly the same numbers.
     >>> bool((gnp.random.normal(size=3) == a).all())
     True
 
-`normal`, `uniform`, `laplace`, `logistic`, `gumbel` and `exponential` are differentiable in their
-location and scale parameters (the reparameterization, `loc + scale * noise`). Every function
-accepts `dtype=` (e.g. float32) as CuPy's do, so no float64 array is made and cast.
+`normal`, `uniform`, `laplace`, `logistic`, `gumbel`, `exponential`, `lognormal` and
+`rayleigh` are differentiable in their location and scale parameters (the reparameterization,
+`loc + scale * noise`). The other distributions are not differentiable: given a traced
+parameter they raise, rather than return samples whose derivative is silently 0. The functions
+written here accept `dtype=` (e.g. float32) as CuPy's do, so no float64 array is made and cast.
+
+`RandomState` (random_state.py) is NumPy's legacy generator class, each instance with a state of
+its own. Checkpointing must replay those draws too, so it saves and restores `get_all_states()`:
+this global state and that of every live generator registered with `register` (RandomState
+instances register themselves; any generator with `_save()` and `_restore(saved)` methods can).
+`get_state`/`set_state` stay about the global state only, as NumPy's do.
 """
+import weakref
+
 import numpy as np
 
 from .. import backend
-from ..trace import primal_value
+from ..trace import TRACER_TYPES, primal_value
 
 _state = {"seed": 0, "counter": 0}
+_generators = weakref.WeakSet()  # generators with states of their own (RandomState instances)
 
 
 def seed(seed=None):
@@ -41,6 +52,44 @@ def set_state(state):
     """Restore a state returned by `get_state`."""
     s, c = state
     _state["seed"], _state["counter"] = int(s), int(c)
+
+
+def register(generator):
+    """Include `generator` in `get_all_states`: it must have `_save()` (its state, cheap to
+    keep) and `_restore(saved)`. Held weakly, so a generator no longer used drops out."""
+    _generators.add(generator)
+
+
+def get_all_states():
+    """The global state and the state of every live registered generator, for
+    `set_all_states`. Checkpointing saves this before running a function it will recompute."""
+    # No live generator is the usual case, and iterating an empty WeakSet would cost 2% of a
+    # checkpointed scan's instructions (benchmarks/callgrind.py scan_revolve; 0.5% with this).
+    if not _generators:
+        return get_state(), ()
+    return get_state(), tuple((weakref.ref(g), g._save()) for g in list(_generators))
+
+
+def set_all_states(states):
+    """Restore what `get_all_states` returned: the global state and each generator that is
+    still alive (generators made since are left as they are)."""
+    global_state, saved = states
+    set_state(global_state)
+    for ref, generator_state in saved:
+        generator = ref()
+        if generator is not None:
+            generator._restore(generator_state)
+
+
+def refuse_traced(name, args, kwargs):
+    """Raise if a parameter of a distribution without a reparameterization is traced."""
+    for value in list(args) + list(kwargs.values()):
+        values = value if isinstance(value, (list, tuple)) else (value,)
+        if any(type(v) in TRACER_TYPES for v in values):
+            raise NotImplementedError(
+                f"random.{name}: not differentiable in its parameters (it has no "
+                f"reparameterization); draw with their values, e.g. ga.stop_gradient(p), if no "
+                f"derivative is meant")
 
 
 def _next_stream(like=()):
@@ -79,7 +128,7 @@ def random(size=None, dtype=None):
 
 
 random_sample = random
-sample = random
+sample = ranf = random
 
 
 def rand(*shape, dtype=None):
@@ -153,7 +202,8 @@ integers = randint
 
 
 def permutation(x):
-    """A permuted range (int x) or a permuted copy of x along its first axis."""
+    """A permuted range (int x) or a permuted copy of x along its first axis (differentiable
+    in x)."""
     stream, xp = _next_stream((x,) if hasattr(x, "shape") else ())
     n = int(x) if isinstance(x, (int, np.integer)) else len(x)
     order = xp.argsort(stream.random(n))
@@ -164,7 +214,9 @@ def permutation(x):
 
 
 def choice(a, size=None, replace=True, p=None):
-    """Samples from `a` (an int n means range(n)), as `numpy.random.choice`; not differentiable."""
+    """Samples from `a` (an int n means range(n)), as `numpy.random.choice`; differentiable in
+    the array `a`, not in the probabilities `p` (a traced p raises)."""
+    refuse_traced("choice (p)", (p,), {})
     stream, xp = _next_stream()
     n = int(a) if isinstance(a, (int, np.integer)) else len(a)
     shape = _shape(size)
@@ -192,28 +244,58 @@ def choice(a, size=None, replace=True, p=None):
     return take(a, picks, axis=0)
 
 
-def binomial(n, p, size=None):
-    """Binomial samples (not differentiable)."""
-    stream, _ = _next_stream()
-    return stream.binomial(n, p, size=_shape(size, n, p))
+def _plain(name):
+    def draw(*args, **kwargs):
+        refuse_traced(name, args, kwargs)
+        stream, xp = _next_stream()
+        method = getattr(stream, name, None)
+        if method is None:
+            raise NotImplementedError(
+                f"random.{name}: {xp.__name__}'s random Generator has no {name}; draw it on the "
+                f"host, under ga.set_backend('numpy'), and move the result with gnp.asarray")
+        return method(*args, **kwargs)
+    draw.__name__ = draw.__qualname__ = name
+    draw.__doc__ = f"`numpy.random.{name}` (not differentiable)."
+    return draw
 
 
-def poisson(lam=1.0, size=None):
-    """Poisson samples (not differentiable)."""
-    stream, _ = _next_stream()
-    return stream.poisson(lam, size=_shape(size, lam))
+# Distributions without a reparameterization, drawn by the backend's Generator.
+(binomial, poisson, gamma, beta, chisquare, dirichlet, f, geometric, hypergeometric, logseries,
+ multinomial, multivariate_normal, negative_binomial, noncentral_chisquare, noncentral_f, pareto,
+ power, standard_cauchy, standard_exponential, standard_gamma, standard_t, triangular,
+ vonmises, wald, weibull, zipf, bytes) = (_plain(name) for name in (
+    "binomial", "poisson", "gamma", "beta", "chisquare", "dirichlet", "f", "geometric",
+    "hypergeometric", "logseries", "multinomial", "multivariate_normal", "negative_binomial",
+    "noncentral_chisquare", "noncentral_f", "pareto", "power", "standard_cauchy",
+    "standard_exponential", "standard_gamma", "standard_t", "triangular", "vonmises", "wald",
+    "weibull", "zipf", "bytes"))
 
 
-def gamma(shape, scale=1.0, size=None):
-    """Gamma samples (not differentiable)."""
-    stream, _ = _next_stream()
-    return stream.gamma(shape, scale, size=_shape(size, shape, scale))
+def lognormal(mean=0.0, sigma=1.0, size=None, dtype=None):
+    """exp of N(mean, sigma^2) samples; differentiable in mean and sigma."""
+    from .elementwise import exp
+    return exp(normal(mean, sigma, size, dtype))
 
 
-def beta(a, b, size=None):
-    """Beta samples (not differentiable)."""
-    stream, _ = _next_stream()
-    return stream.beta(a, b, size=_shape(size, a, b))
+def rayleigh(scale=1.0, size=None, dtype=None):
+    """Rayleigh samples of mode `scale`, scale * sqrt(2 E) with E standard exponential;
+    differentiable in scale."""
+    shape = _shape(size, scale)
+    stream, xp = _next_stream((scale,))
+    e = stream.standard_exponential(shape, dtype=_float_dtype(dtype, scale))
+    return scale * xp.sqrt(2.0 * e)
+
+
+def shuffle(x):
+    """`numpy.random.shuffle`: permute a plain array in place along its first axis (None).
+
+    A traced array cannot be changed in place; `x = gnp.random.permutation(x)` is the
+    functional form (differentiable)."""
+    if type(x) in TRACER_TYPES:
+        raise TypeError("random.shuffle: shuffles in place, which a traced array cannot be; "
+                        "use x = gnp.random.permutation(x), which returns a shuffled copy")
+    stream, xp = _next_stream((x,))
+    x[...] = x[xp.argsort(stream.random(len(x)))]  # the order permutation(x) would give
 
 
 def bernoulli(p, size=None, dtype=None):
@@ -222,3 +304,6 @@ def bernoulli(p, size=None, dtype=None):
     stream, _ = _next_stream((p,))
     u = stream.random(shape, dtype=_float_dtype(dtype, p))
     return (u < primal_value(p)).astype(_float_dtype(dtype, p))
+
+
+from .random_state import RandomState  # noqa: E402,F401  (it uses the registry above)

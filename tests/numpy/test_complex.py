@@ -81,3 +81,21 @@ def test_modulus_at_zero_has_jax_slopes_and_no_nan():
         # the spelling exact at second order too (see gnp.abs)
         exact = lambda x: gnp.sum(_abs2(gnp.fft.fft(x, n=8)))
         np.testing.assert_allclose(ga.hessian(exact)(at), 16 * np.eye(4), atol=1e-12)
+
+
+@pytest.mark.parametrize("name", ["arcsin", "arccos", "arccosh", "arcsinh"])
+def test_inverse_functions_on_their_branch_cuts_differentiate_numpys_side(name):
+    # Points on the cuts (the real axis beyond +-1, below 1 for arccosh; the imaginary axis
+    # beyond +-1j for arcsinh) with a zero of either sign: NumPy's value is the limit from the
+    # side the zero's sign names, so along the cut the derivative is that side's (1 - z*z or
+    # z*z + 1 would lose the sign for half of these points).
+    t = np.array([2.0, -2.0, 1.5, -1.5, 0.5, -0.5])
+    along = 1j if name == "arcsinh" else 1.0
+    fn = getattr(gnp, name)
+    for zero in (0.0, -0.0):
+        def on_cut(t):
+            return np.array([complex(zero, v) if along == 1j else complex(v, zero) for v in t])
+        _, tangent = ga.jvp(fn, (on_cut(t),), (np.full(t.shape, along, complex),))
+        h = 1e-6
+        finite = (fn(on_cut(t + h)) - fn(on_cut(t - h))) / (2 * h)
+        np.testing.assert_allclose(tangent, finite, atol=1e-7, err_msg=f"zero {zero}")

@@ -14,7 +14,10 @@ Z = RNG.standard_normal((4, 6)) + 1j * RNG.standard_normal((4, 6))
     ("fft", Z, {}), ("ifft", Z, {"n": 8}), ("rfft", X, {"axis": 0}), ("irfft", Z, {"n": 9}),
     ("fft2", Z, {"norm": "ortho"}), ("ifft2", Z, {}), ("rfft2", X, {}), ("irfft2", Z, {}),
     ("fftn", Z, {"s": (3, 3), "axes": (0, 1)}), ("ifftn", Z, {"axes": (1,)}), ("rfftn", X, {"norm": "forward"}),
-    ("irfftn", Z, {"s": (4, 5), "axes": (0, 1)}), ("fftshift", Z, {}), ("ifftshift", X, {"axes": (1,)})])
+    ("irfftn", Z, {"s": (4, 5), "axes": (0, 1)}), ("fftshift", Z, {}), ("ifftshift", X, {"axes": (1,)}),
+    ("hfft", Z, {}), ("hfft", Z, {"n": 7, "axis": 0, "norm": "ortho"}),
+    ("hfft", X, {"norm": "forward"}), ("ihfft", X, {}),
+    ("ihfft", X, {"n": 9, "axis": 0, "norm": "forward"})])
 def test_values_are_numpys(name, arg, kw):
     got = getattr(gnp.fft, name)(arg, **kw)
     np.testing.assert_allclose(got, getattr(np.fft, name)(arg, **kw), rtol=1e-12, atol=1e-12)
@@ -82,3 +85,10 @@ def test_cupy_arrays_transform_on_the_device():
     g = ga.grad(lambda z: gnp.sum(gnp.abs(gnp.fft.fft2(z, norm="ortho")) ** 2))(z)
     assert isinstance(g, cp.ndarray)
     np.testing.assert_allclose(cp.asnumpy(g), 2 * np.conj(Z), rtol=1e-10)
+
+
+def test_frequencies_are_numpys_on_the_default_backend():
+    np.testing.assert_array_equal(gnp.fft.fftfreq(5, 0.1), np.fft.fftfreq(5, 0.1))
+    np.testing.assert_array_equal(gnp.fft.rfftfreq(6), np.fft.rfftfreq(6))
+    with pytest.raises(ValueError, match="fft.hfft: norm='both'"):
+        gnp.fft.hfft(Z, norm="both")

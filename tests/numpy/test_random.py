@@ -1,4 +1,5 @@
 import numpy as np
+import pytest
 
 import gpuad as ga
 import gpuad.numpy as gnp
@@ -39,3 +40,16 @@ def test_choice_and_permutation():
     assert sorted(c.tolist()) == list(range(5))
     w = gnp.random.choice(np.array([10.0, 20.0]), size=100, p=np.array([0.0, 1.0]))
     assert (w == 20.0).all()
+
+
+def test_choice_is_differentiable_in_the_array_and_refuses_traced_probabilities():
+    a, p = np.array([0.5, -1.0, 2.0]), np.array([0.2, 0.3, 0.5])
+    gnp.random.seed(6)
+    state = gnp.random.get_state()
+    g = ga.grad(lambda a: gnp.sum(gnp.random.choice(a, 8, p=p)))(a)
+    gnp.random.set_state(state)
+    picks = gnp.random.choice(3, 8, p=p)
+    np.testing.assert_array_equal(g, np.bincount(picks, minlength=3))
+    # the picks are piecewise constant in p: a derivative of 0 would pass for one
+    with pytest.raises(NotImplementedError, match=r"random.choice \(p\): not differentiable"):
+        ga.grad(lambda p: gnp.sum(gnp.random.choice(a, 8, p=p)))(p)
