@@ -47,10 +47,6 @@ def test_custom_vjp_with_residuals_and_several_arguments(rng):
 
 
 def test_custom_vjp_nondiff_argnums():
-    @ga.custom_vjp
-    def scaled(k, x):
-        return x * k
-
     scaled = ga.custom_vjp(lambda k, x: x * k, nondiff_argnums=(0,))
     scaled.defvjp(lambda k, x: (x * k, None), lambda k, res, g: (g * k * 10.0,))
     assert ga.grad(lambda x: scaled(3, x))(2.0) == 30.0

@@ -2,7 +2,7 @@
 distribution function, incomplete gamma and beta, kv/kve/yn, exponential integrals, zeta,
 spence and the entropies (imported by tests/cases.py, which collects every tests/cases_*.py).
 Orders and shape parameters are constants here: their derivatives raise (tests/scipy/
-test_special2.py)."""
+test_special_normal_gamma_zeta.py)."""
 import numpy as np
 
 from gpuad.scipy import special as sp

@@ -1,6 +1,6 @@
 """Behaviour of the second batch of NumPy functions (shape helpers in gpuad/numpy/manipulation.py,
 the rest in gpuad/numpy/numerical.py): values equal NumPy's, gradients at NaNs and infinities,
-and error messages (derivatives: tests/cases_numerical2.py)."""
+and error messages (derivatives: tests/cases_nan_and_array_editing.py)."""
 import warnings
 
 import numpy as np

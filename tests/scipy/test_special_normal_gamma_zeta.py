@@ -1,6 +1,6 @@
 """Values of the second batch of gpuad.scipy.special functions against scipy.special, their
 float32 dtypes, the stable left tail of log_ndtr, and the NotImplementedError raised for the
-arguments that have no derivative (derivative checks: tests/cases_scipy2.py)."""
+arguments that have no derivative (derivative checks: tests/cases_scipy_normal_gamma_zeta.py)."""
 import math
 
 import numpy as np
