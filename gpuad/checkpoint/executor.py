@@ -310,7 +310,6 @@ class Region:
     def backward(self, g):
         """The region's VJP: cotangents of init, xs and the closed-over tracers, in the order of
         the parents given to `record_region`."""
-        trace = self._trace()
         rng_after = _random.get_all_states()
         if self.spent:  # vjp_fn called again: the forward phase's stores were used up
             self.begin()

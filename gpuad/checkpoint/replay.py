@@ -14,7 +14,6 @@ transforms stays correct.
 """
 import contextlib
 
-import numpy as np
 
 from ..kernels.group import Group
 from ..reverse import ReverseTrace, ReverseTracer, backward

@@ -2,7 +2,6 @@
 `gpuad.checkpoint.scan`, with a linear readout of the last hidden state."""
 import numpy as np
 
-import gpuad.numpy as gnp
 from gpuad import nn
 from gpuad.checkpoint import scan
 

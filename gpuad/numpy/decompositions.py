@@ -17,13 +17,13 @@ from collections import namedtuple
 import numpy as np
 
 from ..trace import TRACER_TYPES, Primitive, nondiff, primal_value, strip_derivatives
-from .elementwise import (absolute, conjugate, imag, multiply, power, real, sign, sqrt, square,
+from .elementwise import (absolute, conjugate, imag, power, real, sign, sqrt, square,
                           where)
 from .helpers import is_complex, unbroadcast
-from .linalg import _H, _Shape, _conj, _mT, _xp, diag, diagonal, matmul, tril, triu
+from .linalg import _H, _Shape, _conj, _mT, _xp, diagonal, matmul, tril, triu
 from .logic import logical_and, logical_or
 from .manipulation import (_shape_of, asarray_traced, broadcast_to, concatenate, expand_dims,
-                           getitem, moveaxis, reshape, sort, take_along_axis, transpose)
+                           getitem, moveaxis, reshape, sort, take_along_axis)
 from .reductions import argsort, max as _max, min as _min, sum as _sum
 
 

@@ -13,7 +13,7 @@ import numpy as np
 from .. import backend
 from ..trace import Primitive, primal_value
 from .define import binary_op
-from .elementwise import conjugate, multiply, real, where
+from .elementwise import conjugate, multiply, where
 from .helpers import is_complex, unbroadcast
 from .manipulation import (_shape_of, asarray_traced, broadcast_to, expand_dims, getitem,
                            moveaxis, ravel, reshape, swapaxes, transpose, unindex)
@@ -415,6 +415,6 @@ from .decompositions import (  # noqa: E402,F401
 # numpy.linalg's other functions (last: they use the decompositions). gnp.linalg is this module,
 # so `diagonal`, `trace` and `outer` become numpy.linalg's (last two axes, 1-D vectors); the
 # products above stay importable as linalg_api.general_diagonal, general_trace, general_outer.
-from .linalg_api import (  # noqa: E402,F401
+from .linalg_api import (  # noqa: E402,F401,F811
     LinAlgError, cond, cross, diagonal, matrix_norm, matrix_transpose, outer, tensorinv,
     tensorsolve, trace, vecdot, vector_norm)

@@ -10,7 +10,7 @@ import numpy as np
 
 from .. import backend
 from ..trace import Primitive, bind1, nondiff, primal_value
-from .elementwise import imag, real, sqrt, square, where
+from .elementwise import imag, real, sqrt, square
 from .helpers import expand_reduced, normalize_axis
 from .manipulation import (_shape_of, asarray_traced, astype, broadcast_to, concatenate, flip,
                            getitem, moveaxis, reshape)

@@ -11,7 +11,7 @@ import warnings
 import numpy as np
 
 from ..trace import primal_value
-from .elementwise import real, sqrt, where
+from .elementwise import sqrt, where
 from .helpers import normalize_axis
 from .manipulation import (_shape_of, asarray_traced, astype, concatenate, moveaxis, ravel,
                            reshape, sort, take, take_along_axis, transpose)

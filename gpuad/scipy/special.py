@@ -31,7 +31,7 @@ from .. import backend
 from ..trace import Primitive, nondiff, primal_value
 from ..numpy.define import defunary, elementwise_primitive, binary_op
 from ..numpy.helpers import expand_reduced, is_complex, normalize_axis
-from ..numpy.elementwise import exp, log, log1p, real, sign, sinc, where
+from ..numpy.elementwise import exp, log, log1p, real, sign, sinc, where  # noqa: F401 (sinc: re-exported)
 from ..numpy.reductions import sum as _sum
 from ..numpy.manipulation import _shape_of, asarray_traced
 
