@@ -37,6 +37,16 @@ ATOL = 1e-8
 RTOL = 1e-5
 SMALL_BYTES = 512  # leaves up to this size keep their bytes (cheaper than a reduction)
 
+ADVICE = (
+    "Checkpointing recomputes what it did not store and differentiates the recomputation, so "
+    "the gradient would silently be that of another function: the code must give the same "
+    "outputs for the same inputs. Likely causes: NumPy's own random numbers (np.random.*, or "
+    "a np.random.default_rng() Generator made outside the step), a counter in a closure, or "
+    "other mutable Python state that it reads or changes. Fix: draw random numbers from "
+    "gnp.random (its state is saved with each stored carry and restored for the "
+    "recomputation), and put any state the step updates in the carry. To turn the check off: "
+    "ga.config.recompute_check = 'off' (env GPUAD_RECOMPUTE_CHECK=off).")
+
 _UINT = {1: np.uint8, 2: np.uint16, 4: np.uint32, 8: np.uint64}
 _NUMBERS = (bool, int, float, complex)
 
@@ -73,7 +83,7 @@ class Checker:
     for the error: (what, names of the leaves, which step).
     """
 
-    __slots__ = ("exact", "describe", "notes", "deferred")
+    __slots__ = ("deferred", "describe", "exact", "notes")
 
     def __init__(self, mode, describe):
         self.exact = mode == "exact"
@@ -139,16 +149,7 @@ class Checker:
         raise RecomputationMismatchError(
             f"{what}: recomputing {where} in the backward pass gave other values than "
             f"the first forward pass (ga.config.recompute_check is {mode!r}):\n"
-            + "\n".join(lines) + "\n"
-            f"Checkpointing recomputes what it did not store and differentiates the "
-            f"recomputation, so the gradient would silently be that of another function: the "
-            f"code must give the same outputs for the same inputs. Likely causes: NumPy's own "
-            f"random numbers (np.random.*, or a np.random.default_rng() Generator made outside "
-            f"the step), a counter in a closure, or other mutable Python state that it reads "
-            f"or changes. Fix: draw random numbers from gnp.random (its state is saved with "
-            f"each stored carry and restored for the recomputation), and put any state the "
-            f"step updates in the carry. To turn the check off: ga.config.recompute_check = "
-            f"'off' (env GPUAD_RECOMPUTE_CHECK=off).")
+            + "\n".join(lines) + "\n" + ADVICE)
 
 
 # ---- fingerprints --------------------------------------------------------------------------
@@ -194,14 +195,18 @@ class _Copy:
             return False
         if a.dtype.kind == "O":
             return all(x is y or x == y for x, y in zip(a.ravel(), b.ravel()))
-        return bool(np.all((a == b) | ((a != a) & (b != b))))
+        return bool(np.all((a == b) | (_isnan(a) & _isnan(b))))
 
     def __ne__(self, other):
         return not self == other
 
 
+def _isnan(a):
+    return a != a  # noqa: PLR0124 (NaN is the one value unequal to itself)
+
+
 def _both_nan(a, b):
-    return type(a) in _NUMBERS and a != a and b != b
+    return type(a) in _NUMBERS and _isnan(a) and _isnan(b)
 
 
 def _tolerance(scale, size, dtype):
@@ -234,7 +239,7 @@ def _close(old, new, raw):
         if raw.dtype.kind in "biu":
             return False
         a, b = old[1], new[1]
-        if a != a and b != b:
+        if _isnan(a) and _isnan(b):
             return True
         return bool(abs(a - b) <= _tolerance(abs(raw).sum(dtype=np.float64), raw.size,
                                              raw.dtype))
@@ -280,7 +285,7 @@ def _sum_difference(a, b, scale, exact):
 def _largest(a, b):
     with np.errstate(invalid="ignore", over="ignore"):
         d = np.abs(a.astype(np.complex128 if a.dtype.kind == "c" else np.float64) - b)
-    d = d[~((a != a) & (b != b))] if d.size else d  # NaN matching NaN is no difference
+    d = d[~(_isnan(a) & _isnan(b))] if d.size else d  # NaN matching NaN is no difference
     return float(np.nanmax(d)) if d.size and not np.isnan(d).all() else float("nan")
 
 
