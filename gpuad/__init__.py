@@ -24,6 +24,7 @@ from .custom import custom_jvp, custom_vjp
 from .transforms import (elementwise_grad, hessian, holomorphic_grad, hvp, jacfwd, jacobian,
                          jacrev)
 from . import nn, optim, tasks
+from .checkpoint import RecomputationMismatchError
 from .tree import (register_pytree_node, tree_flatten, tree_leaves, tree_map, tree_structure,
                    tree_unflatten)
 

@@ -3,6 +3,7 @@
     >>> import gpuad as ga
     >>> ga.config.debug_nans = True      # or GPUAD_DEBUG_NANS=1
     >>> ga.config.fusion = False         # or GPUAD_FUSION=0
+    >>> ga.config.recompute_check = "allclose"   # or GPUAD_RECOMPUTE_CHECK=allclose
 
 Every other module reads these attributes at call time, so changing them takes effect at once.
 """
@@ -19,6 +20,16 @@ def _env_flag(name, default):
     if value in ("0", "false", "no", "off"):
         return False
     raise ValueError(f"{name}={raw!r}: expected 1/0, true/false, yes/no or on/off")
+
+
+RECOMPUTE_CHECKS = ("auto", "exact", "allclose", "off")
+
+
+def _recompute_check(value, source):
+    if isinstance(value, str) and value.strip().lower() in RECOMPUTE_CHECKS:
+        return value.strip().lower()
+    raise ValueError(f"{source}={value!r}: expected one of {', '.join(RECOMPUTE_CHECKS)} (auto: "
+                     f"exact on NumPy arrays, allclose on CuPy arrays)")
 
 
 class Config:
@@ -40,10 +51,19 @@ class Config:
         `GPUAD_FUSION_FORWARD_MIN_SIZE`). Measured on the project's machines: up to 2^20
         elements the chunks' Python overhead makes the forward pass 5-40% slower than eager,
         at 10^7 it is 5-30% faster, and it always holds less.
+      recompute_check: how checkpointing (`scan`, `while_loop`, `checkpoint` with any
+        schedule but StoreAll) checks each step it recomputes in the backward pass against
+        the first forward pass, raising `gpuad.checkpoint.RecomputationMismatchError` on a
+        difference (env `GPUAD_RECOMPUTE_CHECK`): "exact" (bit for bit), "allclose" (within
+        NumPy's allclose tolerances), "off", or "auto" (the default: exact on NumPy arrays,
+        allclose on CuPy arrays, whose reductions need not be bitwise reproducible). See
+        gpuad/checkpoint/verify.py.
     """
 
     __slots__ = ("debug_nans", "fusion", "fusion_min_size", "fusion_forward",
-                 "fusion_forward_min_size")
+                 "fusion_forward_min_size", "_recompute_check")
+    FIELDS = ("debug_nans", "fusion", "fusion_min_size", "fusion_forward",
+              "fusion_forward_min_size", "recompute_check")
 
     def __init__(self):
         self.debug_nans = _env_flag("GPUAD_DEBUG_NANS", False)
@@ -52,9 +72,19 @@ class Config:
         self.fusion_forward = _env_flag("GPUAD_FUSION_FORWARD", True)
         self.fusion_forward_min_size = int(os.environ.get("GPUAD_FUSION_FORWARD_MIN_SIZE",
                                                           str(1 << 20)))
+        self._recompute_check = _recompute_check(
+            os.environ.get("GPUAD_RECOMPUTE_CHECK") or "auto", "GPUAD_RECOMPUTE_CHECK")
+
+    @property
+    def recompute_check(self):
+        return self._recompute_check
+
+    @recompute_check.setter
+    def recompute_check(self, value):
+        self._recompute_check = _recompute_check(value, "config.recompute_check")
 
     def __repr__(self):
-        fields = ", ".join(f"{k}={getattr(self, k)!r}" for k in self.__slots__)
+        fields = ", ".join(f"{k}={getattr(self, k)!r}" for k in self.FIELDS)
         return f"Config({fields})"
 
 

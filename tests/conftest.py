@@ -35,8 +35,7 @@ def rng():
     return np.random.default_rng(1234)
 
 
-_CONFIG_FIELDS = ("debug_nans", "fusion", "fusion_min_size", "fusion_forward",
-                  "fusion_forward_min_size")
+_CONFIG_FIELDS = ga.config.FIELDS
 
 
 @pytest.fixture(autouse=True)

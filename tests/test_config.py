@@ -36,3 +36,22 @@ def test_environment_variables(monkeypatch):
     monkeypatch.setenv("GPUAD_FUSION", "maybe")
     with pytest.raises(ValueError, match="GPUAD_FUSION"):
         Config()
+
+
+def test_recompute_check_values_and_environment(monkeypatch):
+    assert Config().recompute_check == "auto"
+    monkeypatch.setenv("GPUAD_RECOMPUTE_CHECK", "Exact")
+    assert Config().recompute_check == "exact"
+    monkeypatch.setenv("GPUAD_RECOMPUTE_CHECK", "allclose")
+    assert Config().recompute_check == "allclose"
+    monkeypatch.setenv("GPUAD_RECOMPUTE_CHECK", "strict")
+    with pytest.raises(ValueError, match="GPUAD_RECOMPUTE_CHECK='strict': expected one of "
+                                         "auto, exact, allclose, off"):
+        Config()
+    for value in ("off", "exact", "allclose", "auto"):
+        ga.config.recompute_check = value
+        assert ga.config.recompute_check == value
+    for bad in ("on", True, None):
+        with pytest.raises(ValueError, match="config.recompute_check=.*expected one of"):
+            ga.config.recompute_check = bad
+    assert ga.config.recompute_check == "auto" and "recompute_check='auto'" in repr(ga.config)

@@ -19,6 +19,7 @@ from .actions import Advance, Free, Record, Restore, Reverse, Snapshot
 from .replay import (Replay, differentiable, leaf_bytes, record_region, run_paused,
                      translate_leaves)
 from .storage import make_store
+from .verify import Checker, leaf_names, mode_for, recomputes
 
 
 def recording_trace():
@@ -223,6 +224,7 @@ class Region:
         self.backward_actions = []
         self.spent = False
         self.step_calls = 0
+        self.checker = None  # compares recomputed steps with the first pass (verify.py)
 
     # ---- the two phases ------------------------------------------------------------------
 
@@ -236,6 +238,8 @@ class Region:
         actions = list(self.plan.actions)
         end = forward_phase_end(actions, length)
         self.forward_actions, self.backward_actions = actions[:end], actions[end:]
+        if recomputes(self.backward_actions):
+            self.start_checking()
         self.begin()
         try:
             self.run(self.forward_actions)
@@ -249,6 +253,8 @@ class Region:
         trace = self._trace()
         self.rng0 = _random.get_all_states()
         policy = None if _stores_all(self.schedule) else _start(self.schedule)
+        if policy is not None:  # an online plan recomputes every step in the backward phase
+            self.start_checking()
         self.begin()
         i = 0
         try:
@@ -326,6 +332,8 @@ class Region:
         self.g_closure = {}
         try:
             self.run(self.backward_actions)
+            if self.checker is not None:
+                self.checker.flush()
         finally:
             _random.set_all_states(rng_after)
             self.close()
@@ -360,6 +368,19 @@ class Region:
             else:
                 raise TypeError(f"{self.name}: unknown plan action {act!r}")
 
+    def start_checking(self):
+        """Fingerprint every step's outputs in the first pass and compare each recomputation
+        with them (`config.recompute_check`, gpuad/checkpoint/verify.py)."""
+        mode = mode_for(self.init)
+        if mode != "off":
+            self.checker = Checker(mode, self.describe)
+
+    def describe(self, i):
+        """Words for a recomputation mismatch at step i: (what, leaf names, which step)."""
+        names = leaf_names("carry", self.body.carry_def) + leaf_names("y", self.body.y_def)
+        step = "iteration" if self.name == "while_loop" else "step"
+        return f"{self.name} (schedule {self.schedule!r})", names, f"{step} {i}"
+
     def _at(self, i, what):
         if self.position != i:
             raise RuntimeError(f"{self.name}: the plan asks to {what} at state {i}, but the "
@@ -376,6 +397,8 @@ class Region:
         self.position = i + 1
         if self.collect:
             self.ys[i] = y
+        if self.checker is not None:
+            self.checker.check(i, carry + y)
 
     def record(self, i):
         self._at(i, "record")
@@ -395,6 +418,8 @@ class Region:
         self.position = i + 1
         if self.collect:
             self.ys[i] = values[n:]
+        if self.checker is not None:
+            self.checker.check(i, values)
 
     def reverse(self, i):
         replay = self.kept.pop(i, None)

@@ -5,6 +5,7 @@ from ..numpy import random as _random
 from ..tree import tree_flatten, tree_unflatten
 from .executor import recording_trace
 from .replay import Replay, record_region, run_paused, translate_leaves
+from .verify import Checker, leaf_names, mode_for
 
 
 def checkpoint(fun):
@@ -61,10 +62,19 @@ class _Checkpointed:
                          lambda: translate_leaves(trace, self.call(self.inputs)))
         self.closure_nodes = list(self.touched)
         parents = self.nodes + self.closure_nodes
+        self.checker = None
+        mode = mode_for(self.inputs + out) if parents else "off"
+        if mode != "off":  # compare the replay in backward with this run (verify.py)
+            self.checker = Checker(mode, self.describe)
+            self.checker.note(0, out)
         if parents:
             out, self.wrapped = record_region(trace, self, parents, out)
             self.n_out = len(out)
         return tree_unflatten(self.out_def, out)
+
+    def describe(self, i):
+        name = getattr(self.fun, "__qualname__", None) or repr(self.fun)
+        return f"checkpoint({name})", leaf_names("output", self.out_def), "the function"
 
     def backward(self, g):
         rng_after = _random.get_all_states()
@@ -73,6 +83,9 @@ class _Checkpointed:
             replay = Replay(self._trace(), self.touched, self.call, self.inputs, frozen=True)
         finally:
             _random.set_all_states(rng_after)
+        if self.checker is not None:
+            self.checker.check(0, replay.values())
+            self.checker.flush()
         g_out = [None] * self.n_out
         for i, gi in zip(self.wrapped, g):
             g_out[i] = gi
