@@ -13,7 +13,7 @@ from ..trace import Primitive, bind1, nondiff, primal_value
 from .elementwise import imag, real, sqrt, square, where
 from .helpers import expand_reduced, normalize_axis
 from .manipulation import (_shape_of, asarray_traced, astype, broadcast_to, concatenate, flip,
-                           getitem, moveaxis, reshape)
+                           getitem, moveaxis, pad, reshape)
 
 
 def _xp(*xs):
@@ -227,35 +227,64 @@ def cumsum(a, axis=None, dtype=None):
     return cumsum_p.bind(a, axis=axis)
 
 
-def _cumprod_by_scan(x, axis):
-    """cumprod as a log-depth scan of multiplications (Hillis-Steele): the reference the rules
-    differentiate. Being only products, its derivatives of every order are exact where x has
-    zeros, which no formula dividing by x is."""
-    n = _shape_of(x)[axis]
-    ndim = len(_shape_of(x))
-    y = x
-    step = 1
+# cumprod's rules differentiate a log-depth scan of multiplications (Hillis-Steele): level
+# k + 1 is y' = [y[:s], y[s:] * y[:n-s]] with s = 2^k, and the last level is cumprod(x). Being
+# only products, the rules (and their own derivatives, of every order) are exact where x has
+# zeros, which no formula dividing by x is. Both are written with differentiable ops.
+def _part(y, axis, start, stop):
+    """y[start:stop] along `axis`."""
+    index = [slice(None)] * len(_shape_of(y))
+    index[axis] = slice(start, stop)
+    return getitem(y, tuple(index))
+
+
+def _scan_steps(n):
+    """The shifts s = 1, 2, 4 ... < n of the doubling scan over n elements."""
+    steps, step = [], 1
     while step < n:
-        head = [slice(None)] * ndim
-        head[axis] = slice(0, step)
-        tail = [slice(None)] * ndim
-        tail[axis] = slice(step, None)
-        shifted = [slice(None)] * ndim
-        shifted[axis] = slice(0, n - step)
-        y = concatenate([getitem(y, tuple(head)),
-                         getitem(y, tuple(tail)) * getitem(y, tuple(shifted))], axis=axis)
+        steps.append(step)
         step *= 2
-    return y
+    return steps
+
+
+def _scan_level(y, axis, n, step):
+    """One doubling step: [y[:s], y[s:] * y[:n-s]]."""
+    return concatenate([_part(y, axis, 0, step),
+                        _part(y, axis, step, n) * _part(y, axis, 0, n - step)], axis=axis)
 
 
 def _cumprod_vjp(ans, x, g, *, axis):
-    from ..reverse import vjp
-    return vjp(lambda v: _cumprod_by_scan(v, axis), x)[1](g)[0]
+    # Reverse sweep of the scan: the inputs of each level are recomputed from x (forward), then
+    # the cotangent goes back one level at a time: of y' = [y[:s], y[s:] * y[:n-s]],
+    # g_y = [g'[:s], g'[s:] * y[:n-s]] + [g'[s:] * y[s:], 0 (s of them)].
+    n = _shape_of(x)[axis]
+    steps = _scan_steps(n)
+    levels = [x]
+    for step in steps[:-1]:
+        levels.append(_scan_level(levels[-1], axis, n, step))
+    ndim = len(_shape_of(x))
+    for y, step in zip(reversed(levels), reversed(steps)):
+        tail = _part(g, axis, step, n)
+        widths = [(0, 0)] * ndim
+        widths[axis] = (0, step)
+        g = (concatenate([_part(g, axis, 0, step), tail * _part(y, axis, 0, n - step)], axis=axis)
+             + pad(tail * _part(y, axis, step, n), widths))
+    return g
 
 
 def _cumprod_jvp(ans, x, t, *, axis):
-    from ..forward import jvp
-    return jvp(lambda v: _cumprod_by_scan(v, axis), (x,), (t,))[1]
+    # Forward sweep of the scan with the tangent alongside: of y' = [y[:s], y[s:] * y[:n-s]],
+    # t' = [t[:s], t[s:] * y[:n-s] + y[s:] * t[:n-s]].
+    n = _shape_of(x)[axis]
+    steps = _scan_steps(n)
+    y = x
+    for k, step in enumerate(steps):
+        t = concatenate([_part(t, axis, 0, step),
+                         _part(t, axis, step, n) * _part(y, axis, 0, n - step)
+                         + _part(y, axis, step, n) * _part(t, axis, 0, n - step)], axis=axis)
+        if k + 1 < len(steps):  # the last level's y is cumprod(x) itself, not needed
+            y = _scan_level(y, axis, n, step)
+    return t
 
 
 cumprod_p = Primitive("cumprod", lambda x, *, axis: x.cumprod(axis=axis),
