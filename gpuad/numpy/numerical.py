@@ -18,6 +18,7 @@ import numpy as np
 
 from .. import backend
 from ..trace import primal_value, strip_derivatives
+from .bessel import i0 as bessel_i0
 from .elementwise import (absolute, clip, conjugate, deg2rad, imag, rad2deg, real, sqrt,
                           where)
 from .helpers import normalize_axis
@@ -579,11 +580,10 @@ def real_if_close(a, tol=100):
 
 def i0(x):
     """`numpy.i0`: the modified Bessel function of the first kind, order 0; differentiable (it
-    is `gpuad.scipy.special.i0`, whose derivative is i1)."""
+    is `gpuad.scipy.special.i0`, declared in gpuad/numpy/bessel.py; its derivative is i1)."""
     if _raw(asarray_traced(x)).dtype.kind == "c":
         raise TypeError("i0: complex input is not supported, as in NumPy")
-    from ..scipy.special import i0 as special_i0  # gpuad.scipy imports gpuad.numpy
-    return special_i0(x)
+    return bessel_i0(x)
 
 
 # ---- matrices from vectors; covariance and correlation ---------------------------------------
