@@ -28,7 +28,8 @@ from .manipulation import (_shape_of, asarray_traced, astype, at_set, atleast_2d
                            broadcast_arrays, broadcast_to, concatenate, expand_dims, getitem,
                            moveaxis, pad, ravel, reshape, stack, take, take_along_axis,
                            transpose)
-from .reductions import _np_fn, cumprod
+from .helpers import np_function
+from .reductions import cumprod
 from .reductions import sum as _sum
 from ..trace import BATCH_TRACER_TYPES, TRACER_TYPES
 
@@ -683,9 +684,9 @@ def corrcoef(x, y=None, rowvar=True, *, dtype=None):
 
 
 # ---- not differentiable ----------------------------------------------------------------------
-heaviside = _np_fn("heaviside")
-nanargmax = _np_fn("nanargmax")
-nanargmin = _np_fn("nanargmin")
+heaviside = np_function("heaviside")
+nanargmax = np_function("nanargmax")
+nanargmin = np_function("nanargmin")
 
 
 def fill_diagonal(a, val, wrap=False):

@@ -9,11 +9,12 @@ import builtins
 import numpy as np
 
 from .. import backend
-from ..trace import Primitive, bind1, nondiff, primal_value
+from ..trace import Primitive, bind1, primal_value
 from .elementwise import imag, real, sqrt, square, where
-from .helpers import expand_reduced, normalize_axis
+from .helpers import expand_reduced, normalize_axis, np_function, ops as _helper_ops
 from .manipulation import (_shape_of, asarray_traced, astype, broadcast_to, concatenate, flip,
                            getitem, moveaxis, pad, reshape)
+from .manipulation import argsort  # noqa: F401  (gnp.argsort; sort in manipulation.py needs it)
 
 
 def _xp(*xs):
@@ -54,6 +55,9 @@ def sum(a, axis=None, dtype=None, keepdims=False):
     if dtype is not None:
         a = astype(a, dtype)
     return bind1(sum_p, a, {"axis": _axes(a, axis, "sum"), "keepdims": bool(keepdims)})
+
+
+_helper_ops.sum = sum  # for helpers.unbroadcast
 
 
 def mean(a, axis=None, dtype=None, keepdims=False):
@@ -300,21 +304,14 @@ def cumprod(a, axis=None, dtype=None):
 
 
 # ---- not differentiable ----------------------------------------------------------------------
-def _np_fn(name):
-    def call(*args, **kwargs):
-        return getattr(_xp(*[a for a in args if hasattr(a, "shape")]), name)(*args, **kwargs)
-    return nondiff(call, name)
-
-
-argmax = _np_fn("argmax")
-argmin = _np_fn("argmin")
-argsort = _np_fn("argsort")
-all = _np_fn("all")
-any = _np_fn("any")
-count_nonzero = _np_fn("count_nonzero")
-nonzero = _np_fn("nonzero")
-flatnonzero = _np_fn("flatnonzero")
-searchsorted = _np_fn("searchsorted")
-allclose = _np_fn("allclose")
-array_equal = _np_fn("array_equal")
-isclose = _np_fn("isclose")
+argmax = np_function("argmax")
+argmin = np_function("argmin")
+all = np_function("all")
+any = np_function("any")
+count_nonzero = np_function("count_nonzero")
+nonzero = np_function("nonzero")
+flatnonzero = np_function("flatnonzero")
+searchsorted = np_function("searchsorted")
+allclose = np_function("allclose")
+array_equal = np_function("array_equal")
+isclose = np_function("isclose")
