@@ -270,7 +270,7 @@ def random_stream(xp, seed, counter):
 def special_function(name, *args):
     """A special function (`erf`, `gammaln`, `iv`, ...) evaluated where the arrays live:
     `cupyx.scipy.special` for CuPy arrays; on the CPU gpuad's Numba ufuncs where
-    `gpuad/scipy/cpu_special.py` has one (erf, erfc, gamma, gammaln, digamma, polygamma, xlogy,
+    `gpuad/cpu_special.py` has one (erf, erfc, gamma, gammaln, digamma, polygamma, xlogy,
     xlog1py: real loops only), `scipy.special` otherwise and for complex input (an optional
     dependency: the error says how to install it).
 
@@ -287,7 +287,7 @@ def special_function(name, *args):
 
 
 def _host_special(name, *args):
-    from .scipy import cpu_special
+    from . import cpu_special  # late: Numba compiles (or loads) its ufuncs on first use
     fn = getattr(cpu_special, name, None)
     if fn is None or any(np.iscomplexobj(a) for a in args):
         fn = getattr(scipy_module("special", f"special.{name}"), name)

@@ -195,6 +195,11 @@ for axis in (None, 0, 1, -1):
         tags=("reduction",))
 add("cumprod_with_zeros", lambda x: gnp.cumprod(x, axis=0), ((6, 2), "with_zeros"), order=3,
     tags=("reduction",))
+add("cumprod_with_zeros axis=-1", lambda x: gnp.cumprod(x, axis=-1), ((2, 3, 7), "with_zeros"),
+    order=2, tags=("reduction",))
+add("cumprod_scalar", lambda x: gnp.cumprod(x), ((), "real"), order=3, tags=("reduction",))
+add("cumprod_single", lambda x: gnp.cumprod(x, axis=0), ((1, 3), "with_zeros"), order=3,
+    tags=("reduction",))
 add("average", lambda x, w: gnp.average(x, axis=1, weights=gnp.exp(w)), ((2, 3), "real"),
     ((3,), "real"), tags=("reduction",))
 add("average_plain", lambda x: gnp.average(x), ((2, 3), "real"), tags=("reduction",))

@@ -12,7 +12,8 @@ import numpy as np
 from .. import backend
 from ..trace import TRACER_TYPES, nondiff, primal_value
 from .elementwise import floor, log10, power, sign
-from .manipulation import (_holds_tracer, _shape_of, asarray_traced, astype, at_set,
+from .helpers import holds_tracer
+from .manipulation import (_shape_of, asarray_traced, astype, at_set,
                            broadcast_to, expand_dims, moveaxis, reshape)
 
 
@@ -67,7 +68,7 @@ def full(shape, fill_value, dtype=None, order="C", **kwargs):
     """`numpy.full`; a traced `fill_value` (a scalar, an array broadcasting to `shape`, or a list
     holding traced values) keeps its derivative: each element's cotangent is summed back onto
     the fill value it came from."""
-    if not _holds_tracer(fill_value):
+    if not holds_tracer(fill_value):
         return _default().full(shape, fill_value, dtype=dtype, order=order, **kwargs)
     return _filled(shape, fill_value, dtype)
 
@@ -77,7 +78,7 @@ def full_like(a, fill_value, dtype=None, order="K", subok=True, shape=None, **kw
     `fill_value` keeps its derivative (see `full`). A cast to an integer dtype, as NumPy's
     makes of `full_like(int_array, 1.5)`, gives a constant."""
     raw = _stand_in(a)
-    if not _holds_tracer(fill_value):
+    if not holds_tracer(fill_value):
         return _namespace(a).full_like(raw, fill_value, dtype=dtype, order=order, subok=subok,
                                        shape=shape, **kwargs)
     if dtype is None:
@@ -106,7 +107,7 @@ def linspace(start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis
     set to `stop` exactly. An integer `dtype` floors the values, which then carry no derivative.
     `retstep=True` returns the (traced) step as well.
     """
-    if not (_holds_tracer(start) or _holds_tracer(stop)):
+    if not (holds_tracer(start) or holds_tracer(stop)):
         return _default().linspace(start, stop, num, endpoint, retstep, dtype, axis, **kwargs)
     num = operator.index(num)
     if num < 0:
@@ -144,7 +145,7 @@ def linspace(start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis
 def logspace(start, stop, num=50, endpoint=True, base=10.0, dtype=None, axis=0):
     """`numpy.logspace`: `base ** linspace(start, stop)`, differentiable in `start`, `stop` and
     `base` (an array `base` broadcasts against the endpoints, as in NumPy)."""
-    if not (_holds_tracer(start) or _holds_tracer(stop) or _holds_tracer(base)):
+    if not (holds_tracer(start) or holds_tracer(stop) or holds_tracer(base)):
         return _default().logspace(start, stop, num, endpoint, base, dtype, axis)
     if not isinstance(base, (int, float)) and len(_shape_of(asarray_traced(base))):
         start, stop, base = _sequence_args(start, stop, base)
@@ -164,7 +165,7 @@ def geomspace(start, stop, num=50, endpoint=True, dtype=None, axis=0):
     constant: the result does not depend on it), a `logspace` between their logarithms, the
     endpoints put back exactly, the rotation undone.
     """
-    if not (_holds_tracer(start) or _holds_tracer(stop)):
+    if not (holds_tracer(start) or holds_tracer(stop)):
         return _default().geomspace(start, stop, num, endpoint, dtype, axis)
     num = operator.index(num)
     start, stop = asarray_traced(start), asarray_traced(stop)
@@ -195,7 +196,7 @@ def asarray(a, dtype=None):
     `asarray_traced`). NumPy arrays move to the GPU when CuPy is the default backend: this is
     the explicit way to put host data on the device.
     """
-    if _holds_tracer(a):
+    if holds_tracer(a):
         return asarray_traced(a, dtype)
     xp = _default()
     if xp is not np and isinstance(a, np.ndarray):
@@ -207,7 +208,7 @@ def asarray(a, dtype=None):
 
 def array(object, dtype=None, copy=True):
     """`numpy.array` on the default backend; traced values keep their derivative (see asarray)."""
-    if _holds_tracer(object):
+    if holds_tracer(object):
         return asarray_traced(object, dtype)
     out = asarray(object, dtype)
     if copy and out is object:

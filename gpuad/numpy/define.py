@@ -14,6 +14,7 @@ import numpy as np
 
 from .. import backend
 from ..trace import EMPTY, TRACER_TYPES, Primitive, _referenced_names, _parameter_names, nondiff
+from .helpers import holds_tracer, ops
 
 
 def _device_error(prim, args):
@@ -76,15 +77,14 @@ _SEQUENCES = frozenset({list, tuple})
 
 
 def _holds_tracer(x):
-    from .manipulation import _holds_tracer  # (manipulation imports this module)
-    return type(x) in _SEQUENCES and _holds_tracer(x)
+    return type(x) in _SEQUENCES and holds_tracer(x)
 
 
 def _array_like(x):
     """A list or tuple as an array (holding tracers: stacked, as every array_like argument is,
-    see `asarray_traced`); other values as they are."""
-    from .manipulation import asarray_traced
-    return asarray_traced(x) if type(x) in _SEQUENCES else x
+    see `manipulation.asarray_traced`, which imports this module and so is handed over in
+    `helpers.ops`); other values as they are."""
+    return ops.asarray_traced(x) if type(x) in _SEQUENCES else x
 
 
 def scalar_aware(ufunc, operator):

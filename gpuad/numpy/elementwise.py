@@ -19,7 +19,7 @@ from .. import backend
 from ..trace import Primitive, nondiff, primal_value, strip_derivatives
 from .define import (binary_op, defbinary, defunary, elementwise_primitive, scalar_aware,
                      unary_op)
-from .helpers import balanced_eq, is_complex
+from .helpers import balanced_eq, is_complex, ops as _helper_ops
 
 LN2 = math.log(2.0)
 LN10 = math.log(10.0)
@@ -239,6 +239,7 @@ imag_p = Primitive("imag", _imag, vjp=[lambda ans, x, g: g * -1j],
 conj_p = Primitive("conjugate", np.conjugate, vjp=[lambda ans, x, g: conjugate(g)],
                    jvp=[lambda ans, x, t: conjugate(t)])
 real = unary_op(real_p, "`numpy.real`, differentiable.")
+_helper_ops.real = real  # for helpers.cast_cotangent
 imag = unary_op(imag_p, "`numpy.imag`, differentiable.")
 conjugate = unary_op(conj_p, "`numpy.conjugate`, differentiable.")
 conj = conjugate

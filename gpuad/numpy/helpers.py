@@ -7,13 +7,43 @@
 * `expand_reduced`: put back the axes a reduction removed, so a cotangent broadcasts against the
   input.
 * `normalize_axis`: a reduction's `axis` argument as a sorted tuple of non-negative ints.
+* `holds_tracer`: whether a (nested) list or tuple holds a traced value.
+* `np_function`: a NumPy/CuPy function without derivative, taken from the arrays' namespace.
 * `is_complex`: whether an array, tracer, Meta or Python number holds complex values (the
   rules that differ for complex inputs branch on it).
 """
+import builtins
+
 import numpy as np
 
-import gpuad.numpy as gnp  # the family modules import this one; their ops are looked up at call time
-from ..trace import primal_value
+from .. import backend
+from ..trace import TRACER_TYPES, nondiff, primal_value
+
+
+class _Ops:
+    """The ops the helpers below and define.py call (`sum`, `reshape`, `real`, `astype`,
+    `asarray_traced`). The family modules that declare them import this module (and
+    define.py), so each hands its op over once declared (reductions.py: sum; manipulation.py:
+    reshape, astype, asarray_traced; elementwise.py: real) and neither module imports them."""
+    __slots__ = ("sum", "reshape", "real", "astype", "asarray_traced")
+
+
+ops = _Ops()
+
+
+def holds_tracer(obj):
+    """Whether `obj` is a traced value or a list/tuple holding one at any depth."""
+    if type(obj) in TRACER_TYPES:
+        return True
+    return isinstance(obj, (list, tuple)) and builtins.any(holds_tracer(o) for o in obj)
+
+
+def np_function(name):
+    """`xp.<name>` of the arrays among the arguments, as a function without derivative."""
+    def call(*args, **kwargs):
+        return getattr(backend.namespace(*[a for a in args if hasattr(a, "shape")]), name)(
+            *args, **kwargs)
+    return nondiff(call, name)
 
 
 def is_complex(x):
@@ -35,9 +65,9 @@ def unbroadcast(g, target):
         axes = tuple(range(lead)) + tuple(lead + i for i, n in enumerate(shape)
                                           if n == 1 and g_shape[lead + i] != 1)
         if axes:
-            g = gnp.sum(g, axis=axes)
+            g = ops.sum(g, axis=axes)
         if g.shape != shape:
-            g = gnp.reshape(g, shape)
+            g = ops.reshape(g, shape)
     if g.dtype != target.dtype:
         g = cast_cotangent(g, target.dtype)
     return g
@@ -47,9 +77,9 @@ def cast_cotangent(g, dtype):
     """`g` in `dtype`: the cotangent of a real primal is real (the real part of a complex one)."""
     dtype = np.dtype(dtype)
     if dtype.kind != "c" and g.dtype.kind == "c":
-        g = gnp.real(g)
+        g = ops.real(g)
     if g.dtype != dtype:
-        g = gnp.astype(g, dtype)
+        g = ops.astype(g, dtype)
     return g
 
 
@@ -86,4 +116,4 @@ def expand_reduced(g, axes, keepdims):
     shape = list(g.shape)
     for a in axes:  # sorted ascending, so each insert lands at its final position
         shape.insert(a, 1)
-    return gnp.reshape(g, tuple(shape))
+    return ops.reshape(g, tuple(shape))

@@ -17,7 +17,8 @@ import numpy as np
 from .. import backend
 from ..trace import primal_value
 from .creation import linspace
-from .manipulation import (_holds_tracer, _shape_of, asarray_traced, concatenate, reshape,
+from .helpers import holds_tracer
+from .manipulation import (_shape_of, asarray_traced, concatenate, reshape,
                            swapaxes, transpose)
 
 _PYTHON_SCALARS = (int, float, complex, bool)
@@ -33,7 +34,7 @@ class _Concatenator:
         self.name, self.axis, self.ndmin, self.trans1d = name, axis, ndmin, trans1d
 
     def __getitem__(self, key):
-        if not _holds_tracer(key) and not _traced_slice(key):
+        if not holds_tracer(key) and not _traced_slice(key):
             return getattr(backend.default_namespace(), self.name)[key]
         if isinstance(key, str):
             raise NotImplementedError(f"{self.name}: the matrix-string form makes numpy.matrix, "
@@ -91,7 +92,7 @@ class _Concatenator:
         step = 1 if item.step is None else item.step
         if isinstance(step, (complex, np.complexfloating)):
             return linspace(start, item.stop, num=int(abs(step)))
-        if _holds_tracer([start, item.stop, step]):
+        if holds_tracer([start, item.stop, step]):
             raise TypeError(f"{self.name}: a slice with traced bounds and a real step makes an "
                             f"arange, which is a constant; give an imaginary step such as 5j "
                             f"for a differentiable linspace, or ga.stop_gradient the bounds")
@@ -119,7 +120,7 @@ def _at_least(a, ndmin):
 
 def _traced_slice(key):
     items = key if isinstance(key, tuple) else (key,)
-    return any(isinstance(i, slice) and _holds_tracer([i.start, i.stop, i.step]) for i in items)
+    return any(isinstance(i, slice) and holds_tracer([i.start, i.stop, i.step]) for i in items)
 
 
 r_ = _Concatenator("r_", 0, 1, -1)

@@ -22,7 +22,8 @@ from ..trace import (BATCH_TRACER_TYPES, TRACER_TYPES, Primitive, bind1, nondiff
                      strip_derivatives)
 from .define import unary_op
 from .elementwise import where
-from .helpers import cast_cotangent, unbroadcast
+from .helpers import (cast_cotangent, holds_tracer, np_function, ops as _helper_ops,
+                      unbroadcast)
 
 
 def _xp(*xs):
@@ -60,6 +61,9 @@ def reshape(a, newshape=None, order="C", *, shape=None):
     if _shape_of(a) == shape:
         return a
     return bind1(reshape_p, a, {"shape": shape})
+
+
+_helper_ops.reshape = reshape  # for helpers.unbroadcast and expand_reduced
 
 
 def ravel(a, order="C"):
@@ -450,8 +454,8 @@ def _index_array(i):
     """One index entry as a constant (see `_strip_index`); a list or tuple is an array."""
     if type(i) in TRACER_TYPES:
         return _constant(i)
-    if isinstance(i, list) or isinstance(i, tuple) and _holds_tracer(i):
-        return _constant(asarray_traced(i)) if _holds_tracer(i) else np.asarray(i)
+    if isinstance(i, list) or isinstance(i, tuple) and holds_tracer(i):
+        return _constant(asarray_traced(i)) if holds_tracer(i) else np.asarray(i)
     return i
 
 
@@ -782,13 +786,15 @@ def take_along_axis(arr, indices, axis):
     return take_along_axis_p.bind(arr, indices, axis=axis)
 
 
+argsort = np_function("argsort")  # no derivative; batch-aware under vmap
+
+
 def sort(a, axis=-1):
     """`numpy.sort`, differentiable: the gradient follows each element to its sorted place."""
     a = asarray_traced(a)
     if axis is None:
         a = ravel(a)
         axis = -1
-    from .reductions import argsort  # no derivative; batch-aware under vmap
     return take_along_axis(a, argsort(a, axis=axis, kind="stable"), axis)
 
 
@@ -814,6 +820,9 @@ def astype(x, dtype, copy=True):
     elif raw.dtype == dtype:
         return x
     return astype_p.bind(x, dtype=dtype)
+
+
+_helper_ops.astype = astype  # for helpers.cast_cotangent
 
 
 def _cast_constant(x, dtype):
@@ -856,23 +865,20 @@ def asarray_traced(a, dtype=None):
     """
     if type(a) in TRACER_TYPES or hasattr(a, "shape") and hasattr(a, "dtype"):
         return a if dtype is None else astype(a, dtype)
-    if isinstance(a, (list, tuple)) and _holds_tracer(a):
+    if isinstance(a, (list, tuple)) and holds_tracer(a):
         if dtype is None:
             dtype = np.result_type(*_entry_dtypes(a))
         return _stack_entries(a, np.dtype(dtype))
     return backend.default_namespace().asarray(a, dtype=dtype)
 
 
-def _holds_tracer(obj):
-    if type(obj) in TRACER_TYPES:
-        return True
-    return isinstance(obj, (list, tuple)) and builtins.any(_holds_tracer(o) for o in obj)
+_helper_ops.asarray_traced = asarray_traced  # for define.py's array_like arguments
 
 
 def _entry_dtypes(obj):
     """The dtypes of the arrays, tracers and numbers in a nested list, as array coercion sees
     them (a list without tracers counts as the array NumPy makes of it)."""
-    if isinstance(obj, (list, tuple)) and _holds_tracer(obj):
+    if isinstance(obj, (list, tuple)) and holds_tracer(obj):
         return [d for o in obj for d in _entry_dtypes(o)]
     raw = primal_value(obj)
     dtype = getattr(raw, "dtype", None)
@@ -880,7 +886,7 @@ def _entry_dtypes(obj):
 
 
 def _stack_entries(obj, dtype):
-    if isinstance(obj, (list, tuple)) and _holds_tracer(obj):
+    if isinstance(obj, (list, tuple)) and holds_tracer(obj):
         if not obj:
             raise ValueError("asarray: an empty list inside a list holding traced values")
         parts = [_stack_entries(o, dtype) for o in obj]
@@ -903,7 +909,7 @@ def shape(a):
     """`numpy.shape`: a tuple of ints, also for traced values and lists holding them."""
     if hasattr(a, "shape"):
         return tuple(a.shape)
-    return _shape_of(asarray_traced(a)) if _holds_tracer(a) else np.shape(a)
+    return _shape_of(asarray_traced(a)) if holds_tracer(a) else np.shape(a)
 
 
 def ndim(a):

@@ -18,6 +18,7 @@ import numpy as np
 
 from .. import backend
 from ..trace import primal_value, strip_derivatives
+from .bessel import i0 as bessel_i0
 from .elementwise import (absolute, clip, conjugate, deg2rad, imag, rad2deg, real, sqrt,
                           where)
 from .helpers import normalize_axis
@@ -27,7 +28,8 @@ from .manipulation import (_shape_of, asarray_traced, astype, at_set, atleast_2d
                            broadcast_arrays, broadcast_to, concatenate, expand_dims, getitem,
                            moveaxis, pad, ravel, reshape, stack, take, take_along_axis,
                            transpose)
-from .reductions import _np_fn, cumprod
+from .helpers import np_function
+from .reductions import cumprod
 from .reductions import sum as _sum
 from ..trace import BATCH_TRACER_TYPES, TRACER_TYPES
 
@@ -579,11 +581,10 @@ def real_if_close(a, tol=100):
 
 def i0(x):
     """`numpy.i0`: the modified Bessel function of the first kind, order 0; differentiable (it
-    is `gpuad.scipy.special.i0`, whose derivative is i1)."""
+    is `gpuad.scipy.special.i0`, declared in gpuad/numpy/bessel.py; its derivative is i1)."""
     if _raw(asarray_traced(x)).dtype.kind == "c":
         raise TypeError("i0: complex input is not supported, as in NumPy")
-    from ..scipy.special import i0 as special_i0  # gpuad.scipy imports gpuad.numpy
-    return special_i0(x)
+    return bessel_i0(x)
 
 
 # ---- matrices from vectors; covariance and correlation ---------------------------------------
@@ -683,9 +684,9 @@ def corrcoef(x, y=None, rowvar=True, *, dtype=None):
 
 
 # ---- not differentiable ----------------------------------------------------------------------
-heaviside = _np_fn("heaviside")
-nanargmax = _np_fn("nanargmax")
-nanargmin = _np_fn("nanargmin")
+heaviside = np_function("heaviside")
+nanargmax = np_function("nanargmax")
+nanargmin = np_function("nanargmin")
 
 
 def fill_diagonal(a, val, wrap=False):

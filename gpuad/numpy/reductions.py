@@ -9,11 +9,12 @@ import builtins
 import numpy as np
 
 from .. import backend
-from ..trace import Primitive, bind1, nondiff, primal_value
+from ..trace import Primitive, bind1, primal_value
 from .elementwise import imag, real, sqrt, square
-from .helpers import expand_reduced, normalize_axis
+from .helpers import expand_reduced, normalize_axis, np_function, ops as _helper_ops
 from .manipulation import (_shape_of, asarray_traced, astype, broadcast_to, concatenate, flip,
-                           getitem, moveaxis, reshape)
+                           getitem, moveaxis, pad, reshape)
+from .manipulation import argsort  # noqa: F401  (gnp.argsort; sort in manipulation.py needs it)
 
 
 def _xp(*xs):
@@ -54,6 +55,9 @@ def sum(a, axis=None, dtype=None, keepdims=False):
     if dtype is not None:
         a = astype(a, dtype)
     return bind1(sum_p, a, {"axis": _axes(a, axis, "sum"), "keepdims": bool(keepdims)})
+
+
+_helper_ops.sum = sum  # for helpers.unbroadcast
 
 
 def mean(a, axis=None, dtype=None, keepdims=False):
@@ -227,35 +231,64 @@ def cumsum(a, axis=None, dtype=None):
     return cumsum_p.bind(a, axis=axis)
 
 
-def _cumprod_by_scan(x, axis):
-    """cumprod as a log-depth scan of multiplications (Hillis-Steele): the reference the rules
-    differentiate. Being only products, its derivatives of every order are exact where x has
-    zeros, which no formula dividing by x is."""
-    n = _shape_of(x)[axis]
-    ndim = len(_shape_of(x))
-    y = x
-    step = 1
+# cumprod's rules differentiate a log-depth scan of multiplications (Hillis-Steele): level
+# k + 1 is y' = [y[:s], y[s:] * y[:n-s]] with s = 2^k, and the last level is cumprod(x). Being
+# only products, the rules (and their own derivatives, of every order) are exact where x has
+# zeros, which no formula dividing by x is. Both are written with differentiable ops.
+def _part(y, axis, start, stop):
+    """y[start:stop] along `axis`."""
+    index = [slice(None)] * len(_shape_of(y))
+    index[axis] = slice(start, stop)
+    return getitem(y, tuple(index))
+
+
+def _scan_steps(n):
+    """The shifts s = 1, 2, 4 ... < n of the doubling scan over n elements."""
+    steps, step = [], 1
     while step < n:
-        head = [slice(None)] * ndim
-        head[axis] = slice(0, step)
-        tail = [slice(None)] * ndim
-        tail[axis] = slice(step, None)
-        shifted = [slice(None)] * ndim
-        shifted[axis] = slice(0, n - step)
-        y = concatenate([getitem(y, tuple(head)),
-                         getitem(y, tuple(tail)) * getitem(y, tuple(shifted))], axis=axis)
+        steps.append(step)
         step *= 2
-    return y
+    return steps
+
+
+def _scan_level(y, axis, n, step):
+    """One doubling step: [y[:s], y[s:] * y[:n-s]]."""
+    return concatenate([_part(y, axis, 0, step),
+                        _part(y, axis, step, n) * _part(y, axis, 0, n - step)], axis=axis)
 
 
 def _cumprod_vjp(ans, x, g, *, axis):
-    from ..reverse import vjp
-    return vjp(lambda v: _cumprod_by_scan(v, axis), x)[1](g)[0]
+    # Reverse sweep of the scan: the inputs of each level are recomputed from x (forward), then
+    # the cotangent goes back one level at a time: of y' = [y[:s], y[s:] * y[:n-s]],
+    # g_y = [g'[:s], g'[s:] * y[:n-s]] + [g'[s:] * y[s:], 0 (s of them)].
+    n = _shape_of(x)[axis]
+    steps = _scan_steps(n)
+    levels = [x]
+    for step in steps[:-1]:
+        levels.append(_scan_level(levels[-1], axis, n, step))
+    ndim = len(_shape_of(x))
+    for y, step in zip(reversed(levels), reversed(steps)):
+        tail = _part(g, axis, step, n)
+        widths = [(0, 0)] * ndim
+        widths[axis] = (0, step)
+        g = (concatenate([_part(g, axis, 0, step), tail * _part(y, axis, 0, n - step)], axis=axis)
+             + pad(tail * _part(y, axis, step, n), widths))
+    return g
 
 
 def _cumprod_jvp(ans, x, t, *, axis):
-    from ..forward import jvp
-    return jvp(lambda v: _cumprod_by_scan(v, axis), (x,), (t,))[1]
+    # Forward sweep of the scan with the tangent alongside: of y' = [y[:s], y[s:] * y[:n-s]],
+    # t' = [t[:s], t[s:] * y[:n-s] + y[s:] * t[:n-s]].
+    n = _shape_of(x)[axis]
+    steps = _scan_steps(n)
+    y = x
+    for k, step in enumerate(steps):
+        t = concatenate([_part(t, axis, 0, step),
+                         _part(t, axis, step, n) * _part(y, axis, 0, n - step)
+                         + _part(y, axis, step, n) * _part(t, axis, 0, n - step)], axis=axis)
+        if k + 1 < len(steps):  # the last level's y is cumprod(x) itself, not needed
+            y = _scan_level(y, axis, n, step)
+    return t
 
 
 cumprod_p = Primitive("cumprod", lambda x, *, axis: x.cumprod(axis=axis),
@@ -271,21 +304,14 @@ def cumprod(a, axis=None, dtype=None):
 
 
 # ---- not differentiable ----------------------------------------------------------------------
-def _np_fn(name):
-    def call(*args, **kwargs):
-        return getattr(_xp(*[a for a in args if hasattr(a, "shape")]), name)(*args, **kwargs)
-    return nondiff(call, name)
-
-
-argmax = _np_fn("argmax")
-argmin = _np_fn("argmin")
-argsort = _np_fn("argsort")
-all = _np_fn("all")
-any = _np_fn("any")
-count_nonzero = _np_fn("count_nonzero")
-nonzero = _np_fn("nonzero")
-flatnonzero = _np_fn("flatnonzero")
-searchsorted = _np_fn("searchsorted")
-allclose = _np_fn("allclose")
-array_equal = _np_fn("array_equal")
-isclose = _np_fn("isclose")
+argmax = np_function("argmax")
+argmin = np_function("argmin")
+all = np_function("all")
+any = np_function("any")
+count_nonzero = np_function("count_nonzero")
+nonzero = np_function("nonzero")
+flatnonzero = np_function("flatnonzero")
+searchsorted = np_function("searchsorted")
+allclose = np_function("allclose")
+array_equal = np_function("array_equal")
+isclose = np_function("isclose")

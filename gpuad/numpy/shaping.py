@@ -12,7 +12,8 @@ import numpy as np
 from .. import backend
 from ..trace import TRACER_TYPES, primal_value, strip_derivatives
 from .creation import asarray
-from .manipulation import (_holds_tracer, _shape_of, astype, concatenate, getitem, moveaxis,
+from .helpers import holds_tracer
+from .manipulation import (_shape_of, astype, concatenate, getitem, moveaxis,
                            ravel, reshape, take, take_along_axis, vstack)
 from .numerical import _refuse_vmap
 
@@ -132,7 +133,7 @@ def row_stack(tup, *, dtype=None, casting="same_kind"):
 # ---- conversions: memory layout means nothing for traced values ------------------------------
 def _convert(name, at_least_1d=False):
     def convert(a, dtype=None, *args, **kwargs):
-        if type(a) in TRACER_TYPES or _holds_tracer(a):
+        if type(a) in TRACER_TYPES or holds_tracer(a):
             out = asarray(a, dtype)
             return reshape(out, (1,)) if at_least_1d and _shape_of(out) == () else out
         xp = _xp(a) if hasattr(a, "shape") else backend.default_namespace()

@@ -34,6 +34,8 @@ from ..numpy.helpers import expand_reduced, is_complex, normalize_axis
 from ..numpy.elementwise import exp, log, log1p, real, sign, sinc, where  # noqa: F401 (sinc: re-exported)
 from ..numpy.reductions import sum as _sum
 from ..numpy.manipulation import _shape_of, asarray_traced
+from ..numpy.special_calls import special_call, special_impl
+from ..numpy.bessel import i0, i0_p, i1, i1_p, iv, iv_p  # noqa: F401  (SciPy's names)
 
 _TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
 _SQRT_PI_OVER_TWO = math.sqrt(math.pi) / 2.0
@@ -72,38 +74,13 @@ def _logit_impl(x):
 logit, logit_p = defunary("logit", _logit_impl, d=lambda ans, x: 1.0 / (x * (1.0 - x)),
                           doc="log(p / (1 - p)), the inverse of expit.")
 
-# What SciPy says of complex input to the functions it defines for real input only, plus where
-# to look instead.
-_COMPLEX_HINTS = {"gammaln": " For the complex log-gamma use special.loggamma.",
-                  "polygamma": " (It is also the derivative of digamma: digamma of complex input "
-                               "has a value but no derivative.)"}
-
-
-def _call(name, *args):
-    """`backend.special_function(name, *args)`; complex input to a function without complex
-    loops raises a TypeError that names the function (NumPy's names only the ufunc's types)."""
-    try:
-        return backend.special_function(name, *args)
-    except TypeError:
-        if not any(np.iscomplexobj(a) for a in args):
-            raise
-        dtypes = ", ".join(str(getattr(a, "dtype", type(a).__name__)) for a in args)
-        raise TypeError(f"special.{name}: complex input ({dtypes}) is not supported: SciPy "
-                        f"defines {name} for real input only.{_COMPLEX_HINTS.get(name, '')}") \
-            from None
-
-
-def _special(name):
-    return lambda *args: _call(name, *args)
-
-
 def _special_keep_dtype(name):
-    """`_special(name)` whose result has the floating dtype of its float array arguments:
+    """`special_impl(name)` whose result has the floating dtype of its float array arguments:
     SciPy has only float64 loops for some functions of an integer order (yn, expn), and a Python
     float parameter (gammainc(0.7, x)) picks the float64 loop too; either would turn float32
     input into float64 output."""
     def impl(*args):
-        out = _call(name, *args)
+        out = special_call(name, *args)
         floats = [a.dtype for a in args if getattr(getattr(a, "dtype", None), "kind", "") == "f"]
         if floats and getattr(out, "dtype", None) is not None and out.dtype.kind == "f":
             target = np.result_type(*floats)
@@ -125,75 +102,71 @@ _GAMMA_SHAPE = (" (the shape parameter: `a` of stats.gamma and `df / 2` of stats
                 "cdf, sf, logcdf and logsf go through gammainc and gammaincc)")
 
 
-erf, erf_p = defunary("erf", _special("erf"),
+erf, erf_p = defunary("erf", special_impl("erf"),
                       d=lambda ans, x: _TWO_OVER_SQRT_PI * exp(-(x * x)),
                       doc="The error function.")
-erfc, erfc_p = defunary("erfc", _special("erfc"),
+erfc, erfc_p = defunary("erfc", special_impl("erfc"),
                         d=lambda ans, x: -_TWO_OVER_SQRT_PI * exp(-(x * x)),
                         doc="The complementary error function 1 - erf(x).")
-gammaln, gammaln_p = defunary("gammaln", _special("gammaln"), d=lambda ans, x: digamma(x),
+gammaln, gammaln_p = defunary("gammaln", special_impl("gammaln"), d=lambda ans, x: digamma(x),
                               doc="log|Gamma(x)|, real x only (complex: loggamma).")
 loggamma, loggamma_p = defunary(
-    "loggamma", _special("loggamma"), d=lambda ans, x: digamma(x),
+    "loggamma", special_impl("loggamma"), d=lambda ans, x: digamma(x),
     doc="The principal branch of log Gamma(z), holomorphic for complex z off the negative real "
         "axis; for real x, gammaln(x) where x > 0 and nan where x < 0, as in SciPy.")
-digamma, digamma_p = defunary("digamma", _special("digamma"), d=lambda ans, x: polygamma(1, x),
+digamma, digamma_p = defunary("digamma", special_impl("digamma"), d=lambda ans, x: polygamma(1, x),
                               doc="psi(x), the derivative of gammaln.")
 psi = digamma
 
 # polygamma(n, x): n is an integer order, not differentiable; d/dx = polygamma(n + 1, x).
 polygamma_p = elementwise_primitive(
-    "polygamma", _special("polygamma"),
+    "polygamma", special_impl("polygamma"),
     derivatives=(None, lambda ans, n, x: polygamma(n + 1, x)))
 polygamma = binary_op(polygamma_p, "The n-th derivative of digamma.")
 
 
 # ---- gamma, beta, inverse error functions ----------------------------------------------------
-gamma, gamma_p = defunary("gamma", _special("gamma"), d=lambda ans, x: ans * digamma(x),
+gamma, gamma_p = defunary("gamma", special_impl("gamma"), d=lambda ans, x: ans * digamma(x),
                           doc="The gamma function Gamma(x) (nan at the poles 0, -1, -2, ...).")
 
 beta_p = elementwise_primitive(
-    "beta", _special("beta"),
+    "beta", special_impl("beta"),
     derivatives=(lambda ans, a, b: ans * (digamma(a) - digamma(a + b)),
                  lambda ans, a, b: ans * (digamma(b) - digamma(a + b))))
 beta = binary_op(beta_p, "The beta function B(a, b) = Gamma(a) Gamma(b) / Gamma(a + b).")
 
 betaln_p = elementwise_primitive(
-    "betaln", _special("betaln"),
+    "betaln", special_impl("betaln"),
     derivatives=(lambda ans, a, b: digamma(a) - digamma(a + b),
                  lambda ans, a, b: digamma(b) - digamma(a + b)))
 betaln = binary_op(betaln_p, "log|B(a, b)|, the log of the beta function.")
 
 # (erf^-1)'(x) = 1 / erf'(erfinv x) = sqrt(pi) / 2 * exp(erfinv(x)^2): the output is the residual.
-erfinv, erfinv_p = defunary("erfinv", _special("erfinv"),
+erfinv, erfinv_p = defunary("erfinv", special_impl("erfinv"),
                             d=lambda ans, x: _SQRT_PI_OVER_TWO * exp(ans * ans),
                             doc="The inverse of erf, on (-1, 1).")
-erfcinv, erfcinv_p = defunary("erfcinv", _special("erfcinv"),
+erfcinv, erfcinv_p = defunary("erfcinv", special_impl("erfcinv"),
                               d=lambda ans, x: -_SQRT_PI_OVER_TWO * exp(ans * ans),
                               doc="The inverse of erfc, on (0, 2).")
 # erfcx(x) = exp(x^2) erfc(x): d/dx = 2 x erfcx(x) - 2 / sqrt(pi). Used by stats.norm.logcdf.
-erfcx, erfcx_p = defunary("erfcx", _special("erfcx"),
+erfcx, erfcx_p = defunary("erfcx", special_impl("erfcx"),
                           d=lambda ans, x: 2.0 * x * ans - _TWO_OVER_SQRT_PI,
                           doc="The scaled complementary error function exp(x^2) erfc(x).")
 
 # ---- x log y ---------------------------------------------------------------------------------
 xlogy_p = elementwise_primitive(
-    "xlogy", _special("xlogy"),
+    "xlogy", special_impl("xlogy"),
     derivatives=(lambda ans, x, y: log(y), lambda ans, x, y: x / y))
 xlogy = binary_op(xlogy_p, "x * log(y), with 0 where x == 0 (also for y == 0).")
 
 xlog1py_p = elementwise_primitive(
-    "xlog1py", _special("xlog1py"),
+    "xlog1py", special_impl("xlog1py"),
     derivatives=(lambda ans, x, y: log1p(y), lambda ans, x, y: x / (1.0 + y)))
 xlog1py = binary_op(xlog1py_p, "x * log1p(y), with 0 where x == 0 (also for y == -1).")
 
 # ---- Bessel functions ------------------------------------------------------------------------
 # Recurrences: I_v' = (I_{v-1} + I_{v+1}) / 2, J_v' = (J_{v-1} - J_{v+1}) / 2 (Y likewise), and
 # the exponentially scaled ive(v, x) = iv(v, x) exp(-|x|) adds -sign(x) ive(v, x).
-iv_p = elementwise_primitive(
-    "iv", _special("iv"),
-    derivatives=(None, lambda ans, v, x: 0.5 * (iv(v - 1, x) + iv(v + 1, x))))
-iv = binary_op(iv_p, "The modified Bessel function of the first kind I_v(x), order v constant.")
 
 
 
@@ -216,39 +189,35 @@ def _ive_jvp(ans, v, x, t):
 
 
 ive_p = elementwise_primitive(
-    "ive", _special("ive"),
+    "ive", special_impl("ive"),
     derivatives=(None, lambda ans, v, x: 0.5 * (ive(v - 1, x) + ive(v + 1, x)) - sign(x) * ans),
     vjp=(None, _ive_vjp), jvp=(None, _ive_jvp))
 ive = binary_op(ive_p, "iv(v, x) * exp(-|x|), order v constant (not smooth at x = 0); for "
                        "complex x, iv(v, x) * exp(-|Re x|), as in SciPy.")
 
 jv_p = elementwise_primitive(
-    "jv", _special("jv"),
+    "jv", special_impl("jv"),
     derivatives=(None, lambda ans, v, x: 0.5 * (jv(v - 1, x) - jv(v + 1, x))))
 jv = binary_op(jv_p, "The Bessel function of the first kind J_v(x), order v constant.")
 jn = jv  # SciPy's alias
 
 yv_p = elementwise_primitive(
-    "yv", _special("yv"),
+    "yv", special_impl("yv"),
     derivatives=(None, lambda ans, v, x: 0.5 * (yv(v - 1, x) - yv(v + 1, x))))
 yv = binary_op(yv_p, "The Bessel function of the second kind Y_v(x), order v constant, x > 0.")
 
-i0, i0_p = defunary("i0", _special("i0"), d=lambda ans, x: i1(x),
-                    doc="The modified Bessel function of order 0.")
-i1, i1_p = defunary("i1", _special("i1"), d=lambda ans, x: 0.5 * (i0(x) + iv(2, x)),
-                    doc="The modified Bessel function of order 1.")
-i0e, i0e_p = defunary("i0e", _special("i0e"), d=lambda ans, x: i1e(x) - sign(x) * ans,
+i0e, i0e_p = defunary("i0e", special_impl("i0e"), d=lambda ans, x: i1e(x) - sign(x) * ans,
                       doc="i0(x) * exp(-|x|) (not smooth at x = 0).")
-i1e, i1e_p = defunary("i1e", _special("i1e"),
+i1e, i1e_p = defunary("i1e", special_impl("i1e"),
                       d=lambda ans, x: 0.5 * (i0e(x) + ive(2, x)) - sign(x) * ans,
                       doc="i1(x) * exp(-|x|) (not smooth at x = 0).")
-j0, j0_p = defunary("j0", _special("j0"), d=lambda ans, x: -j1(x),
+j0, j0_p = defunary("j0", special_impl("j0"), d=lambda ans, x: -j1(x),
                     doc="The Bessel function of the first kind of order 0.")
-j1, j1_p = defunary("j1", _special("j1"), d=lambda ans, x: 0.5 * (j0(x) - jv(2, x)),
+j1, j1_p = defunary("j1", special_impl("j1"), d=lambda ans, x: 0.5 * (j0(x) - jv(2, x)),
                     doc="The Bessel function of the first kind of order 1.")
-y0, y0_p = defunary("y0", _special("y0"), d=lambda ans, x: -y1(x),
+y0, y0_p = defunary("y0", special_impl("y0"), d=lambda ans, x: -y1(x),
                     doc="The Bessel function of the second kind of order 0, x > 0.")
-y1, y1_p = defunary("y1", _special("y1"), d=lambda ans, x: 0.5 * (y0(x) - yv(2, x)),
+y1, y1_p = defunary("y1", special_impl("y1"), d=lambda ans, x: 0.5 * (y0(x) - yv(2, x)),
                     doc="The Bessel function of the second kind of order 1, x > 0.")
 
 # K_v' = -(K_{v-1} + K_{v+1}) / 2; kve(v, x) = kv(v, x) exp(x) adds + kve(v, x).
@@ -276,7 +245,7 @@ _SQRT_2PI = math.sqrt(2.0 * math.pi)
 _SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
 _SQRT_HALF = math.sqrt(0.5)
 
-ndtr, ndtr_p = defunary("ndtr", _special("ndtr"),
+ndtr, ndtr_p = defunary("ndtr", special_impl("ndtr"),
                         d=lambda ans, x: _INV_SQRT_2PI * exp(-0.5 * (x * x)),
                         doc="The standard normal CDF Phi(x).")
 
@@ -293,16 +262,16 @@ def _d_log_ndtr(x):
                  _INV_SQRT_2PI * exp(-0.5 * (x_pos * x_pos)) / ndtr(x_pos))
 
 
-log_ndtr, log_ndtr_p = defunary("log_ndtr", _special("log_ndtr"),
+log_ndtr, log_ndtr_p = defunary("log_ndtr", special_impl("log_ndtr"),
                                 d=lambda ans, x: _d_log_ndtr(x),
                                 doc="log Phi(x), accurate far into the left tail.")
 # (Phi^-1)'(p) = 1 / phi(Phi^-1(p)) = sqrt(2 pi) exp(ndtri(p)^2 / 2): the output is the residual.
-ndtri, ndtri_p = defunary("ndtri", _special("ndtri"),
+ndtri, ndtri_p = defunary("ndtri", special_impl("ndtri"),
                           d=lambda ans, p: _SQRT_2PI * exp(0.5 * (ans * ans)),
                           doc="The inverse of ndtr, on (0, 1).")
 
 # ---- gamma family: rgamma, multigammaln, incomplete gamma and beta ---------------------------
-rgamma, rgamma_p = defunary("rgamma", _special("rgamma"), d=lambda ans, x: -ans * digamma(x),
+rgamma, rgamma_p = defunary("rgamma", special_impl("rgamma"), d=lambda ans, x: -ans * digamma(x),
                             doc="1 / Gamma(x) (0 at the poles of Gamma).")
 
 
@@ -367,9 +336,9 @@ def betainc(a, b, x):
 
 
 # ---- exponential integrals -------------------------------------------------------------------
-exp1, exp1_p = defunary("exp1", _special("exp1"), d=lambda ans, x: -exp(-x) / x,
+exp1, exp1_p = defunary("exp1", special_impl("exp1"), d=lambda ans, x: -exp(-x) / x,
                         doc="The exponential integral E_1(x) = int_1^inf exp(-x t) / t dt.")
-expi, expi_p = defunary("expi", _special("expi"), d=lambda ans, x: exp(x) / x,
+expi, expi_p = defunary("expi", special_impl("expi"), d=lambda ans, x: exp(x) / x,
                         doc="The exponential integral Ei(x).")
 
 
@@ -408,29 +377,29 @@ def zeta(x, q=None):
         from ..trace import TRACER_TYPES
         if type(x) in TRACER_TYPES:
             _no_derivative("zeta", "x", x)
-        return _call("zeta", x)
+        return special_call("zeta", x)
     return _hurwitz_zeta(x, q)
 
 
 # The sign of Gamma(x): piecewise constant, no derivative.
-gammasgn = nondiff(lambda x: _call("gammasgn", x), "gammasgn")
+gammasgn = nondiff(lambda x: special_call("gammasgn", x), "gammasgn")
 
 # Spence's function (dilogarithm form of SciPy): d/dz = log(z) / (1 - z), z >= 0.
-spence, spence_p = defunary("spence", _special("spence"), d=lambda ans, z: log(z) / (1.0 - z),
+spence, spence_p = defunary("spence", special_impl("spence"), d=lambda ans, z: log(z) / (1.0 - z),
                             doc="Spence's function int_1^z log(t) / (1 - t) dt, z >= 0.")
 
 # ---- entropy ---------------------------------------------------------------------------------
-entr, entr_p = defunary("entr", _special("entr"), d=lambda ans, x: -(log(x) + 1.0),
+entr, entr_p = defunary("entr", special_impl("entr"), d=lambda ans, x: -(log(x) + 1.0),
                         doc="-x log(x): 0 at 0, -inf for x < 0.")
 
 rel_entr_p = elementwise_primitive(
-    "rel_entr", _special("rel_entr"),
+    "rel_entr", special_impl("rel_entr"),
     derivatives=(lambda ans, x, y: log(x) - log(y) + 1.0, lambda ans, x, y: -x / y))
 rel_entr = binary_op(rel_entr_p, "x log(x / y) for x, y > 0; 0 at x = 0, y >= 0; inf "
                                  "otherwise.")
 
 kl_div_p = elementwise_primitive(
-    "kl_div", _special("kl_div"),
+    "kl_div", special_impl("kl_div"),
     derivatives=(lambda ans, x, y: log(x) - log(y), lambda ans, x, y: 1.0 - x / y))
 kl_div = binary_op(kl_div_p, "x log(x / y) - x + y for x, y > 0; y at x = 0, y >= 0; inf "
                              "otherwise.")

@@ -1,5 +1,8 @@
 """Special functions for NumPy arrays, compiled by Numba, so `gpuad.scipy.special` needs no SciPy.
 
+On the ground floor with `backend.py`, which calls it (`special_function`); it imports nothing
+of gpuad.
+
 erf, erfc, gamma and gammaln come from C's libm (`math.erf`, `math.gamma`, `math.lgamma`),
 which Numba compiles to vectorized ufuncs; xlogy and xlog1py follow SciPy's convention
 0 * log(0) = 0. digamma and polygamma (the derivatives of gammaln) are computed here: the
