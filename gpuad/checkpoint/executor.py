@@ -16,8 +16,8 @@ from ..reverse import ReverseTrace
 from ..trace import TRACER_TYPES, innermost_trace, primal_value
 from ..tree import tree_flatten, tree_unflatten
 from .actions import Advance, Free, Record, Restore, Reverse, Snapshot
-from .replay import (Replay, differentiable, leaf_bytes, record_region, run_paused,
-                     translate_leaves)
+from .costs import measure_step
+from .replay import Replay, differentiable, record_region, run_paused, translate_leaves
 from .storage import make_store
 from .verify import Checker, leaf_names, mode_for, recomputes
 
@@ -252,7 +252,7 @@ class Region:
         """while_loop: let an online policy choose snapshots as the loop runs."""
         trace = self._trace()
         self.rng0 = _random.get_all_states()
-        policy = None if _stores_all(self.schedule) else _start(self.schedule)
+        policy = _start(self.schedule)
         if policy is not None:  # an online plan recomputes every step in the backward phase
             self.start_checking()
         self.begin()
@@ -478,51 +478,17 @@ class Region:
     # ---- sizes for schedules that plan from memory ---------------------------------------
 
     def measure(self):
-        """Evaluate step 0 on a private tape and backpropagate through it, under
-        `gpuad.memory.track`, then drop it: the bytes one kept step holds (`step_bytes`), one
-        carry, and the outputs plus the transient memory of one step's backward pass
-        (`other_bytes`), which `Budget` and `Tiered` plan with. Costs one step evaluation."""
-        from .. import memory
+        """The sizes `Budget` and `Tiered` plan with, from step 0 evaluated on a private tape
+        and backpropagated, then dropped (`costs.measure_step`; one step evaluation)."""
         self.begin()
         try:
             self.collect = False
-            inputs = self.current + self.x(0)
-            n = self.n_carry
-            body = self.body
             self.step_calls += 1
-            with memory.track(device=_device_of(inputs)) as recorded:
-                replay = Replay(self._trace(), self.touched, lambda boxed: _concat(
-                    body(boxed[:n], boxed[n:])), inputs, False, self.wanted)
-                outputs = replay.values()
-            with memory.track(device=_device_of(inputs)) as backward_pass:
-                replay.backprop(self._trace(), [_ones(x) for x in outputs])
-            # the gradients of closed-over parameters: a running sum and one step's term
-            closure_bytes = 2 * leaf_bytes([s.value for s in replay.detour.table.values()])
-            del replay
-            # A kept step holds its residuals and its outputs (the next carry). Beside the
-            # stored carries, the executor holds the current carry and the temporaries of one
-            # step's evaluation or backward pass, whichever is larger.
-            # Python bookkeeping, measured: about 0.5 KiB per step (plan actions, ys) and
-            # 1 KiB per stored carry; it matters when arrays are small
-            carry_bytes = leaf_bytes(self.current) + 1024
-            sizes = {"carry_bytes": carry_bytes,
-                     "step_bytes": recorded.end_bytes,
-                     "other_bytes": leaf_bytes(outputs[n:]) * self.length + carry_bytes
-                     + max(recorded.peak_bytes, backward_pass.peak_bytes) + closure_bytes
-                     + 512 * self.length}
+            inputs = self.current + self.x(0)
+            return measure_step(self._trace(), self.touched, self.body, self.current,
+                                self.x(0), self.wanted, self.length, _device_of(inputs))
         finally:
             _random.set_all_states(self.rng0)
-        return sizes
-
-
-def _concat(pair):
-    carry, y = pair
-    return carry + y
-
-
-def _ones(x):
-    from ..numpy import ones_like
-    return ones_like(x) if differentiable(x) else None
 
 
 def _device_of(leaves):
@@ -546,11 +512,8 @@ def _call_cond(cond, region):
     return cond(tree_unflatten(region.body.carry_def, region.current))
 
 
-def _stores_all(schedule):
-    return type(schedule).__name__ == "StoreAll"
-
-
 def _start(schedule):
+    """The schedule's online policy, or None to keep every step's tape (`Schedule.start`)."""
     start = getattr(schedule, "start", None)
     if start is None:
         raise TypeError(f"while_loop: {schedule!r} needs the length in advance; use Online(s) "

@@ -1,20 +1,19 @@
 """`forecast`: what a schedule will cost, from one step, before anything long runs."""
-import time
-
-import numpy as np
-
-from ..reverse import ReverseTrace, backward
+from .. import backend
+from ..reverse import ReverseTrace
 from ..trace import primal_value
 from ..tree import tree_flatten
+from .costs import measure_step, peak_bytes, seconds
 from .executor import Body, _length
-from .replay import differentiable, leaf_bytes, residual_bytes
+from .replay import leaf_bytes
 
 
 class Forecast:
     """The predicted cost of `scan(step, ...)` under a schedule's plan, against StoreAll.
 
     Attributes: `plan` and `store_all_plan`; `carry_bytes`, `step_bytes` (one step's tape),
-    `outputs_bytes` (the stacked ys); `peak_bytes` and `store_all_peak_bytes` (dicts per storage
+    `outputs_bytes` (what every plan holds besides carries and tapes: `other_bytes` of
+    `costs.py`); `peak_bytes` and `store_all_peak_bytes` (dicts per storage
     tier, with "total"); `step_evaluations` and `store_all_step_evaluations`; the measured
     seconds of one step without a tape (`advance_s`), with one (`record_s`) and of its backward
     (`backward_s`); and `slowdown`, the predicted time of value_and_grad relative to StoreAll's.
@@ -48,17 +47,23 @@ class Forecast:
         return f"Forecast(\n{self.table()}\n)"
 
 
-def forecast(step, init, xs=None, length=None, schedule=None):
+def forecast(step, init, xs=None, length=None, schedule=None, params=None, grad_xs=False):
     """Predict the memory and time of differentiating `scan(step, init, xs, length, schedule)`
-    without running it: one step is evaluated (a few times, on a private tape) to measure the
-    carry's and the step tape's bytes and the step's forward and backward times; the schedule's
-    plan then gives the peak bytes per storage tier, the step evaluations and the expected
-    slowdown against StoreAll.
+    without running it: one step is evaluated on a private tape and backpropagated, as `scan`
+    does for `Budget` (`costs.measure_step`), to measure a carry's and a step tape's bytes, what
+    every plan holds besides (`other_bytes`) and the step's times; the schedule's plan then
+    gives the peak bytes per storage tier under the same cost model as `Budget`'s (`costs.py`),
+    the step evaluations and the expected slowdown against StoreAll.
 
-    Parameters the step closes over are constants in this dry run, so their gradient work is
-    not timed; the prediction of the slowdown is slightly pessimistic for that reason.
+    Args:
+      step, init, xs, length, schedule: as for `scan`.
+      params: the values `step` closes over that will be differentiated (the weights), as a
+        pytree: their gradients are summed over the steps, which the peak counts. Closed-over
+        values not given here are constants of the dry run.
+      grad_xs: whether the xs will be differentiated too (parameters passed per step through
+        xs, for instance): their cotangent rows are kept until stacked.
 
-        >>> fc = forecast(step, h0, xs, schedule=Revolve(16))
+        >>> fc = forecast(step, h0, xs, schedule=Revolve(16), params=(W, U))
         >>> fc.peak_bytes["total"], fc.slowdown
     """
     from .schedules import StoreAll
@@ -70,54 +75,33 @@ def forecast(step, init, xs=None, length=None, schedule=None):
     body = Body("forecast", step, init, None if xs is None else xs_def)
     carry = [primal_value(x) for x in tree_flatten(init)[0]]
     x0 = [primal_value(leaf)[0] for leaf in xs_leaves]
-
-    advance_s = min(_timed(lambda: body(carry, x0)) for _ in range(2))
-    record_s, backward_s = np.inf, np.inf
-    for _ in range(2):
-        tape = ReverseTrace()
-        start = time.perf_counter()
+    wanted = [True] * len(carry) + [bool(grad_xs)] * len(x0)
+    device = "cuda" if any(backend.is_cupy_array(v) for v in carry + x0) else "host"
+    best = None
+    for _ in range(2):  # the smaller of two runs: the first may warm caches up
+        enclosing = _Enclosing()
         try:
-            boxed = [tape.new_input(v) if differentiable(v) else v for v in carry + x0]
-            c_out, y_out = body(boxed[:len(carry)], boxed[len(carry):])
+            sizes = measure_step(enclosing, {}, body, carry, x0, wanted, n, device, timed=True)
         finally:
-            tape.close()
-        record_s = min(record_s, time.perf_counter() - start)
-        step_bytes = residual_bytes(tape, carry + x0)
-        outs = [o for o in c_out + y_out if getattr(o, "_trace", None) is tape]
-        seeds = [(o.node, np.ones_like(primal_value(o))) for o in outs]
-        start = time.perf_counter()
-        backward(tape, seeds, [b.node for b in boxed if getattr(b, "_trace", None) is tape], True)
-        backward_s = min(backward_s, time.perf_counter() - start)
-    y_values = [primal_value(y) for y in y_out]
-    sizes = dict(carry_bytes=leaf_bytes(carry), step_bytes=step_bytes,
-                 other_bytes=leaf_bytes(y_values) * n)
-    plan = schedule.plan(n, **sizes) if getattr(schedule, "measures", False) else schedule.plan(n)
+            enclosing.close()
+        best = sizes if best is None else {k: min(v, best[k]) for k, v in sizes.items()}
+    sizes = best
+    closure = 2 * leaf_bytes(tree_flatten(params)[0]) if params is not None else 0
+    sizes["other_bytes"] += closure  # a running sum and one step's term, as `scan` measures
+    model = {k: sizes[k] for k in ("carry_bytes", "step_bytes", "other_bytes")}
+    plan = schedule.plan(n, **model) if schedule.measures else schedule.plan(n)
     base = StoreAll().plan(n)
-    peak = _with_outputs(plan.peak_bytes(sizes["carry_bytes"], step_bytes), sizes["other_bytes"])
-    base_peak = _with_outputs(base.peak_bytes(sizes["carry_bytes"], step_bytes),
-                              sizes["other_bytes"])
-
-    def predicted(p):
-        return (p.forward_steps * advance_s + p.recorded_steps * record_s + n * backward_s)
-
     return Forecast(plan=plan, plan_schedule=schedule, store_all_plan=base, length=n,
-                    carry_bytes=sizes["carry_bytes"], step_bytes=step_bytes,
-                    outputs_bytes=sizes["other_bytes"], peak_bytes=peak,
-                    store_all_peak_bytes=base_peak,
-                    step_evaluations=plan.forward_steps + plan.recorded_steps,
-                    store_all_step_evaluations=base.forward_steps + base.recorded_steps,
-                    advance_s=advance_s, record_s=record_s, backward_s=backward_s,
-                    slowdown=predicted(plan) / predicted(base))
+                    carry_bytes=sizes["carry_bytes"], step_bytes=sizes["step_bytes"],
+                    outputs_bytes=sizes["other_bytes"], peak_bytes=peak_bytes(plan, model),
+                    store_all_peak_bytes=peak_bytes(base, model),
+                    step_evaluations=plan.step_evaluations,
+                    store_all_step_evaluations=base.step_evaluations,
+                    advance_s=sizes["advance_s"], record_s=sizes["record_s"],
+                    backward_s=sizes["backward_s"],
+                    slowdown=seconds(plan, sizes) / seconds(base, sizes))
 
 
-def _timed(fn):
-    start = time.perf_counter()
-    fn()
-    return time.perf_counter() - start
-
-
-def _with_outputs(peaks, outputs_bytes):
-    peaks = dict(peaks)
-    peaks["outputs"] = outputs_bytes
-    peaks["total"] = peaks.get("total", 0) + outputs_bytes
-    return peaks
+class _Enclosing(ReverseTrace):
+    """The enclosing reverse trace of a dry run: nothing is recorded on it (the step's
+    closed-over values are plain arrays), but the private tape is made above it, as in `scan`."""

@@ -9,8 +9,36 @@ import functools
 from math import comb
 
 from .actions import Advance, Free, Record, Restore, Reverse, Snapshot
+from .costs import peak_bytes
 from .plan import Plan
+from .segments import INFEASIBLE, fewest_evaluations, segment_actions
 from .units import format_bytes, parse_bytes
+
+
+class Schedule:
+    """What every schedule offers `scan`, `while_loop`, `forecast` and the benchmarks' tables.
+
+    - `plan(length, **sizes) -> Plan`: the actions for a known length; `sizes` (`carry_bytes`,
+      `step_bytes`, `other_bytes`, see `costs.py`) are given when `measures` is true.
+    - `measures`: whether the plan needs those sizes, measured on the first step.
+    - `start()`: for `while_loop`, whose length is unknown: an online policy, or None to keep
+      every step's tape; a schedule that needs the length raises TypeError.
+    - `name`: how tables show it; after `plan`, a schedule that chooses (Budget) names its
+      choice too.
+    """
+
+    measures = False
+
+    def plan(self, length, **sizes):
+        raise NotImplementedError(f"{type(self).__name__}.plan")
+
+    def start(self):
+        raise TypeError(f"while_loop: {self!r} needs the length in advance; use Online(s) "
+                        f"(chooses snapshots as the loop runs) or StoreAll().")
+
+    @property
+    def name(self):
+        return repr(self)
 
 
 def _keeps_last_plan(plan_method):
@@ -29,8 +57,11 @@ def _keeps_last_plan(plan_method):
     return plan
 
 
-class StoreAll:
+class StoreAll(Schedule):
     """Keep every step's tape (no recomputation): the baseline, and the fastest."""
+
+    def start(self):
+        return None  # while_loop: record every step
 
     @_keeps_last_plan
     def plan(self, length, **sizes):
@@ -41,7 +72,7 @@ class StoreAll:
         return "StoreAll()"
 
 
-class EveryK:
+class EveryK(Schedule):
     """Uniform checkpointing (what `torch.utils.checkpoint` offers): store the carry at the
     start of every segment of `k` steps; in backward, recompute one segment at a time with its
     tapes. `EveryK(1)` stores carries only and recomputes each step once."""
@@ -89,7 +120,7 @@ def _beta(s, r):
     return comb(s + r, s) if r >= 0 else 0
 
 
-class Revolve:
+class Revolve(Schedule):
     """Binomial checkpointing (Griewank and Walther's Revolve): the fewest recomputations
     possible with `snapshots` stored carries, the initial carry included. The plan's
     `forward_steps` equals `binomial_cost(length, snapshots)`, the proven minimum; it is built
@@ -155,16 +186,49 @@ def _revolve(acts, start, n, s):
         acts += [Free(upper), Restore(start)]
 
 
-class Budget:
-    """Choose the schedule from a memory budget (bytes, or a string like "512MB", "2GiB").
+class Segments(Schedule):
+    """Binomial checkpointing over segments within `memory` bytes of stored carries and kept
+    tapes, for carries of `carry_bytes` and step tapes of `step_bytes` (`segments.py`): the
+    plan with the fewest step evaluations under that cost model. What `Budget` chooses when
+    not every tape fits; Revolve and EveryK are special cases of its plans."""
 
-    Planned memory: the outputs and one step's temporaries (`other_bytes`) + stored carries ×
-    carry bytes + kept tapes × one step's tape bytes, all measured on the first step (by
-    `scan`, with `gpuad.memory`), within 95% of the budget (the rest is headroom for Python
-    objects). Stores everything if that fits;
-    otherwise Revolve with the most snapshots that fit beside one kept tape. Raises ValueError
-    with the smallest workable budget if even one snapshot and one tape do not fit.
-    `scan` measures the sizes itself; `plan` needs them when called directly.
+    def __init__(self, memory, carry_bytes, step_bytes):
+        self.memory, self.carry_bytes, self.step_bytes = memory, carry_bytes, step_bytes
+        self.evaluations = None
+
+    @_keeps_last_plan
+    def plan(self, length, **sizes):
+        _check_length(length)
+        if length * self.step_bytes <= self.memory:
+            return StoreAll().plan(length)
+        # the initial carry is stored (Snapshot(0)) beside the rest
+        cost, tables = fewest_evaluations(length, self.memory - self.carry_bytes,
+                                          self.carry_bytes, self.step_bytes)
+        if cost >= INFEASIBLE:
+            raise ValueError(f"{self!r}: not even one stored carry and one step's tape fit.")
+        acts = [Snapshot(0)] + segment_actions(length, tables) + [Free(0)]
+        return Plan(length, acts, repr(self))
+
+    def __repr__(self):
+        return (f"Segments({format_bytes(self.memory)!r}, carry={format_bytes(self.carry_bytes)!r}"
+                f", tape={format_bytes(self.step_bytes)!r})")
+
+
+class Budget(Schedule):
+    """Choose the plan from a memory budget (bytes, or a string like "512MB", "2GiB").
+
+    The plan with the fewest step evaluations whose peak under the cost model of `costs.py`
+    fits 95% of the budget (the rest is headroom for Python objects): StoreAll if every tape
+    fits, else binomial checkpointing over segments (`Segments`), which keeps whole segments'
+    tapes where they fit and splits the rest (Revolve when only one tape fits, EveryK when one
+    level of splits suffices). Optimal among the plans that recursion makes (a segment taped
+    whole or split in two at its start's stored carry), for the sizes measured on the first
+    step (by `scan`, with `gpuad.memory`): `carry_bytes`, `step_bytes` (one step's tape) and
+    `other_bytes` (the outputs, one step's temporaries, gradients of closed-over parameters).
+    `forecast` reports the same model's peak, so the two agree. Raises ValueError with the
+    smallest workable budget if even one stored carry and one tape do not fit. `scan` measures
+    the sizes itself; `plan` needs them when called directly. The last plan is kept while it
+    still fits the sizes measured at the next call (sizes vary by a few bytes between calls).
     """
 
     measures = True
@@ -173,6 +237,7 @@ class Budget:
     def __init__(self, budget):
         self.budget = parse_bytes(budget)
         self.chosen = None
+        self._last = None  # (length, plan)
 
     def choose(self, length, carry_bytes, step_bytes, other_bytes=0):
         if carry_bytes is None or step_bytes is None:
@@ -181,29 +246,40 @@ class Budget:
         usable = int(self.budget * (1 - self.HEADROOM))
         if other_bytes + length * step_bytes <= usable:
             return StoreAll()
-        room = usable - other_bytes - step_bytes
-        snapshots = room // max(carry_bytes, 1)
-        if snapshots < 1:
+        memory = usable - other_bytes
+        if memory < carry_bytes + step_bytes:
             need = -(-(other_bytes + carry_bytes + step_bytes) * 100 // 95)  # with headroom
             raise ValueError(
                 f"Budget({format_bytes(self.budget)}): too small for length {length}: one "
                 f"stored carry ({format_bytes(carry_bytes)}) and one step's tape "
                 f"({format_bytes(step_bytes)}) beside the outputs ({format_bytes(other_bytes)}) "
                 f"need at least {need} bytes ({format_bytes(need)}).")
-        return Revolve(int(min(snapshots, length)))
+        return Segments(memory, carry_bytes, step_bytes)
 
     def plan(self, length, carry_bytes=None, step_bytes=None, other_bytes=0):
         _check_length(length)
+        sizes = {"carry_bytes": carry_bytes, "step_bytes": step_bytes,
+                 "other_bytes": other_bytes}
+        usable = int(self.budget * (1 - self.HEADROOM))
+        last = self._last
+        if (last is not None and last[0] == length and carry_bytes is not None
+                and step_bytes is not None and peak_bytes(last[1], sizes)["total"] <= usable):
+            return last[1]
         self.chosen = self.choose(length, carry_bytes, step_bytes, other_bytes)
         plan = self.chosen.plan(length)
         plan.schedule = f"{self!r} -> {self.chosen!r}"
+        self._last = (length, plan)
         return plan
+
+    @property
+    def name(self):
+        return repr(self) if self.chosen is None else f"{self!r} -> {self.chosen!r}"
 
     def __repr__(self):
         return f"Budget({format_bytes(self.budget)!r})"
 
 
-class Online:
+class Online(Schedule):
     """Checkpointing for loops whose length is unknown until they stop (`while_loop`).
 
     At each state, before its step runs, the policy chooses whether to store the state and
@@ -406,7 +482,7 @@ def online_lower_bounds(max_length, snapshots):
     return [0] + [length + rest[snapshots][length] for length in range(1, n + 1)]
 
 
-class Tiered:
+class Tiered(Schedule):
     """Two storage tiers: carries beyond the fast tier's budget go to the slow one (on a GPU,
     pinned host memory copied on a side stream; on a CPU, a memory-mapped file in a private
     temporary directory, removed afterwards).

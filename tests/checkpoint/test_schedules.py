@@ -129,8 +129,12 @@ def test_online_policy_runs_step_by_step():
 
 def test_budget_chooses_and_refuses():
     assert isinstance(Budget(10**6).choose(100, 1000, 5000), StoreAll)
-    chosen = Budget(50_000).choose(100, 1000, 5000)  # 95% usable: 47500 - 5000 for one tape
-    assert isinstance(chosen, Revolve) and chosen.snapshots == 42
+    budget = Budget(50_000)  # 95% usable: 47500 bytes
+    plan = budget.plan(100, carry_bytes=1000, step_bytes=5000)
+    assert plan.peak_bytes(1000, 5000)["total"] <= 47_500
+    # at least as good as Revolve with the most snapshots beside one tape, and EveryK
+    assert plan.step_evaluations <= Revolve(42).plan(100).step_evaluations
+    assert budget.name.startswith("Budget(") and "Segments(" in budget.name
     with pytest.raises(ValueError, match="need at least 7369 bytes"):
         Budget(7000).plan(100, carry_bytes=1000, step_bytes=5000, other_bytes=1000)
     with pytest.raises(TypeError, match="needs carry_bytes"):
