@@ -17,7 +17,6 @@ Workloads:
                  A copy of gpuad run for the first time may compile the kernel in one of the two
                  processes (a nonsense, even negative, count): run it again
   index          grad of basic, advanced and sorted (take_along_axis) indexing on 4 x 3
->>>>>>> t-arraylike
   scan_revolve   grad of a 50-step tanh scan on 4 elements under Revolve(4) (snapshots, restores)
 
 Run: python benchmarks/callgrind.py [workload ...] [--calls 20]
