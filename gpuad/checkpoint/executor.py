@@ -79,7 +79,9 @@ def _meta(x):
 def _length(name, xs_leaves, length):
     lengths = set()
     for leaf in xs_leaves:
-        shape = np.shape(primal_value(leaf))
+        # a tracer's own shape, never its raw value's: under vmap the raw value is the stacked
+        # batch, whose leading axis is the batch, not the time axis each example scans over
+        shape = np.shape(leaf)
         if not shape:
             raise ValueError(f"{name}: every leaf of xs needs a leading axis to scan over; got "
                              f"a scalar.")
