@@ -144,6 +144,16 @@ def scan(step, init, xs=None, length=None, schedule=None):
     same random numbers (`gnp.random` state is saved with each stored carry). Under forward mode
     or `vmap` alone this is the plain loop. Under higher-order reverse mode (`grad(grad(f))`) the
     innermost `grad` gets the schedule; outer ones record the recomputation like any other code.
+
+    `step` must be pure under every schedule but StoreAll: the same carry and x give the same
+    carry and y, because the backward pass differentiates the recomputation, not the first run.
+    So no NumPy random numbers (`np.random.*`, or a `np.random.default_rng()` Generator made
+    outside `step`: draw from `gnp.random`), no counters in closures, no mutable Python state
+    read or changed (put it in the carry). Each recomputed step's carry and y are compared with
+    the first pass's and a difference raises `gpuad.checkpoint.RecomputationMismatchError`
+    naming the step, the leaf and the difference; `ga.config.recompute_check` sets the
+    comparison ("auto": bit for bit on NumPy, allclose on CuPy; "exact", "allclose", "off";
+    env `GPUAD_RECOMPUTE_CHECK`). StoreAll recomputes nothing, so checks nothing.
     """
     xs_leaves, xs_def = tree_flatten(xs)
     n = _length("scan", xs_leaves, length)
@@ -171,6 +181,13 @@ def while_loop(cond, body, init, schedule=None):
 
     Returns:
       the final carry.
+
+    `body` must be pure (the same carry gives the same carry) under every schedule but
+    StoreAll, since the backward pass differentiates its recomputation: draw random numbers from
+    `gnp.random`, not NumPy's own, and keep counters or other changing state in the carry, not in
+    a closure. A recomputed trip that differs from the first raises
+    `gpuad.checkpoint.RecomputationMismatchError` (see `scan` and `ga.config.recompute_check`).
+    `cond` runs in the first pass only.
     """
     step_body = Body("while_loop", lambda c, _: (body(c), None), init, None)
     trace = recording_trace()

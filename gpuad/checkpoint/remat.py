@@ -21,8 +21,12 @@ def checkpoint(fun):
         >>> layer = checkpoint(lambda w, x: gnp.tanh(x @ w))
         >>> ga.grad(lambda w: gnp.sum(layer(w, x)))(w)       # same as without checkpoint
 
-    `fun` may close over traced values: their gradients flow too. It must do the same work
-    when run again (control flow depending only on its arguments and the random state).
+    `fun` may close over traced values: their gradients flow too. It must be pure: run again
+    on the same arguments it must give the same outputs, since the backward pass differentiates
+    the rerun. So no NumPy random numbers (draw from `gnp.random`), no counters in closures, no
+    mutable Python state read or changed. The rerun's outputs are compared with the first
+    run's and a difference raises `gpuad.checkpoint.RecomputationMismatchError`
+    (`ga.config.recompute_check`: "auto", "exact", "allclose" or "off").
     """
     @functools.wraps(fun)
     def checkpointed(*args, **kwargs):

@@ -131,7 +131,10 @@ def _snapshot_dirs():
     return set(glob.glob(os.path.join(tempfile.gettempdir(), "gpuad-snapshots-*")))
 
 
-def test_tiered_on_cpu_uses_files_and_removes_them():
+def test_tiered_on_cpu_uses_files_and_removes_them(tmp_path, monkeypatch):
+    # A private temporary directory: other processes (parallel test runs, other users of the
+    # shared /tmp) make and remove gpuad-snapshots-* directories there while this test counts.
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
     p = params(4)["rnn"]
     xs = np.random.default_rng(4).standard_normal((30, BATCH, INPUT))
     before = _snapshot_dirs()
