@@ -22,7 +22,8 @@ def _BUDGET():
 
 RECOMPUTING = {"EveryK(2)": lambda: EveryK(2), "EveryK(1)": lambda: EveryK(1),
                "Revolve(1)": lambda: Revolve(1), "Revolve(2)": lambda: Revolve(2),
-               "Online(2)": lambda: Online(2), "Budget": lambda: Budget(_BUDGET()),
+               "Online(1)": lambda: Online(1), "Online(2)": lambda: Online(2),
+               "Budget": lambda: Budget(_BUDGET()),
                "Tiered": lambda: Tiered(fast=1), "Tiered(fast, slow)": lambda: Tiered(
                    fast=60, slow="1MB", schedule=Revolve(3)),
                "checkpoint": "checkpoint"}

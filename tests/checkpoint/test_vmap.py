@@ -206,7 +206,7 @@ def test_unbatched_init_under_vmap_matches_finite_differences():
 # ---------------------------------------------------------------------------------------------
 # while_loop: a batched condition runs the loop while any example's holds, freezing the others
 
-WHILE_SCHEDULES = [StoreAll(), Online(2), Online(32)]
+WHILE_SCHEDULES = [StoreAll(), Online(1), Online(2), Online(32)]
 
 
 def _grow(w, limit, schedule, count_from=0):
