@@ -16,7 +16,8 @@ import string
 
 import numpy as np
 
-from .trace import BATCH_TRACER_TYPES, TRACER_TYPES, Trace, Tracer, explain_attribute_error
+from .trace import (BATCH_TRACER_TYPES, TRACER_TYPES, Trace, Tracer, _open_traces,
+                    explain_attribute_error)
 from .tree import tree_flatten, tree_unflatten
 
 
@@ -316,6 +317,12 @@ BATCHING_RULES = {
 
 
 # ---------------------------------------------------------------------------------------------
+
+def batching_active():
+    """Whether a `vmap` is running (its trace is open), for code that must act per example
+    only then (`while_loop` freezing finished examples)."""
+    return any(type(t) is BatchTrace for t in _open_traces)
+
 
 def _normalize_in_axes(in_axes, nargs):
     if in_axes is None or isinstance(in_axes, int):

@@ -194,13 +194,6 @@ SCALAR_TRANSFORMS = {
     "grad of vmap": lambda f, x: ga.grad(lambda y: gnp.sum(ga.vmap(f)(gnp.stack([y, y]))))(x),
 }
 
-# scan and while_loop under vmap with an unbatched first carry are not supported (the carry
-# check sees the carry become batched), whatever the carry's type: not a Python-scalar matter
-_UNBATCHED_CARRY = {("scan, float carry", "vmap of grad"), ("scan, float carry", "grad of vmap"),
-                    ("while_loop, float carry leaf", "vmap of grad"),
-                    ("while_loop, float carry leaf", "grad of vmap")}
-
-
 def _assert_same_tree(got, expected):
     got_leaves, got_def = ga.tree_flatten(got)
     exp_leaves, exp_def = ga.tree_flatten(expected)
@@ -213,8 +206,6 @@ def _assert_same_tree(got, expected):
 @pytest.mark.parametrize("transform", list(SCALAR_TRANSFORMS))
 @pytest.mark.parametrize("function", list(SCALAR_FUNCTIONS))
 def test_a_python_float_behaves_as_a_0d_float64_array(function, transform):
-    if (function, transform) in _UNBATCHED_CARRY:
-        pytest.skip("scan/while_loop under vmap need a batched first carry")
     f, run = SCALAR_FUNCTIONS[function], SCALAR_TRANSFORMS[transform]
     _assert_same_tree(run(f, 0.7), run(f, np.asarray(0.7)))
 

@@ -16,6 +16,7 @@ from ..reverse import ReverseTrace
 from ..trace import TRACER_TYPES, innermost_trace, primal_value
 from ..tree import tree_flatten, tree_unflatten
 from .actions import Advance, Free, Record, Restore, Reverse, Snapshot
+from .batched import freezing_finished, keeps_looping
 from .costs import measure_step
 from .replay import Replay, differentiable, record_region, run_paused, translate_leaves
 from .storage import make_store
@@ -72,8 +73,10 @@ class Body:
 
 
 def _meta(x):
+    # the tracer's own shape (one example's under vmap), so a carry that becomes batched in
+    # the first step (an unbatched init meeting batched xs or closed-over values) still matches
     raw = primal_value(x)
-    return np.shape(raw), getattr(raw, "dtype", None)
+    return np.shape(x), getattr(raw, "dtype", None)
 
 
 def _length(name, xs_leaves, length):
@@ -142,7 +145,9 @@ def scan(step, init, xs=None, length=None, schedule=None):
 
     Under `grad`/`vjp` the backward pass recomputes what the schedule did not store, drawing the
     same random numbers (`gnp.random` state is saved with each stored carry). Under forward mode
-    or `vmap` alone this is the plain loop. Under higher-order reverse mode (`grad(grad(f))`) the
+    or `vmap` alone this is the plain loop. Under `vmap` each example scans its own leading axis
+    of `xs` (after `in_axes` moved the batch out of the way), and an unbatched `init` meeting
+    batched `xs` or closed-over values becomes batched in the first step, as JAX broadcasts it. Under higher-order reverse mode (`grad(grad(f))`) the
     innermost `grad` gets the schedule; outer ones record the recomputation like any other code.
 
     `step` must be pure under every schedule but StoreAll: the same carry and x give the same
@@ -188,12 +193,19 @@ def while_loop(cond, body, init, schedule=None):
     a closure. A recomputed trip that differs from the first raises
     `gpuad.checkpoint.RecomputationMismatchError` (see `scan` and `ga.config.recompute_check`).
     `cond` runs in the first pass only.
+
+    Under `vmap` with a condition that differs per example, the loop runs while any example's
+    condition holds, and an example whose condition is false keeps its carry (`body` still runs
+    on it, and `gnp.where` discards the result; JAX's semantics): each example ends as its own
+    loop would. So `body` must not fail on a finished example's carry, and a NaN it makes there
+    can reach the gradient through `where`, as in JAX.
     """
+    body = freezing_finished(cond, body)
     step_body = Body("while_loop", lambda c, _: (body(c), None), init, None)
     trace = recording_trace()
     if trace is None:
         carry = init
-        while bool(cond(carry)):
+        while keeps_looping(cond(carry)):
             carry = tree_unflatten(step_body.carry_def,
                                    step_body(tree_flatten(carry)[0], ())[0])
         return carry
@@ -277,7 +289,7 @@ class Region:
         self.begin()
         i = 0
         try:
-            while bool(run_paused(trace, self.touched, _call_cond, cond, self)):
+            while keeps_looping(run_paused(trace, self.touched, _call_cond, cond, self)):
                 if policy is None:
                     acts = [Record(i, i + 1)]
                 else:

@@ -304,11 +304,15 @@ class Online(Schedule):
       policy it replaced came within 18-44%);
     - at most 2x Revolve's optimum (lengths up to 2000, s up to 64).
     Deciding costs O(1) per step while the stored states stay, O(s) when they change.
+    `Online(1)` stores only the initial carry and recomputes every step from it, as
+    `Revolve(1)` does: length + length (length - 1) / 2 step evaluations, the least memory.
     """
 
     def __init__(self, snapshots):
-        if not isinstance(snapshots, int) or snapshots < 2:
-            raise ValueError(f"Online: snapshots must be an int >= 2, got {snapshots!r}")
+        # one slot holds the initial carry: every step is recomputed from the start (as
+        # Revolve(1) does), the least memory at quadratic cost
+        if not isinstance(snapshots, int) or snapshots < 1:
+            raise ValueError(f"Online: snapshots must be a positive int, got {snapshots!r}")
         self.snapshots = snapshots
 
     def start(self):

@@ -22,7 +22,8 @@ def _BUDGET():
 
 RECOMPUTING = {"EveryK(2)": lambda: EveryK(2), "EveryK(1)": lambda: EveryK(1),
                "Revolve(1)": lambda: Revolve(1), "Revolve(2)": lambda: Revolve(2),
-               "Online(2)": lambda: Online(2), "Budget": lambda: Budget(_BUDGET()),
+               "Online(1)": lambda: Online(1), "Online(2)": lambda: Online(2),
+               "Budget": lambda: Budget(_BUDGET()),
                "Tiered": lambda: Tiered(fast=1), "Tiered(fast, slow)": lambda: Tiered(
                    fast=60, slow="1MB", schedule=Revolve(3)),
                "checkpoint": "checkpoint"}
@@ -241,6 +242,25 @@ def test_nan_matches_nan_and_python_scalar_leaves():
     for mode in ("exact", "allclose"):
         ga.config.recompute_check = mode
         assert np.isfinite(ga.grad(loss)(W))
+
+
+@pytest.mark.parametrize("schedule", sorted(k for k in RECOMPUTING if k != "checkpoint"))
+def test_a_python_float_carry_leaf_matches_its_recomputed_0d_array(schedule):
+    """A step run plainly keeps a Python float a float; replayed on a tape it returns a 0-d
+    float64 array: one value, not a mismatch. A float that really changes still is one."""
+    def loss(w, drift):
+        def step(c, x):
+            h, t = c
+            t = t + 0.5 + (next(drift) if drift is not None else 0.0)
+            return (gnp.tanh(h * w + x) * t, t), t
+        (h, t), ts = scan(step, (H0, 0.25), XS, schedule=RECOMPUTING[schedule]())
+        return gnp.sum(h) + gnp.sum(ts) * w
+    want = ga.grad(loss)(W, None)
+    assert np.isfinite(want)
+    np.testing.assert_allclose(ga.grad(loss)(W, None), want, rtol=0)
+    drifting = (k * 1e-3 for k in range(10 ** 6))
+    with pytest.raises(RecomputationMismatchError):
+        ga.grad(loss)(W, drifting)
 
 
 def test_vjp_called_twice_is_checked_again():

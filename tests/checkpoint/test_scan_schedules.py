@@ -63,8 +63,8 @@ def loss(model, p, xs, schedule, via_xs=False):
     return gnp.sum(ys) + gnp.sum(last)
 
 
-SHORT = [StoreAll(), EveryK(1), EveryK(4), Revolve(1), Revolve(2), Revolve(5), Online(2),
-         Online(6), Budget("200KB"), Tiered(200, None)]
+SHORT = [StoreAll(), EveryK(1), EveryK(4), Revolve(1), Revolve(2), Revolve(5), Online(1),
+         Online(2), Online(6), Budget("200KB"), Tiered(200, None)]
 LONG = [EveryK(31), Revolve(8), Revolve(40), Online(8), Budget("1.5MB"), Tiered(2000, None)]
 
 
@@ -183,7 +183,7 @@ def test_while_loop_with_online_default():
         return gnp.sum(h)
     assert trips > 3
     np.testing.assert_allclose(ga.grad(f)(W), ga.grad(unrolled)(W), rtol=1e-10)
-    for schedule in (Online(2), StoreAll()):
+    for schedule in (Online(1), Online(2), StoreAll()):
         g = ga.grad(lambda W: gnp.sum(while_loop(
             lambda c: c[1] < trips, lambda c: (gnp.tanh(c[0] @ W) * 0.95 + 0.01, c[1] + 1),
             (x, 0), schedule=schedule)[0]))(W)

@@ -40,7 +40,7 @@ def test_revolve_reaches_the_proven_minimum():
 @pytest.mark.parametrize("length", LENGTHS)
 def test_every_schedule_gives_a_valid_plan(length):
     schedules = [StoreAll(), EveryK(1), EveryK(7), Revolve(1), Revolve(4), Revolve(64),
-                 Online(2), Online(16), Budget(10**6), Tiered(3000, None)]
+                 Online(1), Online(2), Online(16), Budget(10**6), Tiered(3000, None)]
     for schedule in schedules:
         sizes = dict(carry_bytes=1000, step_bytes=5000) if getattr(
             schedule, "measures", False) else {}
@@ -79,6 +79,19 @@ def _exhaustive_online_bound(length, snapshots):
             best = min(best, sum(brute_force(b - a, snapshots - k)
                                  for k, (a, b) in enumerate(zip(bounds, bounds[1:]))))
     return length + best
+
+
+def test_online_with_one_slot_recomputes_from_the_start():
+    """Online(1) keeps only the initial carry, as Revolve(1) does: the primal sweep, then each
+    step recomputed from state 0, which is the best any schedule can do with one slot."""
+    bounds = online_lower_bounds(60, 1)
+    for length in range(1, 61):
+        plan = Online(1).plan(length)
+        assert plan.peak_snapshots == 1
+        assert plan.forward_steps == length + binomial_cost(length, 1) == bounds[length]
+    for bad in (0, -1, 1.5, "1"):
+        with pytest.raises(ValueError, match="Online: snapshots must be a positive int"):
+            Online(bad)
 
 
 def test_online_lower_bound_is_the_best_placement():
