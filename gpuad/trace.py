@@ -250,6 +250,12 @@ def innermost_trace():
     return _open_traces[-1] if _open_traces else None
 
 
+def open_traces():
+    """The traces recording now, outermost first (gpuad/distributed makes every rank's
+    collectives visible to the same traces)."""
+    return tuple(_open_traces)
+
+
 def raise_level_above(level):
     """Make the next trace opened get a level above `level` (and above every open trace).
     Returns the depth to give back to `restore_depth` when that trace is closed."""

@@ -29,6 +29,7 @@ import numpy as np
 
 from .. import backend
 from ..trace import PYTHON_NUMBERS, Primitive, primal_value
+from .lift import level_of, lift
 from .world import check_alike, resolve
 
 
@@ -57,8 +58,8 @@ def _allreduce_sum(x, *, comm):
 
 allreduce_sum_p = Primitive(
     "allreduce", _allreduce_sum,
-    vjp=[lambda ans, x, g, *, comm: allreduce_sum_p.bind(g, comm=comm)],
-    jvp=[lambda ans, x, g, *, comm: allreduce_sum_p.bind(g, comm=comm)],
+    vjp=[lambda ans, x, g, *, comm: allreduce_sum_p.bind(lift(g), comm=comm)],
+    jvp=[lambda ans, x, g, *, comm: allreduce_sum_p.bind(lift(g, level_of(x)), comm=comm)],
     meta_only=("ans",), register=False, collective=True)
 
 
@@ -78,9 +79,9 @@ def _max_weights(ans, x, comm):
 allreduce_max_p = Primitive(
     "allreduce_max", _allreduce_max,
     vjp=[lambda ans, x, g, *, comm:
-         allreduce_sum_p.bind(g, comm=comm) * _max_weights(ans, x, comm)],
+         allreduce_sum_p.bind(lift(g), comm=comm) * _max_weights(ans, x, comm)],
     jvp=[lambda ans, x, g, *, comm:
-         allreduce_sum_p.bind(g * _max_weights(ans, x, comm), comm=comm)],
+         allreduce_sum_p.bind(lift(g * _max_weights(ans, x, comm), level_of(x)), comm=comm)],
     register=False, collective=True)
 
 
@@ -111,8 +112,8 @@ def allreduce(x, op="sum", comm=None):
                         f"order. Reduce the real part or the absolute value instead.")
     check_alike(comm, "gd.allreduce", x, (("op", op),))
     if op == "max":
-        return allreduce_max_p.bind(x, comm=comm)
-    out = allreduce_sum_p.bind(x, comm=comm)
+        return allreduce_max_p.bind(lift(x), comm=comm)
+    out = allreduce_sum_p.bind(lift(x), comm=comm)
     return out / comm.size if op == "mean" else out
 
 
@@ -134,17 +135,17 @@ def _reduce_scatter(x, *, axis, counts, comm):
 allgather_p = Primitive(
     "allgather", _allgather,
     vjp=[lambda ans, x, g, *, axis, counts, comm:
-         reduce_scatter_p.bind(g, axis=axis, counts=counts, comm=comm)],
+         reduce_scatter_p.bind(lift(g), axis=axis, counts=counts, comm=comm)],
     jvp=[lambda ans, x, g, *, axis, counts, comm:
-         allgather_p.bind(g, axis=axis, counts=counts, comm=comm)],
+         allgather_p.bind(lift(g, level_of(x)), axis=axis, counts=counts, comm=comm)],
     meta_only=("ans",), register=False, collective=True)
 
 reduce_scatter_p = Primitive(
     "reduce_scatter", _reduce_scatter,
     vjp=[lambda ans, x, g, *, axis, counts, comm:
-         allgather_p.bind(g, axis=axis, counts=counts, comm=comm)],
+         allgather_p.bind(lift(g), axis=axis, counts=counts, comm=comm)],
     jvp=[lambda ans, x, g, *, axis, counts, comm:
-         reduce_scatter_p.bind(g, axis=axis, counts=counts, comm=comm)],
+         reduce_scatter_p.bind(lift(g, level_of(x)), axis=axis, counts=counts, comm=comm)],
     meta_only=("ans",), register=False, collective=True)
 
 
@@ -180,7 +181,7 @@ def allgather(x, axis=0, comm=None):
     comm = resolve(comm)
     axis = _axis("gd.allgather", x, axis)
     counts = check_alike(comm, "gd.allgather", x, (("axis", axis),), free_axis=axis)
-    return allgather_p.bind(x, axis=axis, counts=tuple(counts), comm=comm)
+    return allgather_p.bind(lift(x), axis=axis, counts=tuple(counts), comm=comm)
 
 
 def reduce_scatter(x, axis=0, comm=None):
@@ -203,7 +204,7 @@ def reduce_scatter(x, axis=0, comm=None):
     axis = _axis("gd.reduce_scatter", x, axis)
     check_alike(comm, "gd.reduce_scatter", x, (("axis", axis),))
     counts = split_sizes(x.shape[axis], comm.size)
-    return reduce_scatter_p.bind(x, axis=axis, counts=counts, comm=comm)
+    return reduce_scatter_p.bind(lift(x), axis=axis, counts=counts, comm=comm)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -219,14 +220,16 @@ def _reduce(x, *, root, comm):
 
 broadcast_p = Primitive(
     "broadcast", _broadcast,
-    vjp=[lambda ans, x, g, *, root, comm: reduce_p.bind(g, root=root, comm=comm)],
-    jvp=[lambda ans, x, g, *, root, comm: broadcast_p.bind(g, root=root, comm=comm)],
+    vjp=[lambda ans, x, g, *, root, comm: reduce_p.bind(lift(g), root=root, comm=comm)],
+    jvp=[lambda ans, x, g, *, root, comm:
+         broadcast_p.bind(lift(g, level_of(x)), root=root, comm=comm)],
     meta_only=("ans",), register=False, collective=True)
 
 reduce_p = Primitive(
     "reduce", _reduce,
-    vjp=[lambda ans, x, g, *, root, comm: broadcast_p.bind(g, root=root, comm=comm)],
-    jvp=[lambda ans, x, g, *, root, comm: reduce_p.bind(g, root=root, comm=comm)],
+    vjp=[lambda ans, x, g, *, root, comm: broadcast_p.bind(lift(g), root=root, comm=comm)],
+    jvp=[lambda ans, x, g, *, root, comm:
+         reduce_p.bind(lift(g, level_of(x)), root=root, comm=comm)],
     meta_only=("ans",), register=False, collective=True)
 
 
@@ -254,7 +257,7 @@ def broadcast(x, root=0, comm=None):
     comm = resolve(comm)
     root = _root("gd.broadcast", root, comm)
     check_alike(comm, "gd.broadcast", x, (("root", root),))
-    return broadcast_p.bind(x, root=root, comm=comm)
+    return broadcast_p.bind(lift(x), root=root, comm=comm)
 
 
 def reduce(x, root=0, comm=None):
@@ -268,7 +271,7 @@ def reduce(x, root=0, comm=None):
     comm = resolve(comm)
     root = _root("gd.reduce", root, comm)
     check_alike(comm, "gd.reduce", x, (("root", root),))
-    return reduce_p.bind(x, root=root, comm=comm)
+    return reduce_p.bind(lift(x), root=root, comm=comm)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -283,8 +286,9 @@ def _shift(x, *, offset, comm):
 
 shift_p = Primitive(
     "shift", _shift,
-    vjp=[lambda ans, x, g, *, offset, comm: shift_p.bind(g, offset=-offset, comm=comm)],
-    jvp=[lambda ans, x, g, *, offset, comm: shift_p.bind(g, offset=offset, comm=comm)],
+    vjp=[lambda ans, x, g, *, offset, comm: shift_p.bind(lift(g), offset=-offset, comm=comm)],
+    jvp=[lambda ans, x, g, *, offset, comm:
+         shift_p.bind(lift(g, level_of(x)), offset=offset, comm=comm)],
     meta_only=("ans",), register=False, collective=True)
 
 
@@ -306,7 +310,7 @@ def shift(x, offset=1, comm=None):
         x = np.asarray(x)
     offset = int(offset)
     check_alike(comm, "gd.shift", x, (("offset", offset),))
-    return shift_p.bind(x, offset=offset, comm=comm)
+    return shift_p.bind(lift(x), offset=offset, comm=comm)
 
 
 # ---------------------------------------------------------------------------------------------
