@@ -18,12 +18,18 @@ MPIEXEC = shutil.which("mpiexec")
 
 
 def require_mpi():
-    """Skip, saying why, where mpiexec or mpi4py is missing (CI installs both with the test
-    extra, so there the tests run)."""
+    """Skip, saying why, where mpiexec or mpi4py is missing; with GPUAD_REQUIRE_MPI=1 (as .ci/run
+    sets it: the test extra installs both) fail instead, so CI cannot pass by skipping."""
+    reason = None
     if MPIEXEC is None:
-        pytest.skip("needs mpiexec on PATH (pip install -e '.[distributed]' installs MPICH)")
-    if importlib.util.find_spec("mpi4py") is None:
-        pytest.skip("needs mpi4py (pip install -e '.[distributed]')")
+        reason = "needs mpiexec on PATH (pip install -e '.[distributed]' installs MPICH)"
+    elif importlib.util.find_spec("mpi4py") is None:
+        reason = "needs mpi4py (pip install -e '.[distributed]')"
+    if reason is None:
+        return
+    if os.environ.get("GPUAD_REQUIRE_MPI") == "1":
+        pytest.fail(f"GPUAD_REQUIRE_MPI=1, but the distributed tests cannot run: {reason}")
+    pytest.skip(reason)
 
 
 def environment():
