@@ -22,38 +22,46 @@ A collective's backward must run on every rank, also where the rank's result got
 are declared `collective=True`, which makes the backward sweep run their rule with a zero
 cotangent instead of skipping it, and they keep their result's metadata to build that zero.
 
-CuPy arrays go through the host (copied down, sent over MPI, copied back) until the NCCL path is
-there; the copies are `gpuad.backend`'s.
+CuPy arrays go over NCCL where every rank can run it (`_nccl.py`, `gpuad/backend_nccl.py`), else
+through the host (copied down, sent over MPI, copied back).
 """
 import numpy as np
 
 from .. import backend
 from ..trace import PYTHON_NUMBERS, Primitive, primal_value
+from ._nccl import engine_for
 from .lift import level_of, lift
 from .world import check_alike, resolve
 
 
-def _host(x):
-    """`x` as a C-contiguous NumPy array (copied from the device for CuPy)."""
-    return np.asarray(backend.to_numpy_array(x), order="C")
-
-
 def _back(out, like):
-    """`out` (NumPy) on the device of `like`."""
+    """`out` on the device of `like` (a no-op unless it was staged through the host)."""
     return backend.to_device_array(out, backend.namespace(like))
 
 
-def _front(x, axis):
-    """`x` with `axis` first, on the host: (length along axis, elements per slice, the rest)."""
-    h = _host(np.moveaxis(_host(x), axis, 0))
-    return h, int(np.prod(h.shape[1:], dtype=np.int64)), h.shape[1:]
+def _run(comm, op, x, *args):
+    """The engine's `op` on `x` (NCCL for CuPy arrays where it runs, else MPI through the
+    host), reshaped to x's shape and back on x's device."""
+    engine, buf = engine_for(comm, x)
+    return _back(getattr(engine, op)(buf, *args).reshape(np.shape(x)), x)
+
+
+def _run_along(comm, op, x, axis, counts):
+    """allgatherv / reduce_scatter of x's slices along `axis`, `counts` slices per rank."""
+    xp = backend.namespace(x)
+    engine, buf = engine_for(comm, xp.moveaxis(x, axis, 0))
+    rest = buf.shape[1:]
+    per = int(np.prod(rest, dtype=np.int64))
+    out = getattr(engine, op)(buf.reshape(-1), [c * per for c in counts])
+    lead = sum(counts) if op == "allgatherv" else counts[comm.rank]
+    return _back(xp.moveaxis(out.reshape((lead,) + rest), 0, axis), x)
 
 
 # ---------------------------------------------------------------------------------------------
 # allreduce
 
 def _allreduce_sum(x, *, comm):
-    return _back(comm.engine.allreduce(_host(x), "sum").reshape(np.shape(x)), x)
+    return _run(comm, "allreduce", x, "sum")
 
 
 allreduce_sum_p = Primitive(
@@ -64,7 +72,7 @@ allreduce_sum_p = Primitive(
 
 
 def _allreduce_max(x, *, comm):
-    return _back(comm.engine.allreduce(_host(x), "max").reshape(np.shape(x)), x)
+    return _run(comm, "allreduce", x, "max")
 
 
 def _max_weights(ans, x, comm):
@@ -121,15 +129,11 @@ def allreduce(x, op="sum", comm=None):
 # allgather and reduce_scatter: adjoint to each other
 
 def _allgather(x, *, axis, counts, comm):
-    h, per, rest = _front(x, axis)
-    flat = comm.engine.allgatherv(h.reshape(-1), [c * per for c in counts])
-    return _back(np.moveaxis(flat.reshape((sum(counts),) + rest), 0, axis), x)
+    return _run_along(comm, "allgatherv", x, axis, counts)
 
 
 def _reduce_scatter(x, *, axis, counts, comm):
-    h, per, rest = _front(x, axis)
-    block = comm.engine.reduce_scatter(h.reshape(-1), [c * per for c in counts])
-    return _back(np.moveaxis(block.reshape((counts[comm.rank],) + rest), 0, axis), x)
+    return _run_along(comm, "reduce_scatter", x, axis, counts)
 
 
 allgather_p = Primitive(
@@ -211,11 +215,11 @@ def reduce_scatter(x, axis=0, comm=None):
 # broadcast and reduce: adjoint to each other
 
 def _broadcast(x, *, root, comm):
-    return _back(comm.engine.bcast(_host(x), root).reshape(np.shape(x)), x)
+    return _run(comm, "bcast", x, root)
 
 
 def _reduce(x, *, root, comm):
-    return _back(comm.engine.reduce(_host(x), root).reshape(np.shape(x)), x)
+    return _run(comm, "reduce", x, root)
 
 
 broadcast_p = Primitive(
@@ -281,7 +285,7 @@ def _shift(x, *, offset, comm):
     r, n = comm.rank, comm.size
     dest = r + offset if 0 <= r + offset < n else None
     source = r - offset if 0 <= r - offset < n else None
-    return _back(comm.engine.sendrecv(_host(x), dest, source).reshape(np.shape(x)), x)
+    return _run(comm, "sendrecv", x, dest, source)
 
 
 shift_p = Primitive(

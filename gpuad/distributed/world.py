@@ -22,6 +22,9 @@ import traceback
 
 import numpy as np
 
+from .. import backend
+from ..trace import primal_value
+
 # Variables the MPI launchers set in each rank's environment (MPICH/Hydra, Open MPI, PMIx,
 # Slurm's srun). Without any of them the process was not started by a launcher: the stand-in is
 # used and mpi4py is never imported (importing it would initialise MPI as a singleton).
@@ -133,6 +136,8 @@ class Communicator:
         self.rank = self.engine.rank
         self.size = self.engine.size
         self.check = check
+        self.nccl = True  # CuPy arrays over NCCL where every rank can (gpuad/distributed/_nccl.py)
+        self.device_engine = None  # the NCCL engine once made, False where it cannot be
         if mpi_comm is not None:
             abort_on_uncaught_exception()
 
@@ -231,6 +236,8 @@ def check_alike(comm, op_name, x, params, free_axis=None):
       the list of every rank's length along `free_axis` (None without it).
     """
     shape, dtype = tuple(x.shape), np.dtype(x.dtype).str
+    if backend.is_cupy_array(primal_value(x)):
+        dtype += " on the GPU"  # all ranks must take the same path (NCCL or host)
     if not comm.check:
         if free_axis is None:
             return None
@@ -260,5 +267,6 @@ def check_alike(comm, op_name, x, params, free_axis=None):
 
 def _describe(meta):
     shape, dtype, params = meta
-    text = f"{np.dtype(dtype).name} {shape}"
+    dtype, _, device = dtype.partition(" on the ")
+    text = f"{np.dtype(dtype).name} {shape}" + (f" on the {device}" if device else "")
     return text + (f" with {dict(params)}" if params else "")
