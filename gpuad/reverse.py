@@ -343,7 +343,9 @@ def backward(trace, seeds, input_nodes, consume):
         if type(out) is int:
             g = cots[out]
             if g is None:
-                continue
+                if not prim.collective:
+                    continue
+                g = _zeros_like_result(ans)  # the other ranks wait in this rule's collective
             cots[out] = None
         else:  # a primitive with several results: missing cotangents are zeros
             gs = [cots[o] for o in out]

@@ -250,6 +250,12 @@ def innermost_trace():
     return _open_traces[-1] if _open_traces else None
 
 
+def open_traces():
+    """The traces recording now, outermost first (gpuad/distributed makes every rank's
+    collectives visible to the same traces)."""
+    return tuple(_open_traces)
+
+
 def raise_level_above(level):
     """Make the next trace opened get a level above `level` (and above every open trace).
     Returns the depth to give back to `restore_depth` when that trace is closed."""
@@ -408,16 +414,20 @@ class Primitive:
       elementwise: the scalar derivative functions `(d/dx, d/dy, ...)` of an elementwise op, each
         `d(ans, *args)`; kept for the fused kernels, which need the derivative, not the VJP.
       scalar: how the fused kernels compute the op on scalars (see gpuad/kernels/codegen.py).
+      collective: the op communicates between ranks (gpuad/distributed), so every rank must run
+        its rules in step: the backward sweep runs its VJP with a zero cotangent where the result
+        got none, instead of skipping it (which would leave the other ranks waiting).
     """
 
     __slots__ = ("name", "impl", "vjp", "jvp", "broadcasting", "multiple_results", "variadic",
                  "keep", "keep_ans", "elementwise", "scalar", "jvp_joint", "vjp_joint", "fast",
-                 "sparse_cotangents", "array_impl", "__weakref__")
+                 "sparse_cotangents", "array_impl", "collective", "__weakref__")
 
     def __init__(self, name, impl, vjp=(), jvp=(), *, broadcasting=False, meta_only=(),
                  multiple_results=False, variadic=False, elementwise=None, scalar=None,
-                 jvp_joint=None, vjp_joint=None, register=True):
+                 jvp_joint=None, vjp_joint=None, register=True, collective=False):
         self.name = name
+        self.collective = collective
         self.impl = impl
         # what impl runs when its first argument is a NumPy array (for the arithmetic ops: the
         # ufunc itself, without the scalar test of `scalar_aware`)
