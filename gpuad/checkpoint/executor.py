@@ -14,7 +14,7 @@ import numpy as np
 from ..numpy import random as _random
 from ..reverse import ReverseTrace
 from ..trace import TRACER_TYPES, innermost_trace, primal_value
-from ..tree import tree_flatten, tree_unflatten
+from ..tree import check_registered, tree_flatten, tree_unflatten
 from .actions import Advance, Free, Record, Restore, Reverse, Snapshot
 from .costs import measure_step
 from .replay import Replay, differentiable, record_region, run_paused, translate_leaves
@@ -37,6 +37,7 @@ class Body:
         self.name = name
         self.step = step
         leaves, self.carry_def = tree_flatten(init)
+        check_registered(name, leaves, self.carry_def, "init")
         self.carry_meta = [_meta(x) for x in leaves]
         self.xs_def = xs_def
         self.y_def = None
@@ -144,6 +145,7 @@ def scan(step, init, xs=None, length=None, schedule=None):
     innermost `grad` gets the schedule; outer ones record the recomputation like any other code.
     """
     xs_leaves, xs_def = tree_flatten(xs)
+    check_registered("scan", xs_leaves, xs_def, "xs")
     n = _length("scan", xs_leaves, length)
     body = Body("scan", step, init, None if xs is None else xs_def)
     trace = recording_trace()
