@@ -23,7 +23,6 @@ from .config import config
 from . import numpy  # noqa: F401  (attaches array behaviour to tracers)
 from .forward import jvp, linearize
 from .reverse import grad, stop_gradient, value_and_grad, vjp
-from .test_util import check_grads
 from .trace import ConcretizationTypeError, UnexpectedTracerError
 from .batching import vmap
 from .custom import custom_jvp, custom_vjp
@@ -50,8 +49,8 @@ def to_device(tree):
 # Submodules and names loaded on first access rather than by `import gpuad`: together they were
 # about a third of its import time (nn pulls in gpuad.scipy.special; checkpoint its executor).
 _LAZY_SUBMODULES = frozenset({"checkpoint", "experiment", "kernels", "memory", "nn", "optim",
-                              "scipy", "tasks", "tree_util"})
-_LAZY_NAMES = {"RecomputationMismatchError": "checkpoint"}
+                              "scipy", "tasks", "test_util", "tree_util"})
+_LAZY_NAMES = {"RecomputationMismatchError": "checkpoint", "check_grads": "test_util"}
 
 
 def __getattr__(name):
