@@ -12,8 +12,8 @@ LAZY = ("checkpoint", "memory", "nn", "optim", "tasks", "tree_util", "scipy", "t
 
 def _run(code):
     env = dict(os.environ, PYTHONPATH=str(ROOT))
-    return subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
-                          check=True).stdout.split()
+    return subprocess.run([sys.executable, "-c", code], env=env, cwd=ROOT, capture_output=True,
+                          text=True, check=True).stdout.split()
 
 
 def test_import_gpuad_loads_no_lazy_submodule_nor_numba_or_scipy():
