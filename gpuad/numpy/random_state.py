@@ -85,12 +85,12 @@ class OwnState:
                              f"({_STREAM_TAG!r}, seed, counter); got {type(state).__name__}")
         self._seed, self._counter = int(state[1]), int(state[2])
 
-    def _draw(self, name, *args, stream_name=None, **kwargs):
-        """The host generator's `name`, else gnp.random's `stream_name` (default: the same name)
-        run on this instance's own stream state."""
+    def _draw(self, name, *args, **kwargs):
+        """The host generator's method `name`, else gnp.random's function of that name run on
+        this instance's own stream state."""
         if self._host is not None:
             return getattr(self._host, name)(*args, **kwargs)
-        fn = getattr(_random, stream_name or name, None)
+        fn = getattr(_random, name, None)
         if fn is None:
             raise NotImplementedError(f"{self._name}.{name}: not available on Philox streams "
                                       f"(this generator was made with CuPy the default); make "
@@ -110,7 +110,6 @@ class OwnState:
             return self._draw(name, *params, size=size)
         _refuse_vmap(f"{self._name}.{name}", *params)
         return sample(_size(size, *params))
-
 
     # ---- the reparameterized draws: noise from the stream, moved by the parameters ----------
     def normal(self, loc=0.0, scale=1.0, size=None):
