@@ -9,24 +9,27 @@
 Transforms: `grad`, `value_and_grad`, `vjp` (reverse mode), `jvp` (forward mode),
 `stop_gradient`. Data movement: `to_numpy`, `to_device`, `set_backend`. Switches: `config`.
 Training toolkit: `optim` (optimizers, schedules), `nn` (initializers, cells, losses), `tasks`
-(synthetic long-memory sequence tasks).
+(synthetic long-memory sequence tasks). Pytrees: `tree_util` (JAX's names). Memory: `checkpoint`
+(scan, schedules, forecast), `memory` (peak tracking).
+
+The submodules are attributes (`ga.optim.adam`) but are imported on first use (PEP 562 module
+`__getattr__`), so that `import gpuad` stays fast: 0.5 s was the goal, see benchmarks/README.md.
 """
+import importlib
+
 from . import backend
 from .backend import get_backend, set_backend
 from .config import config
 from . import numpy  # noqa: F401  (attaches array behaviour to tracers)
 from .forward import jvp, linearize
 from .reverse import grad, stop_gradient, value_and_grad, vjp
-from .test_util import check_grads
 from .trace import ConcretizationTypeError, UnexpectedTracerError
 from .batching import vmap
 from .custom import custom_jvp, custom_vjp
 from .transforms import (elementwise_grad, hessian, holomorphic_grad, hvp, jacfwd, jacobian,
                          jacrev)
-from . import nn, optim, tasks
-from .checkpoint import RecomputationMismatchError
-from .tree import (register_pytree_node, tree_flatten, tree_leaves, tree_map, tree_structure,
-                   tree_unflatten)
+from .tree import (register_dataclass, register_pytree_node, tree_flatten, tree_leaves, tree_map,
+                   tree_structure, tree_unflatten)
 
 __version__ = "0.1.0"
 
@@ -41,3 +44,24 @@ def to_device(tree):
     NumPy backend)."""
     xp = backend.default_namespace()
     return tree_map(lambda x: backend.to_device_array(x, xp), tree)
+
+
+# Submodules and names loaded on first access rather than by `import gpuad`: together they were
+# about a third of its import time (nn pulls in gpuad.scipy.special; checkpoint its executor).
+_LAZY_SUBMODULES = frozenset({"checkpoint", "experiment", "kernels", "memory", "nn", "optim",
+                              "scipy", "tasks", "test_util", "tree_util"})
+_LAZY_NAMES = {"RecomputationMismatchError": "checkpoint", "check_grads": "test_util"}
+
+
+def __getattr__(name):
+    if name in _LAZY_SUBMODULES:
+        return importlib.import_module(f"{__name__}.{name}")  # also binds it on the package
+    if name in _LAZY_NAMES:
+        value = getattr(importlib.import_module(f"{__name__}.{_LAZY_NAMES[name]}"), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | _LAZY_SUBMODULES | set(_LAZY_NAMES))

@@ -107,6 +107,38 @@ def with_fallbacks(cupy):
     return ns
 
 
+def driver_cuda_version():
+    """The CUDA version the NVIDIA driver supports, as (major, minor), or None without a driver.
+
+    Asked of the driver library itself (cuDriverGetVersion), which needs no CuPy, so the probe
+    can say which extra fits even where CuPy is not installed or is built for another CUDA."""
+    import ctypes
+    try:
+        libcuda = ctypes.CDLL("libcuda.so.1")
+        version = ctypes.c_int(0)
+        if libcuda.cuDriverGetVersion(ctypes.byref(version)) != 0:
+            return None
+    except (OSError, AttributeError):
+        return None
+    return version.value // 1000, version.value % 1000 // 10
+
+
+def install_hint(version=None):
+    """Which extra to install for the GPU backend: `cuda13` (cupy-cuda13x, CuPy 14) for a CUDA
+    13 driver, `cuda12` (cupy-cuda12x) for a CUDA 12 one; both when the driver cannot say.
+    `version` is the driver's (major, minor), by default `driver_cuda_version()`."""
+    version = driver_cuda_version() if version is None else version
+    if version is None:
+        return ("Install the extra `gpuad[cuda13]` (CUDA 13 driver) or `gpuad[cuda12]` (CUDA 12 "
+                "driver) on a machine with an NVIDIA GPU and driver")
+    extra = "cuda13" if version[0] >= 13 else "cuda12" if version[0] == 12 else None
+    if extra is None:
+        return (f"The NVIDIA driver supports CUDA {version[0]}.{version[1]}; gpuad's extras need "
+                f"CUDA 12 (`gpuad[cuda12]`) or 13 (`gpuad[cuda13]`): update the driver")
+    return (f"The NVIDIA driver supports CUDA {version[0]}.{version[1]}: install the extra "
+            f"`gpuad[{extra}]` (pip install \"gpuad[{extra}]\")")
+
+
 def probe_cupy():
     """Whether CuPy can run here, and why not: `(usable, reason)`.
 
@@ -152,8 +184,7 @@ def set_backend(name):
         usable, reason = probe_cupy()
         if not usable:
             raise BackendError(f"backend 'cupy' was requested but cannot run: {reason}. "
-                               f"Install the extra `gpuad[cuda12]` on a machine with an NVIDIA "
-                               f"driver, or use the 'numpy' backend.")
+                               f"{install_hint()}, or use the 'numpy' backend.")
     _default = name
 
 

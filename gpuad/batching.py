@@ -18,7 +18,7 @@ import numpy as np
 
 from .trace import (BATCH_TRACER_TYPES, TRACER_TYPES, Trace, Tracer, _open_traces,
                     explain_attribute_error)
-from .tree import tree_flatten, tree_unflatten
+from .tree import check_registered, tree_flatten, tree_unflatten
 
 
 class BatchTracer(Tracer):
@@ -358,10 +358,12 @@ def vmap(fun, in_axes=0, out_axes=0):
     def batched_fun(*args):
         axes = _normalize_in_axes(in_axes, len(args))
         size = None
-        for arg, axis in zip(args, axes):
+        for k, (arg, axis) in enumerate(zip(args, axes)):
             if axis is None:
                 continue
-            for leaf in tree_flatten(arg)[0]:
+            leaves, treedef = tree_flatten(arg)
+            check_registered("vmap", leaves, treedef, f"argument {k}")
+            for leaf in leaves:
                 n = tuple(getattr(leaf, "shape", ()))
                 if not n:
                     raise ValueError(f"vmap: in_axes={axis} given for a 0-d argument; use None")

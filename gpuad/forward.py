@@ -11,7 +11,7 @@ from . import backend
 from .config import config
 from .trace import (PYTHON_NUMBERS, TRACER_TYPES, Trace, Tracer, as_value, check_nans,
                     explain_attribute_error, primal_value)
-from .tree import tree_flatten, tree_paths, tree_unflatten
+from .tree import check_registered, tree_flatten, tree_paths, tree_unflatten
 
 
 class ForwardTracer(Tracer):
@@ -120,6 +120,7 @@ def _jvp(fun, primals, tangents, name):
     if p_def != t_def:
         raise ValueError(f"{name}: tangents have structure {t_def} but primals have {p_def}; "
                          f"give one tangent per primal leaf.")
+    check_registered(name, p_leaves, p_def, "primals")
     paths = tree_paths(p_def, "primals")
     trace = ForwardTrace()
     try:

@@ -26,7 +26,7 @@ from .readonly import hold, release as release_held
 from .trace import (EMPTY, KEEP, META, PYTHON_NUMBERS, TRACER_TYPES, Meta, Trace, Tracer,
                     as_value, check_nans, explain_attribute_error, primal_value,
                     strip_derivatives)
-from .tree import tree_flatten, tree_paths, tree_unflatten
+from .tree import tree_flatten, tree_paths, tree_unflatten, unregistered_hint
 
 FUSABLE = backend.FUSABLE_ARRAY_TYPES  # NumPy arrays, and CuPy arrays once CuPy is imported
 _ndarray = np.ndarray
@@ -409,7 +409,8 @@ def _as_differentiable(x, fun_name, where):
     if dtype is None:
         raise TypeError(f"{fun_name}: input {path} is a {type(raw).__name__}, not an array; "
                         f"differentiable inputs are NumPy/CuPy arrays, Python floats and pytrees "
-                        f"(tuple, list, dict) of them.")
+                        f"(tuple, list, dict, namedtuple, registered classes) of them. "
+                        f"{unregistered_hint(raw)}")
     if dtype.kind not in "fc":
         raise TypeError(f"{fun_name}: input {path} has dtype {dtype}; only floating or complex "
                         f"inputs can be differentiated. Convert it with x.astype(float) or leave "

@@ -1,8 +1,14 @@
-"""Pytrees: nested tuples, lists, dicts (and namedtuples) of arrays, flattened to a list of leaves.
+"""Pytrees: nested tuples, lists, dicts, namedtuples and registered classes of leaves.
 
-`None` is an empty subtree, as in JAX: it holds no leaf, and gradients keep `None` in its place.
-Dict keys are sorted (when they can be) so that two dicts with the same keys have the same
-structure whatever their insertion order.
+The one implementation behind `gpuad.tree_util` (the public, JAX-named API) and every transform.
+Semantics follow `jax.tree_util`:
+
+- `None` is an empty subtree: it holds no leaf, and gradients keep `None` in its place.
+- dict keys are sorted, so two dicts with the same keys have the same structure whatever their
+  insertion order (keys that cannot be compared are an error, as in JAX); an `OrderedDict` keeps
+  its insertion order, a `defaultdict` is sorted and keeps its default factory.
+- namedtuples are nodes; any other class is a leaf unless registered with `register_pytree_node`
+  or `register_dataclass`.
 
     >>> leaves, treedef = tree_flatten({"w": 1.0, "b": (2.0, None)})
     >>> leaves
@@ -10,18 +16,140 @@ structure whatever their insertion order.
     >>> tree_unflatten(treedef, [20.0, 10.0])
     {'b': (20.0, None), 'w': 10.0}
 """
+import dataclasses
+import functools
+from collections import OrderedDict, defaultdict
+
 _custom_nodes = {}
+_field_names = {}    # registered dataclass -> its data field names, for readable paths
+_NO_INITIALIZER = object()
+_BUILTIN_NODES = (tuple, list, dict, OrderedDict, defaultdict, type(None))
 
 
-def register_pytree_node(cls, flatten, unflatten):
-    """Teach the tree functions a container type.
+def register_pytree_node(nodetype, flatten_func, unflatten_func, flatten_with_keys_func=None):
+    """Teach the tree functions a container type (JAX's signature).
 
     Args:
-      cls: the container class.
-      flatten: `obj -> (children, aux)`, children a sequence of subtrees, aux hashable metadata.
-      unflatten: `(aux, children) -> obj`.
+      nodetype: the container class (exact type: subclasses need their own registration).
+      flatten_func: `obj -> (children, aux_data)`, children an iterable of subtrees, aux_data
+        hashable metadata compared when structures are compared.
+      unflatten_func: `(aux_data, children) -> obj`, children a tuple.
+      flatten_with_keys_func: accepted for JAX compatibility and ignored (gpuad's paths in error
+        messages use child positions).
+
+    Example:
+      >>> class Box:
+      ...     def __init__(self, items): self.items = items
+      >>> register_pytree_node(Box, lambda b: (b.items, None), lambda aux, c: Box(list(c)))
+      >>> tree_leaves({"w": Box([1, 2])})
+      [1, 2]
     """
-    _custom_nodes[cls] = (flatten, unflatten)
+    if nodetype in _custom_nodes or nodetype in _BUILTIN_NODES:
+        raise ValueError(f"register_pytree_node: {nodetype!r} is already a pytree node; a type "
+                         f"can be registered once (register it at import time, not per call).")
+    _custom_nodes[nodetype] = (flatten_func, unflatten_func)
+
+
+def register_pytree_node_class(cls):
+    """Class decorator: register `cls` through its `tree_flatten()` method and its
+    `tree_unflatten(aux_data, children)` classmethod, as JAX's decorator of that name does."""
+    register_pytree_node(cls, lambda x: x.tree_flatten(), cls.tree_unflatten)
+    return cls
+
+
+def register_dataclass(nodetype, data_fields=None, meta_fields=None, drop_fields=()):
+    """Register a dataclass (or a class built like one) as a pytree node; usable as a decorator.
+
+    Args:
+      nodetype: the class. Its instances are rebuilt as `nodetype(**fields)`.
+      data_fields: names of the fields that are subtrees (arrays, pytrees of arrays, `None`).
+      meta_fields: names of the static fields, kept in the structure (hashable; compared when
+        structures are compared).
+      drop_fields: dataclass fields left out of both (they must have defaults).
+      With neither `data_fields` nor `meta_fields` (a dataclass only), every `init` field is data
+      except those declared `dataclasses.field(metadata=dict(static=True))`.
+
+    Returns:
+      `nodetype`, unchanged.
+
+    Example:
+      >>> @register_dataclass
+      ... @dataclasses.dataclass
+      ... class Layer:
+      ...     w: object
+      ...     b: object
+      ...     act: str = dataclasses.field(default="tanh", metadata=dict(static=True))
+      >>> tree_leaves(Layer(1.0, 2.0))
+      [1.0, 2.0]
+    """
+    if (data_fields is None) != (meta_fields is None):
+        raise TypeError(f"register_dataclass: give both data_fields and meta_fields or neither; "
+                        f"got data_fields={data_fields!r}, meta_fields={meta_fields!r}.")
+    is_dc = dataclasses.is_dataclass(nodetype)
+    if data_fields is None:
+        if not is_dc:
+            raise TypeError(f"register_dataclass: {nodetype!r} is not a dataclass, so data_fields "
+                            f"and meta_fields must be given.")
+        fields = [f for f in dataclasses.fields(nodetype) if f.init and f.name not in drop_fields]
+        data_fields = [f.name for f in fields if not f.metadata.get("static", False)]
+        meta_fields = [f.name for f in fields if f.metadata.get("static", False)]
+    data_fields, meta_fields = tuple(data_fields), tuple(meta_fields)
+    if overlap := set(data_fields) & set(meta_fields):
+        raise ValueError(f"register_dataclass: fields {sorted(overlap)} are in both data_fields "
+                         f"and meta_fields; each field is one or the other.")
+    if is_dc:
+        init_fields = {f.name for f in dataclasses.fields(nodetype) if f.init} - set(drop_fields)
+        given = set(data_fields) | set(meta_fields)
+        if given != init_fields:
+            raise ValueError(f"register_dataclass({nodetype.__name__}): data_fields and "
+                             f"meta_fields must list every init field exactly; missing "
+                             f"{sorted(init_fields - given)}, unexpected "
+                             f"{sorted(given - init_fields)}. Add fields to leave out to "
+                             f"drop_fields.")
+
+    def flatten(x):
+        return (tuple(getattr(x, n) for n in data_fields),
+                tuple(getattr(x, n) for n in meta_fields))
+
+    def unflatten(meta, data):
+        return nodetype(**dict(zip(meta_fields, meta)), **dict(zip(data_fields, data)))
+
+    register_pytree_node(nodetype, flatten, unflatten)
+    _field_names[nodetype] = data_fields
+    return nodetype
+
+
+def unregistered_hint(x):
+    """Error-message tail for a leaf that is an object of an unregistered class: how to make it
+    a pytree node (shared by every transform's argument check)."""
+    how = ("gpuad.tree_util.register_dataclass (or register_pytree_node)"
+           if dataclasses.is_dataclass(x) else "gpuad.tree_util.register_pytree_node")
+    return (f"If {type(x).__name__} is a container of arrays, register it as a pytree node with "
+            f"{how}, as in jax.tree_util.")
+
+
+def looks_unregistered(x):
+    """Whether leaf `x` is most likely a container nobody registered: a dataclass instance, or an
+    object without a shape whose attributes hold arrays or floats. A transform that took it as a
+    leaf would not see the arrays inside, so it must say so instead."""
+    if isinstance(x, type) or hasattr(x, "shape"):
+        return False
+    if dataclasses.is_dataclass(x):
+        return True
+    attrs = getattr(x, "__dict__", None)
+    return bool(attrs) and any(hasattr(v, "shape") or type(v) in (float, complex)
+                               for v in attrs.values())
+
+
+def check_registered(name, leaves, treedef, what):
+    """Raise a TypeError naming the path when a leaf of a transform's input tree `what` (e.g.
+    "argument 0", "init") looks like an unregistered container (see `looks_unregistered`)."""
+    for i, x in enumerate(leaves):
+        if looks_unregistered(x):
+            path = tree_paths(treedef, what)[i]
+            raise TypeError(f"{name}: {path} is a {type(x).__name__}, which is not a pytree "
+                            f"node, so its arrays would be invisible to {name}. "
+                            f"{unregistered_hint(x)}")
 
 
 class TreeDef:
@@ -34,6 +162,21 @@ class TreeDef:
         self.meta = meta            # dict keys, custom aux data, or None
         self.children = children    # tuple of TreeDef
         self.num_leaves = 1 if kind == "leaf" else sum(c.num_leaves for c in children)
+
+    @property
+    def num_nodes(self):
+        """Nodes in the structure, leaves and `None`s included (JAX's count)."""
+        return 1 + sum(c.num_nodes for c in self.children)
+
+    def unflatten(self, leaves):
+        return tree_unflatten(self, leaves)
+
+    def flatten_up_to(self, tree):
+        """The subtrees of `tree` at this structure's leaves; `tree` must have this structure as
+        a prefix (ValueError naming the first place where it does not)."""
+        out = []
+        _flatten_up_to(self, tree, "tree", out)
+        return out
 
     def __eq__(self, other):
         return (isinstance(other, TreeDef) and self.kind == other.kind and self.meta == other.meta
@@ -64,33 +207,73 @@ _NONE = TreeDef("none", None, ())
 def _sorted_keys(d):
     try:
         return tuple(sorted(d))
-    except TypeError:  # keys of mixed, unorderable types: keep insertion order
-        return tuple(d)
+    except TypeError:
+        raise ValueError(f"tree_flatten: the dict keys {list(d)!r} cannot be sorted, and pytree "
+                         f"dicts are flattened in sorted key order (as in JAX). Use keys of one "
+                         f"type, or an OrderedDict to keep insertion order.") from None
 
 
-def _flatten(tree, leaves):
+def _node(tree):
+    """`(kind, meta, children)` of a node, or None for a leaf."""
     t = type(tree)
     if t is tuple or t is list:
-        return TreeDef(t, None, tuple(_flatten(c, leaves) for c in tree))
+        return t, None, tree
     if t is dict:
         keys = _sorted_keys(tree)
-        return TreeDef(dict, keys, tuple(_flatten(tree[k], leaves) for k in keys))
-    if tree is None:
-        return _NONE
+        return dict, keys, [tree[k] for k in keys]
     if t in _custom_nodes:
         children, aux = _custom_nodes[t][0](tree)
-        return TreeDef(t, aux, tuple(_flatten(c, leaves) for c in children))
+        return t, aux, children
+    if t is OrderedDict:
+        return t, tuple(tree), list(tree.values())
+    if t is defaultdict:
+        keys = _sorted_keys(tree)
+        return t, (tree.default_factory, keys), [tree[k] for k in keys]
     if isinstance(tree, tuple) and hasattr(tree, "_fields"):  # namedtuple
-        return TreeDef(t, None, tuple(_flatten(c, leaves) for c in tree))
-    leaves.append(tree)
-    return LEAF
+        return t, None, tree
+    return None
 
 
-def tree_flatten(tree):
-    """`(leaves, treedef)`: the leaves in a fixed order, and the structure to rebuild the tree."""
+def _flatten(tree, leaves, is_leaf):
+    if tree is None and is_leaf is None:
+        return _NONE
+    if is_leaf is not None and is_leaf(tree):
+        leaves.append(tree)
+        return LEAF
+    if tree is None:
+        return _NONE
+    node = _node(tree)
+    if node is None:
+        leaves.append(tree)
+        return LEAF
+    kind, meta, children = node
+    return TreeDef(kind, meta, tuple(_flatten(c, leaves, is_leaf) for c in children))
+
+
+def tree_flatten(tree, is_leaf=None):
+    """`(leaves, treedef)`: the leaves in a fixed order, and the structure to rebuild the tree.
+
+    `is_leaf(subtree) -> bool`, when given, stops the descent at subtrees it accepts (they become
+    leaves, `None` included)."""
     leaves = []
-    treedef = _flatten(tree, leaves)
+    treedef = _flatten(tree, leaves, is_leaf)
     return leaves, treedef
+
+
+def _rebuild(kind, meta, children):
+    if kind is tuple:
+        return tuple(children)
+    if kind is list:
+        return list(children)
+    if kind is dict:
+        return dict(zip(meta, children))
+    if kind in _custom_nodes:
+        return _custom_nodes[kind][1](meta, tuple(children))
+    if kind is OrderedDict:
+        return OrderedDict(zip(meta, children))
+    if kind is defaultdict:
+        return defaultdict(meta[0], zip(meta[1], children))
+    return kind(*children)  # namedtuple
 
 
 def _unflatten(treedef, it):
@@ -99,16 +282,7 @@ def _unflatten(treedef, it):
         return next(it)
     if kind == "none":
         return None
-    children = [_unflatten(c, it) for c in treedef.children]
-    if kind is tuple:
-        return tuple(children)
-    if kind is list:
-        return children
-    if kind is dict:
-        return dict(zip(treedef.meta, children))
-    if kind in _custom_nodes:
-        return _custom_nodes[kind][1](treedef.meta, children)
-    return kind(*children)  # namedtuple
+    return _rebuild(kind, treedef.meta, [_unflatten(c, it) for c in treedef.children])
 
 
 def tree_unflatten(treedef, leaves):
@@ -120,25 +294,84 @@ def tree_unflatten(treedef, leaves):
     return _unflatten(treedef, iter(leaves))
 
 
-def tree_leaves(tree):
-    return tree_flatten(tree)[0]
+def tree_leaves(tree, is_leaf=None):
+    """The leaves of `tree` in flattening order."""
+    return tree_flatten(tree, is_leaf)[0]
 
 
-def tree_structure(tree):
-    return tree_flatten(tree)[1]
+def tree_structure(tree, is_leaf=None):
+    """The `TreeDef` of `tree`."""
+    return tree_flatten(tree, is_leaf)[1]
 
 
-def tree_map(fn, tree, *rest):
-    """Apply `fn` leafwise to `tree` and the trees in `rest` (same structure as `tree`)."""
-    leaves, treedef = tree_flatten(tree)
+def _child_keys(treedef):
+    """Path components of a node's children, for error messages."""
+    kind = treedef.kind
+    if kind is dict or kind is OrderedDict:
+        return [f"[{k!r}]" for k in treedef.meta]
+    if kind is defaultdict:
+        return [f"[{k!r}]" for k in treedef.meta[1]]
+    fields = getattr(kind, "_fields", None) or _field_names.get(kind)
+    if fields:
+        return [f".{f}" for f in fields]
+    return [f"[{i}]" for i in range(len(treedef.children))]
+
+
+def _flatten_up_to(treedef, tree, path, out):
+    if treedef.kind == "leaf":
+        out.append(tree)
+        return
+    if treedef.kind == "none":
+        if tree is not None:
+            raise ValueError(f"pytree structure mismatch at {path}: expected None (an empty "
+                             f"subtree), got {type(tree).__name__}.")
+        return
+    node = _node(tree) if tree is not None else None
+    if node is None or node[0] is not treedef.kind:
+        got = type(tree).__name__
+        raise ValueError(f"pytree structure mismatch at {path}: expected a "
+                         f"{getattr(treedef.kind, '__name__', treedef.kind)} node, got {got}. The "
+                         f"trees must have the first tree's structure ({treedef}) or extend it.")
+    kind, meta, children = node
+    children = list(children)
+    if meta != treedef.meta or len(children) != len(treedef.children):
+        raise ValueError(f"pytree structure mismatch at {path}: a {kind.__name__} node with "
+                         f"{len(children)} children and metadata {meta!r}, where the first tree "
+                         f"has {len(treedef.children)} children and metadata {treedef.meta!r}.")
+    for key, c_def, child in zip(_child_keys(treedef), treedef.children, children):
+        _flatten_up_to(c_def, child, path + key, out)
+
+
+def tree_map(f, tree, *rest, is_leaf=None):
+    """Apply `f` leafwise to `tree` and the trees in `rest`.
+
+    Each tree in `rest` has `tree`'s structure or extends it (JAX's prefix rule): where `tree` has
+    a leaf, `f` gets the whole subtree of the others there.
+
+    Example:
+      >>> tree_map(lambda x, y: x + y, {"a": 1, "b": (2, None)}, {"a": 10, "b": (20, None)})
+      {'a': 11, 'b': (22, None)}
+    """
+    leaves, treedef = tree_flatten(tree, is_leaf)
     others = []
     for i, other in enumerate(rest):
-        other_leaves, other_def = tree_flatten(other)
-        if other_def != treedef:
-            raise ValueError(f"tree_map: tree {i + 1} has structure {other_def}, "
-                             f"but the first tree has {treedef}")
-        others.append(other_leaves)
-    return tree_unflatten(treedef, [fn(*xs) for xs in zip(leaves, *others)])
+        sub = []
+        _flatten_up_to(treedef, other, f"tree_map's tree {i + 1}", sub)
+        others.append(sub)
+    return tree_unflatten(treedef, [f(*xs) for xs in zip(leaves, *others)])
+
+
+def tree_reduce(function, tree, initializer=_NO_INITIALIZER, is_leaf=None):
+    """`functools.reduce(function, tree_leaves(tree)[, initializer])`, as JAX's."""
+    leaves = tree_leaves(tree, is_leaf)
+    if initializer is _NO_INITIALIZER:
+        return functools.reduce(function, leaves)
+    return functools.reduce(function, leaves, initializer)
+
+
+def tree_all(tree, is_leaf=None):
+    """Whether every leaf of `tree` is truthy."""
+    return all(tree_leaves(tree, is_leaf))
 
 
 def tree_paths(treedef, prefix=""):
@@ -147,14 +380,7 @@ def tree_paths(treedef, prefix=""):
         return [prefix or "<root>"]
     if treedef.kind == "none":
         return []
-    if treedef.kind is dict:
-        keys = [f"[{k!r}]" for k in treedef.meta]
-    elif treedef.kind in (tuple, list) or hasattr(treedef.kind, "_fields"):
-        fields = getattr(treedef.kind, "_fields", None)
-        keys = [f".{f}" for f in fields] if fields else [f"[{i}]" for i in range(len(treedef.children))]
-    else:
-        keys = [f"[{i}]" for i in range(len(treedef.children))]
     out = []
-    for key, child in zip(keys, treedef.children):
+    for key, child in zip(_child_keys(treedef), treedef.children):
         out.extend(tree_paths(child, prefix + key))
     return out

@@ -1,5 +1,7 @@
 """Backend choice: probing CuPy safely, overrides, device mixing errors, data movement."""
+import re
 import types
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -50,6 +52,24 @@ def test_cupy_without_driver_falls_back_silently(fresh_backend):
     assert backend.get_backend() == "numpy"
     with pytest.raises(backend.BackendError, match="cudaErrorInsufficientDriver"):
         ga.set_backend("cupy")
+
+
+@pytest.mark.parametrize("version, extra", [((13, 0), "gpuad[cuda13]"), ((13, 2), "gpuad[cuda13]"),
+                                            ((12, 4), "gpuad[cuda12]"), ((11, 8), "update the driver"),
+                                            (None, "gpuad[cuda13]` (CUDA 13 driver) or `gpuad[cuda12]")])
+def test_the_probe_names_the_extra_for_the_drivers_cuda(fresh_backend, version, extra):
+    fresh_backend.setattr(backend, "_import_cupy", lambda: _fake_cupy("cudaErrorNoDevice"))
+    fresh_backend.setattr(backend, "driver_cuda_version", lambda: version)
+    with pytest.raises(backend.BackendError, match=re.escape(extra)):
+        ga.set_backend("cupy")
+
+
+def test_both_gpu_extras_are_declared():
+    tomllib = pytest.importorskip("tomllib")
+    with open(Path(__file__).resolve().parents[1] / "pyproject.toml", "rb") as f:
+        extras = tomllib.load(f)["project"]["optional-dependencies"]
+    assert extras["cuda13"][0].startswith("cupy-cuda13x") and "numba-cuda[cu13]" in extras["cuda13"]
+    assert extras["cuda12"][0].startswith("cupy-cuda12x") and "numba-cuda[cu12]" in extras["cuda12"]
 
 
 def test_environment_override(fresh_backend):

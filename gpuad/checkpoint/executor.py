@@ -14,7 +14,7 @@ import numpy as np
 from ..numpy import random as _random
 from ..reverse import ReverseTrace
 from ..trace import TRACER_TYPES, innermost_trace, primal_value
-from ..tree import tree_flatten, tree_unflatten
+from ..tree import check_registered, tree_flatten, tree_unflatten
 from .actions import Advance, Free, Record, Restore, Reverse, Snapshot
 from .batched import freezing_finished, keeps_looping
 from .costs import measure_step
@@ -38,6 +38,7 @@ class Body:
         self.name = name
         self.step = step
         leaves, self.carry_def = tree_flatten(init)
+        check_registered(name, leaves, self.carry_def, "init")
         self.carry_meta = [_meta(x) for x in leaves]
         self.xs_def = xs_def
         self.y_def = None
@@ -161,6 +162,7 @@ def scan(step, init, xs=None, length=None, schedule=None):
     env `GPUAD_RECOMPUTE_CHECK`). StoreAll recomputes nothing, so checks nothing.
     """
     xs_leaves, xs_def = tree_flatten(xs)
+    check_registered("scan", xs_leaves, xs_def, "xs")
     n = _length("scan", xs_leaves, length)
     body = Body("scan", step, init, None if xs is None else xs_def)
     trace = recording_trace()

@@ -18,7 +18,8 @@ Each op family has its own module holding its rules (forward, VJP and JVP in one
     indices.py       argwhere, unravel_index, lexsort, digitize, *_indices_from... (constants)
     sets.py          unique and its array-API forms, intersect1d, union1d, setdiff1d...
     histograms.py    bincount, histogram, histogram2d, histogramdd, histogram_bin_edges
-    random.py        gnp.random, with a saveable state; RandomState in random_state.py
+    random.py        gnp.random, with a saveable state; RandomState in random_state.py,
+                     default_rng's Generator in generator.py
     emath.py         gnp.emath: sqrt, log, power, arccos... complex outside the real domain
     fft.py           gnp.fft: fft, ifft, rfft, irfft, hfft, ihfft in 1-D, 2-D and n-D
     numerical.py     diff, gradient, convolve, interp, choose, select, polyval, cov,

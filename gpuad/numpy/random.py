@@ -18,10 +18,11 @@ when recomputing, and the recomputation draws exactly the same numbers.
 parameter they raise, rather than return samples whose derivative is silently 0. The functions
 written here accept `dtype=` (e.g. float32) as CuPy's do, so no float64 array is made and cast.
 
-`RandomState` (random_state.py) is NumPy's legacy generator class, each instance with a state of
-its own. Checkpointing must replay those draws too, so it saves and restores `get_all_states()`:
-this global state and that of every live generator registered with `register` (RandomState
-instances register themselves; any generator with `_save()` and `_restore(saved)` methods can).
+`RandomState` (random_state.py) is NumPy's legacy generator class and `default_rng(seed)`
+(generator.py) makes NumPy's current `Generator`, each instance with a state of its own.
+Checkpointing must replay those draws too, so it saves and restores `get_all_states()`: this
+global state and that of every live generator registered with `register` (RandomState
+and Generator instances register themselves; any generator with `_save()` and `_restore(saved)` methods can).
 `get_state`/`set_state` stay about the global state only, as NumPy's do.
 """
 import weakref
@@ -32,7 +33,7 @@ from .. import backend
 from ..trace import TRACER_TYPES, primal_value
 
 _state = {"seed": 0, "counter": 0}
-_generators = weakref.WeakSet()  # generators with states of their own (RandomState instances)
+_generators = weakref.WeakSet()  # generators with states of their own (RandomState, Generator)
 
 
 def seed(seed=None):
@@ -307,3 +308,4 @@ def bernoulli(p, size=None, dtype=None):
 
 
 from .random_state import RandomState  # noqa: E402,F401  (it uses the registry above)
+from .generator import Generator, default_rng  # noqa: E402,F401  (so does it)

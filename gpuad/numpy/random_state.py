@@ -36,8 +36,9 @@ from .numerical import _refuse_vmap
 _STREAM_TAG = "gpuad.Philox"
 
 
-def _mt19937_available():
-    """Whether RandomState can be NumPy's own: its MT19937 stream exists on the host only."""
+def _host_available():
+    """Whether a generator made now can be NumPy's own class: NumPy's MT19937 and PCG64 streams
+    exist on the host only."""
     return backend.default_namespace() is np
 
 
@@ -58,76 +59,59 @@ def _size(size, *params):
     return shape or None
 
 
-class RandomState:
-    """`numpy.random.RandomState(seed)`: NumPy's legacy random generator (see the module doc).
+class OwnState:
+    """What generator classes with a state of their own share (RandomState, Generator): drawing
+    from a host generator `_host` (NumPy's own class, so the draws are NumPy's), or, when made
+    while CuPy is the default, from gnp.random's counter-keyed Philox streams on the instance's
+    own (seed, counter); the reparameterized draws; membership of the checkpoint registry.
 
-    Example:
-      >>> rs = gnp.random.RandomState(0)
-      >>> bool(rs.normal(size=3)[0] == np.random.RandomState(0).normal(size=3)[0])   # CPU
-      True
-    """
+    A subclass sets `_name` (for messages) and calls `_start(make_host, seed)`."""
 
-    def __init__(self, seed=None):
-        self._legacy = np.random.RandomState(seed) if _mt19937_available() else None
-        if self._legacy is None:
+    _name = "generator"
+
+    def _start(self, make_host, seed):
+        self._host = make_host(seed) if _host_available() else None
+        if self._host is None:
             self._seed, self._counter = _stream_seed(seed), 0
         _random.register(self)
 
-    def __repr__(self):
-        return f"RandomState({'MT19937' if self._legacy is not None else _STREAM_TAG})"
-
-    # ---- state -------------------------------------------------------------------------------
-    def seed(self, seed=None):
-        """Reseed, as `numpy.random.RandomState.seed`."""
-        if self._legacy is not None:
-            self._legacy.seed(seed)
-        else:
-            self._seed, self._counter = _stream_seed(seed), 0
-
-    def get_state(self, legacy=True):
-        """NumPy's state tuple (a dict if not legacy) on the CPU; ("gpuad.Philox", seed,
-        counter) on CuPy."""
-        if self._legacy is not None:
-            return self._legacy.get_state(legacy)
+    def _stream_state(self):
         return (_STREAM_TAG, self._seed, self._counter)
 
-    def set_state(self, state):
-        """Restore a state from `get_state`."""
-        if self._legacy is not None:
-            self._legacy.set_state(state)
-            return
+    def _set_stream_state(self, state):
         if not (isinstance(state, tuple) and len(state) == 3 and state[0] == _STREAM_TAG):
-            raise ValueError(f"RandomState.set_state: this generator draws from Philox streams "
+            raise ValueError(f"{self._name}.set_state: this generator draws from Philox streams "
                              f"(it was made with CuPy the default), whose state is "
                              f"({_STREAM_TAG!r}, seed, counter); got {type(state).__name__}")
         self._seed, self._counter = int(state[1]), int(state[2])
 
-    def _save(self):
-        return self.get_state()
-
-    def _restore(self, saved):
-        self.set_state(saved)
-
-    # ---- drawing -------------------------------------------------------------------------------
     def _draw(self, name, *args, **kwargs):
-        if self._legacy is not None:
-            return getattr(self._legacy, name)(*args, **kwargs)
+        """The host generator's method `name`, else gnp.random's function of that name run on
+        this instance's own stream state."""
+        if self._host is not None:
+            return getattr(self._host, name)(*args, **kwargs)
+        fn = getattr(_random, name, None)
+        if fn is None:
+            raise NotImplementedError(f"{self._name}.{name}: not available on Philox streams "
+                                      f"(this generator was made with CuPy the default); make "
+                                      f"it under ga.set_backend('numpy') to draw on the host")
         global_state = _random.get_state()
         _random.set_state((self._seed, self._counter))
         try:
-            return getattr(_random, name)(*args, **kwargs)
+            return fn(*args, **kwargs)
         finally:
             self._seed, self._counter = _random.get_state()
             _random.set_state(global_state)
 
     def _reparameterized(self, name, params, size, sample):
-        """The draw of `name` with these parameters; for traced ones `sample(noise)`, where
-        `noise` is the standardized draw (NumPy's own draw of the same shape)."""
+        """The draw of `name` with these parameters; for traced ones `sample(shape)`, which
+        draws the standardized noise (the host's own draw of the same shape) and moves it."""
         if not _traced(*params):
             return self._draw(name, *params, size=size)
-        _refuse_vmap(f"RandomState.{name}", *params)
+        _refuse_vmap(f"{self._name}.{name}", *params)
         return sample(_size(size, *params))
 
+    # ---- the reparameterized draws: noise from the stream, moved by the parameters ----------
     def normal(self, loc=0.0, scale=1.0, size=None):
         """N(loc, scale^2) samples; differentiable in loc and scale."""
         return self._reparameterized("normal", (loc, scale), size, lambda shape: loc + scale * (
@@ -136,7 +120,7 @@ class RandomState:
     def uniform(self, low=0.0, high=1.0, size=None):
         """Uniform samples in [low, high); differentiable in low and high."""
         return self._reparameterized("uniform", (low, high), size, lambda shape: low + (
-            high - low) * self._draw("random_sample", shape))
+            high - low) * self._draw("random", shape))
 
     def exponential(self, scale=1.0, size=None):
         """Exponential samples of mean `scale`; differentiable in scale."""
@@ -169,6 +153,53 @@ class RandomState:
         return self._reparameterized("rayleigh", (scale,), size, lambda shape: scale * (
             self._draw("rayleigh", 1.0, shape)))
 
+
+class RandomState(OwnState):
+    """`numpy.random.RandomState(seed)`: NumPy's legacy random generator (see the module doc).
+
+    Example:
+      >>> rs = gnp.random.RandomState(0)
+      >>> bool(rs.normal(size=3)[0] == np.random.RandomState(0).normal(size=3)[0])   # CPU
+      True
+    """
+
+    _name = "RandomState"
+
+    def __init__(self, seed=None):
+        self._start(np.random.RandomState, seed)
+
+    def __repr__(self):
+        return f"RandomState({'MT19937' if self._host is not None else _STREAM_TAG})"
+
+    # ---- state -------------------------------------------------------------------------------
+    def seed(self, seed=None):
+        """Reseed, as `numpy.random.RandomState.seed`."""
+        if self._host is not None:
+            self._host.seed(seed)
+        else:
+            self._seed, self._counter = _stream_seed(seed), 0
+
+    def get_state(self, legacy=True):
+        """NumPy's state tuple (a dict if not legacy) on the CPU; ("gpuad.Philox", seed,
+        counter) on CuPy."""
+        if self._host is not None:
+            return self._host.get_state(legacy)
+        return self._stream_state()
+
+    def set_state(self, state):
+        """Restore a state from `get_state`."""
+        if self._host is not None:
+            self._host.set_state(state)
+        else:
+            self._set_stream_state(state)
+
+    def _save(self):
+        return self.get_state()
+
+    def _restore(self, saved):
+        self.set_state(saved)
+
+    # ---- drawing -------------------------------------------------------------------------------
     def standard_normal(self, size=None):
         """N(0, 1) samples."""
         return self._draw("standard_normal", size)
@@ -223,7 +254,7 @@ class RandomState:
 
     def random_integers(self, low, high=None, size=None):
         """Integers in [low, high] (NumPy deprecates this: use randint(low, high + 1))."""
-        if self._legacy is not None:
+        if self._host is not None:
             return self._draw("random_integers", low, high, size)
         if high is None:
             low, high = 1, low
@@ -231,18 +262,20 @@ class RandomState:
 
     def tomaxint(self, size=None):
         """Integers in [0, the largest C long]."""
-        if self._legacy is not None:
+        if self._host is not None:
             return self._draw("tomaxint", size)
         return self._draw("randint", 0, np.iinfo(np.int_).max + 1, size)
 
 
-def _plain(name):
+def plain_method(cls, name):
+    """`cls.name`: the host generator's distribution `name`, refusing traced parameters."""
     def draw(self, *args, **kwargs):
-        _random.refuse_traced(f"RandomState.{name}", args, kwargs)
+        _random.refuse_traced(f"{self._name}.{name}", args, kwargs)
         return self._draw(name, *args, **kwargs)
-    draw.__name__ = draw.__qualname__ = name
-    draw.__doc__ = f"`numpy.random.RandomState.{name}` (not differentiable)."
-    return draw
+    draw.__name__ = name
+    draw.__qualname__ = f"{cls.__name__}.{name}"
+    draw.__doc__ = f"`numpy.random.{cls.__name__}.{name}` (not differentiable)."
+    setattr(cls, name, draw)
 
 
 for _name in ("beta", "binomial", "bytes", "chisquare", "dirichlet", "f", "gamma", "geometric",
@@ -250,5 +283,5 @@ for _name in ("beta", "binomial", "bytes", "chisquare", "dirichlet", "f", "gamma
               "negative_binomial", "noncentral_chisquare", "noncentral_f", "pareto", "poisson",
               "power", "standard_cauchy", "standard_exponential", "standard_gamma",
               "standard_t", "triangular", "vonmises", "wald", "weibull", "zipf"):
-    setattr(RandomState, _name, _plain(_name))
+    plain_method(RandomState, _name)
 del _name

@@ -15,8 +15,6 @@ _MATRIX = ("numpy.matrix, which NumPy discourages: gpuad arrays are plain arrays
            "arrays and @)")
 _BIT_GENERATORS = ("a bit generator: gnp.random draws from counter-keyed Philox streams, whose "
                    "state is a (seed, counter) pair (gnp.random.get_state)")
-_GENERATOR_API = ("NumPy's Generator API, not yet: use gnp.random's functions or "
-                  "gnp.random.RandomState (both reproducible under checkpointing)")
 
 REASONS = {
     "asmatrix": _MATRIX, "bmat": _MATRIX, "matrix": _MATRIX,
@@ -60,6 +58,5 @@ REASONS = {
     "random.SeedSequence": _BIT_GENERATORS, "random.bit_generator": _BIT_GENERATORS,
     "random.get_bit_generator": _BIT_GENERATORS, "random.set_bit_generator": _BIT_GENERATORS,
     "random.mtrand": "NumPy's legacy implementation module: gnp.random.RandomState is its class",
-    "random.Generator": _GENERATOR_API, "random.default_rng": _GENERATOR_API,
 }
 REASONS = {name: reason.format(name=name) for name, reason in REASONS.items()}

@@ -25,7 +25,8 @@ from collections.abc import Callable
 from typing import NamedTuple
 
 from .. import backend
-from ..tree import tree_flatten, tree_paths, tree_unflatten
+from ..tree import (looks_unregistered, tree_flatten, tree_paths, tree_unflatten,
+                    unregistered_hint)
 
 
 class GradientTransformation(NamedTuple):
@@ -177,7 +178,8 @@ def real_leaves(name, tree, what):
             found = getattr(x, "dtype", type(x).__name__)
             raise TypeError(f"{name}: {path} has type {found}; every leaf must be a real "
                             f"floating array or Python float. Keep constants out of the "
-                            f"parameter tree.")
+                            f"parameter tree."
+                            + (f" {unregistered_hint(x)}" if looks_unregistered(x) else ""))
     return leaves, treedef
 
 

@@ -150,7 +150,7 @@ def philox(monkeypatch):
     """RandomState as it is made while CuPy is the default: on Philox streams (here on the
     host, which runs the same code as the device)."""
     from gpuad.numpy import random_state
-    monkeypatch.setattr(random_state, "_mt19937_available", lambda: False)
+    monkeypatch.setattr(random_state, "_host_available", lambda: False)
     return R.RandomState
 
 
