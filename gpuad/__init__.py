@@ -48,8 +48,8 @@ def to_device(tree):
 
 # Submodules and names loaded on first access rather than by `import gpuad`: together they were
 # about a third of its import time (nn pulls in gpuad.scipy.special; checkpoint its executor).
-_LAZY_SUBMODULES = frozenset({"checkpoint", "experiment", "kernels", "memory", "nn", "optim",
-                              "scipy", "tasks", "test_util", "tree_util"})
+_LAZY_SUBMODULES = frozenset({"checkpoint", "distributed", "experiment", "kernels", "memory", "nn",
+                              "optim", "scipy", "tasks", "test_util", "tree_util"})
 _LAZY_NAMES = {"RecomputationMismatchError": "checkpoint", "check_grads": "test_util"}
 
 

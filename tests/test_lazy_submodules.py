@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-LAZY = ("checkpoint", "memory", "nn", "optim", "tasks", "tree_util", "scipy", "test_util")
+LAZY = ("checkpoint", "distributed", "memory", "nn", "optim", "tasks", "tree_util", "scipy",
+        "test_util")
 
 
 def _run(code):
