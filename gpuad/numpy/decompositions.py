@@ -16,41 +16,40 @@ from collections import namedtuple
 
 import numpy as np
 
+from .. import backend
 from ..trace import TRACER_TYPES, Primitive, nondiff, primal_value, strip_derivatives
 from .elementwise import (absolute, conjugate, imag, power, real, sign, sqrt, square,
                           where)
-from .helpers import is_complex, unbroadcast
-from .linalg import _H, _Shape, _conj, _mT, _xp, diagonal, matmul, tril, triu
+from .helpers import (conj_if_complex, is_complex, mH, mT, refuse_vmap, shape_of, shaped,
+                      square_check, unbroadcast)
+from .products import diagonal, matmul, tril, triu
 from .logic import logical_and, logical_or
-from .manipulation import (_shape_of, asarray_traced, broadcast_to, concatenate, expand_dims,
+from .manipulation import (asarray_traced, broadcast_to, concatenate, expand_dims,
                            getitem, moveaxis, reshape, sort, take_along_axis)
 from .reductions import argsort, max as _max, min as _min, sum as _sum
+
+
+def _xp(*xs):
+    return backend.namespace(*xs)
 
 
 # ---- inverse, solve, determinants ------------------------------------------------------------
 inv_p = Primitive(
     "linalg.inv", lambda a: _xp(a).linalg.inv(a),
-    vjp=[lambda ans, a, g: -(_mT(ans) @ g @ _mT(ans))],
+    vjp=[lambda ans, a, g: -(mT(ans) @ g @ mT(ans))],
     jvp=[lambda ans, a, t: -(ans @ t @ ans)])
-
-
-def _square_check(name, a):
-    s = _shape_of(a)
-    if len(s) < 2 or s[-1] != s[-2]:
-        raise ValueError(f"{name}: expected a square matrix (or a stack of them, shape "
-                         f"(..., n, n)), got shape {s}")
 
 
 def inv(a):
     """`numpy.linalg.inv`, differentiable, batched over leading axes."""
     a = asarray_traced(a)
-    _square_check("linalg.inv", a)
+    square_check("linalg.inv", a)
     return inv_p.bind(a)
 
 
 def _vector_rhs(a, b):
     """NumPy 2: b is a stack of vectors only when it is 1-D; otherwise (..., n, k)."""
-    return len(_shape_of(b)) == 1
+    return len(shape_of(b)) == 1
 
 
 def _solve_like(a, b, rhs):
@@ -62,16 +61,16 @@ def _solve_like(a, b, rhs):
 
 
 def _solve_vjp_a(ans, a, b, g):
-    gb = _solve_like(_mT(a), b, g)
+    gb = _solve_like(mT(a), b, g)
     if _vector_rhs(a, b):
         ga = -(expand_dims(gb, -1) * expand_dims(ans, -2))
     else:
-        ga = -(gb @ _mT(ans))
-    return unbroadcast(ga, _Shape(_shape_of(a), primal_value(a).dtype))
+        ga = -(gb @ mT(ans))
+    return unbroadcast(ga, shaped(shape_of(a), primal_value(a).dtype))
 
 
 def _solve_vjp_b(ans, a, b, g):
-    return unbroadcast(_solve_like(_mT(a), b, g), _Shape(_shape_of(b), primal_value(b).dtype))
+    return unbroadcast(_solve_like(mT(a), b, g), shaped(shape_of(b), primal_value(b).dtype))
 
 
 def _solve_jvp_a(ans, a, b, t):
@@ -88,7 +87,7 @@ solve_p = Primitive("linalg.solve", lambda a, b: _xp(a, b).linalg.solve(a, b),
 def solve(a, b):
     """`numpy.linalg.solve` (NumPy 2 rules: `b` is a vector only when 1-D), differentiable."""
     a, b = asarray_traced(a), asarray_traced(b)
-    _square_check("linalg.solve", a)
+    square_check("linalg.solve", a)
     return solve_p.bind(a, b)
 
 
@@ -98,14 +97,14 @@ def _trace_last2(x):
 
 det_p = Primitive(
     "linalg.det", lambda a: _xp(a).linalg.det(a),
-    vjp=[lambda ans, a, g: expand_dims(expand_dims(g * ans, -1), -1) * _mT(inv(a))],
+    vjp=[lambda ans, a, g: expand_dims(expand_dims(g * ans, -1), -1) * mT(inv(a))],
     jvp=[lambda ans, a, t: ans * _trace_last2(solve(a, t))])
 
 
 def det(a):
     """`numpy.linalg.det`, differentiable (the rule needs a non-singular matrix)."""
     a = asarray_traced(a)
-    _square_check("linalg.det", a)
+    square_check("linalg.det", a)
     return det_p.bind(a)
 
 
@@ -125,7 +124,7 @@ def _slogdet_vjp(ans, a, g):
     coef = g_logdet
     if is_complex(sign):
         coef = coef + 1j * imag(g_sign * sign)
-    return expand_dims(expand_dims(coef, -1), -1) * _mT(inv(a))
+    return expand_dims(expand_dims(coef, -1), -1) * mT(inv(a))
 
 
 def _slogdet_jvp(ans, a, t):
@@ -144,7 +143,7 @@ def slogdet(a):
     """`numpy.linalg.slogdet`: (sign, log|det|), differentiable (the sign of a real matrix is
     piecewise constant, that of a complex one a unit complex number that turns with a)."""
     a = asarray_traced(a)
-    _square_check("linalg.slogdet", a)
+    square_check("linalg.slogdet", a)
     return SlogdetResult(*slogdet_p.bind(a))
 
 
@@ -155,11 +154,11 @@ def _symmetric_from_triangle(t, lower):
     potrf and heevd read Re a_ii)."""
     if not is_complex(t):
         if lower:
-            return tril(t) + _mT(tril(t, -1))
-        return triu(t) + _mT(triu(t, 1))
+            return tril(t) + mT(tril(t, -1))
+        return triu(t) + mT(triu(t, 1))
     off = tril(t, -1) if lower else triu(t, 1)
     d = tril(triu(t))
-    return off + _H(off) + (d + conjugate(d)) * 0.5
+    return off + mH(off) + (d + conjugate(d)) * 0.5
 
 
 def _triangle_gradient(m, lower):
@@ -167,7 +166,7 @@ def _triangle_gradient(m, lower):
     symmetric (Hermitian) matrix it stands for: the transpose of `_symmetric_from_triangle`, so
     the off-diagonal elements count twice (see the module doc) and, for complex input, the
     diagonal only by its real part."""
-    sym = (m + _H(m)) * 0.5
+    sym = (m + mH(m)) * 0.5
     return (2.0 * tril(sym, -1) if lower else 2.0 * triu(sym, 1)) + tril(triu(sym))
 
 
@@ -179,14 +178,14 @@ def _phi(x):
 def _cholesky_jvp(ans, a, t):
     # dL = L Phi(L^-1 dS L^-H), with dS the Hermitian perturbation the lower triangle stands for.
     ds = _symmetric_from_triangle(t, True)
-    middle = solve(ans, _H(solve(ans, ds)))  # dS = dS^H
+    middle = solve(ans, mH(solve(ans, ds)))  # dS = dS^H
     return ans @ _phi(middle)
 
 
 def _cholesky_vjp(ans, a, g):
-    p = _phi(_mT(ans) @ g)
+    p = _phi(mT(ans) @ g)
     # The cotangent of the Hermitian matrix, L^-T P conj(L)^-1 (Murray 2016, eq. 10, for real L).
-    s = solve(_mT(ans), _mT(solve(_H(ans), _mT(p))))
+    s = solve(mT(ans), mT(solve(mH(ans), mT(p))))
     return _triangle_gradient(s, True)
 
 
@@ -202,9 +201,9 @@ def cholesky(a, upper=False):
     lies in it; see the module docstring for the symmetric convention.
     """
     a = asarray_traced(a)
-    _square_check("linalg.cholesky", a)
+    square_check("linalg.cholesky", a)
     if upper:  # the upper triangle of a is the conjugated lower triangle of a^H
-        return _H(cholesky_p.bind(_H(a)))
+        return mH(cholesky_p.bind(mH(a)))
     return cholesky_p.bind(a)
 
 
@@ -227,7 +226,7 @@ def _ties(w, size):
     eps = float(np.finfo(primal_value(w).dtype).eps)
     tol = expand_dims(_max(absolute(w), axis=-1, keepdims=True), -1) * (_TIE_ULPS * size * eps)
     gap = _gaps(w)
-    off = ~_xp(primal_value(w)).eye(_shape_of(w)[-1], dtype=bool)
+    off = ~_xp(primal_value(w)).eye(shape_of(w)[-1], dtype=bool)
     return logical_and(absolute(gap) <= tol, off), logical_and(gap == 0, off)
 
 
@@ -239,13 +238,13 @@ def _over_gaps(m, gaps, ties, nan_pairs=None):
     determined by the matrix: a pair that m does not couple (m[i, j] = m[j, i] = 0 exactly)
     contributes 0, the limit and the exact value at distinct values; any other is NaN, and so
     are the pairs in `nan_pairs` (see `eigh` for why)."""
-    eye = _xp(primal_value(gaps)).eye(_shape_of(m)[-1], dtype=bool)
+    eye = _xp(primal_value(gaps)).eye(shape_of(m)[-1], dtype=bool)
     free = logical_or(ties, eye)
     quotient = where(free, 0.0, m / where(free, 1.0, gaps))
     if not primal_value(ties).any():
         return quotient
     values = strip_derivatives(m)
-    coupled = logical_or(values != 0, _mT(values) != 0)
+    coupled = logical_or(values != 0, mT(values) != 0)
     if nan_pairs is not None:
         coupled = logical_or(coupled, nan_pairs)
     return where(logical_and(ties, coupled), float("nan"), quotient)
@@ -255,9 +254,9 @@ def _eigh_jvp(ans, a, t, *, UPLO):
     # M = V^H dS V: dw = diag(M) (real), dV = V (F o M) (no phase change along each v_j)
     w, v = ans
     ds = _symmetric_from_triangle(t, UPLO == "L")
-    vh_ds_v = _H(v) @ ds @ v
+    vh_ds_v = mH(v) @ ds @ v
     dw = diagonal(vh_ds_v, 0, -2, -1)
-    ties, _ = _ties(w, _shape_of(w)[-1])
+    ties, _ = _ties(w, shape_of(w)[-1])
     dv = v @ _over_gaps(vh_ds_v, _gaps(w), ties)
     return (real(dw) if is_complex(dw) else dw), dv
 
@@ -270,15 +269,15 @@ def _eigh_vjp(ans, a, g, *, UPLO):
     gw, gv = g
     middle = None if gw is None else _diag_embed(gw)
     if gv is not None:
-        ties, exact = _ties(w, _shape_of(w)[-1])
-        part = _over_gaps(_mT(v) @ gv, _gaps(w), ties, exact)
+        ties, exact = _ties(w, shape_of(w)[-1])
+        part = _over_gaps(mT(v) @ gv, _gaps(w), ties, exact)
         middle = part if middle is None else middle + part
-    s = _conj(v) @ middle @ _mT(v)
+    s = conj_if_complex(v) @ middle @ mT(v)
     return _triangle_gradient(s, UPLO == "L")
 
 
 def _diag_embed(d):
-    n = _shape_of(d)[-1]
+    n = shape_of(d)[-1]
     eye = _xp(primal_value(d)).eye(n, dtype=primal_value(d).dtype)
     return expand_dims(d, -1) * eye
 
@@ -316,7 +315,7 @@ def eigh(a, UPLO="L"):
     for them (`gpuad.scipy.linalg.sqrtm`, `expm`), whose derivatives are right there.
     """
     a = asarray_traced(a)
-    _square_check("linalg.eigh", a)
+    square_check("linalg.eigh", a)
     if UPLO not in ("L", "U"):
         raise ValueError(f"linalg.eigh: UPLO must be 'L' or 'U', got {UPLO!r}")
     return EighResult(*eigh_p.bind(a, UPLO=UPLO))
@@ -347,7 +346,7 @@ def _eig_jvp(ans, a, t):
     # which keeps NumPy's unit columns (JAX's eig_jvp). The phase of each v_j stays free.
     w, v = ans
     c = solve(v, t @ v)
-    dv = v @ _over_gaps(c, _gaps(w), _ties(w, _shape_of(w)[-1])[0])
+    dv = v @ _over_gaps(c, _gaps(w), _ties(w, shape_of(w)[-1])[0])
     dv = dv - v * real(_sum(conjugate(v) * dv, axis=-2, keepdims=True))
     return _unless_defective(diagonal(c, 0, -2, -1), v), _unless_defective(dv, v)
 
@@ -362,10 +361,10 @@ def _eig_vjp(ans, a, g):
     middle = None if gw is None else _diag_embed(gw)
     if gv is not None:
         gv = gv - conjugate(v) * real(_sum(gv * v, axis=-2, keepdims=True))
-        ties, exact = _ties(w, _shape_of(w)[-1])
-        part = _over_gaps(_mT(v) @ gv, _gaps(w), ties, exact)
+        ties, exact = _ties(w, shape_of(w)[-1])
+        part = _over_gaps(mT(v) @ gv, _gaps(w), ties, exact)
         middle = part if middle is None else middle + part
-    return _unless_defective(solve(_mT(v), middle @ _mT(v)), v)
+    return _unless_defective(solve(mT(v), middle @ mT(v)), v)
 
 
 def _reciprocal_condition(v):
@@ -381,11 +380,11 @@ def _unless_defective(x, v):
     precision (1 / cond(v) < 16 n eps): defective matrices (a Jordan block), whose eigenvalues
     have no derivative and where solving with v would give O(1) errors instead (near-defective
     ones, cond(v) up to 1e8 and more, are fine: their large derivatives come out accurate)."""
-    n = _shape_of(v)[-1]
+    n = shape_of(v)[-1]
     bad = _rcond(strip_derivatives(v)) < _TIE_ULPS * n * float(np.finfo(primal_value(v).dtype).eps)
     if not primal_value(bad).any():
         return x
-    for _ in range(len(_shape_of(x)) - len(_shape_of(bad))):
+    for _ in range(len(shape_of(x)) - len(shape_of(bad))):
         bad = expand_dims(bad, -1)
     return where(bad, float("nan"), x)
 
@@ -403,7 +402,7 @@ def _eigvals_jvp(ans, a, t):
 
 def _eigvals_vjp(ans, a, g):
     _, v = eig(a)
-    return _unless_defective(solve(_mT(v), expand_dims(g, -1) * _mT(v)), v)
+    return _unless_defective(solve(mT(v), expand_dims(g, -1) * mT(v)), v)
 
 
 # The eigenvalues alone need no gaps between them (dw_i = (V^-1 dA V)_ii), so eigvals is its
@@ -444,7 +443,7 @@ def eig(a):
       >>> ga.grad(lambda a: gnp.sum(gnp.abs(gnp.linalg.eig(a)[1]) ** 4))(a)
     """
     a = asarray_traced(a)
-    _square_check("linalg.eig", a)
+    square_check("linalg.eig", a)
     return EigResult(*eig_p.bind(a))
 
 
@@ -452,7 +451,7 @@ def eigvals(a):
     """`numpy.linalg.eigvals`: the eigenvalues (..., n) of a general square matrix, complex,
     differentiable where they are distinct (dw_i = (V^-1 da V)_ii); see `eig`."""
     a = asarray_traced(a)
-    _square_check("linalg.eigvals", a)
+    square_check("linalg.eigvals", a)
     return eigvals_p.bind(a)
 
 
@@ -500,7 +499,7 @@ def _matrix_norm(x, ord, axes, keepdims):
     else:
         raise ValueError(f"linalg.norm: invalid norm order {ord!r} for matrices")
     if not keepdims:
-        out = reshape(out, tuple(n for i, n in enumerate(_shape_of(out)) if i not in axes))
+        out = reshape(out, tuple(n for i, n in enumerate(shape_of(out)) if i not in axes))
     return out
 
 
@@ -509,7 +508,7 @@ def norm(x, ord=None, axis=None, keepdims=False):
     ('fro', 'nuc', 1, -1, 2, -2, inf, -inf), differentiable (not at 0 for the 2-norm, whose
     gradient x/|x| is undefined there)."""
     x = asarray_traced(x)
-    nd = len(_shape_of(x))
+    nd = len(shape_of(x))
     if axis is None:
         if ord is None:
             return _vector_norm(reshape(x, (-1,)) if not keepdims else x,
@@ -539,12 +538,12 @@ def matrix_power(a, n):
         raise TypeError(f"linalg.matrix_power: the exponent must be an integer, got {n!r}; for "
                         f"real powers use eigh or scipy.linalg.fractional_matrix_power")
     a = asarray_traced(a)
-    _square_check("linalg.matrix_power", a)
+    square_check("linalg.matrix_power", a)
     n = int(n)
     if n == 0:
         raw = primal_value(a)
-        eye = _xp(raw).eye(_shape_of(a)[-1], dtype=raw.dtype)
-        return _xp(raw).broadcast_to(eye, _shape_of(a)).copy()
+        eye = _xp(raw).eye(shape_of(a)[-1], dtype=raw.dtype)
+        return _xp(raw).broadcast_to(eye, shape_of(a)).copy()
     if n < 0:
         a, n = inv(a), -n
     result, base = None, a
@@ -580,20 +579,20 @@ def multi_dot(arrays):
     arrays = [asarray_traced(x) for x in arrays]
     if len(arrays) < 2:
         raise ValueError("linalg.multi_dot: give at least two arrays")
-    first_1d, last_1d = len(_shape_of(arrays[0])) == 1, len(_shape_of(arrays[-1])) == 1
+    first_1d, last_1d = len(shape_of(arrays[0])) == 1, len(shape_of(arrays[-1])) == 1
     if first_1d:
         arrays[0] = reshape(arrays[0], (1, -1))
     if last_1d:
         arrays[-1] = reshape(arrays[-1], (-1, 1))
     for i, x in enumerate(arrays):
-        if len(_shape_of(x)) != 2:
-            raise ValueError(f"linalg.multi_dot: array {i} has shape {_shape_of(x)}; all must be "
+        if len(shape_of(x)) != 2:
+            raise ValueError(f"linalg.multi_dot: array {i} has shape {shape_of(x)}; all must be "
                              f"2-D (the first and last may be 1-D)")
     for i in range(len(arrays) - 1):
-        if _shape_of(arrays[i])[1] != _shape_of(arrays[i + 1])[0]:
-            raise ValueError(f"linalg.multi_dot: shapes {_shape_of(arrays[i])} (array {i}) and "
-                             f"{_shape_of(arrays[i + 1])} (array {i + 1}) do not align")
-    dims = [_shape_of(arrays[0])[0]] + [_shape_of(x)[1] for x in arrays]
+        if shape_of(arrays[i])[1] != shape_of(arrays[i + 1])[0]:
+            raise ValueError(f"linalg.multi_dot: shapes {shape_of(arrays[i])} (array {i}) and "
+                             f"{shape_of(arrays[i + 1])} (array {i + 1}) do not align")
+    dims = [shape_of(arrays[0])[0]] + [shape_of(x)[1] for x in arrays]
     split = _chain_order(dims)
 
     def product(i, j):
@@ -625,26 +624,26 @@ def _svd_jvp(ans, a, t):
     #   dV = V (F o (S dP + dP^H S)) + (I - V V^H) da^H U S^-1
     # (the projector terms vanish when U, resp. V, is square; the i Im term only for complex a).
     u, s, vh = ans
-    v = _H(vh)
-    m, n = _shape_of(a)[-2:]
+    v = mH(vh)
+    m, n = shape_of(a)[-2:]
     k = builtins.min(m, n)
-    dp = _H(u) @ t @ v
+    dp = mH(u) @ t @ v
     gaps, (ties, _) = _gaps(s * s), _ties(s, builtins.max(m, n))
     s_row, s_col = expand_dims(s, -2), expand_dims(s, -1)
     dps, sdp = dp * s_row, s_col * dp
-    du = u @ _over_gaps(dps + _H(dps), gaps, ties)
-    dv = v @ _over_gaps(sdp + _H(sdp), gaps, ties)
+    du = u @ _over_gaps(dps + mH(dps), gaps, ties)
+    dv = v @ _over_gaps(sdp + mH(sdp), gaps, ties)
     ds = diagonal(dp, 0, -2, -1)
     if is_complex(dp):
         du = du + u * expand_dims(_svd_phase_term(dp, s), -2)
         ds = real(ds)
     if m > k:
         tv = t @ v
-        du = du + (tv - u @ (_H(u) @ tv)) / s_row
+        du = du + (tv - u @ (mH(u) @ tv)) / s_row
     if n > k:
-        thu = _H(t) @ u
-        dv = dv + (thu - v @ (_H(v) @ thu)) / s_row
-    return du, ds, _H(dv)
+        thu = mH(t) @ u
+        dv = dv + (thu - v @ (mH(v) @ thu)) / s_row
+    return du, ds, mH(dv)
 
 
 def _svd_vjp(ans, a, g):
@@ -657,31 +656,31 @@ def _svd_vjp(ans, a, g):
     # alone divides by no gap and no singular value.
     u, s, vh = ans
     gu, gs, gvh = g
-    m, n = _shape_of(a)[-2:]
+    m, n = shape_of(a)[-2:]
     k = builtins.min(m, n)
     s_row, s_col = expand_dims(s, -2), expand_dims(s, -1)
     middle = None if gs is None else _diag_embed(gs)
     if gu is not None or gvh is not None:
         gaps, (ties, exact) = _gaps(s * s), _ties(s, builtins.max(m, n))
     if gu is not None:
-        utgu = _mT(u) @ gu
+        utgu = mT(u) @ gu
         ju = _over_gaps(utgu, gaps, ties, exact)
-        part = (ju + _H(ju)) * s_row
+        part = (ju + mH(ju)) * s_row
         if is_complex(utgu):
             part = part + _diag_embed(_svd_phase_term(utgu, s))
         middle = part if middle is None else middle + part
     if gvh is not None:
-        v, gv = _H(vh), _H(gvh)
-        jv = _over_gaps(_mT(v) @ gv, gaps, ties, exact)
-        part = s_col * (jv + _H(jv))
+        v, gv = mH(vh), mH(gvh)
+        jv = _over_gaps(mT(v) @ gv, gaps, ties, exact)
+        part = s_col * (jv + mH(jv))
         middle = part if middle is None else middle + part
-    vt = _conj(vh)  # V^T
-    ga = _conj(u) @ middle @ vt
+    vt = conj_if_complex(vh)  # V^T
+    ga = conj_if_complex(u) @ middle @ vt
     if m > k and gu is not None:
-        ga = ga + ((gu - _conj(u) @ utgu) / s_row) @ vt
+        ga = ga + ((gu - conj_if_complex(u) @ utgu) / s_row) @ vt
     if n > k and gvh is not None:
-        gvt = _mT(gv)
-        ga = ga + _conj((u / s_row) @ (gvt - (gvt @ v) @ vh))
+        gvt = mT(gv)
+        ga = ga + conj_if_complex((u / s_row) @ (gvt - (gvt @ v) @ vh))
     return ga
 
 
@@ -694,12 +693,12 @@ svd_p.sparse_cotangents = True
 def _svdvals_vjp(ans, a, g):
     # ds_i = Re(u_i^H da v_i): ga = conj(U diag(g) V^H)
     u, _, vh = svd(a, full_matrices=False)  # recomputed: the forward kept only s
-    return _conj((u * expand_dims(g, -2)) @ vh)
+    return conj_if_complex((u * expand_dims(g, -2)) @ vh)
 
 
 def _svdvals_jvp(ans, a, t):
     u, _, vh = svd(a, full_matrices=False)
-    ds = diagonal(_H(u) @ t @ _H(vh), 0, -2, -1)
+    ds = diagonal(mH(u) @ t @ mH(vh), 0, -2, -1)
     return real(ds) if is_complex(ds) else ds
 
 
@@ -754,7 +753,7 @@ def svd(a, full_matrices=True, compute_uv=True, hermitian=False):
       >>> ga.grad(lambda a: gnp.linalg.svd(a, compute_uv=False)[0])(a)   # u_0 v_0^T
     """
     a = asarray_traced(a)
-    s_ = _shape_of(a)
+    s_ = shape_of(a)
     if len(s_) < 2:
         raise ValueError(f"linalg.svd: expected a matrix (or a stack, shape (..., m, n)), got "
                          f"shape {s_}")
@@ -777,7 +776,7 @@ def svd(a, full_matrices=True, compute_uv=True, hermitian=False):
 
 def _svd_hermitian(a, compute_uv):
     """NumPy's svd(a, hermitian=True), in gpuad.numpy ops."""
-    _square_check("linalg.svd", a)
+    square_check("linalg.svd", a)
     if not compute_uv:
         s = sort(absolute(eigvalsh(a)), axis=-1)
         return getitem(s, (Ellipsis, slice(None, None, -1)))
@@ -785,8 +784,8 @@ def _svd_hermitian(a, compute_uv):
     s = absolute(w)
     order = getitem(argsort(s, axis=-1), (Ellipsis, slice(None, None, -1)))
     signs = take_along_axis(sign(w), order, -1)
-    u = take_along_axis(u, broadcast_to(expand_dims(order, -2), _shape_of(u)), -1)
-    return SVDResult(u, take_along_axis(s, order, -1), _H(u * expand_dims(signs, -2)))
+    u = take_along_axis(u, broadcast_to(expand_dims(order, -2), shape_of(u)), -1)
+    return SVDResult(u, take_along_axis(s, order, -1), mH(u * expand_dims(signs, -2)))
 
 
 def svdvals(x):
@@ -801,10 +800,10 @@ def _qr_jvp(ans, a, t):
     #   Omega = Q^H dQ = tril(C, -1) - tril(C, -1)^H + i Im diag(C)   (the last: complex only)
     #   dR = (C - Omega) R,  dQ = Q Omega + (I - Q Q^H) da R^-1.
     q, r = ans
-    t_rinv = _mT(solve(_mT(r), _mT(t)))
-    c = _H(q) @ t_rinv
+    t_rinv = mT(solve(mT(r), mT(t)))
+    c = mH(q) @ t_rinv
     low = tril(c, -1)
-    omega = low - _H(low)
+    omega = low - mH(low)
     if is_complex(c):
         omega = omega + _diag_embed(1j * imag(diagonal(c, 0, -2, -1)))
     return q @ (omega - c) + t_rinv, (c - omega) @ r
@@ -816,12 +815,12 @@ def _qr_vjp(ans, a, g):
     #   ga = (gQ + conj(Q) gC) R^-T
     q, r = ans
     gq, gr = g
-    z = gr @ _mT(r) - _mT(q) @ gq
-    gc = triu(z, 1) + tril(_H(z), -1)
+    z = gr @ mT(r) - mT(q) @ gq
+    gc = triu(z, 1) + tril(mH(z), -1)
     d = diagonal(z, 0, -2, -1)
     gc = gc + _diag_embed(real(d) if is_complex(d) else d)
-    b = gq + _conj(q) @ gc
-    return _mT(solve(r, _mT(b)))
+    b = gq + conj_if_complex(q) @ gc
+    return mT(solve(r, mT(b)))
 
 
 qr_p = Primitive("linalg.qr", lambda a: tuple(_xp(a).linalg.qr(a, mode="reduced")),
@@ -850,7 +849,7 @@ def qr(a, mode="reduced"):
     if mode not in ("reduced", "complete", "r", "raw"):
         raise ValueError(f"linalg.qr: unknown mode {mode!r}; use 'reduced', 'complete' or 'r'")
     a = asarray_traced(a)
-    s_ = _shape_of(a)
+    s_ = shape_of(a)
     if len(s_) < 2:
         raise ValueError(f"linalg.qr: expected a matrix (or a stack, shape (..., m, n)), got "
                          f"shape {s_}")
@@ -865,7 +864,7 @@ def qr(a, mode="reduced"):
         q, r = qr_p.bind(a)
     else:
         q, r1 = qr_p.bind(getitem(a, (Ellipsis, slice(None), slice(0, m))))
-        r = concatenate([r1, _H(q) @ getitem(a, (Ellipsis, slice(None), slice(m, None)))],
+        r = concatenate([r1, mH(q) @ getitem(a, (Ellipsis, slice(None), slice(m, None)))],
                         axis=-1)
     return r if mode == "r" else QRResult(q, r)
 
@@ -875,18 +874,18 @@ def _pinv_jvp(ans, a, t, *, rcond):
     # Golub and Pereyra (1973), valid where the rank is constant near a:
     #   dX = -X da X + X X^H da^H (I - a X) + (I - X a) da^H X^H X
     x = ans
-    th = _H(t)
-    return (-(x @ t @ x) + x @ _H(x) @ (th - (th @ a) @ x)
-            + (th - x @ (a @ th)) @ _H(x) @ x)
+    th = mH(t)
+    return (-(x @ t @ x) + x @ mH(x) @ (th - (th @ a) @ x)
+            + (th - x @ (a @ th)) @ mH(x) @ x)
 
 
 def _pinv_vjp(ans, a, g, *, rcond):
     # The transpose of _pinv_jvp (pairing Re(sum(x * y)); the da^H terms transpose to conj):
     #   ga = -X^T g X^T + conj((I - a X) g^T X X^H + X^H X g^T (I - X a))
     x = ans
-    gt = _mT(g)
-    return (-(_mT(x) @ g @ _mT(x)) + _conj((gt - a @ (x @ gt)) @ x @ _H(x)
-                                           + _H(x) @ x @ (gt - (gt @ x) @ a)))
+    gt = mT(g)
+    return (-(mT(x) @ g @ mT(x)) + conj_if_complex((gt - a @ (x @ gt)) @ x @ mH(x)
+                                           + mH(x) @ x @ (gt - (gt @ x) @ a)))
 
 
 pinv_p = Primitive("linalg.pinv", lambda a, *, rcond: _xp(a).linalg.pinv(a, rcond=rcond),
@@ -918,7 +917,7 @@ def pinv(a, rcond=None, hermitian=False, *, rtol=_NO_VALUE):
     meaningful gradient (the function jumps there). Full-rank inputs are always fine.
     """
     a = asarray_traced(a)
-    s_ = _shape_of(a)
+    s_ = shape_of(a)
     if len(s_) < 2:
         raise ValueError(f"linalg.pinv: expected a matrix (or a stack, shape (..., m, n)), got "
                          f"shape {s_}")
@@ -934,7 +933,7 @@ def pinv(a, rcond=None, hermitian=False, *, rtol=_NO_VALUE):
     if hermitian:
         if not _is_traced(a):
             return _xp(a).linalg.pinv(a, rcond=rcond, hermitian=True)
-        _square_check("linalg.pinv", a)
+        square_check("linalg.pinv", a)
         a = _symmetric_from_triangle(a, True)
     return pinv_p.bind(a, rcond=float(rcond))
 
@@ -956,15 +955,14 @@ def lstsq(a, b, rcond=None):
       else empty; rank (int); singular values (min(m, n),).
     """
     a, b = asarray_traced(a), asarray_traced(b)
-    sa, sb = _shape_of(a), _shape_of(b)
+    sa, sb = shape_of(a), shape_of(b)
     if len(sa) != 2:
         raise ValueError(f"linalg.lstsq: a must be 2-D, got shape {sa}")
     if len(sb) not in (1, 2) or sb[0] != sa[0]:
         raise ValueError(f"linalg.lstsq: b must have shape ({sa[0]},) or ({sa[0]}, k) to match "
                          f"a of shape {sa}, got {sb}")
     m, n = sa
-    from .numerical import _refuse_vmap
-    _refuse_vmap("linalg.lstsq", a)  # the rank is read off the singular values
+    refuse_vmap("linalg.lstsq", a)  # the rank is read off the singular values
     if rcond is None:  # NumPy's: float64's eps whatever the dtype (it solves in double)
         rcond = builtins.max(m, n) * float(np.finfo(np.float64).eps)
     s = svd(a, compute_uv=False)

@@ -16,9 +16,10 @@ import builtins
 
 import numpy as np
 
+from .helpers import shape_of
 from .. import backend
 from ..trace import TRACER_TYPES, primal_value, strip_derivatives
-from .manipulation import _shape_of, asarray_traced, astype, at_add, getitem, reshape
+from .manipulation import asarray_traced, astype, at_add, getitem, reshape
 from .numerical import _refuse_vmap, diff
 from .reductions import max as _max
 from .reductions import min as _min
@@ -51,8 +52,8 @@ def bincount(x, weights=None, minlength=0):
         return xp.bincount(raw_x, primal_value(weights), minlength)
     _refuse_vmap("bincount", x, weights)
     n = len(xp.bincount(raw_x, minlength=minlength))
-    if _shape_of(weights) != raw_x.shape:
-        raise ValueError(f"bincount: weights of shape {_shape_of(weights)} for x of shape "
+    if shape_of(weights) != raw_x.shape:
+        raise ValueError(f"bincount: weights of shape {shape_of(weights)} for x of shape "
                          f"{raw_x.shape}; give one weight per element of x")
     if primal_value(weights).dtype.kind == "c":
         raise TypeError("bincount: complex weights cannot be cast to float64, as in NumPy; "
@@ -100,7 +101,7 @@ def _density(counts, widths):
     total = _sum(counts)
     for i, w in enumerate(widths):
         shape = [1] * len(widths)
-        shape[i] = _shape_of(w)[0]
+        shape[i] = shape_of(w)[0]
         counts = counts / reshape(astype(w, np.float64), tuple(shape))
     return counts / total
 
@@ -146,9 +147,9 @@ def _columns(sample):
     if isinstance(sample, (list, tuple)):
         return [asarray_traced(s) for s in sample]
     sample = asarray_traced(sample)
-    if len(_shape_of(sample)) == 1:
+    if len(shape_of(sample)) == 1:
         return [sample]
-    return [getitem(sample, (slice(None), i)) for i in builtins.range(_shape_of(sample)[1])]
+    return [getitem(sample, (slice(None), i)) for i in builtins.range(shape_of(sample)[1])]
 
 
 def histogramdd(sample, bins=10, range=None, density=None, weights=None):

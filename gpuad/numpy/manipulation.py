@@ -17,6 +17,7 @@ import operator
 
 import numpy as np
 
+from .helpers import shape_of
 from .. import backend
 from ..trace import (BATCH_TRACER_TYPES, TRACER_TYPES, Primitive, bind1, nondiff, primal_value,
                      strip_derivatives)
@@ -29,11 +30,6 @@ from .helpers import (cast_cotangent, holds_tracer, np_function, ops as _helper_
 def _xp(*xs):
     return backend.namespace(*xs)
 
-
-def _shape_of(x):
-    """The shape of an array, tracer or Meta; () for Python scalars."""
-    shape = getattr(x, "shape", None)
-    return () if shape is None else shape
 
 
 # ---- reshape and transpose -------------------------------------------------------------------
@@ -58,7 +54,7 @@ def reshape(a, newshape=None, order="C", *, shape=None):
                                   f"Transpose first to reorder elements.")
     shape = (operator.index(shape),) if isinstance(shape, (int, np.integer)) else tuple(shape)
     a = asarray_traced(a)
-    if _shape_of(a) == shape:
+    if shape_of(a) == shape:
         return a
     return bind1(reshape_p, a, {"shape": shape})
 
@@ -82,7 +78,7 @@ def transpose(a, axes=None):
     if type(a) is np.ndarray:
         return a.transpose(axes)
     a = asarray_traced(a)
-    ndim = len(_shape_of(a))
+    ndim = len(shape_of(a))
     axes = tuple(range(ndim))[::-1] if axes is None else tuple(int(i) % builtins.max(ndim, 1)
                                                                 for i in axes)
     if sorted(axes) != list(range(ndim)):
@@ -97,11 +93,14 @@ def swapaxes(a, axis1, axis2):
     if type(a) is np.ndarray:
         return a.swapaxes(axis1, axis2)
     a = asarray_traced(a)
-    ndim = len(_shape_of(a))
+    ndim = len(shape_of(a))
     perm = list(range(ndim))
     i, j = axis1 % ndim, axis2 % ndim
     perm[i], perm[j] = perm[j], perm[i]
     return transpose(a, perm)
+
+
+_helper_ops.swapaxes = swapaxes  # for helpers.mT
 
 
 def matrix_transpose(a):
@@ -112,7 +111,7 @@ def matrix_transpose(a):
 def moveaxis(a, source, destination):
     """`numpy.moveaxis`, differentiable."""
     a = asarray_traced(a)
-    ndim = len(_shape_of(a))
+    ndim = len(shape_of(a))
     src = [s % ndim for s in ((source,) if isinstance(source, int) else source)]
     dst = [d % ndim for d in ((destination,) if isinstance(destination, int) else destination)]
     if len(src) != len(dst):
@@ -126,7 +125,7 @@ def moveaxis(a, source, destination):
 def expand_dims(a, axis):
     """`numpy.expand_dims`, differentiable."""
     a = asarray_traced(a)
-    shape = list(_shape_of(a))
+    shape = list(shape_of(a))
     axes = (axis,) if isinstance(axis, int) else tuple(axis)
     out_ndim = len(shape) + len(axes)
     for ax in sorted(x % out_ndim for x in axes):
@@ -137,7 +136,7 @@ def expand_dims(a, axis):
 def squeeze(a, axis=None):
     """`numpy.squeeze`, differentiable."""
     a = asarray_traced(a)
-    shape = _shape_of(a)
+    shape = shape_of(a)
     if axis is None:
         axes = {i for i, n in enumerate(shape) if n == 1}
     else:
@@ -151,14 +150,14 @@ def squeeze(a, axis=None):
 
 def atleast_1d(*arys):
     """`numpy.atleast_1d`, differentiable."""
-    out = [a if len(_shape_of(a)) >= 1 else reshape(a, (1,)) for a in map(asarray_traced, arys)]
+    out = [a if len(shape_of(a)) >= 1 else reshape(a, (1,)) for a in map(asarray_traced, arys)]
     return out[0] if len(out) == 1 else out
 
 
 def atleast_2d(*arys):
     """`numpy.atleast_2d`, differentiable."""
     def lift(a):
-        s = _shape_of(a)
+        s = shape_of(a)
         return a if len(s) >= 2 else reshape(a, (1,) * (2 - len(s)) + s)
     out = [lift(a) for a in map(asarray_traced, arys)]
     return out[0] if len(out) == 1 else out
@@ -167,7 +166,7 @@ def atleast_2d(*arys):
 def atleast_3d(*arys):
     """`numpy.atleast_3d`, differentiable (NumPy's placement of the new axes)."""
     def lift(a):
-        s = _shape_of(a)
+        s = shape_of(a)
         if len(s) == 0:
             return reshape(a, (1, 1, 1))
         if len(s) == 1:
@@ -195,7 +194,7 @@ def broadcast_to(array, shape):
         return np.broadcast_to(array, shape)
     shape = (shape,) if isinstance(shape, int) else tuple(shape)
     array = asarray_traced(array)
-    if _shape_of(array) == shape:
+    if shape_of(array) == shape:
         return array
     return bind1(broadcast_to_p, array, {"shape": shape})
 
@@ -213,7 +212,7 @@ def _broadcast_one(a, shape):
 def broadcast_arrays(*args):
     """`numpy.broadcast_arrays`, differentiable."""
     args = [asarray_traced(a) for a in args]
-    shape = np.broadcast_shapes(*[_shape_of(a) for a in args])
+    shape = np.broadcast_shapes(*[shape_of(a) for a in args])
     return [broadcast_to(a, shape) for a in args]
 
 
@@ -244,7 +243,7 @@ def concatenate(arrays, axis=0):
     if axis is None:
         arrays = [ravel(a) for a in arrays]
         axis = 0
-    ndim = len(_shape_of(arrays[0]))
+    ndim = len(shape_of(arrays[0]))
     if ndim == 0:
         raise ValueError("concatenate: zero-dimensional arrays cannot be concatenated; "
                          "use stack")
@@ -254,7 +253,7 @@ def concatenate(arrays, axis=0):
 def stack(arrays, axis=0):
     """`numpy.stack`, differentiable."""
     arrays = [asarray_traced(a) for a in arrays]
-    shapes = {_shape_of(a) for a in arrays}
+    shapes = {shape_of(a) for a in arrays}
     if len(shapes) != 1:
         raise ValueError(f"stack: all arrays must have the same shape, got {sorted(shapes)}")
     return concatenate([expand_dims(a, axis) for a in arrays], axis=axis)
@@ -264,7 +263,7 @@ def hstack(tup):
     """`numpy.hstack`, differentiable."""
     arrs = atleast_1d(*tup)
     arrs = arrs if isinstance(arrs, list) else [arrs]
-    return concatenate(arrs, axis=0 if len(_shape_of(arrs[0])) == 1 else 1)
+    return concatenate(arrs, axis=0 if len(shape_of(arrs[0])) == 1 else 1)
 
 
 def vstack(tup):
@@ -281,14 +280,14 @@ def dstack(tup):
 
 def column_stack(tup):
     """`numpy.column_stack`, differentiable."""
-    cols = [reshape(a, (-1, 1)) if len(_shape_of(a)) < 2 else a for a in map(asarray_traced, tup)]
+    cols = [reshape(a, (-1, 1)) if len(shape_of(a)) < 2 else a for a in map(asarray_traced, tup)]
     return concatenate(cols, axis=1)
 
 
 def array_split(ary, indices_or_sections, axis=0):
     """`numpy.array_split`, differentiable (each piece is a slice)."""
     ary = asarray_traced(ary)
-    n = _shape_of(ary)[axis]
+    n = shape_of(ary)[axis]
     if isinstance(indices_or_sections, (int, np.integer)):
         sections = int(indices_or_sections)
         if sections <= 0:
@@ -298,7 +297,7 @@ def array_split(ary, indices_or_sections, axis=0):
         bounds = np.cumsum([0] + sizes)
     else:
         bounds = [0] + [builtins.min(int(i), n) for i in indices_or_sections] + [n]
-    ndim = len(_shape_of(ary))
+    ndim = len(shape_of(ary))
     out = []
     for lo, hi in zip(bounds[:-1], bounds[1:]):
         index = [slice(None)] * ndim
@@ -311,7 +310,7 @@ def split(ary, indices_or_sections, axis=0):
     """`numpy.split`, differentiable."""
     ary = asarray_traced(ary)
     if isinstance(indices_or_sections, (int, np.integer)):
-        n = _shape_of(ary)[axis]
+        n = shape_of(ary)[axis]
         if n % indices_or_sections:
             raise ValueError(f"split: an axis of length {n} does not split into "
                              f"{indices_or_sections} equal parts; use array_split")
@@ -323,7 +322,7 @@ def tile(A, reps):
     """`numpy.tile`, differentiable (a broadcast and a reshape)."""
     A = asarray_traced(A)
     reps = (reps,) if isinstance(reps, int) else tuple(reps)
-    shape = _shape_of(A)
+    shape = shape_of(A)
     d = builtins.max(len(shape), len(reps))
     shape = (1,) * (d - len(shape)) + shape
     reps = (1,) * (d - len(reps)) + reps
@@ -339,7 +338,7 @@ def repeat(a, repeats, axis=None):
     if axis is None:
         a = ravel(a)
         axis = 0
-    shape = _shape_of(a)
+    shape = shape_of(a)
     axis %= len(shape)
     if isinstance(repeats, (int, np.integer)):
         expanded = expand_dims(a, axis + 1)
@@ -353,7 +352,7 @@ def repeat(a, repeats, axis=None):
 def flip(m, axis=None):
     """`numpy.flip`, differentiable."""
     m = asarray_traced(m)
-    ndim = len(_shape_of(m))
+    ndim = len(shape_of(m))
     axes = range(ndim) if axis is None else [x % ndim for x in
                                              ((axis,) if isinstance(axis, int) else axis)]
     index = tuple(slice(None, None, -1) if i in axes else slice(None) for i in range(ndim))
@@ -405,7 +404,7 @@ def pad(array, pad_width, mode="constant", constant_values=0):
     if mode != "constant":
         raise NotImplementedError(f"pad: mode={mode!r} is not supported; only mode='constant'. "
                                   f"Build other modes from concatenate and flip.")
-    ndim = len(_shape_of(array))
+    ndim = len(shape_of(array))
     widths = np.broadcast_to(np.asarray(pad_width, dtype=int), (ndim, 2))
     widths = tuple((int(b), int(a)) for b, a in widths)
     return pad_p.bind(array, pad_width=widths, constant_values=constant_values)
@@ -507,7 +506,7 @@ def _gather(x, idx):
     for each example by NumPy's own indexing of the element numbers, then gathered by
     `take_along_axis`, whose indices are an argument that vmap batches."""
     pos = _positions(x, idx)
-    return reshape(take_along_axis(ravel(x), ravel(pos), 0), _shape_of(pos))
+    return reshape(take_along_axis(ravel(x), ravel(pos), 0), shape_of(pos))
 
 
 def _positions(x, idx):
@@ -525,7 +524,7 @@ def _positions(x, idx):
             raise IndexError(f"getitem: only integers, slices, None, Ellipsis and integer or "
                              f"boolean arrays are valid indices, got an array of dtype "
                              f"{primal_value(items[k]).dtype}; cast it with .astype(int)")
-    shape = _shape_of(x)
+    shape = shape_of(x)
     numbers = _xp(primal_value(x)).arange(int(np.prod(shape))).reshape(shape)
 
     def select(*arrays):
@@ -610,10 +609,10 @@ def _scatter(x, v, idx, accumulate):
     """`x.at[idx].add(v)` / `.set(v)` for an index batched by vmap, on the flattened x at the
     positions the index selects (`_positions`), through `add_along_axis`, whose indices are an
     argument that vmap batches. `.set` keeps the last of repeated writes, as NumPy does."""
-    shape = _shape_of(x)
+    shape = shape_of(x)
     pos = _positions(x, idx)
     flat_pos, flat_x = ravel(pos), ravel(x)
-    v = ravel(broadcast_to(astype(asarray_traced(v), primal_value(x).dtype), _shape_of(pos)))
+    v = ravel(broadcast_to(astype(asarray_traced(v), primal_value(x).dtype), shape_of(pos)))
     if accumulate:
         return reshape(add_along_axis(flat_x, v, flat_pos, 0), shape)
     n = int(np.prod(shape, dtype=np.int64))
@@ -708,12 +707,12 @@ def take(a, indices, axis=None):
     if type(indices) in TRACER_TYPES:  # batched by vmap
         if axis is None:
             return getitem(ravel(a), indices)
-        axis = int(axis) % builtins.max(len(_shape_of(a)), 1)
+        axis = int(axis) % builtins.max(len(shape_of(a)), 1)
         return getitem(a, (slice(None),) * axis + (indices,))
     if not hasattr(indices, "dtype"):
         indices = np.asarray(indices)
     if axis is not None:
-        axis = int(axis) % builtins.max(len(_shape_of(a)), 1)
+        axis = int(axis) % builtins.max(len(shape_of(a)), 1)
     return take_p.bind(a, indices=indices, axis=axis)
 
 
@@ -773,7 +772,7 @@ def take_along_axis(arr, indices, axis):
     if axis is None:
         arr = ravel(arr)
         axis = 0
-    shape_a, shape_i = _shape_of(arr), _shape_of(indices)
+    shape_a, shape_i = shape_of(arr), shape_of(indices)
     if len(shape_a) != len(shape_i):
         raise ValueError(f"take_along_axis: indices of shape {shape_i} and arr of shape "
                          f"{shape_a} must have the same number of dimensions")
@@ -890,7 +889,7 @@ def _stack_entries(obj, dtype):
         if not obj:
             raise ValueError("asarray: an empty list inside a list holding traced values")
         parts = [_stack_entries(o, dtype) for o in obj]
-        shapes = {_shape_of(p) for p in parts}
+        shapes = {shape_of(p) for p in parts}
         if len(shapes) != 1:
             raise ValueError(f"asarray: the entries of a list holding traced values must have "
                              f"one shape (NumPy's inhomogeneous shape), got shapes "
@@ -909,7 +908,7 @@ def shape(a):
     """`numpy.shape`: a tuple of ints, also for traced values and lists holding them."""
     if hasattr(a, "shape"):
         return tuple(a.shape)
-    return _shape_of(asarray_traced(a)) if holds_tracer(a) else np.shape(a)
+    return shape_of(asarray_traced(a)) if holds_tracer(a) else np.shape(a)
 
 
 def ndim(a):
@@ -927,7 +926,7 @@ def size(a, axis=None):
 def hsplit(ary, indices_or_sections):
     """`numpy.hsplit`: `split` along axis 1 (axis 0 for 1-D arrays), differentiable."""
     ary = asarray_traced(ary)
-    nd = len(_shape_of(ary))
+    nd = len(shape_of(ary))
     if nd == 0:
         raise ValueError("hsplit: the input must be at least 1-D, got shape ()")
     return split(ary, indices_or_sections, 1 if nd > 1 else 0)
@@ -936,23 +935,23 @@ def hsplit(ary, indices_or_sections):
 def vsplit(ary, indices_or_sections):
     """`numpy.vsplit`: `split` along axis 0 of an array of at least 2 dimensions."""
     ary = asarray_traced(ary)
-    if len(_shape_of(ary)) < 2:
-        raise ValueError(f"vsplit: the input must be at least 2-D, got shape {_shape_of(ary)}")
+    if len(shape_of(ary)) < 2:
+        raise ValueError(f"vsplit: the input must be at least 2-D, got shape {shape_of(ary)}")
     return split(ary, indices_or_sections, 0)
 
 
 def dsplit(ary, indices_or_sections):
     """`numpy.dsplit`: `split` along axis 2 of an array of at least 3 dimensions."""
     ary = asarray_traced(ary)
-    if len(_shape_of(ary)) < 3:
-        raise ValueError(f"dsplit: the input must be at least 3-D, got shape {_shape_of(ary)}")
+    if len(shape_of(ary)) < 3:
+        raise ValueError(f"dsplit: the input must be at least 3-D, got shape {shape_of(ary)}")
     return split(ary, indices_or_sections, 2)
 
 
 def rollaxis(a, axis, start=0):
     """`numpy.rollaxis`: move `axis` to sit before position `start` (a transpose)."""
     a = asarray_traced(a)
-    nd = len(_shape_of(a))
+    nd = len(shape_of(a))
     if not -nd <= axis < nd:
         raise ValueError(f"rollaxis: axis {axis} is out of bounds for an array of dimension {nd}")
     if not -nd <= start <= nd:
@@ -971,13 +970,13 @@ def rot90(m, k=1, axes=(0, 1)):
     """`numpy.rot90`: rotate by 90 degrees k times in the plane of `axes` (flips and a
     transpose), differentiable."""
     m = asarray_traced(m)
-    nd = len(_shape_of(m))
+    nd = len(shape_of(m))
     axes = tuple(axes)
     if len(axes) != 2:
         raise ValueError(f"rot90: axes must name exactly 2 axes, got {axes}")
     if nd < 2 or not builtins.all(-nd <= a < nd for a in axes) or axes[0] % nd == axes[1] % nd:
         raise ValueError(f"rot90: axes {axes} must be two different axes of an array of shape "
-                         f"{_shape_of(m)}")
+                         f"{shape_of(m)}")
     axes = (axes[0] % nd, axes[1] % nd)
     k %= 4
     if k == 0:
@@ -1019,7 +1018,7 @@ def delete(arr, obj, axis=None):
     `obj` it accepts (int, slice, integers, a boolean mask) behaves the same.
     """
     arr = asarray_traced(arr)
-    numbers = np.arange(int(np.prod(_shape_of(arr)))).reshape(_shape_of(arr))
+    numbers = np.arange(int(np.prod(shape_of(arr)))).reshape(shape_of(arr))
     return _gather_positions(arr, np.delete(numbers, _host_index(obj), axis))
 
 
@@ -1033,9 +1032,9 @@ def insert(arr, obj, values, axis=None):
     dtype = primal_value(arr).dtype
     if primal_value(values).dtype != dtype:
         values = astype(values, dtype)
-    n = int(np.prod(_shape_of(arr)))
-    numbers = np.arange(n).reshape(_shape_of(arr))
-    value_numbers = n + np.arange(int(np.prod(_shape_of(values)))).reshape(_shape_of(values))
+    n = int(np.prod(shape_of(arr)))
+    numbers = np.arange(n).reshape(shape_of(arr))
+    value_numbers = n + np.arange(int(np.prod(shape_of(values)))).reshape(shape_of(values))
     positions = np.insert(numbers, _host_index(obj), value_numbers, axis)
     return _gather_positions(append(arr, values), positions)  # numbers index arr, then values
 
@@ -1053,7 +1052,7 @@ def block(arrays):
         if isinstance(x, tuple):
             raise TypeError(f"block: {where} is a tuple; only lists may hold blocks")
         if not isinstance(x, list):
-            return 0, len(_shape_of(x))
+            return 0, len(shape_of(x))
         if not x:
             raise ValueError(f"block: {where} is an empty list")
         found = [depth_and_ndim(c, f"{where}[{i}]") for i, c in enumerate(x)]
@@ -1070,7 +1069,7 @@ def block(arrays):
         if depth < list_depth:
             return concatenate([assemble(c, depth + 1) for c in x], axis=-(list_depth - depth))
         x = asarray_traced(x)
-        shape = _shape_of(x)
+        shape = shape_of(x)
         return reshape(x, (1,) * (result_ndim - len(shape)) + tuple(shape))
 
     return assemble(arrays, 0)

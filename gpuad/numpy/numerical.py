@@ -21,10 +21,9 @@ from ..trace import primal_value, strip_derivatives
 from .bessel import i0 as bessel_i0
 from .elementwise import (absolute, clip, conjugate, deg2rad, imag, rad2deg, real, sqrt,
                           where)
-from .helpers import normalize_axis
-from .linalg import diag, matmul, tensordot
-from .linalg_api import general_diagonal as diagonal
-from .manipulation import (_shape_of, asarray_traced, astype, at_set, atleast_2d,
+from .helpers import normalize_axis, shape_of
+from .products import diag, diagonal, matmul, tensordot
+from .manipulation import (asarray_traced, astype, at_set, atleast_2d,
                            broadcast_arrays, broadcast_to, concatenate, expand_dims, getitem,
                            moveaxis, pad, ravel, reshape, stack, take, take_along_axis,
                            transpose)
@@ -64,7 +63,7 @@ def _one_axis(axis, ndim, name):
 
 
 def _slice_along(a, axis, start, stop, step=None):
-    index = [slice(None)] * len(_shape_of(a))
+    index = [slice(None)] * len(shape_of(a))
     index[axis] = slice(start, stop, step)
     return getitem(a, tuple(index))
 
@@ -72,7 +71,7 @@ def _slice_along(a, axis, start, stop, step=None):
 def _along(v, axis, ndim):
     """A 1-D array `v` shaped to broadcast along `axis` of an ndim-dimensional array."""
     view = [1] * ndim
-    view[axis] = _shape_of(v)[0]
+    view[axis] = shape_of(v)[0]
     return reshape(v, tuple(view))
 
 
@@ -96,7 +95,7 @@ def diff(a, n=1, axis=-1, prepend=None, append=None):
     if n < 0 or int(n) != n:
         raise ValueError(f"diff: order n must be a non-negative integer, got {n!r}")
     a = asarray_traced(a)
-    nd = len(_shape_of(a))
+    nd = len(shape_of(a))
     if nd == 0:
         raise ValueError("diff: the input must be at least one-dimensional, got shape (); "
                          "use atleast_1d")
@@ -104,8 +103,8 @@ def diff(a, n=1, axis=-1, prepend=None, append=None):
 
     def joined(extra):  # a scalar stands for one slice along axis
         extra = asarray_traced(extra)
-        if len(_shape_of(extra)) == 0:
-            shape = list(_shape_of(a))
+        if len(shape_of(extra)) == 0:
+            shape = list(shape_of(a))
             shape[axis] = 1
             extra = broadcast_to(extra, tuple(shape))
         return extra
@@ -123,7 +122,7 @@ def _gradient_spacings(varargs, shape, axes):
     """One spacing per axis: a scalar step or a 1-D coordinate array (NumPy's rules)."""
     if len(varargs) == 0:
         return [1.0] * len(axes)
-    if len(varargs) == 1 and len(_shape_of(varargs[0])) == 0:
+    if len(varargs) == 1 and len(shape_of(varargs[0])) == 0:
         return [varargs[0]] * len(axes)
     if len(varargs) != len(axes):
         raise TypeError(f"gradient: give no spacing, one scalar, or one spacing per axis "
@@ -131,7 +130,7 @@ def _gradient_spacings(varargs, shape, axes):
     out = []
     for h, ax in zip(varargs, axes):
         h = asarray_traced(h) if not isinstance(h, (int, float)) else h
-        hs = _shape_of(h)
+        hs = shape_of(h)
         if len(hs) == 1 and hs[0] != shape[ax]:
             raise ValueError(f"gradient: the coordinates for axis {ax} have length {hs[0]}, "
                              f"but the array has {shape[ax]} points along it")
@@ -143,9 +142,9 @@ def _gradient_spacings(varargs, shape, axes):
 
 
 def _gradient_one_axis(f, h, axis, edge_order):
-    nd = len(_shape_of(f))
+    nd = len(shape_of(f))
     s = lambda start, stop: _slice_along(f, axis, start, stop)
-    if len(_shape_of(h)) == 0:  # uniform step
+    if len(shape_of(h)) == 0:  # uniform step
         interior = (s(2, None) - s(None, -2)) / (2.0 * h)
         if edge_order == 1:
             first = (s(1, 2) - s(0, 1)) / h
@@ -196,7 +195,7 @@ def gradient(f, *varargs, axis=None, edge_order=1):
       >>> gnp.gradient(np.array([1.0, 2.0, 4.0, 7.0]))   # [1., 1.5, 2.5, 3.]
     """
     f = asarray_traced(f)
-    shape = _shape_of(f)
+    shape = shape_of(f)
     if edge_order not in (1, 2):
         raise ValueError(f"gradient: edge_order must be 1 or 2, got {edge_order!r}")
     axes = normalize_axis(axis, len(shape), "gradient")
@@ -216,7 +215,7 @@ def direct_convolve(in1, in2, mode):
     shared by `convolve` and `gpuad.scipy.signal`. The windows of `in1` that meet `in2` are
     gathered into one array of shape (output..., in2...) and contracted with `in2`: memory
     output.size * in2.size, fine for the filter sizes the direct method is used with."""
-    s1, s2 = _shape_of(in1), _shape_of(in2)
+    s1, s2 = shape_of(in1), shape_of(in2)
     if len(s1) == 0:
         return in1 * in2
     if mode == "valid" and not builtins.all(a >= b for a, b in zip(s1, s2)):
@@ -259,10 +258,10 @@ def convolve(a, v, mode="full"):
     if mode not in ("full", "valid", "same"):
         raise ValueError(f"convolve: mode must be 'full', 'valid' or 'same', got {mode!r}")
     a, v = asarray_traced(a), asarray_traced(v)
-    if len(_shape_of(a)) != 1 or len(_shape_of(v)) != 1:
-        raise ValueError(f"convolve: both inputs must be 1-D, got shapes {_shape_of(a)} and "
-                         f"{_shape_of(v)}; for N-D use scipy.signal")
-    n, m = _shape_of(a)[0], _shape_of(v)[0]
+    if len(shape_of(a)) != 1 or len(shape_of(v)) != 1:
+        raise ValueError(f"convolve: both inputs must be 1-D, got shapes {shape_of(a)} and "
+                         f"{shape_of(v)}; for N-D use scipy.signal")
+    n, m = shape_of(a)[0], shape_of(v)[0]
     if n == 0 or m == 0:
         raise ValueError("convolve: inputs cannot be empty")
     return direct_convolve(*((a, v) if n >= m else (v, a)), mode)
@@ -289,13 +288,13 @@ def interp(x, xp, fp, left=None, right=None, period=None):
                                   "and extend xp, fp by one period yourself")
     _refuse_vmap("interp", x, xp)
     x, xp_, fp = asarray_traced(x), asarray_traced(xp), asarray_traced(fp)
-    if len(_shape_of(xp_)) != 1 or len(_shape_of(fp)) != 1:
-        raise ValueError(f"interp: xp and fp must be 1-D, got shapes {_shape_of(xp_)} and "
-                         f"{_shape_of(fp)}")
-    if _shape_of(xp_) != _shape_of(fp):
-        raise ValueError(f"interp: xp and fp must have the same length, got {_shape_of(xp_)[0]} "
-                         f"and {_shape_of(fp)[0]}")
-    n = _shape_of(xp_)[0]
+    if len(shape_of(xp_)) != 1 or len(shape_of(fp)) != 1:
+        raise ValueError(f"interp: xp and fp must be 1-D, got shapes {shape_of(xp_)} and "
+                         f"{shape_of(fp)}")
+    if shape_of(xp_) != shape_of(fp):
+        raise ValueError(f"interp: xp and fp must have the same length, got {shape_of(xp_)[0]} "
+                         f"and {shape_of(fp)[0]}")
+    n = shape_of(xp_)[0]
     if n == 0:
         raise ValueError("interp: xp and fp cannot be empty")
     if _raw(fp).dtype.kind == "c":
@@ -304,7 +303,7 @@ def interp(x, xp, fp, left=None, right=None, period=None):
     xr, xpr = _raw(x), _raw(xp_)
     xpn = _xp(xpr)
     if n == 1:
-        val = broadcast_to(getitem(fp, 0), _shape_of(x)) + 0.0 * x
+        val = broadcast_to(getitem(fp, 0), shape_of(x)) + 0.0 * x
     else:
         i = xpn.clip(xpn.searchsorted(xpr, xr, side="right") - 1, 0, n - 2)
         x0, x1 = take(xp_, i), take(xp_, i + 1)
@@ -338,7 +337,7 @@ def choose(a, choices, mode="raise"):
                          f"values in [{int(idx.min())}, {int(idx.max())}]; use mode='wrap' or "
                          f"'clip'")
     idx = idx % k if mode == "wrap" else xp.clip(idx, 0, k - 1)
-    shape = np.broadcast_shapes(idx.shape, *[_shape_of(c) for c in choices])
+    shape = np.broadcast_shapes(idx.shape, *[shape_of(c) for c in choices])
     stacked = stack([broadcast_to(c, shape) for c in choices], axis=0)
     picked = take_along_axis(stacked, xp.broadcast_to(idx, shape)[None].astype(np.intp), 0)
     return reshape(picked, shape)
@@ -359,7 +358,7 @@ def select(condlist, choicelist, default=0):
             raise TypeError(f"select: condlist[{i}] has dtype {c.dtype}; conditions must be "
                             f"boolean (compare first, e.g. x > 0)")
     choices = [asarray_traced(c) for c in choicelist]
-    shape = np.broadcast_shapes(*[c.shape for c in conds], *[_shape_of(c) for c in choices])
+    shape = np.broadcast_shapes(*[c.shape for c in conds], *[shape_of(c) for c in choices])
     raw_default = primal_value(default)
     # a Python scalar default is weakly typed in NumPy: it does not widen float32 choices
     dtype = np.result_type(*[primal_value(c) for c in choices], raw_default)
@@ -416,9 +415,9 @@ def vander(x, N=None, increasing=False):
     The powers are running products (cumprod), so the derivative is exact at x = 0.
     """
     x = asarray_traced(x)
-    if len(_shape_of(x)) != 1:
-        raise ValueError(f"vander: x must be 1-D, got shape {_shape_of(x)}")
-    m = _shape_of(x)[0]
+    if len(shape_of(x)) != 1:
+        raise ValueError(f"vander: x must be 1-D, got shape {shape_of(x)}")
+    m = shape_of(x)[0]
     N = m if N is None else int(N)
     if N < 0:
         raise ValueError(f"vander: N must be non-negative, got {N}")
@@ -446,7 +445,7 @@ def meshgrid(*xi, copy=True, sparse=False, indexing="xy"):
         view[1 - i if indexing == "xy" and nd > 1 and i < 2 else i] = -1
         out.append(reshape(x, tuple(view)))
     if not sparse:
-        shape = np.broadcast_shapes(*[_shape_of(o) for o in out])
+        shape = np.broadcast_shapes(*[shape_of(o) for o in out])
         out = [broadcast_to(o, shape) for o in out]
     return tuple(out)
 
@@ -455,10 +454,10 @@ def polyval(p, x):
     """`numpy.polyval`: p[0] x^(N-1) + ... + p[N-1] by Horner's rule, differentiable in the
     coefficients and in x."""
     p = asarray_traced(p)
-    if len(_shape_of(p)) != 1:
-        raise ValueError(f"polyval: coefficients must be 1-D, got shape {_shape_of(p)}")
+    if len(shape_of(p)) != 1:
+        raise ValueError(f"polyval: coefficients must be 1-D, got shape {shape_of(p)}")
     x = asarray_traced(x)
-    n = _shape_of(p)[0]
+    n = shape_of(p)[0]
     if n == 0:
         return 0.0 * x
     y = getitem(p, 0) + 0.0 * x
@@ -473,7 +472,7 @@ def trapezoid(y, x=None, dx=1.0, axis=-1):
     `x` is 1-D (the sample points along `axis`) or of y's shape.
     """
     y = asarray_traced(y)
-    nd = len(_shape_of(y))
+    nd = len(shape_of(y))
     if nd == 0:
         raise ValueError("trapezoid: y must be at least 1-D")
     axis = _one_axis(axis, nd, "trapezoid")
@@ -481,11 +480,11 @@ def trapezoid(y, x=None, dx=1.0, axis=-1):
         d = dx
     else:
         x = asarray_traced(x)
-        xs = _shape_of(x)
+        xs = shape_of(x)
         if len(xs) == 1:
-            if xs[0] != _shape_of(y)[axis]:
+            if xs[0] != shape_of(y)[axis]:
                 raise ValueError(f"trapezoid: x has {xs[0]} points but y has "
-                                 f"{_shape_of(y)[axis]} along axis {axis}")
+                                 f"{shape_of(y)[axis]} along axis {axis}")
             d = _along(diff(x), axis, nd)
         else:
             d = diff(x, axis=axis)
@@ -501,7 +500,7 @@ def cross(a, b, axisa=-1, axisb=-1, axisc=-1, axis=None):
         axisa = axisb = axisc = axis
     a = moveaxis(a, axisa, -1)
     b = moveaxis(b, axisb, -1)
-    na, nb = _shape_of(a)[-1], _shape_of(b)[-1]
+    na, nb = shape_of(a)[-1], shape_of(b)[-1]
     if na not in (2, 3) or nb not in (2, 3):
         raise ValueError(f"cross: vectors must have 2 or 3 components along the given axes, got "
                          f"{na} and {nb}")
@@ -515,7 +514,7 @@ def cross(a, b, axisa=-1, axisb=-1, axisc=-1, axis=None):
     x_ = (a1 * b2 if b2 is not None else 0.0) - (a2 * b1 if a2 is not None else 0.0)
     y_ = (a2 * b0 if a2 is not None else 0.0) - (a0 * b2 if b2 is not None else 0.0)
     out = stack(broadcast_arrays(x_, y_, z), axis=-1)
-    nd = len(_shape_of(out))
+    nd = len(shape_of(out))
     return moveaxis(out, -1, _one_axis(axisc, nd, "cross"))
 
 
@@ -609,24 +608,24 @@ def cov(m, y=None, rowvar=True, bias=False, ddof=None, fweights=None, aweights=N
     m = asarray_traced(m)
     y = None if y is None else asarray_traced(y)
     for name, v in (("m", m), ("y", y)):
-        if v is not None and len(_shape_of(v)) > 2:
-            raise ValueError(f"cov: {name} has more than 2 dimensions (shape {_shape_of(v)})")
+        if v is not None and len(shape_of(v)) > 2:
+            raise ValueError(f"cov: {name} has more than 2 dimensions (shape {shape_of(v)})")
     if dtype is None:
         dtype = np.result_type(_raw(m), np.float64) if y is None else \
             np.result_type(_raw(m), _raw(y), np.float64)
 
     def variables_in_rows(v):
         v = astype(atleast_2d(v), dtype)
-        return transpose(v) if not rowvar and _shape_of(v)[0] != 1 else v
+        return transpose(v) if not rowvar and shape_of(v)[0] != 1 else v
 
     X = variables_in_rows(m)
-    if _shape_of(X)[0] == 0:
+    if shape_of(X)[0] == 0:
         return _xp(_raw(m)).empty((0, 0), dtype=dtype)
     if y is not None:
         X = concatenate([X, variables_in_rows(y)], axis=0)
     if ddof is None:
         ddof = 0 if bias else 1
-    n = _shape_of(X)[1]
+    n = shape_of(X)[1]
     w = None
     if fweights is not None:
         f = _raw(strip_derivatives(asarray_traced(fweights)))
@@ -639,9 +638,9 @@ def cov(m, y=None, rowvar=True, bias=False, ddof=None, fweights=None, aweights=N
         w = asarray_traced(f.astype(dtype))
     if aweights is not None:
         aw = asarray_traced(aweights)
-        if _shape_of(aw) != (n,):
+        if shape_of(aw) != (n,):
             raise ValueError(f"cov: aweights must be 1-D of length {n}, got shape "
-                             f"{_shape_of(aw)}")
+                             f"{shape_of(aw)}")
         if bool((_raw(aw) < 0).any()):
             raise ValueError("cov: aweights cannot be negative")
         aw = astype(aw, dtype) if _raw(aw).dtype != dtype else aw
@@ -664,7 +663,7 @@ def cov(m, y=None, rowvar=True, bias=False, ddof=None, fweights=None, aweights=N
     X = X - expand_dims(avg, 1)
     X_T = transpose(X) if w is None else transpose(X * w)
     c = matmul(X, conjugate(X_T)) / fact
-    return reshape(c, ()) if _shape_of(c) == (1, 1) else c
+    return reshape(c, ()) if shape_of(c) == (1, 1) else c
 
 
 def corrcoef(x, y=None, rowvar=True, *, dtype=None):
@@ -672,7 +671,7 @@ def corrcoef(x, y=None, rowvar=True, *, dtype=None):
     deviations, with the real (and imaginary) parts clipped to [-1, 1] as NumPy does;
     differentiable in `x` and `y`."""
     c = cov(x, y, rowvar, dtype=dtype)
-    if len(_shape_of(c)) == 0:
+    if len(shape_of(c)) == 0:
         return c / c
     d = diagonal(c)
     stddev = sqrt(real(d))

@@ -26,11 +26,12 @@ place, as NumPy's; for a traced array `x = rs.permutation(x)` is the functional 
 """
 import numpy as np
 
+from .helpers import shape_of
 from .. import backend
 from ..trace import TRACER_TYPES, primal_value
 from . import random as _random
 from .elementwise import exp
-from .manipulation import _shape_of, take
+from .manipulation import take
 from .numerical import _refuse_vmap
 
 _STREAM_TAG = "gpuad.Philox"
@@ -54,7 +55,7 @@ def _size(size, *params):
     the draw is a Python float as NumPy's)."""
     if size is not None:
         return size
-    shape = np.broadcast_shapes(*[_shape_of(primal_value(p)) for p in params])
+    shape = np.broadcast_shapes(*[shape_of(primal_value(p)) for p in params])
     return shape or None
 
 
@@ -197,7 +198,7 @@ class RandomState:
             return self._draw("permutation", int(x))
         if not _traced(x):
             return self._draw("permutation", x)
-        n = _shape_of(x)[0] if _shape_of(x) else None
+        n = shape_of(x)[0] if shape_of(x) else None
         if n is None:
             raise IndexError("RandomState.permutation: x must be an integer or at least 1-D")
         return take(x, self._draw("permutation", n), axis=0)
@@ -207,7 +208,7 @@ class RandomState:
         _random.refuse_traced("RandomState.choice (p)", (p,), {})
         if not _traced(a):
             return self._draw("choice", a, size, replace, p)
-        shape = _shape_of(a)
+        shape = shape_of(a)
         if len(shape) == 0:
             raise ValueError("RandomState.choice: a must be 1-dimensional or an integer")
         return take(a, self._draw("choice", shape[0], size, replace, p), axis=0)

@@ -12,8 +12,8 @@ from ..trace import nondiff
 from .creation import _fresh
 from .elementwise import conjugate
 from .float_parts import shifted_to
-from .helpers import is_complex
-from .manipulation import _shape_of, asarray_traced, getitem
+from .helpers import is_complex, shape_of
+from .manipulation import asarray_traced, getitem
 from .numerical import convolve
 
 
@@ -26,15 +26,15 @@ def correlate(a, v, mode="valid"):
       array([3.5])
     """
     a, v = asarray_traced(a), asarray_traced(v)
-    if len(_shape_of(a)) != 1 or len(_shape_of(v)) != 1:
-        raise ValueError(f"correlate: both inputs must be 1-D, got shapes {_shape_of(a)} and "
-                         f"{_shape_of(v)}")
+    if len(shape_of(a)) != 1 or len(shape_of(v)) != 1:
+        raise ValueError(f"correlate: both inputs must be 1-D, got shapes {shape_of(a)} and "
+                         f"{shape_of(v)}")
     reversed_v = getitem(v, slice(None, None, -1))
     if is_complex(v):
         reversed_v = conjugate(reversed_v)
     if mode != "same":
         return convolve(a, reversed_v, mode)
-    n, m = _shape_of(a)[0], _shape_of(v)[0]
+    n, m = shape_of(a)[0], shape_of(v)[0]
     # NumPy centres the 'same' window on a when a is the longer operand, on v otherwise.
     start = (m - 1) // 2 if n >= m else n // 2
     full = convolve(a, reversed_v, "full")

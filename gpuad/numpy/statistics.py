@@ -12,8 +12,8 @@ import numpy as np
 
 from ..trace import primal_value
 from .elementwise import sqrt, where
-from .helpers import normalize_axis
-from .manipulation import (_shape_of, asarray_traced, astype, concatenate, moveaxis, ravel,
+from .helpers import normalize_axis, shape_of
+from .manipulation import (asarray_traced, astype, concatenate, moveaxis, ravel,
                            reshape, sort, take, take_along_axis, transpose)
 from .numerical import _one_axis, _raw, _refuse_vmap, _xp, diff
 from .reductions import cumprod, cumsum
@@ -37,7 +37,7 @@ def _nan_filled(a, fill, name):
 def _nan_parts(a, axis, name):
     """`a` with NaNs as zeros, the NaN mask and the reduced axes (see `_nan_filled`)."""
     clean, mask = _nan_filled(a, 0.0, name)
-    return clean, mask, normalize_axis(axis, len(_shape_of(clean)), name)
+    return clean, mask, normalize_axis(axis, len(shape_of(clean)), name)
 
 
 def nansum(a, axis=None, dtype=None, keepdims=False):
@@ -82,11 +82,11 @@ def ptp(a, axis=None, keepdims=False):
 def _lanes(a, axis):
     """`a` with the reduced axes moved to the end and merged into one: (kept..., n)."""
     a = asarray_traced(a)
-    nd = len(_shape_of(a))
+    nd = len(shape_of(a))
     axes = normalize_axis(axis, nd, "quantile")
     kept = [i for i in range(nd) if i not in axes]
     moved = transpose(a, kept + list(axes))
-    shape = _shape_of(a)
+    shape = shape_of(a)
     return reshape(moved, tuple(shape[i] for i in kept) + (-1,)), axes
 
 
@@ -137,7 +137,7 @@ def _quantile(a, q, axis, out, overwrite_input, method, keepdims, name):
     q_raw = _raw(q)
     lanes, axes = _lanes(a, axis)
     s = sort(lanes, axis=-1)
-    n = _shape_of(s)[-1]
+    n = shape_of(s)[-1]
     dtype = primal_value(s).dtype
     pos = q * float(n - 1) if q_raw.dtype.kind == "f" else \
         asarray_traced(q_raw.astype(dtype)) * float(n - 1)
@@ -147,7 +147,7 @@ def _quantile(a, q, axis, out, overwrite_input, method, keepdims, name):
     qs = q_raw.shape
     lo_v = take(s, ravel(lo_raw), axis=-1)       # (kept..., q.size)
     hi_v = take(s, ravel(hi_raw), axis=-1)
-    kept = _shape_of(s)[:-1]
+    kept = shape_of(s)[:-1]
     lo_v = moveaxis(lo_v, -1, 0)
     hi_v = moveaxis(hi_v, -1, 0)
     w = reshape(weight, (-1,) + (1,) * len(kept))
@@ -156,7 +156,7 @@ def _quantile(a, q, axis, out, overwrite_input, method, keepdims, name):
     val = lo_v + w * (hi_v - lo_v)
     val = reshape(val, qs + kept)
     if keepdims:
-        full = [1 if i in axes else size for i, size in enumerate(_shape_of(a))]
+        full = [1 if i in axes else size for i, size in enumerate(shape_of(a))]
         val = reshape(val, qs + tuple(full))
     return val
 
@@ -193,7 +193,7 @@ def partition(a, kth, axis=-1, kind="introselect", order=None):
     a = asarray_traced(a)
     if axis is None:
         a, axis = ravel(a), 0
-    axis = _one_axis(axis, len(_shape_of(a)), "partition")
+    axis = _one_axis(axis, len(shape_of(a)), "partition")
     raw = _raw(a)
     index = _xp(raw).argpartition(raw, kth, axis=axis, kind=kind)
     return take_along_axis(a, index, axis)
@@ -209,7 +209,7 @@ def _all_nan_lanes(mask, axes, keepdims, name):
 
 def _nan_extreme(a, axis, keepdims, name, reduce, fill):
     filled, mask = _nan_filled(a, fill, name)
-    axes = normalize_axis(axis, len(_shape_of(filled)), name)
+    axes = normalize_axis(axis, len(shape_of(filled)), name)
     ans = reduce(filled, axes, keepdims=keepdims)
     # a lane of NaNs only is NaN (with NumPy's warning), not the fill value
     empty = _all_nan_lanes(mask, axes, keepdims, name)
@@ -234,7 +234,7 @@ def nanmin(a, axis=None, out=None, keepdims=False):
 def nanprod(a, axis=None, dtype=None, keepdims=False):
     """`numpy.nanprod`: the product treating NaN as one; the gradient is 0 at NaN positions."""
     filled, _ = _nan_filled(a, 1.0, "nanprod")
-    axes = normalize_axis(axis, len(_shape_of(filled)), "nanprod")
+    axes = normalize_axis(axis, len(shape_of(filled)), "nanprod")
     return _prod(filled, axes, dtype=dtype, keepdims=keepdims)
 
 
@@ -250,13 +250,13 @@ def nancumprod(a, axis=None, dtype=None):
 
 def _cumulative(scan, name, initial, x, axis, dtype, include_initial):
     x = asarray_traced(x)
-    nd = len(_shape_of(x))
+    nd = len(shape_of(x))
     if nd == 0:
         x, nd = reshape(x, (1,)), 1
     if axis is None:
         if nd > 1:
             raise ValueError(f"{name}: axis is required for arrays of more than one dimension, "
-                             f"got shape {_shape_of(x)}")
+                             f"got shape {shape_of(x)}")
         axis = 0
     axis = _one_axis(axis, nd, name)
     out = scan(x, axis=axis, dtype=dtype)
@@ -332,10 +332,10 @@ def _nanquantile(a, q, axis, out, overwrite_input, method, keepdims, name):
     val = lo_v + weight * (hi_v - lo_v)
     if bool((count == 0).any()):
         warnings.warn(f"{name}: All-NaN slice encountered", RuntimeWarning, stacklevel=3)
-        val = where(xp.broadcast_to(count == 0, _shape_of(val)), np.nan, val)
+        val = where(xp.broadcast_to(count == 0, shape_of(val)), np.nan, val)
     val = reshape(val, q_raw.shape + kept)
     if keepdims:
-        full = [1 if i in axes else size for i, size in enumerate(_shape_of(a))]
+        full = [1 if i in axes else size for i, size in enumerate(shape_of(a))]
         val = reshape(val, q_raw.shape + tuple(full))
     return val
 
