@@ -41,6 +41,8 @@ conjugate). For holomorphic f, `ga.holomorphic_grad(f)(z)` is f'(z).
 Calling any of these with plain arrays runs the NumPy/CuPy function directly; calling them with
 traced arrays (inside grad, jvp, ...) records them.
 """
+import sys as _sys
+
 from . import helpers  # noqa: F401  (first: the family modules import it)
 from .constants import *  # noqa: F401,F403
 from .elementwise import *  # noqa: F401,F403
@@ -72,13 +74,13 @@ from .linalg_api import general_diagonal as diagonal
 from .linalg_api import general_outer as outer
 from .linalg_api import general_trace as trace
 from .linalg_api import matvec, vecdot, vecmat
-from .numerical import (choose, convolve, corrcoef, cov, cross, cumulative_prod, cumulative_sum,
-                        degrees, diagflat, diff, ediff1d, fabs, fill_diagonal, gradient,
-                        heaviside, i0, interp, median, meshgrid, nan_to_num, nanargmax,
-                        nanargmin, nancumprod, nancumsum, nanmax, nanmean, nanmedian, nanmin,
-                        nanpercentile, nanprod, nanquantile, nanstd, nansum, nanvar, partition,
-                        percentile, piecewise, polyval, ptp, quantile, radians, real_if_close,
-                        select, trapezoid, vander)
+from .numerical import (choose, convolve, corrcoef, cov, cross, degrees, diagflat, diff, fabs,
+                        fill_diagonal, gradient, heaviside, i0, interp, meshgrid, nan_to_num,
+                        nanargmax, nanargmin, piecewise, polyval, radians, real_if_close, select,
+                        trapezoid, vander)
+from .statistics import (cumulative_prod, cumulative_sum, ediff1d, median, nancumprod, nancumsum,
+                         nanmax, nanmean, nanmedian, nanmin, nanpercentile, nanprod, nanquantile,
+                         nanstd, nansum, nanvar, partition, percentile, ptp, quantile)
 from .creation import (arange, array, asarray, diag_indices, empty, empty_like, eye, full,
                        full_like, geomspace, identity, indices, linspace, logspace, ones,
                        ones_like, tri, tril_indices, triu_indices, zeros, zeros_like)
@@ -106,7 +108,7 @@ from .polynomials import (poly, polyadd, polyder, polydiv, polyfit, polyint, pol
 from .signal import bartlett, blackman, correlate, hamming, hanning, kaiser, unwrap
 from .functional import apply_along_axis, apply_over_axes, fromfunction, vectorize
 from . import random
-from . import methods as _methods  # noqa: F401  (attaches operators and methods to tracers)
+from . import methods as _methods
 from .unsupported import REASONS as _UNSUPPORTED
 
 # NumPy 2's array-API names for the same functions.
@@ -118,6 +120,9 @@ pow, concat = power, concatenate
 def permute_dims(a, axes=None):
     """`numpy.permute_dims`: `transpose` (NumPy 2's array-API name)."""
     return transpose(a, axes)
+
+
+_methods.attach(_sys.modules[__name__])  # operators and methods on tracers, last: they use it all
 
 
 def __getattr__(name):

@@ -16,11 +16,11 @@ import builtins
 
 import numpy as np
 
-from .helpers import shape_of
+from .helpers import refuse_vmap, shape_of
 from .. import backend
 from ..trace import TRACER_TYPES, primal_value, strip_derivatives
 from .manipulation import asarray_traced, astype, at_add, getitem, reshape
-from .numerical import _refuse_vmap, diff
+from .numerical import diff
 from .reductions import max as _max
 from .reductions import min as _min
 from .reductions import sum as _sum
@@ -50,7 +50,7 @@ def bincount(x, weights=None, minlength=0):
     xp = _xp(raw_x)
     if type(weights) not in TRACER_TYPES:
         return xp.bincount(raw_x, primal_value(weights), minlength)
-    _refuse_vmap("bincount", x, weights)
+    refuse_vmap("bincount", x, weights)
     n = len(xp.bincount(raw_x, minlength=minlength))
     if shape_of(weights) != raw_x.shape:
         raise ValueError(f"bincount: weights of shape {shape_of(weights)} for x of shape "
@@ -115,7 +115,7 @@ def histogram(a, bins=10, range=None, density=None, weights=None):
     """
     if not _traced(a, bins, weights):
         return _xp(a).histogram(a, bins, range, density=density, weights=weights)
-    _refuse_vmap("histogram", a, bins, weights)
+    refuse_vmap("histogram", a, bins, weights)
     raw_a = primal_value(a)
     raw_counts, raw_edges = _xp(raw_a).histogram(raw_a, _raw(bins), range,
                                                  weights=primal_value(weights))
@@ -136,7 +136,7 @@ def histogram_bin_edges(a, bins=10, range=None, weights=None):
     """`numpy.histogram_bin_edges`, differentiable where the edges come from the data."""
     if not _traced(a, bins):
         return _xp(a).histogram_bin_edges(a, bins, range, weights)
-    _refuse_vmap("histogram_bin_edges", a, bins)
+    refuse_vmap("histogram_bin_edges", a, bins)
     raw_a = primal_value(a)
     raw_edges = _xp(raw_a).histogram_bin_edges(raw_a, _raw(bins), range, _raw(weights))
     return _edges(a, bins, range, raw_edges)
@@ -158,7 +158,7 @@ def histogramdd(sample, bins=10, range=None, density=None, weights=None):
     if not _traced(sample, bins, weights):
         parts = sample if isinstance(sample, (list, tuple)) else [sample]
         return _xp(*parts).histogramdd(sample, bins, range, density=density, weights=weights)
-    _refuse_vmap("histogramdd", sample, bins, weights)
+    refuse_vmap("histogramdd", sample, bins, weights)
     columns = _columns(sample)
     raw_columns = [primal_value(c) for c in columns]
     xp = _xp(*raw_columns)

@@ -1,6 +1,6 @@
 """Numerical routines: differences, convolution, interpolation, selection, polynomials,
 integration, cross products, covariance (NaN-aware reductions and order statistics are in
-`statistics.py`, re-exported here).
+`statistics.py`).
 
 None of these declares a primitive. Each is a composition of differentiable gnp ops (slices,
 concatenate, take_along_axis, where, matmul...), so its forward and reverse rules of every order
@@ -17,49 +17,22 @@ import warnings
 import numpy as np
 
 from .. import backend
-from ..trace import primal_value, strip_derivatives
+from ..trace import TRACER_TYPES, primal_value, strip_derivatives
 from .bessel import i0 as bessel_i0
 from .elementwise import (absolute, clip, conjugate, deg2rad, imag, rad2deg, real, sqrt,
                           where)
-from .helpers import normalize_axis, shape_of
+from .helpers import normalize_axis, np_function, one_axis, raw_array, refuse_vmap, shape_of
 from .products import diag, diagonal, matmul, tensordot
 from .manipulation import (asarray_traced, astype, at_set, atleast_2d,
                            broadcast_arrays, broadcast_to, concatenate, expand_dims, getitem,
                            moveaxis, pad, ravel, reshape, stack, take, take_along_axis,
                            transpose)
-from .helpers import np_function
 from .reductions import cumprod
 from .reductions import sum as _sum
-from ..trace import BATCH_TRACER_TYPES, TRACER_TYPES
 
 
 def _xp(*xs):
     return backend.namespace(*[primal_value(x) for x in xs])
-
-
-def _raw(x):
-    """The primal value as an array of its own backend (constants: masks, indices)."""
-    raw = primal_value(x)
-    return raw if hasattr(raw, "shape") else np.asarray(raw)
-
-
-def _refuse_vmap(name, *args):
-    """Raise if an argument whose primal values pick the pieces is batched by vmap: those
-    choices are read off the raw values, which under vmap hold the whole batch."""
-    for x in args:
-        if isinstance(x, (list, tuple)):  # array_like: nested lists of tracers count too
-            _refuse_vmap(name, *x)
-            continue
-        while type(x) in TRACER_TYPES:
-            if type(x) in BATCH_TRACER_TYPES:
-                raise NotImplementedError(
-                    f"{name}: not supported under vmap for this argument (its values select "
-                    f"the pieces); loop over the batch in Python instead")
-            x = x.value
-
-
-def _one_axis(axis, ndim, name):
-    return normalize_axis(axis, ndim, name)[0]
 
 
 def _slice_along(a, axis, start, stop, step=None):
@@ -99,7 +72,7 @@ def diff(a, n=1, axis=-1, prepend=None, append=None):
     if nd == 0:
         raise ValueError("diff: the input must be at least one-dimensional, got shape (); "
                          "use atleast_1d")
-    axis = _one_axis(axis, nd, "diff")
+    axis = one_axis(axis, nd, "diff")
 
     def joined(extra):  # a scalar stands for one slice along axis
         extra = asarray_traced(extra)
@@ -156,7 +129,7 @@ def _gradient_one_axis(f, h, axis, edge_order):
     # Coordinates: NumPy's second-order formulas for non-uniform grids (differentiable in h).
     if type(h) not in TRACER_TYPES:  # constant coordinates: computed in f's precision
         fdt = primal_value(f).dtype
-        h = asarray_traced(_raw(h).astype(fdt if fdt.kind == "f" else np.float64))
+        h = asarray_traced(raw_array(h).astype(fdt if fdt.kind == "f" else np.float64))
     dx = diff(h)
     dx1, dx2 = _along(getitem(dx, slice(None, -1)), axis, nd), _along(getitem(dx, slice(1, None)),
                                                                        axis, nd)
@@ -286,7 +259,7 @@ def interp(x, xp, fp, left=None, right=None, period=None):
     if period is not None:
         raise NotImplementedError("interp: period= is not supported; reduce x modulo the period "
                                   "and extend xp, fp by one period yourself")
-    _refuse_vmap("interp", x, xp)
+    refuse_vmap("interp", x, xp)
     x, xp_, fp = asarray_traced(x), asarray_traced(xp), asarray_traced(fp)
     if len(shape_of(xp_)) != 1 or len(shape_of(fp)) != 1:
         raise ValueError(f"interp: xp and fp must be 1-D, got shapes {shape_of(xp_)} and "
@@ -297,10 +270,10 @@ def interp(x, xp, fp, left=None, right=None, period=None):
     n = shape_of(xp_)[0]
     if n == 0:
         raise ValueError("interp: xp and fp cannot be empty")
-    if _raw(fp).dtype.kind == "c":
+    if raw_array(fp).dtype.kind == "c":
         raise NotImplementedError("interp: complex fp is not supported; interpolate the real and "
                                   "imaginary parts separately")
-    xr, xpr = _raw(x), _raw(xp_)
+    xr, xpr = raw_array(x), raw_array(xp_)
     xpn = _xp(xpr)
     if n == 1:
         val = broadcast_to(getitem(fp, 0), shape_of(x)) + 0.0 * x
@@ -323,8 +296,8 @@ def choose(a, choices, mode="raise"):
     differentiable in the choices; `a` (integers) is a constant."""
     if mode not in ("raise", "wrap", "clip"):
         raise ValueError(f"choose: mode must be 'raise', 'wrap' or 'clip', got {mode!r}")
-    _refuse_vmap("choose", a)
-    idx = _raw(strip_derivatives(a))
+    refuse_vmap("choose", a)
+    idx = raw_array(strip_derivatives(a))
     if idx.dtype.kind not in "iub":
         raise TypeError(f"choose: the index array must be integer, got dtype {idx.dtype}")
     choices = [asarray_traced(c) for c in choices]
@@ -351,8 +324,8 @@ def select(condlist, choicelist, default=0):
                          f"{len(condlist)} and {len(choicelist)}")
     if not condlist:
         raise ValueError("select: condlist cannot be empty")
-    _refuse_vmap("select", list(condlist))
-    conds = [_raw(strip_derivatives(c)) for c in condlist]
+    refuse_vmap("select", list(condlist))
+    conds = [raw_array(strip_derivatives(c)) for c in condlist]
     for i, c in enumerate(conds):
         if c.dtype != bool:
             raise TypeError(f"select: condlist[{i}] has dtype {c.dtype}; conditions must be "
@@ -378,15 +351,15 @@ def piecewise(x, condlist, funclist, *args, **kw):
     Example:
       >>> gnp.piecewise(x, [x < 0, x >= 0], [lambda v: -v, lambda v: v ** 2])
     """
-    _refuse_vmap("piecewise", x, condlist if isinstance(condlist, (list, tuple)) else [condlist])
+    refuse_vmap("piecewise", x, condlist if isinstance(condlist, (list, tuple)) else [condlist])
     x = asarray_traced(x)
-    xr = _raw(x)
+    xr = raw_array(x)
     n2 = len(funclist)
     # NumPy's rule for a single condition given bare (not in a list)
     if np.isscalar(condlist) or (not isinstance(condlist[0], list)
                                  and getattr(condlist[0], "ndim", 0) == 0 and xr.ndim != 0):
         condlist = [condlist]
-    conds = _xp(xr).asarray([_raw(strip_derivatives(c)) for c in condlist], dtype=bool)
+    conds = _xp(xr).asarray([raw_array(strip_derivatives(c)) for c in condlist], dtype=bool)
     n = len(conds)
     if n == n2 - 1:
         otherwise = ~conds.any(axis=0, keepdims=True)
@@ -421,7 +394,7 @@ def vander(x, N=None, increasing=False):
     N = m if N is None else int(N)
     if N < 0:
         raise ValueError(f"vander: N must be non-negative, got {N}")
-    raw = _raw(x)
+    raw = raw_array(x)
     out = _xp(raw).ones((m, builtins.min(N, 1)), dtype=raw.dtype)
     if N > 1:
         out = concatenate([out, cumprod(broadcast_to(expand_dims(x, 1), (m, N - 1)), axis=1)],
@@ -475,7 +448,7 @@ def trapezoid(y, x=None, dx=1.0, axis=-1):
     nd = len(shape_of(y))
     if nd == 0:
         raise ValueError("trapezoid: y must be at least 1-D")
-    axis = _one_axis(axis, nd, "trapezoid")
+    axis = one_axis(axis, nd, "trapezoid")
     if x is None:
         d = dx
     else:
@@ -515,7 +488,7 @@ def cross(a, b, axisa=-1, axisb=-1, axisc=-1, axis=None):
     y_ = (a2 * b0 if a2 is not None else 0.0) - (a0 * b2 if b2 is not None else 0.0)
     out = stack(broadcast_arrays(x_, y_, z), axis=-1)
     nd = len(shape_of(out))
-    return moveaxis(out, -1, _one_axis(axisc, nd, "cross"))
+    return moveaxis(out, -1, one_axis(axisc, nd, "cross"))
 
 
 # ---- aliases and elementwise compositions ----------------------------------------------------
@@ -529,7 +502,7 @@ def fabs(x):
     Complex input is refused as NumPy does; integers give NumPy's float type for them.
     """
     x = asarray_traced(x)
-    dt = _raw(x).dtype
+    dt = raw_array(x).dtype
     if dt.kind == "c":
         raise TypeError(f"fabs: complex input (dtype {dt}) is not supported, as in NumPy; use "
                         f"gnp.abs for the modulus")
@@ -540,7 +513,7 @@ def fabs(x):
 
 
 def _nan_to_num_real(x, nan, posinf, neginf):
-    raw = _raw(x)
+    raw = raw_array(x)
     xp = _xp(raw)
     info = np.finfo(raw.dtype)
     x = where(xp.isnan(raw), nan, x)
@@ -555,9 +528,9 @@ def nan_to_num(x, copy=True, nan=0.0, posinf=None, neginf=None):
     The gradient is 1 at finite elements and 0 at the replaced ones. Integer and boolean input
     is returned unchanged.
     """
-    _refuse_vmap("nan_to_num", x)
+    refuse_vmap("nan_to_num", x)
     x = asarray_traced(x)
-    kind = _raw(x).dtype.kind
+    kind = raw_array(x).dtype.kind
     if kind not in "fc":
         return x
     if kind == "c":
@@ -570,7 +543,7 @@ def real_if_close(a, tol=100):
     """`numpy.real_if_close`: the real part of complex `a` when every imaginary part is below
     `tol` (in machine epsilons if tol > 1), else `a` unchanged; differentiable either way."""
     a = asarray_traced(a)
-    raw = _raw(a)
+    raw = raw_array(a)
     if raw.dtype.kind != "c":
         return a
     if tol > 1:
@@ -581,7 +554,7 @@ def real_if_close(a, tol=100):
 def i0(x):
     """`numpy.i0`: the modified Bessel function of the first kind, order 0; differentiable (it
     is `gpuad.scipy.special.i0`, declared in gpuad/numpy/bessel.py; its derivative is i1)."""
-    if _raw(asarray_traced(x)).dtype.kind == "c":
+    if raw_array(asarray_traced(x)).dtype.kind == "c":
         raise TypeError("i0: complex input is not supported, as in NumPy")
     return bessel_i0(x)
 
@@ -611,8 +584,8 @@ def cov(m, y=None, rowvar=True, bias=False, ddof=None, fweights=None, aweights=N
         if v is not None and len(shape_of(v)) > 2:
             raise ValueError(f"cov: {name} has more than 2 dimensions (shape {shape_of(v)})")
     if dtype is None:
-        dtype = np.result_type(_raw(m), np.float64) if y is None else \
-            np.result_type(_raw(m), _raw(y), np.float64)
+        dtype = np.result_type(raw_array(m), np.float64) if y is None else \
+            np.result_type(raw_array(m), raw_array(y), np.float64)
 
     def variables_in_rows(v):
         v = astype(atleast_2d(v), dtype)
@@ -620,7 +593,7 @@ def cov(m, y=None, rowvar=True, bias=False, ddof=None, fweights=None, aweights=N
 
     X = variables_in_rows(m)
     if shape_of(X)[0] == 0:
-        return _xp(_raw(m)).empty((0, 0), dtype=dtype)
+        return _xp(raw_array(m)).empty((0, 0), dtype=dtype)
     if y is not None:
         X = concatenate([X, variables_in_rows(y)], axis=0)
     if ddof is None:
@@ -628,7 +601,7 @@ def cov(m, y=None, rowvar=True, bias=False, ddof=None, fweights=None, aweights=N
     n = shape_of(X)[1]
     w = None
     if fweights is not None:
-        f = _raw(strip_derivatives(asarray_traced(fweights)))
+        f = raw_array(strip_derivatives(asarray_traced(fweights)))
         if f.ndim != 1 or f.shape[0] != n:
             raise ValueError(f"cov: fweights must be 1-D of length {n}, got shape {f.shape}")
         if f.dtype.kind not in "iu" and not bool((f == _xp(f).around(f)).all()):
@@ -641,9 +614,9 @@ def cov(m, y=None, rowvar=True, bias=False, ddof=None, fweights=None, aweights=N
         if shape_of(aw) != (n,):
             raise ValueError(f"cov: aweights must be 1-D of length {n}, got shape "
                              f"{shape_of(aw)}")
-        if bool((_raw(aw) < 0).any()):
+        if bool((raw_array(aw) < 0).any()):
             raise ValueError("cov: aweights cannot be negative")
-        aw = astype(aw, dtype) if _raw(aw).dtype != dtype else aw
+        aw = astype(aw, dtype) if raw_array(aw).dtype != dtype else aw
         w = aw if w is None else w * aw
     if w is None:
         avg = _sum(X, 1) / float(n)
@@ -677,7 +650,7 @@ def corrcoef(x, y=None, rowvar=True, *, dtype=None):
     stddev = sqrt(real(d))
     c = c / expand_dims(stddev, 1)
     c = c / expand_dims(stddev, 0)
-    if _raw(c).dtype.kind == "c":
+    if raw_array(c).dtype.kind == "c":
         return clip(real(c), -1, 1) + 1j * clip(imag(c), -1, 1)
     return clip(c, -1, 1)
 
@@ -702,9 +675,3 @@ def fill_diagonal(a, val, wrap=False):
             "gnp.where(gnp.eye(n, dtype=bool), val, a)")
     _xp(a).fill_diagonal(a, val, wrap=wrap)
 
-
-# Statistics live in statistics.py (imported last: it uses the helpers above).
-from .statistics import (  # noqa: E402,F401
-    cumulative_prod, cumulative_sum, ediff1d, median, nancumprod, nancumsum, nanmax, nanmean,
-    nanmedian, nanmin, nanpercentile, nanprod, nanquantile, nanstd, nansum, nanvar, partition,
-    percentile, ptp, quantile)

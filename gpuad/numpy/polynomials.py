@@ -12,7 +12,7 @@ import warnings
 
 import numpy as np
 
-from .helpers import shape_of
+from .helpers import refuse_vmap, shape_of
 from .. import backend
 from ..trace import primal_value
 from .decompositions import eigvals, inv, lstsq
@@ -21,7 +21,7 @@ from .linalg_api import outer
 from .products import dot
 from .manipulation import (asarray_traced, astype, at_add, at_set, atleast_1d,
                            concatenate, getitem, pad, reshape, transpose)
-from .numerical import _refuse_vmap, convolve, vander
+from .numerical import convolve, vander
 from .reductions import sum as _sum
 
 
@@ -151,7 +151,7 @@ def roots(p):
     p = asarray_traced(p)
     if len(shape_of(p)) != 1:
         raise ValueError(f"roots: coefficients must be 1-D, got shape {shape_of(p)}")
-    _refuse_vmap("roots", p)
+    refuse_vmap("roots", p)
     xp = _xp(p)
     nonzero = xp.nonzero(primal_value(p))[0]
     if len(nonzero) == 0:

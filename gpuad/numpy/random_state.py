@@ -26,13 +26,12 @@ place, as NumPy's; for a traced array `x = rs.permutation(x)` is the functional 
 """
 import numpy as np
 
-from .helpers import shape_of
+from .helpers import refuse_vmap, shape_of
 from .. import backend
 from ..trace import TRACER_TYPES, primal_value
-from . import random as _random
+from . import sampling
 from .elementwise import exp
 from .manipulation import take
-from .numerical import _refuse_vmap
 
 _STREAM_TAG = "gpuad.Philox"
 
@@ -72,7 +71,7 @@ class RandomState:
         self._legacy = np.random.RandomState(seed) if _mt19937_available() else None
         if self._legacy is None:
             self._seed, self._counter = _stream_seed(seed), 0
-        _random.register(self)
+        sampling.register(self)
 
     def __repr__(self):
         return f"RandomState({'MT19937' if self._legacy is not None else _STREAM_TAG})"
@@ -113,20 +112,20 @@ class RandomState:
     def _draw(self, name, *args, **kwargs):
         if self._legacy is not None:
             return getattr(self._legacy, name)(*args, **kwargs)
-        global_state = _random.get_state()
-        _random.set_state((self._seed, self._counter))
+        global_state = sampling.get_state()
+        sampling.set_state((self._seed, self._counter))
         try:
-            return getattr(_random, name)(*args, **kwargs)
+            return getattr(sampling, name)(*args, **kwargs)
         finally:
-            self._seed, self._counter = _random.get_state()
-            _random.set_state(global_state)
+            self._seed, self._counter = sampling.get_state()
+            sampling.set_state(global_state)
 
     def _reparameterized(self, name, params, size, sample):
         """The draw of `name` with these parameters; for traced ones `sample(noise)`, where
         `noise` is the standardized draw (NumPy's own draw of the same shape)."""
         if not _traced(*params):
             return self._draw(name, *params, size=size)
-        _refuse_vmap(f"RandomState.{name}", *params)
+        refuse_vmap(f"RandomState.{name}", *params)
         return sample(_size(size, *params))
 
     def normal(self, loc=0.0, scale=1.0, size=None):
@@ -205,7 +204,7 @@ class RandomState:
 
     def choice(self, a, size=None, replace=True, p=None):
         """Samples from `a` (an int n: range(n)); differentiable in the array a, not in p."""
-        _random.refuse_traced("RandomState.choice (p)", (p,), {})
+        sampling.refuse_traced("RandomState.choice (p)", (p,), {})
         if not _traced(a):
             return self._draw("choice", a, size, replace, p)
         shape = shape_of(a)
@@ -239,7 +238,7 @@ class RandomState:
 
 def _plain(name):
     def draw(self, *args, **kwargs):
-        _random.refuse_traced(f"RandomState.{name}", args, kwargs)
+        sampling.refuse_traced(f"RandomState.{name}", args, kwargs)
         return self._draw(name, *args, **kwargs)
     draw.__name__ = draw.__qualname__ = name
     draw.__doc__ = f"`numpy.random.RandomState.{name}` (not differentiable)."

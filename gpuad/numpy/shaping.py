@@ -12,10 +12,9 @@ import numpy as np
 from .. import backend
 from ..trace import TRACER_TYPES, primal_value, strip_derivatives
 from .creation import asarray
-from .helpers import holds_tracer, shape_of
+from .helpers import holds_tracer, refuse_vmap, shape_of
 from .manipulation import (astype, concatenate, getitem, moveaxis,
                            ravel, reshape, take, take_along_axis, vstack)
-from .numerical import _refuse_vmap
 
 
 def _xp(*xs):
@@ -56,7 +55,7 @@ def trim_zeros(filt, trim="fb", axis=None):
         raise ValueError(f"trim_zeros: trim must be 'f', 'b' or 'fb', got {trim!r}")
     if type(filt) not in TRACER_TYPES and type(filt) is np.ndarray:
         return np.trim_zeros(filt, trim, axis)
-    _refuse_vmap("trim_zeros", filt)
+    refuse_vmap("trim_zeros", filt)
     raw = primal_value(filt)
     xp = _xp(raw)
     axes = range(raw.ndim) if axis is None else [int(axis) % max(raw.ndim, 1)]

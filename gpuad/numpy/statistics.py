@@ -10,14 +10,19 @@ import warnings
 
 import numpy as np
 
+from .. import backend
 from ..trace import primal_value
 from .elementwise import sqrt, where
-from .helpers import normalize_axis, shape_of
+from .helpers import normalize_axis, one_axis, raw_array, refuse_vmap, shape_of
 from .manipulation import (asarray_traced, astype, concatenate, moveaxis, ravel,
                            reshape, sort, take, take_along_axis, transpose)
-from .numerical import _one_axis, _raw, _refuse_vmap, _xp, diff
+from .numerical import diff
 from .reductions import cumprod, cumsum
 from .reductions import max as _max, min as _min, prod as _prod, sum as _sum
+
+
+def _xp(*xs):
+    return backend.namespace(*[primal_value(x) for x in xs])
 
 
 # ---- NaN-aware reductions --------------------------------------------------------------------
@@ -25,9 +30,9 @@ def _nan_filled(a, fill, name):
     """`a` with its NaNs replaced by `fill` and the NaN mask; where() sends a zero cotangent to
     the NaN positions (the gradient there is 0, not NaN). Integer and boolean arrays hold no
     NaN and keep their dtype, as in NumPy."""
-    _refuse_vmap(name, a)
+    refuse_vmap(name, a)
     a = asarray_traced(a)
-    raw = _raw(a)
+    raw = raw_array(a)
     if raw.dtype.kind not in "fc":
         return a, _xp(raw).zeros(raw.shape, dtype=bool)
     mask = _xp(raw).isnan(raw)
@@ -122,7 +127,7 @@ def _quantile_arguments(name, a, q, out, method):
     if primal_value(a).size == 0:
         raise ValueError(f"{name}: cannot take a quantile of an empty array")
     q = asarray_traced(q)
-    q_raw = _raw(q)
+    q_raw = raw_array(q)
     if q_raw.dtype.kind not in "fiu":
         raise TypeError(f"{name}: q must be real, got dtype {q_raw.dtype}")
     if q_raw.size and (q_raw.min() < 0 or q_raw.max() > 1):
@@ -132,18 +137,18 @@ def _quantile_arguments(name, a, q, out, method):
 
 
 def _quantile(a, q, axis, out, overwrite_input, method, keepdims, name):
-    _refuse_vmap(name, q)
+    refuse_vmap(name, q)
     a, q = _quantile_arguments(name, a, q, out, method)
-    q_raw = _raw(q)
+    q_raw = raw_array(q)
     lanes, axes = _lanes(a, axis)
     s = sort(lanes, axis=-1)
     n = shape_of(s)[-1]
     dtype = primal_value(s).dtype
     pos = q * float(n - 1) if q_raw.dtype.kind == "f" else \
         asarray_traced(q_raw.astype(dtype)) * float(n - 1)
-    lo_raw = _xp(q_raw).clip(_xp(q_raw).floor(_raw(pos)), 0, n - 1).astype(np.intp)
+    lo_raw = _xp(q_raw).clip(_xp(q_raw).floor(raw_array(pos)), 0, n - 1).astype(np.intp)
     hi_raw = _xp(lo_raw).minimum(lo_raw + 1, n - 1)
-    weight = pos - lo_raw.astype(_raw(pos).dtype)
+    weight = pos - lo_raw.astype(raw_array(pos).dtype)
     qs = q_raw.shape
     lo_v = take(s, ravel(lo_raw), axis=-1)       # (kept..., q.size)
     hi_v = take(s, ravel(hi_raw), axis=-1)
@@ -172,7 +177,7 @@ def percentile(a, q, axis=None, out=None, overwrite_input=False, method="linear"
 def _percent_to_fraction(q, name):
     """q in [0, 100] as a fraction in [0, 1] (differentiable in a floating q)."""
     q = asarray_traced(q)
-    q_raw = _raw(q)
+    q_raw = raw_array(q)
     if q_raw.size and (q_raw.min() < 0 or q_raw.max() > 100):
         raise ValueError(f"{name}: q must lie in [0, 100]")
     return q / 100.0 if q_raw.dtype.kind == "f" else asarray_traced(q_raw / 100.0)
@@ -189,12 +194,12 @@ def partition(a, kth, axis=-1, kind="introselect", order=None):
     element to its place (NumPy's `argpartition` permutation)."""
     if order is not None:
         raise NotImplementedError("partition: order= (structured arrays) is not supported")
-    _refuse_vmap("partition", a)
+    refuse_vmap("partition", a)
     a = asarray_traced(a)
     if axis is None:
         a, axis = ravel(a), 0
-    axis = _one_axis(axis, len(shape_of(a)), "partition")
-    raw = _raw(a)
+    axis = one_axis(axis, len(shape_of(a)), "partition")
+    raw = raw_array(a)
     index = _xp(raw).argpartition(raw, kth, axis=axis, kind=kind)
     return take_along_axis(a, index, axis)
 
@@ -258,11 +263,11 @@ def _cumulative(scan, name, initial, x, axis, dtype, include_initial):
             raise ValueError(f"{name}: axis is required for arrays of more than one dimension, "
                              f"got shape {shape_of(x)}")
         axis = 0
-    axis = _one_axis(axis, nd, name)
+    axis = one_axis(axis, nd, name)
     out = scan(x, axis=axis, dtype=dtype)
     if not include_initial:
         return out
-    raw = _raw(out)
+    raw = raw_array(out)
     shape = list(raw.shape)
     shape[axis] = 1
     return concatenate([_xp(raw).full(tuple(shape), initial, dtype=raw.dtype), out], axis=axis)
@@ -289,13 +294,13 @@ def ediff1d(ary, to_end=None, to_begin=None):
     """`numpy.ediff1d`: differences of the flattened array, with `to_begin` and `to_end`
     (flattened, cast to ary's dtype) joined at the ends; differentiable in all three."""
     ary = ravel(asarray_traced(ary))
-    dtype = _raw(ary).dtype
+    dtype = raw_array(ary).dtype
 
     def end_piece(extra):
         extra = ravel(asarray_traced(extra))
-        if _raw(extra).dtype != dtype:
-            if not np.can_cast(_raw(extra).dtype, dtype, casting="same_kind"):
-                raise TypeError(f"ediff1d: to_begin/to_end of dtype {_raw(extra).dtype} cannot "
+        if raw_array(extra).dtype != dtype:
+            if not np.can_cast(raw_array(extra).dtype, dtype, casting="same_kind"):
+                raise TypeError(f"ediff1d: to_begin/to_end of dtype {raw_array(extra).dtype} cannot "
                                 f"be cast to the array's dtype {dtype}")
             extra = astype(extra, dtype)
         return extra
@@ -308,11 +313,11 @@ def ediff1d(ary, to_end=None, to_begin=None):
 def _nanquantile(a, q, axis, out, overwrite_input, method, keepdims, name):
     """Linear quantiles of the non-NaN elements of each lane: the sort puts NaNs last, so a lane
     with c numbers has its order statistics at 0..c-1 and the position is q (c - 1)."""
-    _refuse_vmap(name, a, q)
+    refuse_vmap(name, a, q)
     a, q = _quantile_arguments(name, a, q, out, method)
-    q_raw = _raw(q)
+    q_raw = raw_array(q)
     lanes, axes = _lanes(a, axis)
-    raw = _raw(lanes)
+    raw = raw_array(lanes)
     xp = _xp(raw)
     s = sort(lanes, axis=-1)
     dtype = raw.dtype
@@ -322,9 +327,9 @@ def _nanquantile(a, q, axis, out, overwrite_input, method, keepdims, name):
     if q_raw.dtype.kind != "f":
         q = asarray_traced(q_raw.astype(dtype))
     pos = reshape(q, (-1,) + (1,) * len(kept)) * last.astype(dtype)   # (q.size, kept...)
-    if dtype.kind == "f" and _raw(pos).dtype != dtype:
+    if dtype.kind == "f" and raw_array(pos).dtype != dtype:
         pos = astype(pos, dtype)
-    lo = xp.minimum(xp.floor(_raw(pos)).astype(np.intp), last)
+    lo = xp.minimum(xp.floor(raw_array(pos)).astype(np.intp), last)
     hi = xp.minimum(lo + 1, last)
     weight = pos - lo.astype(dtype)
     lo_v = moveaxis(take_along_axis(s, xp.moveaxis(lo, 0, -1), -1), -1, 0)
