@@ -8,8 +8,10 @@ Each op family has its own module holding its rules (forward, VJP and JVP in one
     linalg.py        matmul, einsum, dot..., triangles; it is gnp.linalg, re-exporting
     decompositions.py  inv, solve, det, cholesky, eigh, eig, svd, qr, pinv, norm, lstsq...
     linalg_api.py    numpy.linalg's array-API functions (matrix_norm, vecdot...), cond, tensorinv
-    manipulation.py  reshape, transpose, concatenate, indexing, x.at[...], astype, rot90,
-                     insert, delete, block
+    shapes.py        reshape, transpose, swapaxes, moveaxis, broadcast_to, astype, asarray_traced
+    indexing.py      x[idx], x.at[...], take, take_along_axis, sort
+    manipulation.py  concatenate, stack, split, tile, repeat, flip, roll, pad, rot90, insert,
+                     delete, block (compositions)
     shaping.py       resize, trim_zeros, unstack, compress, extract, as*array, mgrid
     inplace.py       put, putmask, place, copyto, put_along_axis (in place, or inplace=False)
     creation.py      zeros, ones, arange, asarray... (constants)
@@ -55,13 +57,14 @@ from .elementwise import (abs, absolute, add, angle, arccos, arccosh, arcsin, ar
                           sinc, sinh, sqrt, square, subtract, tan, tanh, true_divide, trunc,
                           where)
 from .float_parts import divmod, floor_divide, frexp, ldexp, modf, nextafter, spacing
-from .manipulation import (array_split, astype, at, atleast_1d, atleast_2d, atleast_3d,
-                           append, block, broadcast_arrays, broadcast_to, column_stack,
-                           concatenate, copy, delete, dsplit, dstack, expand_dims, flip, fliplr,
-                           flipud, getitem, hsplit, hstack, insert, matrix_transpose, moveaxis,
-                           ndim, pad, ravel, repeat, reshape, roll, rollaxis, rot90, shape, size,
-                           sort, split, squeeze, stack, swapaxes, take, take_along_axis, tile,
-                           transpose, vsplit, vstack)
+from .shapes import (astype, atleast_1d, atleast_2d, atleast_3d, broadcast_arrays, broadcast_to,
+                     copy, expand_dims, matrix_transpose, moveaxis, ndim,
+                     ravel, reshape, shape, size, squeeze, swapaxes, transpose)
+from .indexing import at, getitem, sort, take, take_along_axis
+from .manipulation import (array_split, append, block, column_stack, concatenate, delete, dsplit,
+                           dstack, flip, fliplr, flipud, hsplit, hstack,
+                           insert, pad, repeat, roll, rollaxis, rot90,
+                           split, stack, tile, vsplit, vstack)
 from .reductions import (all, allclose, amax, amin, any, argmax, argmin, argsort, array_equal,
                          average, count_nonzero, cumprod, cumsum, flatnonzero, isclose, max, mean,
                          min, nonzero, prod, searchsorted, std, sum, var)

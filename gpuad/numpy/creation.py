@@ -13,8 +13,8 @@ from .. import backend
 from ..trace import TRACER_TYPES, nondiff, primal_value
 from .elementwise import floor, log10, power, sign
 from .helpers import holds_tracer, shape_of
-from .manipulation import (asarray_traced, astype, at_set,
-                           broadcast_to, expand_dims, moveaxis, reshape)
+from .shapes import asarray_traced, astype, broadcast_to, expand_dims, moveaxis, reshape
+from .indexing import at_set
 
 
 def _default():

@@ -24,8 +24,9 @@ from .helpers import (conj_if_complex, is_complex, mH, mT, refuse_vmap, shape_of
                       square_check, unbroadcast)
 from .products import diagonal, matmul, tril, triu
 from .logic import logical_and, logical_or
-from .manipulation import (asarray_traced, broadcast_to, concatenate, expand_dims,
-                           getitem, moveaxis, reshape, sort, take_along_axis)
+from .shapes import asarray_traced, broadcast_to, expand_dims, moveaxis, reshape
+from .indexing import getitem, sort, take_along_axis
+from .manipulation import concatenate
 from .reductions import argsort, max as _max, min as _min, sum as _sum
 
 

@@ -22,7 +22,9 @@ from .. import backend
 from ..trace import Primitive, primal_value
 from .elementwise import conjugate, real
 from .helpers import is_complex, shape_of
-from .manipulation import asarray_traced, getitem, pad, roll
+from .shapes import asarray_traced
+from .indexing import getitem
+from .manipulation import pad, roll
 
 _KINDS = ("fftn", "ifftn", "rfftn", "irfftn")
 _NORMS = ("backward", "ortho", "forward")

@@ -15,8 +15,9 @@ from .helpers import shape_of
 from .. import backend
 from ..trace import primal_value
 from .creation import asarray
-from .manipulation import (astype, broadcast_to, expand_dims, getitem, moveaxis,
-                           reshape, stack)
+from .shapes import astype, broadcast_to, expand_dims, moveaxis, reshape
+from .indexing import getitem
+from .manipulation import stack
 
 
 def _array(a):

@@ -8,6 +8,8 @@
   input.
 * `normalize_axis`, `one_axis`: a reduction's `axis` argument as a sorted tuple of non-negative
   ints, a single axis as one.
+* `as_constant`: a value without derivative tracers at any level (indices, masks, integer
+  casts); vmap's batch tracers stay.
 * `holds_tracer`: whether a (nested) list or tuple holds a traced value.
 * `np_function`: a NumPy/CuPy function without derivative, taken from the arrays' namespace.
 * `is_complex`: whether an array, tracer, Meta or Python number holds complex values (the
@@ -26,16 +28,19 @@ import builtins
 import numpy as np
 
 from .. import backend
-from ..trace import BATCH_TRACER_TYPES, TRACER_TYPES, Meta, nondiff, primal_value
+from ..trace import (BATCH_TRACER_TYPES, TRACER_TYPES, Meta, nondiff, primal_value,
+                     strip_derivatives)
 
 
 class _Ops:
     """The ops the helpers below and define.py call (`sum`, `reshape`, `real`, `astype`,
-    `asarray_traced`, `swapaxes`, `conjugate`). The family modules that declare them import
-    this module (and define.py), so each hands its op over once declared (reductions.py: sum;
-    manipulation.py: reshape, astype, asarray_traced, swapaxes; elementwise.py: real,
-    conjugate) and neither module imports them."""
-    __slots__ = ("sum", "reshape", "real", "astype", "asarray_traced", "swapaxes", "conjugate")
+    `asarray_traced`, `swapaxes`, `conjugate`, `stack`). The family modules that declare them
+    import this module (and define.py), so each hands its op over once declared (reductions.py:
+    sum; shapes.py: reshape, astype, asarray_traced, swapaxes; elementwise.py: real, conjugate;
+    manipulation.py: stack, which shapes.py's asarray_traced stacks lists with) and neither
+    module imports them."""
+    __slots__ = ("sum", "reshape", "real", "astype", "asarray_traced", "swapaxes", "conjugate",
+                 "stack")
 
 
 ops = _Ops()
@@ -97,6 +102,23 @@ def refuse_vmap(name, *args):
                     f"{name}: not supported under vmap for this argument (its values select "
                     f"the pieces); loop over the batch in Python instead")
             x = x.value
+
+
+def as_constant(x):
+    """`x` without derivative tracers at any level: an index or mask computed from traced
+    values carries no derivative. vmap's batch tracers stay, since they hold each example's
+    value; where derivative tracers lie beneath one (grad of a vmapped function), they are
+    stripped example by example."""
+    x = strip_derivatives(x)
+    v = x
+    while type(v) in TRACER_TYPES:
+        if type(v) not in BATCH_TRACER_TYPES:
+            return _constant_by_example(x)
+        v = v.value
+    return x
+
+
+_constant_by_example = nondiff(lambda x: as_constant(x), "constant")
 
 
 # ---- linear algebra ----------------------------------------------------------------------

@@ -19,7 +19,8 @@ import numpy as np
 from .helpers import refuse_vmap, shape_of
 from .. import backend
 from ..trace import TRACER_TYPES, primal_value, strip_derivatives
-from .manipulation import asarray_traced, astype, at_add, getitem, reshape
+from .shapes import asarray_traced, astype, reshape
+from .indexing import at_add, getitem
 from .numerical import diff
 from .reductions import max as _max
 from .reductions import min as _min

@@ -18,8 +18,8 @@ from .. import backend
 from ..trace import primal_value
 from .creation import linspace
 from .helpers import holds_tracer, shape_of
-from .manipulation import (asarray_traced, concatenate, reshape,
-                           swapaxes, transpose)
+from .shapes import asarray_traced, reshape, swapaxes, transpose
+from .manipulation import concatenate
 
 _PYTHON_SCALARS = (int, float, complex, bool)
 

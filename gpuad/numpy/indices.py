@@ -10,7 +10,7 @@ from .helpers import shape_of
 from .. import backend
 from ..trace import TRACER_TYPES, nondiff, primal_value
 from .define import passthrough
-from .manipulation import getitem
+from .indexing import getitem
 
 argwhere = passthrough("argwhere")
 argpartition = passthrough("argpartition")

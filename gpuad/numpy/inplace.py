@@ -13,8 +13,8 @@ from .. import backend
 from ..trace import TRACER_TYPES, primal_value, strip_derivatives
 from .creation import asarray
 from .elementwise import where as _where
-from .manipulation import (_along_axis_index_for, astype, at_set, broadcast_to,
-                           ravel, reshape)
+from .shapes import astype, broadcast_to, ravel, reshape
+from .indexing import along_axis_index_for, at_set
 from .shaping import resize
 
 
@@ -120,5 +120,5 @@ def put_along_axis(arr, indices, values, axis, *, inplace=True):
                               inplace=False)
         return reshape(flat, arr_shape)
     axis = int(axis) % len(shape_of(arr))
-    index = _along_axis_index_for(indices, axis, shape_of(arr))
+    index = along_axis_index_for(indices, axis, shape_of(arr))
     return at_set(arr, values, index)

@@ -23,9 +23,9 @@ from .products import matmul
 from .products import outer as general_outer
 from .products import trace as general_trace  # noqa: F401  (gnp.trace)
 from .numerical import cross as general_cross
-from .manipulation import matrix_transpose  # noqa: F401  (gnp.linalg.matrix_transpose)
-from .manipulation import (asarray_traced, expand_dims, getitem, moveaxis, ravel,
-                           reshape, transpose)
+from .shapes import matrix_transpose  # noqa: F401  (gnp.linalg.matrix_transpose)
+from .shapes import asarray_traced, expand_dims, moveaxis, ravel, reshape, transpose
+from .indexing import getitem
 from .reductions import sum as _sum
 
 LinAlgError = np.linalg.LinAlgError

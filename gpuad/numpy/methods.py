@@ -22,7 +22,7 @@ import sys
 import numpy as np
 
 from ..trace import Tracer, concrete_value, primal_value
-from . import manipulation as _shape
+from . import indexing as _indexing
 from . import reductions as _reductions
 
 gnp = None  # the gpuad.numpy namespace, given to `attach` once the package has imported it all
@@ -275,7 +275,7 @@ def attach(namespace):
         "__lt__": gnp.less, "__le__": gnp.less_equal, "__gt__": gnp.greater,
         "__ge__": gnp.greater_equal, "__eq__": gnp.equal, "__ne__": gnp.not_equal,
         "__and__": gnp.logical_and, "__or__": gnp.logical_or, "__invert__": gnp.logical_not,
-        "__getitem__": _shape.getitem, "__setitem__": _no_setitem,
+        "__getitem__": _indexing.getitem, "__setitem__": _no_setitem,
         "__len__": _len, "__iter__": _iter,
         "__bool__": lambda self: bool(concrete_value(self, "bool()")),
         "__float__": lambda self: float(concrete_value(self, "float()")),
@@ -338,7 +338,7 @@ def attach(namespace):
         "mT": lambda self: gnp.matrix_transpose(self),
         "real": lambda self: gnp.real(self),
         "imag": lambda self: gnp.imag(self),
-        "at": lambda self: _shape.at(self),
+        "at": lambda self: _indexing.at(self),
     }
     for name, fn in props.items():
         setattr(T, name, property(fn))

@@ -23,10 +23,10 @@ from .elementwise import (absolute, clip, conjugate, deg2rad, imag, rad2deg, rea
                           where)
 from .helpers import normalize_axis, np_function, one_axis, raw_array, refuse_vmap, shape_of
 from .products import diag, diagonal, matmul, tensordot
-from .manipulation import (asarray_traced, astype, at_set, atleast_2d,
-                           broadcast_arrays, broadcast_to, concatenate, expand_dims, getitem,
-                           moveaxis, pad, ravel, reshape, stack, take, take_along_axis,
-                           transpose)
+from .shapes import (asarray_traced, astype, atleast_2d, broadcast_arrays, broadcast_to,
+                     expand_dims, moveaxis, ravel, reshape, transpose)
+from .indexing import at_set, getitem, take, take_along_axis
+from .manipulation import concatenate, pad, stack
 from .reductions import cumprod
 from .reductions import sum as _sum
 

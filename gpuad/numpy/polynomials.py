@@ -19,8 +19,9 @@ from .decompositions import eigvals, inv, lstsq
 from .elementwise import real, sqrt
 from .linalg_api import outer
 from .products import dot
-from .manipulation import (asarray_traced, astype, at_add, at_set, atleast_1d,
-                           concatenate, getitem, pad, reshape, transpose)
+from .shapes import asarray_traced, astype, atleast_1d, reshape, transpose
+from .indexing import at_add, at_set, getitem
+from .manipulation import concatenate, pad
 from .numerical import convolve, vander
 from .reductions import sum as _sum
 

@@ -13,8 +13,8 @@ from ..trace import Primitive, primal_value
 from .define import binary_op
 from .elementwise import conjugate, multiply, where
 from .helpers import mT, shape_of, shaped, unbroadcast
-from .manipulation import (asarray_traced, broadcast_to, expand_dims, getitem,
-                           moveaxis, ravel, reshape, transpose, unindex)
+from .shapes import asarray_traced, broadcast_to, expand_dims, moveaxis, ravel, reshape, transpose
+from .indexing import getitem, unindex
 from .reductions import sum as _sum
 
 def _xp(*xs):

@@ -31,7 +31,7 @@ from .. import backend
 from ..trace import TRACER_TYPES, primal_value
 from . import sampling
 from .elementwise import exp
-from .manipulation import take
+from .indexing import take
 
 _STREAM_TAG = "gpuad.Philox"
 

@@ -12,9 +12,10 @@ from .. import backend
 from ..trace import Primitive, bind1, primal_value
 from .elementwise import imag, real, sqrt, square
 from .helpers import expand_reduced, normalize_axis, np_function, ops as _helper_ops, shape_of
-from .manipulation import (asarray_traced, astype, broadcast_to, concatenate, flip,
-                           getitem, moveaxis, pad, reshape)
-from .manipulation import argsort  # noqa: F401  (gnp.argsort; sort in manipulation.py needs it)
+from .shapes import asarray_traced, astype, broadcast_to, moveaxis, reshape
+from .indexing import getitem
+from .manipulation import concatenate, flip, pad
+from .indexing import argsort  # noqa: F401  (gnp.argsort; sort in indexing.py needs it)
 
 
 def _xp(*xs):

@@ -32,7 +32,7 @@ import numpy as np
 from .. import backend
 from ..trace import TRACER_TYPES, primal_value
 from .elementwise import exp
-from .manipulation import getitem, take
+from .indexing import getitem, take
 
 _state = {"seed": 0, "counter": 0}
 _generators = weakref.WeakSet()  # generators with states of their own (RandomState instances)

@@ -14,7 +14,9 @@ from .helpers import refuse_vmap
 from .. import backend
 from ..trace import TRACER_TYPES, primal_value
 from .creation import asarray
-from .manipulation import concatenate, getitem, ravel, sort, take
+from .shapes import ravel
+from .indexing import getitem, sort, take
+from .manipulation import concatenate
 
 UniqueAllResult = namedtuple("UniqueAllResult", "values indices inverse_indices counts")
 UniqueCountsResult = namedtuple("UniqueCountsResult", "values counts")

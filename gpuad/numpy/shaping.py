@@ -13,8 +13,9 @@ from .. import backend
 from ..trace import TRACER_TYPES, primal_value, strip_derivatives
 from .creation import asarray
 from .helpers import holds_tracer, refuse_vmap, shape_of
-from .manipulation import (astype, concatenate, getitem, moveaxis,
-                           ravel, reshape, take, take_along_axis, vstack)
+from .shapes import astype, moveaxis, ravel, reshape
+from .indexing import getitem, take, take_along_axis
+from .manipulation import concatenate, vstack
 
 
 def _xp(*xs):

@@ -13,7 +13,8 @@ from .creation import _fresh
 from .elementwise import conjugate
 from .float_parts import shifted_to
 from .helpers import is_complex, shape_of
-from .manipulation import asarray_traced, getitem
+from .shapes import asarray_traced
+from .indexing import getitem
 from .numerical import convolve
 
 

@@ -14,8 +14,9 @@ from .. import backend
 from ..trace import primal_value
 from .elementwise import sqrt, where
 from .helpers import normalize_axis, one_axis, raw_array, refuse_vmap, shape_of
-from .manipulation import (asarray_traced, astype, concatenate, moveaxis, ravel,
-                           reshape, sort, take, take_along_axis, transpose)
+from .shapes import asarray_traced, astype, moveaxis, ravel, reshape, transpose
+from .indexing import sort, take, take_along_axis
+from .manipulation import concatenate
 from .numerical import diff
 from .reductions import cumprod, cumsum
 from .reductions import max as _max, min as _min, prod as _prod, sum as _sum

@@ -16,7 +16,8 @@ from ..trace import Primitive, primal_value
 from ..numpy.helpers import mT, shape_of, shaped, square_check, unbroadcast
 from ..numpy.linalg import cholesky, einsum, matmul, solve, tril, triu
 from ..numpy.elementwise import conjugate
-from ..numpy.manipulation import asarray_traced, astype, getitem, reshape
+from ..numpy.shapes import asarray_traced, astype, reshape
+from ..numpy.indexing import getitem
 
 
 def _xp(*xs):

@@ -11,7 +11,7 @@ Reference semantics, for 1-D 'full' mode:
 
 from ..numpy.helpers import shape_of
 from .. import numpy as gnp
-from ..numpy.manipulation import asarray_traced
+from ..numpy.shapes import asarray_traced
 from ..numpy.numerical import direct_convolve as _convolve
 
 _MODES = ("full", "valid", "same")

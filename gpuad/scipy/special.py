@@ -33,7 +33,7 @@ from ..numpy.define import defunary, elementwise_primitive, binary_op
 from ..numpy.helpers import expand_reduced, is_complex, normalize_axis, shape_of
 from ..numpy.elementwise import exp, log, log1p, real, sign, sinc, where  # noqa: F401 (sinc: re-exported)
 from ..numpy.reductions import sum as _sum
-from ..numpy.manipulation import asarray_traced
+from ..numpy.shapes import asarray_traced
 from ..numpy.special_calls import special_call, special_impl
 from ..numpy.bessel import i0, i0_p, i1, i1_p, iv, iv_p  # noqa: F401  (SciPy's names)
 
@@ -513,7 +513,7 @@ def _log_abs_and_phase(log_sum, zero):
 
 def _drop_reduced(x, axes):
     """Drop the size-1 axes a keepdims reduction over `axes` kept."""
-    from ..numpy.manipulation import reshape
+    from ..numpy.shapes import reshape
     shape = tuple(n for i, n in enumerate(shape_of(x)) if i not in axes)
     return reshape(x, shape)
 
