@@ -5,8 +5,11 @@ Each op family has its own module holding its rules (forward, VJP and JVP in one
     elementwise.py   ufuncs, declared by their scalar derivatives
     float_parts.py   ldexp, frexp, modf, divmod, nextafter, spacing
     reductions.py    sum, prod, max/min, cumsum, cumprod, mean, var, std, average
-    linalg.py        matmul, einsum, dot..., triangles; it is gnp.linalg, re-exporting
-    decompositions.py  inv, solve, det, cholesky, eigh, eig, svd, qr, pinv, norm, lstsq...
+    products.py      matmul, einsum, dot, tensordot, kron..., diagonals and triangles
+    linalg.py        gnp.linalg: gathers products, solvers, factorizations, svd, linalg_api
+    solvers.py       inv, solve, det, slogdet, matrix_power, multi_dot
+    factorizations.py  cholesky, eigh, eig, qr
+    svd.py           svd, svdvals, norm, matrix_rank, pinv, lstsq
     linalg_api.py    numpy.linalg's array-API functions (matrix_norm, vecdot...), cond, tensorinv
     shapes.py        reshape, transpose, swapaxes, moveaxis, broadcast_to, astype, asarray_traced
     indexing.py      x[idx], x.at[...], take, take_along_axis, sort
@@ -20,7 +23,8 @@ Each op family has its own module holding its rules (forward, VJP and JVP in one
     indices.py       argwhere, unravel_index, lexsort, digitize, *_indices_from... (constants)
     sets.py          unique and its array-API forms, intersect1d, union1d, setdiff1d...
     histograms.py    bincount, histogram, histogram2d, histogramdd, histogram_bin_edges
-    random.py        gnp.random, with a saveable state; RandomState in random_state.py
+    random.py        gnp.random: the draws and state of sampling.py, RandomState of
+                     random_state.py
     emath.py         gnp.emath: sqrt, log, power, arccos... complex outside the real domain
     fft.py           gnp.fft: fft, ifft, rfft, irfft, hfft, ihfft in 1-D, 2-D and n-D
     numerical.py     diff, gradient, convolve, interp, choose, select, polyval, cov,

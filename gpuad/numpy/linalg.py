@@ -2,8 +2,9 @@
 hold the rules:
 
     products.py        matmul, einsum, tensordot, dot, inner, vdot, kron, diag, tril, triu
-    decompositions.py  inv, solve, det, slogdet, cholesky, eigh, eig, svd, qr, pinv, norm,
-                       lstsq, matrix_power, multi_dot, matrix_rank
+    solvers.py         inv, solve, det, slogdet, matrix_power, multi_dot
+    factorizations.py  cholesky, eigh, eigvalsh, eig, eigvals, qr
+    svd.py             svd, svdvals, norm, matrix_rank, pinv, lstsq
     linalg_api.py      the array-API functions (matrix_norm, vector_norm, vecdot, cross, ...),
                        cond, tensorinv, tensorsolve, LinAlgError
 
@@ -12,11 +13,15 @@ the main namespace's products of the same names. This module declares nothing.
 """
 from .products import (dot, einsum, einsum_p, inner, kron, matmul, matmul_p, tensordot,  # noqa: F401
                        tril, triu, vdot, diag)
-from .decompositions import (  # noqa: F401
-    EigResult, EighResult, LstsqResult, QRResult, SVDResult, SlogdetResult,
-    cholesky, cholesky_p, det, det_p, eig, eig_p, eigh, eigh_p, eigvals, eigvals_p, eigvalsh,
-    inv, inv_p, lstsq, matrix_power, matrix_rank, multi_dot, norm, pinv, pinv_p, qr, qr_p,
-    slogdet, slogdet_p, solve, solve_p, svd, svd_p, svdvals, svdvals_p)
+from .solvers import (  # noqa: F401
+    SlogdetResult, det, det_p, inv, inv_p, matrix_power, multi_dot, slogdet, slogdet_p, solve,
+    solve_p)
+from .factorizations import (  # noqa: F401
+    EigResult, EighResult, QRResult, cholesky, cholesky_p, eig, eig_p, eigh, eigh_p, eigvals,
+    eigvals_p, eigvalsh, qr, qr_p)
+from .svd import (  # noqa: F401
+    LstsqResult, SVDResult, lstsq, matrix_rank, norm, pinv, pinv_p, svd, svd_p, svdvals,
+    svdvals_p)
 from .linalg_api import (  # noqa: F401
     LinAlgError, cond, cross, diagonal, matrix_norm, matrix_transpose, outer, tensorinv,
     tensorsolve, trace, vecdot, vector_norm)

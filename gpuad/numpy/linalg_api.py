@@ -15,7 +15,8 @@ import numpy as np
 
 from .. import backend
 from ..trace import primal_value
-from .decompositions import inv, norm, solve, svdvals
+from .solvers import inv, solve
+from .svd import norm, svdvals
 from .elementwise import where
 from .helpers import conj_if_complex, shape_of
 from .products import diagonal as general_diagonal

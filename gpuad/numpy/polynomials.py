@@ -15,7 +15,9 @@ import numpy as np
 from .helpers import refuse_vmap, shape_of
 from .. import backend
 from ..trace import primal_value
-from .decompositions import eigvals, inv, lstsq
+from .factorizations import eigvals
+from .solvers import inv
+from .svd import lstsq
 from .elementwise import real, sqrt
 from .linalg_api import outer
 from .products import dot
