@@ -27,11 +27,13 @@ Each op family has its own module holding its rules (forward, VJP and JVP in one
                      random_state.py
     emath.py         gnp.emath: sqrt, log, power, arccos... complex outside the real domain
     fft.py           gnp.fft: fft, ifft, rfft, irfft, hfft, ihfft in 1-D, 2-D and n-D
-    numerical.py     diff, gradient, convolve, interp, choose, select, polyval, cov,
-                     corrcoef, nan_to_num... (compositions)
-    statistics.py    nan-reductions and scans, median, quantile, percentile, partition, ptp
-    polynomials.py   poly, polyadd, polymul, polydiv, polyder, polyint, polyfit, roots
-    signal.py        correlate, unwrap, window functions
+    numerical.py     diff, gradient, interp, choose, select, piecewise, trapezoid, cross,
+                     nan_to_num... (compositions)
+    statistics.py    nan-reductions and scans, median, quantile, percentile, partition, ptp,
+                     cov, corrcoef
+    polynomials.py   poly, polyval, vander, polyadd, polymul, polydiv, polyder, polyint,
+                     polyfit, roots
+    signal.py        convolve, correlate, unwrap, window functions
     functional.py    apply_along_axis, apply_over_axes, fromfunction, vectorize
     constants.py     NumPy's own constants, dtypes, error state, printing options
 
@@ -81,13 +83,13 @@ from .linalg_api import general_diagonal as diagonal
 from .linalg_api import general_outer as outer
 from .linalg_api import general_trace as trace
 from .linalg_api import matvec, vecdot, vecmat
-from .numerical import (choose, convolve, corrcoef, cov, cross, degrees, diagflat, diff, fabs,
-                        fill_diagonal, gradient, heaviside, i0, interp, meshgrid, nan_to_num,
-                        nanargmax, nanargmin, piecewise, polyval, radians, real_if_close, select,
-                        trapezoid, vander)
-from .statistics import (cumulative_prod, cumulative_sum, ediff1d, median, nancumprod, nancumsum,
-                         nanmax, nanmean, nanmedian, nanmin, nanpercentile, nanprod, nanquantile,
-                         nanstd, nansum, nanvar, partition, percentile, ptp, quantile)
+from .numerical import (choose, cross, degrees, diagflat, diff, fabs, fill_diagonal, gradient,
+                        heaviside, i0, interp, meshgrid, nan_to_num, nanargmax, nanargmin,
+                        piecewise, radians, real_if_close, select, trapezoid)
+from .statistics import (corrcoef, cov, cumulative_prod, cumulative_sum, ediff1d, median,
+                         nancumprod, nancumsum, nanmax, nanmean, nanmedian, nanmin, nanpercentile,
+                         nanprod, nanquantile, nanstd, nansum, nanvar, partition, percentile, ptp,
+                         quantile)
 from .creation import (arange, array, asarray, diag_indices, empty, empty_like, eye, full,
                        full_like, geomspace, identity, indices, linspace, logspace, ones,
                        ones_like, tri, tril_indices, triu_indices, zeros, zeros_like)
@@ -111,8 +113,8 @@ from .shaping import (asanyarray, asarray_chkfinite, ascontiguousarray, asfortra
                       unstack)
 from .inplace import copyto, place, put, put_along_axis, putmask
 from .polynomials import (poly, polyadd, polyder, polydiv, polyfit, polyint, polymul, polysub,
-                          roots)
-from .signal import bartlett, blackman, correlate, hamming, hanning, kaiser, unwrap
+                          polyval, roots, vander)
+from .signal import bartlett, blackman, convolve, correlate, hamming, hanning, kaiser, unwrap
 from .functional import apply_along_axis, apply_over_axes, fromfunction, vectorize
 from . import random
 from . import methods as _methods

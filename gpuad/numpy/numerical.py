@@ -1,6 +1,6 @@
-"""Numerical routines: differences, convolution, interpolation, selection, polynomials,
-integration, cross products, covariance (NaN-aware reductions and order statistics are in
-`statistics.py`).
+"""Numerical routines: differences, interpolation, selection, grids, integration, cross
+products (convolution is in `signal.py`, polyval and vander in `polynomials.py`, covariance
+with the NaN-aware reductions and order statistics in `statistics.py`).
 
 None of these declares a primitive. Each is a composition of differentiable gnp ops (slices,
 concatenate, take_along_axis, where, matmul...), so its forward and reverse rules of every order
@@ -11,23 +11,19 @@ by those choices (piecewise-smooth functions are differentiated on the piece the
 Because those choices read raw values, functions that make them refuse arguments batched by
 vmap (a clear NotImplementedError) rather than mix examples of the batch.
 """
-import builtins
-import warnings
 
 import numpy as np
 
 from .. import backend
 from ..trace import TRACER_TYPES, primal_value, strip_derivatives
 from .bessel import i0 as bessel_i0
-from .elementwise import (absolute, clip, conjugate, deg2rad, imag, rad2deg, real, sqrt,
-                          where)
+from .elementwise import (absolute, deg2rad, imag, rad2deg, real, where)
 from .helpers import normalize_axis, np_function, one_axis, raw_array, refuse_vmap, shape_of
-from .products import diag, diagonal, matmul, tensordot
-from .shapes import (asarray_traced, astype, atleast_2d, broadcast_arrays, broadcast_to,
-                     expand_dims, moveaxis, ravel, reshape, transpose)
+from .products import diag
+from .shapes import (asarray_traced, astype, broadcast_arrays, broadcast_to,
+                     moveaxis, ravel, reshape)
 from .indexing import at_set, getitem, take, take_along_axis
-from .manipulation import concatenate, pad, stack
-from .reductions import cumprod
+from .manipulation import concatenate, stack
 from .reductions import sum as _sum
 
 
@@ -181,65 +177,6 @@ def gradient(f, *varargs, axis=None, edge_order=1):
     return out[0] if len(out) == 1 else out
 
 
-# ---- convolution -----------------------------------------------------------------------------
-def direct_convolve(in1, in2, mode):
-    """The N-d convolution of two arrays of equal rank by the direct method, in SciPy's
-    conventions ('same' is shaped like in1; 'valid' swaps the inputs when in1 is the smaller),
-    shared by `convolve` and `gpuad.scipy.signal`. The windows of `in1` that meet `in2` are
-    gathered into one array of shape (output..., in2...) and contracted with `in2`: memory
-    output.size * in2.size, fine for the filter sizes the direct method is used with."""
-    s1, s2 = shape_of(in1), shape_of(in2)
-    if len(s1) == 0:
-        return in1 * in2
-    if mode == "valid" and not builtins.all(a >= b for a, b in zip(s1, s2)):
-        in1, in2, s1, s2 = in2, in1, s2, s1  # convolution commutes; SciPy swaps too
-    full = tuple(a + b - 1 for a, b in zip(s1, s2))
-    if mode == "full":
-        out = full
-    elif mode == "same":
-        out = s1
-    else:
-        out = tuple(a - b + 1 for a, b in zip(s1, s2))
-    start = tuple((f - o) // 2 for f, o in zip(full, out))  # SciPy's _centered
-    xp = _xp(in1, in2)
-    # in1 padded by k - 1 zeros on each side: out[n] = sum_j padded[n + k - 1 - j] in2[j]
-    padded = pad(in1, [(b - 1, b - 1) for b in s2])
-    d = len(s1)
-    index = []
-    for axis in range(d):
-        n = xp.arange(start[axis], start[axis] + out[axis])
-        j = xp.arange(s2[axis])
-        shape_n = [1] * (2 * d)
-        shape_n[axis] = out[axis]
-        shape_j = [1] * (2 * d)
-        shape_j[d + axis] = s2[axis]
-        index.append(n.reshape(shape_n) + (s2[axis] - 1) - j.reshape(shape_j))
-    windows = getitem(padded, tuple(index))  # shape out + s2
-    return tensordot(windows, in2, axes=d)
-
-
-def convolve(a, v, mode="full"):
-    """`numpy.convolve` of two 1-D arrays (modes 'full', 'valid', 'same'), differentiable in both.
-
-    NumPy's modes are SciPy's with the longer operand first ('same' has the longer length), so
-    this is `direct_convolve` of (longer, shorter).
-
-    Example:
-      >>> gnp.convolve(np.array([1.0, 2.0, 3.0]), np.array([0.0, 1.0, 0.5]))
-      array([0. , 1. , 2.5, 4. , 1.5])
-    """
-    if mode not in ("full", "valid", "same"):
-        raise ValueError(f"convolve: mode must be 'full', 'valid' or 'same', got {mode!r}")
-    a, v = asarray_traced(a), asarray_traced(v)
-    if len(shape_of(a)) != 1 or len(shape_of(v)) != 1:
-        raise ValueError(f"convolve: both inputs must be 1-D, got shapes {shape_of(a)} and "
-                         f"{shape_of(v)}; for N-D use scipy.signal")
-    n, m = shape_of(a)[0], shape_of(v)[0]
-    if n == 0 or m == 0:
-        raise ValueError("convolve: inputs cannot be empty")
-    return direct_convolve(*((a, v) if n >= m else (v, a)), mode)
-
-
 # ---- interpolation ---------------------------------------------------------------------------
 def interp(x, xp, fp, left=None, right=None, period=None):
     """`numpy.interp`: piecewise-linear interpolation, differentiable in `x` (the slope of the
@@ -381,27 +318,7 @@ def piecewise(x, condlist, funclist, *args, **kw):
     return y
 
 
-# ---- polynomials and grids -------------------------------------------------------------------
-def vander(x, N=None, increasing=False):
-    """`numpy.vander`: columns x^(N-1), ..., x, 1 (reversed if increasing), differentiable.
-
-    The powers are running products (cumprod), so the derivative is exact at x = 0.
-    """
-    x = asarray_traced(x)
-    if len(shape_of(x)) != 1:
-        raise ValueError(f"vander: x must be 1-D, got shape {shape_of(x)}")
-    m = shape_of(x)[0]
-    N = m if N is None else int(N)
-    if N < 0:
-        raise ValueError(f"vander: N must be non-negative, got {N}")
-    raw = raw_array(x)
-    out = _xp(raw).ones((m, builtins.min(N, 1)), dtype=raw.dtype)
-    if N > 1:
-        out = concatenate([out, cumprod(broadcast_to(expand_dims(x, 1), (m, N - 1)), axis=1)],
-                          axis=1)
-    return out if increasing else getitem(out, (slice(None), slice(None, None, -1)))
-
-
+# ---- grids, integration, cross products ------------------------------------------------------
 def meshgrid(*xi, copy=True, sparse=False, indexing="xy"):
     """`numpy.meshgrid` of 1-D coordinate arrays, differentiable (reshapes and broadcasts).
 
@@ -421,22 +338,6 @@ def meshgrid(*xi, copy=True, sparse=False, indexing="xy"):
         shape = np.broadcast_shapes(*[shape_of(o) for o in out])
         out = [broadcast_to(o, shape) for o in out]
     return tuple(out)
-
-
-def polyval(p, x):
-    """`numpy.polyval`: p[0] x^(N-1) + ... + p[N-1] by Horner's rule, differentiable in the
-    coefficients and in x."""
-    p = asarray_traced(p)
-    if len(shape_of(p)) != 1:
-        raise ValueError(f"polyval: coefficients must be 1-D, got shape {shape_of(p)}")
-    x = asarray_traced(x)
-    n = shape_of(p)[0]
-    if n == 0:
-        return 0.0 * x
-    y = getitem(p, 0) + 0.0 * x
-    for k in range(1, n):
-        y = y * x + getitem(p, k)
-    return y
 
 
 def trapezoid(y, x=None, dx=1.0, axis=-1):
@@ -559,100 +460,10 @@ def i0(x):
     return bessel_i0(x)
 
 
-# ---- matrices from vectors; covariance and correlation ---------------------------------------
+# ---- matrices from vectors -------------------------------------------------------------------
 def diagflat(v, k=0):
     """`numpy.diagflat`: a square matrix with the flattened `v` on its k-th diagonal."""
     return diag(ravel(asarray_traced(v)), k)
-
-
-def cov(m, y=None, rowvar=True, bias=False, ddof=None, fweights=None, aweights=None, *,
-        dtype=None):
-    """`numpy.cov`: the covariance matrix of the variables in the rows of `m` (columns if not
-    rowvar), differentiable in `m`, `y` and `aweights`.
-
-    As in NumPy the result is at least float64 unless `dtype` says otherwise (float32 input
-    gives float64), and a single variable gives a 0-d array.
-
-    Example:
-      >>> gnp.cov(np.array([[0.0, 1.0, 2.0], [2.0, 1.0, 0.5]]))   # 2 x 2
-    """
-    if ddof is not None and ddof != int(ddof):
-        raise ValueError(f"cov: ddof must be an integer, got {ddof!r}")
-    m = asarray_traced(m)
-    y = None if y is None else asarray_traced(y)
-    for name, v in (("m", m), ("y", y)):
-        if v is not None and len(shape_of(v)) > 2:
-            raise ValueError(f"cov: {name} has more than 2 dimensions (shape {shape_of(v)})")
-    if dtype is None:
-        dtype = np.result_type(raw_array(m), np.float64) if y is None else \
-            np.result_type(raw_array(m), raw_array(y), np.float64)
-
-    def variables_in_rows(v):
-        v = astype(atleast_2d(v), dtype)
-        return transpose(v) if not rowvar and shape_of(v)[0] != 1 else v
-
-    X = variables_in_rows(m)
-    if shape_of(X)[0] == 0:
-        return _xp(raw_array(m)).empty((0, 0), dtype=dtype)
-    if y is not None:
-        X = concatenate([X, variables_in_rows(y)], axis=0)
-    if ddof is None:
-        ddof = 0 if bias else 1
-    n = shape_of(X)[1]
-    w = None
-    if fweights is not None:
-        f = raw_array(strip_derivatives(asarray_traced(fweights)))
-        if f.ndim != 1 or f.shape[0] != n:
-            raise ValueError(f"cov: fweights must be 1-D of length {n}, got shape {f.shape}")
-        if f.dtype.kind not in "iu" and not bool((f == _xp(f).around(f)).all()):
-            raise TypeError("cov: fweights must be integers")
-        if bool((f < 0).any()):
-            raise ValueError("cov: fweights cannot be negative")
-        w = asarray_traced(f.astype(dtype))
-    if aweights is not None:
-        aw = asarray_traced(aweights)
-        if shape_of(aw) != (n,):
-            raise ValueError(f"cov: aweights must be 1-D of length {n}, got shape "
-                             f"{shape_of(aw)}")
-        if bool((raw_array(aw) < 0).any()):
-            raise ValueError("cov: aweights cannot be negative")
-        aw = astype(aw, dtype) if raw_array(aw).dtype != dtype else aw
-        w = aw if w is None else w * aw
-    if w is None:
-        avg = _sum(X, 1) / float(n)
-        fact = float(n - ddof)
-    else:
-        w_sum = _sum(w)
-        avg = matmul(X, w) / w_sum
-        if ddof == 0:
-            fact = w_sum
-        elif aweights is None:
-            fact = w_sum - ddof
-        else:
-            fact = w_sum - ddof * _sum(w * aw) / w_sum
-    if float(primal_value(fact)) <= 0:
-        warnings.warn("cov: degrees of freedom <= 0 for slice", RuntimeWarning, stacklevel=2)
-        fact = 0.0
-    X = X - expand_dims(avg, 1)
-    X_T = transpose(X) if w is None else transpose(X * w)
-    c = matmul(X, conjugate(X_T)) / fact
-    return reshape(c, ()) if shape_of(c) == (1, 1) else c
-
-
-def corrcoef(x, y=None, rowvar=True, *, dtype=None):
-    """`numpy.corrcoef`: Pearson correlation coefficients, cov(x, y) scaled by the standard
-    deviations, with the real (and imaginary) parts clipped to [-1, 1] as NumPy does;
-    differentiable in `x` and `y`."""
-    c = cov(x, y, rowvar, dtype=dtype)
-    if len(shape_of(c)) == 0:
-        return c / c
-    d = diagonal(c)
-    stddev = sqrt(real(d))
-    c = c / expand_dims(stddev, 1)
-    c = c / expand_dims(stddev, 0)
-    if raw_array(c).dtype.kind == "c":
-        return clip(real(c), -1, 1) + 1j * clip(imag(c), -1, 1)
-    return clip(c, -1, 1)
 
 
 # ---- not differentiable ----------------------------------------------------------------------

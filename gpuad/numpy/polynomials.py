@@ -1,6 +1,5 @@
 """NumPy's legacy polynomial functions on coefficient arrays (highest power first): poly,
-polyadd, polysub, polymul, polydiv, polyder, polyint, polyfit, roots (`polyval` is in
-numerical.py).
+polyval, vander, polyadd, polysub, polymul, polydiv, polyder, polyint, polyfit, roots.
 
 Each is a composition of differentiable ops (pad, convolve, slices, lstsq, eigvals), so it is
 differentiable in its coefficient, root and data arguments. What is read off the primal values
@@ -8,11 +7,12 @@ is discrete: how many leading zeros `polydiv` and `roots` strip, whether `poly`'
 conjugate pairs (then the coefficients are real). The `poly1d` class is not supported: these
 functions take and return plain coefficient arrays.
 """
+import builtins
 import warnings
 
 import numpy as np
 
-from .helpers import refuse_vmap, shape_of
+from .helpers import raw_array, refuse_vmap, shape_of
 from .. import backend
 from ..trace import primal_value
 from .factorizations import eigvals
@@ -21,10 +21,12 @@ from .svd import lstsq
 from .elementwise import real, sqrt
 from .linalg_api import outer
 from .products import dot
-from .shapes import asarray_traced, astype, atleast_1d, reshape, transpose
+from .shapes import (asarray_traced, astype, atleast_1d, broadcast_to, expand_dims, reshape,
+                     transpose)
 from .indexing import at_add, at_set, getitem
 from .manipulation import concatenate, pad
-from .numerical import convolve, vander
+from .reductions import cumprod
+from .signal import convolve
 from .reductions import sum as _sum
 
 
@@ -228,3 +230,40 @@ def polyfit(x, y, deg, rcond=None, full=False, w=None, cov=False):
     if len(shape_of(y)) == 1:
         return c, base * factor
     return c, reshape(base, shape_of(base) + (1,)) * factor
+
+
+# ---- evaluation and the Vandermonde matrix ---------------------------------------------------
+def vander(x, N=None, increasing=False):
+    """`numpy.vander`: columns x^(N-1), ..., x, 1 (reversed if increasing), differentiable.
+
+    The powers are running products (cumprod), so the derivative is exact at x = 0.
+    """
+    x = asarray_traced(x)
+    if len(shape_of(x)) != 1:
+        raise ValueError(f"vander: x must be 1-D, got shape {shape_of(x)}")
+    m = shape_of(x)[0]
+    N = m if N is None else int(N)
+    if N < 0:
+        raise ValueError(f"vander: N must be non-negative, got {N}")
+    raw = raw_array(x)
+    out = _xp(raw).ones((m, builtins.min(N, 1)), dtype=raw.dtype)
+    if N > 1:
+        out = concatenate([out, cumprod(broadcast_to(expand_dims(x, 1), (m, N - 1)), axis=1)],
+                          axis=1)
+    return out if increasing else getitem(out, (slice(None), slice(None, None, -1)))
+
+
+def polyval(p, x):
+    """`numpy.polyval`: p[0] x^(N-1) + ... + p[N-1] by Horner's rule, differentiable in the
+    coefficients and in x."""
+    p = asarray_traced(p)
+    if len(shape_of(p)) != 1:
+        raise ValueError(f"polyval: coefficients must be 1-D, got shape {shape_of(p)}")
+    x = asarray_traced(x)
+    n = shape_of(p)[0]
+    if n == 0:
+        return 0.0 * x
+    y = getitem(p, 0) + 0.0 * x
+    for k in range(1, n):
+        y = y * x + getitem(p, k)
+    return y

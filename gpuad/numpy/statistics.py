@@ -1,6 +1,6 @@
 """Statistics of arrays, differentiable: NaN-aware reductions and scans (nansum ... nancumprod),
 order statistics (median, quantile, percentile and their NaN-aware forms, partition, ptp), and
-NumPy 2's cumulative_sum / cumulative_prod with ediff1d.
+NumPy 2's cumulative_sum / cumulative_prod with ediff1d; cov and corrcoef.
 
 Like `numerical.py`, nothing here declares a primitive: each function composes differentiable
 gnp ops, and only discrete choices (which elements are NaN, the sorting permutation) are read
@@ -11,10 +11,12 @@ import warnings
 import numpy as np
 
 from .. import backend
-from ..trace import primal_value
-from .elementwise import sqrt, where
+from ..trace import primal_value, strip_derivatives
+from .elementwise import clip, conjugate, imag, real, sqrt, where
 from .helpers import normalize_axis, one_axis, raw_array, refuse_vmap, shape_of
-from .shapes import asarray_traced, astype, moveaxis, ravel, reshape, transpose
+from .products import diagonal, matmul
+from .shapes import (asarray_traced, astype, atleast_2d, expand_dims, moveaxis, ravel, reshape,
+                     transpose)
 from .indexing import sort, take, take_along_axis
 from .manipulation import concatenate
 from .numerical import diff
@@ -368,3 +370,94 @@ def nanpercentile(a, q, axis=None, out=None, overwrite_input=False, method="line
 def nanmedian(a, axis=None, out=None, overwrite_input=False, keepdims=False):
     """`numpy.nanmedian`: `median` of the non-NaN elements of each lane; see `nanquantile`."""
     return _nanquantile(a, 0.5, axis, out, overwrite_input, "linear", keepdims, "nanmedian")
+
+
+# ---- covariance and correlation --------------------------------------------------------------
+def cov(m, y=None, rowvar=True, bias=False, ddof=None, fweights=None, aweights=None, *,
+        dtype=None):
+    """`numpy.cov`: the covariance matrix of the variables in the rows of `m` (columns if not
+    rowvar), differentiable in `m`, `y` and `aweights`.
+
+    As in NumPy the result is at least float64 unless `dtype` says otherwise (float32 input
+    gives float64), and a single variable gives a 0-d array.
+
+    Example:
+      >>> gnp.cov(np.array([[0.0, 1.0, 2.0], [2.0, 1.0, 0.5]]))   # 2 x 2
+    """
+    if ddof is not None and ddof != int(ddof):
+        raise ValueError(f"cov: ddof must be an integer, got {ddof!r}")
+    m = asarray_traced(m)
+    y = None if y is None else asarray_traced(y)
+    for name, v in (("m", m), ("y", y)):
+        if v is not None and len(shape_of(v)) > 2:
+            raise ValueError(f"cov: {name} has more than 2 dimensions (shape {shape_of(v)})")
+    if dtype is None:
+        dtype = np.result_type(raw_array(m), np.float64) if y is None else \
+            np.result_type(raw_array(m), raw_array(y), np.float64)
+
+    def variables_in_rows(v):
+        v = astype(atleast_2d(v), dtype)
+        return transpose(v) if not rowvar and shape_of(v)[0] != 1 else v
+
+    X = variables_in_rows(m)
+    if shape_of(X)[0] == 0:
+        return _xp(raw_array(m)).empty((0, 0), dtype=dtype)
+    if y is not None:
+        X = concatenate([X, variables_in_rows(y)], axis=0)
+    if ddof is None:
+        ddof = 0 if bias else 1
+    n = shape_of(X)[1]
+    w = None
+    if fweights is not None:
+        f = raw_array(strip_derivatives(asarray_traced(fweights)))
+        if f.ndim != 1 or f.shape[0] != n:
+            raise ValueError(f"cov: fweights must be 1-D of length {n}, got shape {f.shape}")
+        if f.dtype.kind not in "iu" and not bool((f == _xp(f).around(f)).all()):
+            raise TypeError("cov: fweights must be integers")
+        if bool((f < 0).any()):
+            raise ValueError("cov: fweights cannot be negative")
+        w = asarray_traced(f.astype(dtype))
+    if aweights is not None:
+        aw = asarray_traced(aweights)
+        if shape_of(aw) != (n,):
+            raise ValueError(f"cov: aweights must be 1-D of length {n}, got shape "
+                             f"{shape_of(aw)}")
+        if bool((raw_array(aw) < 0).any()):
+            raise ValueError("cov: aweights cannot be negative")
+        aw = astype(aw, dtype) if raw_array(aw).dtype != dtype else aw
+        w = aw if w is None else w * aw
+    if w is None:
+        avg = _sum(X, 1) / float(n)
+        fact = float(n - ddof)
+    else:
+        w_sum = _sum(w)
+        avg = matmul(X, w) / w_sum
+        if ddof == 0:
+            fact = w_sum
+        elif aweights is None:
+            fact = w_sum - ddof
+        else:
+            fact = w_sum - ddof * _sum(w * aw) / w_sum
+    if float(primal_value(fact)) <= 0:
+        warnings.warn("cov: degrees of freedom <= 0 for slice", RuntimeWarning, stacklevel=2)
+        fact = 0.0
+    X = X - expand_dims(avg, 1)
+    X_T = transpose(X) if w is None else transpose(X * w)
+    c = matmul(X, conjugate(X_T)) / fact
+    return reshape(c, ()) if shape_of(c) == (1, 1) else c
+
+
+def corrcoef(x, y=None, rowvar=True, *, dtype=None):
+    """`numpy.corrcoef`: Pearson correlation coefficients, cov(x, y) scaled by the standard
+    deviations, with the real (and imaginary) parts clipped to [-1, 1] as NumPy does;
+    differentiable in `x` and `y`."""
+    c = cov(x, y, rowvar, dtype=dtype)
+    if len(shape_of(c)) == 0:
+        return c / c
+    d = diagonal(c)
+    stddev = sqrt(real(d))
+    c = c / expand_dims(stddev, 1)
+    c = c / expand_dims(stddev, 0)
+    if raw_array(c).dtype.kind == "c":
+        return clip(real(c), -1, 1) + 1j * clip(imag(c), -1, 1)
+    return clip(c, -1, 1)

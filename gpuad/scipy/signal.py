@@ -12,7 +12,7 @@ Reference semantics, for 1-D 'full' mode:
 from ..numpy.helpers import shape_of
 from .. import numpy as gnp
 from ..numpy.shapes import asarray_traced
-from ..numpy.numerical import direct_convolve as _convolve
+from ..numpy.signal import direct_convolve as _convolve
 
 _MODES = ("full", "valid", "same")
 

@@ -1,5 +1,5 @@
 """gnp.random.RandomState (gpuad/numpy/random_state.py) and the registry of generator states
-that checkpointing saves (gpuad/numpy/random.py)."""
+that checkpointing saves (gpuad/numpy/sampling.py)."""
 import gc
 
 import numpy as np
