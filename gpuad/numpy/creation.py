@@ -43,7 +43,9 @@ def _stand_in(a):
     return raw
 
 
-def _fresh(name):
+def on_default_backend(name):
+    """`numpy.<name>` called on the default backend's namespace (creation functions without
+    array arguments: their results are constants)."""
     def create(*args, **kwargs):
         return getattr(_default(), name)(*args, **kwargs)
     create.__name__ = name
@@ -51,13 +53,13 @@ def _fresh(name):
     return create
 
 
-zeros = _fresh("zeros")
-ones = _fresh("ones")
-empty = _fresh("empty")
-arange = _fresh("arange")
-eye = _fresh("eye")
-identity = _fresh("identity")
-tri = _fresh("tri")
+zeros = on_default_backend("zeros")
+ones = on_default_backend("ones")
+empty = on_default_backend("empty")
+arange = on_default_backend("arange")
+eye = on_default_backend("eye")
+identity = on_default_backend("identity")
+tri = on_default_backend("tri")
 zeros_like = _like("zeros_like")
 ones_like = _like("ones_like")
 empty_like = _like("empty_like")

@@ -10,7 +10,7 @@ import math
 
 from .. import backend
 from ..trace import nondiff
-from .creation import _fresh
+from .creation import on_default_backend
 from .elementwise import conjugate
 from .float_parts import shifted_to
 from .helpers import is_complex, shape_of
@@ -61,11 +61,11 @@ _unwrapped = nondiff(lambda p, discont, axis, period: backend.namespace(p).unwra
     p, discont, axis, period=period), "unwrap")
 
 
-bartlett = _fresh("bartlett")
-blackman = _fresh("blackman")
-hamming = _fresh("hamming")
-hanning = _fresh("hanning")
-kaiser = _fresh("kaiser")
+bartlett = on_default_backend("bartlett")
+blackman = on_default_backend("blackman")
+hamming = on_default_backend("hamming")
+hanning = on_default_backend("hanning")
+kaiser = on_default_backend("kaiser")
 
 
 # ---- convolution -----------------------------------------------------------------------------
