@@ -286,10 +286,10 @@ _SPARE = string.ascii_uppercase + string.ascii_lowercase
 
 
 def _einsum_rule(trace, prim, vals, batched, params):
-    from .numpy.linalg import _parse_einsum
+    from .numpy.products import parse_einsum
     shapes = [tuple(v.shape)[1:] if b else tuple(getattr(v, "shape", ()))
               for v, b in zip(vals, batched)]
-    terms, out = _parse_einsum(params["subscripts"], shapes)
+    terms, out = parse_einsum(params["subscripts"], shapes)
     letter = next(c for c in _SPARE if c not in "".join(terms) + out)
     terms = [letter + t if b else t for t, b in zip(terms, batched)]
     return prim.bind(*vals, subscripts=",".join(terms) + "->" + letter + out)

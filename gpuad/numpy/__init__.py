@@ -5,11 +5,16 @@ Each op family has its own module holding its rules (forward, VJP and JVP in one
     elementwise.py   ufuncs, declared by their scalar derivatives
     float_parts.py   ldexp, frexp, modf, divmod, nextafter, spacing
     reductions.py    sum, prod, max/min, cumsum, cumprod, mean, var, std, average
-    linalg.py        matmul, einsum, dot..., triangles; it is gnp.linalg, re-exporting
-    decompositions.py  inv, solve, det, cholesky, eigh, eig, svd, qr, pinv, norm, lstsq...
+    products.py      matmul, einsum, dot, tensordot, kron..., diagonals and triangles
+    linalg.py        gnp.linalg: gathers products, solvers, factorizations, svd, linalg_api
+    solvers.py       inv, solve, det, slogdet, matrix_power, multi_dot
+    factorizations.py  cholesky, eigh, eig, qr
+    svd.py           svd, svdvals, norm, matrix_rank, pinv, lstsq
     linalg_api.py    numpy.linalg's array-API functions (matrix_norm, vecdot...), cond, tensorinv
-    manipulation.py  reshape, transpose, concatenate, indexing, x.at[...], astype, rot90,
-                     insert, delete, block
+    shapes.py        reshape, transpose, swapaxes, moveaxis, broadcast_to, astype, asarray_traced
+    indexing.py      x[idx], x.at[...], take, take_along_axis, sort
+    manipulation.py  concatenate, stack, split, tile, repeat, flip, roll, pad, rot90, insert,
+                     delete, block (compositions)
     shaping.py       resize, trim_zeros, unstack, compress, extract, as*array, mgrid
     inplace.py       put, putmask, place, copyto, put_along_axis (in place, or inplace=False)
     creation.py      zeros, ones, arange, asarray... (constants)
@@ -18,15 +23,17 @@ Each op family has its own module holding its rules (forward, VJP and JVP in one
     indices.py       argwhere, unravel_index, lexsort, digitize, *_indices_from... (constants)
     sets.py          unique and its array-API forms, intersect1d, union1d, setdiff1d...
     histograms.py    bincount, histogram, histogram2d, histogramdd, histogram_bin_edges
-    random.py        gnp.random, with a saveable state; RandomState in random_state.py,
-                     default_rng's Generator in generator.py
+    random.py        gnp.random: the draws and state of sampling.py, RandomState of
+                     random_state.py, default_rng's Generator of generator.py
     emath.py         gnp.emath: sqrt, log, power, arccos... complex outside the real domain
     fft.py           gnp.fft: fft, ifft, rfft, irfft, hfft, ihfft in 1-D, 2-D and n-D
-    numerical.py     diff, gradient, convolve, interp, choose, select, polyval, cov,
-                     corrcoef, nan_to_num... (compositions)
-    statistics.py    nan-reductions and scans, median, quantile, percentile, partition, ptp
-    polynomials.py   poly, polyadd, polymul, polydiv, polyder, polyint, polyfit, roots
-    signal.py        correlate, unwrap, window functions
+    numerical.py     diff, gradient, interp, choose, select, piecewise, trapezoid, cross,
+                     nan_to_num... (compositions)
+    statistics.py    nan-reductions and scans, median, quantile, percentile, partition, ptp,
+                     cov, corrcoef
+    polynomials.py   poly, polyval, vander, polyadd, polymul, polydiv, polyder, polyint,
+                     polyfit, roots
+    signal.py        convolve, correlate, unwrap, window functions
     functional.py    apply_along_axis, apply_over_axes, fromfunction, vectorize
     constants.py     NumPy's own constants, dtypes, error state, printing options
 
@@ -42,6 +49,8 @@ conjugate). For holomorphic f, `ga.holomorphic_grad(f)(z)` is f'(z).
 Calling any of these with plain arrays runs the NumPy/CuPy function directly; calling them with
 traced arrays (inside grad, jvp, ...) records them.
 """
+import sys as _sys
+
 from . import helpers  # noqa: F401  (first: the family modules import it)
 from .constants import *  # noqa: F401,F403
 from .elementwise import *  # noqa: F401,F403
@@ -54,13 +63,14 @@ from .elementwise import (abs, absolute, add, angle, arccos, arccosh, arcsin, ar
                           sinc, sinh, sqrt, square, subtract, tan, tanh, true_divide, trunc,
                           where)
 from .float_parts import divmod, floor_divide, frexp, ldexp, modf, nextafter, spacing
-from .manipulation import (array_split, astype, at, atleast_1d, atleast_2d, atleast_3d,
-                           append, block, broadcast_arrays, broadcast_to, column_stack,
-                           concatenate, copy, delete, dsplit, dstack, expand_dims, flip, fliplr,
-                           flipud, getitem, hsplit, hstack, insert, matrix_transpose, moveaxis,
-                           ndim, pad, ravel, repeat, reshape, roll, rollaxis, rot90, shape, size,
-                           sort, split, squeeze, stack, swapaxes, take, take_along_axis, tile,
-                           transpose, vsplit, vstack)
+from .shapes import (astype, atleast_1d, atleast_2d, atleast_3d, broadcast_arrays, broadcast_to,
+                     copy, expand_dims, matrix_transpose, moveaxis, ndim,
+                     ravel, reshape, shape, size, squeeze, swapaxes, transpose)
+from .indexing import at, getitem, sort, take, take_along_axis
+from .manipulation import (array_split, append, block, column_stack, concatenate, delete, dsplit,
+                           dstack, flip, fliplr, flipud, hsplit, hstack,
+                           insert, pad, repeat, roll, rollaxis, rot90,
+                           split, stack, tile, vsplit, vstack)
 from .reductions import (all, allclose, amax, amin, any, argmax, argmin, argsort, array_equal,
                          average, count_nonzero, cumprod, cumsum, flatnonzero, isclose, max, mean,
                          min, nonzero, prod, searchsorted, std, sum, var)
@@ -73,13 +83,13 @@ from .linalg_api import general_diagonal as diagonal
 from .linalg_api import general_outer as outer
 from .linalg_api import general_trace as trace
 from .linalg_api import matvec, vecdot, vecmat
-from .numerical import (choose, convolve, corrcoef, cov, cross, cumulative_prod, cumulative_sum,
-                        degrees, diagflat, diff, ediff1d, fabs, fill_diagonal, gradient,
-                        heaviside, i0, interp, median, meshgrid, nan_to_num, nanargmax,
-                        nanargmin, nancumprod, nancumsum, nanmax, nanmean, nanmedian, nanmin,
-                        nanpercentile, nanprod, nanquantile, nanstd, nansum, nanvar, partition,
-                        percentile, piecewise, polyval, ptp, quantile, radians, real_if_close,
-                        select, trapezoid, vander)
+from .numerical import (choose, cross, degrees, diagflat, diff, fabs, fill_diagonal, gradient,
+                        heaviside, i0, interp, meshgrid, nan_to_num, nanargmax, nanargmin,
+                        piecewise, radians, real_if_close, select, trapezoid)
+from .statistics import (corrcoef, cov, cumulative_prod, cumulative_sum, ediff1d, median,
+                         nancumprod, nancumsum, nanmax, nanmean, nanmedian, nanmin, nanpercentile,
+                         nanprod, nanquantile, nanstd, nansum, nanvar, partition, percentile, ptp,
+                         quantile)
 from .creation import (arange, array, asarray, diag_indices, empty, empty_like, eye, full,
                        full_like, geomspace, identity, indices, linspace, logspace, ones,
                        ones_like, tri, tril_indices, triu_indices, zeros, zeros_like)
@@ -103,11 +113,11 @@ from .shaping import (asanyarray, asarray_chkfinite, ascontiguousarray, asfortra
                       unstack)
 from .inplace import copyto, place, put, put_along_axis, putmask
 from .polynomials import (poly, polyadd, polyder, polydiv, polyfit, polyint, polymul, polysub,
-                          roots)
-from .signal import bartlett, blackman, correlate, hamming, hanning, kaiser, unwrap
+                          polyval, roots, vander)
+from .signal import bartlett, blackman, convolve, correlate, hamming, hanning, kaiser, unwrap
 from .functional import apply_along_axis, apply_over_axes, fromfunction, vectorize
 from . import random
-from . import methods as _methods  # noqa: F401  (attaches operators and methods to tracers)
+from . import methods as _methods
 from .unsupported import REASONS as _UNSUPPORTED
 
 # NumPy 2's array-API names for the same functions.
@@ -119,6 +129,9 @@ pow, concat = power, concatenate
 def permute_dims(a, axes=None):
     """`numpy.permute_dims`: `transpose` (NumPy 2's array-API name)."""
     return transpose(a, axes)
+
+
+_methods.attach(_sys.modules[__name__])  # operators and methods on tracers, last: they use it all
 
 
 def __getattr__(name):

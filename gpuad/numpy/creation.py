@@ -12,9 +12,9 @@ import numpy as np
 from .. import backend
 from ..trace import TRACER_TYPES, nondiff, primal_value
 from .elementwise import floor, log10, power, sign
-from .helpers import holds_tracer
-from .manipulation import (_shape_of, asarray_traced, astype, at_set,
-                           broadcast_to, expand_dims, moveaxis, reshape)
+from .helpers import holds_tracer, shape_of
+from .shapes import asarray_traced, astype, broadcast_to, expand_dims, moveaxis, reshape
+from .indexing import at_set
 
 
 def _default():
@@ -43,7 +43,9 @@ def _stand_in(a):
     return raw
 
 
-def _fresh(name):
+def on_default_backend(name):
+    """`numpy.<name>` called on the default backend's namespace (creation functions without
+    array arguments: their results are constants)."""
     def create(*args, **kwargs):
         return getattr(_default(), name)(*args, **kwargs)
     create.__name__ = name
@@ -51,13 +53,13 @@ def _fresh(name):
     return create
 
 
-zeros = _fresh("zeros")
-ones = _fresh("ones")
-empty = _fresh("empty")
-arange = _fresh("arange")
-eye = _fresh("eye")
-identity = _fresh("identity")
-tri = _fresh("tri")
+zeros = on_default_backend("zeros")
+ones = on_default_backend("ones")
+empty = on_default_backend("empty")
+arange = on_default_backend("arange")
+eye = on_default_backend("eye")
+identity = on_default_backend("identity")
+tri = on_default_backend("tri")
 zeros_like = _like("zeros_like")
 ones_like = _like("ones_like")
 empty_like = _like("empty_like")
@@ -83,7 +85,7 @@ def full_like(a, fill_value, dtype=None, order="K", subok=True, shape=None, **kw
                                        shape=shape, **kwargs)
     if dtype is None:
         dtype = raw.dtype if hasattr(raw, "dtype") else np.asarray(raw).dtype
-    return _filled(_shape_of(raw) if shape is None else shape, fill_value, dtype)
+    return _filled(shape_of(raw) if shape is None else shape, fill_value, dtype)
 
 
 def _filled(shape, fill_value, dtype):
@@ -118,7 +120,7 @@ def linspace(start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis
     delta = stop - start
     div = num - 1 if endpoint else num
     xp = backend.namespace(primal_value(delta))
-    y = xp.arange(0, num, dtype=dt).reshape((-1,) + (1,) * len(_shape_of(delta)))
+    y = xp.arange(0, num, dtype=dt).reshape((-1,) + (1,) * len(shape_of(delta)))
     if div > 0:
         step = delta / div
         # NumPy's order for denormal steps (gh-5437); under vmap decided for the whole batch
@@ -147,11 +149,11 @@ def logspace(start, stop, num=50, endpoint=True, base=10.0, dtype=None, axis=0):
     `base` (an array `base` broadcasts against the endpoints, as in NumPy)."""
     if not (holds_tracer(start) or holds_tracer(stop) or holds_tracer(base)):
         return _default().logspace(start, stop, num, endpoint, base, dtype, axis)
-    if not isinstance(base, (int, float)) and len(_shape_of(asarray_traced(base))):
+    if not isinstance(base, (int, float)) and len(shape_of(asarray_traced(base))):
         start, stop, base = _sequence_args(start, stop, base)
-        ndim = len(np.broadcast_shapes(*[_shape_of(a) for a in (start, stop, base)]))
-        start, stop, base = [reshape(asarray_traced(a), (1,) * (ndim - len(_shape_of(a)))
-                                     + tuple(_shape_of(a))) for a in (start, stop, base)]
+        ndim = len(np.broadcast_shapes(*[shape_of(a) for a in (start, stop, base)]))
+        start, stop, base = [reshape(asarray_traced(a), (1,) * (ndim - len(shape_of(a)))
+                                     + tuple(shape_of(a))) for a in (start, stop, base)]
         base = expand_dims(base, axis)
     y = linspace(start, stop, num=num, endpoint=endpoint, axis=axis)
     out = power(base, y)

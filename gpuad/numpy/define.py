@@ -82,7 +82,7 @@ def _holds_tracer(x):
 
 def _array_like(x):
     """A list or tuple as an array (holding tracers: stacked, as every array_like argument is,
-    see `manipulation.asarray_traced`, which imports this module and so is handed over in
+    see `shapes.asarray_traced`, which imports this module and so is handed over in
     `helpers.ops`); other values as they are."""
     return ops.asarray_traced(x) if type(x) in _SEQUENCES else x
 

@@ -242,6 +242,7 @@ real = unary_op(real_p, "`numpy.real`, differentiable.")
 _helper_ops.real = real  # for helpers.cast_cotangent
 imag = unary_op(imag_p, "`numpy.imag`, differentiable.")
 conjugate = unary_op(conj_p, "`numpy.conjugate`, differentiable.")
+_helper_ops.conjugate = conjugate  # for helpers.conj_if_complex
 conj = conjugate
 
 

@@ -16,7 +16,7 @@ import numpy as np
 from ..trace import primal_value
 from . import elementwise as _real
 from .creation import asarray
-from .manipulation import astype
+from .shapes import astype
 
 
 def _complex_dtype(dtype):

@@ -21,8 +21,10 @@ import numpy as np
 from .. import backend
 from ..trace import Primitive, primal_value
 from .elementwise import conjugate, real
-from .helpers import is_complex
-from .manipulation import _shape_of, asarray_traced, getitem, pad, roll
+from .helpers import is_complex, shape_of
+from .shapes import asarray_traced
+from .indexing import getitem
+from .manipulation import pad, roll
 
 _KINDS = ("fftn", "ifftn", "rfftn", "irfftn")
 _NORMS = ("backward", "ortho", "forward")
@@ -34,7 +36,7 @@ def _impl(x, *, kind, s, axes, norm):
 
 def _fit(a, shape, axes):
     """`a` cropped or zero-padded along `axes` to the sizes of `shape` there."""
-    have = _shape_of(a)
+    have = shape_of(a)
     crop = [slice(None)] * len(have)
     widths = [(0, 0)] * len(have)
     for ax in axes:
@@ -50,18 +52,18 @@ def _fit(a, shape, axes):
 
 
 def _fft_vjp(ans, x, g, *, kind, s, axes, norm):
-    shape = _shape_of(x)
+    shape = shape_of(x)
     if kind == "fftn":
         c = fftn(g, axes=axes, norm=norm)
     elif kind == "ifftn":
         c = ifftn(g, axes=axes, norm=norm)
     elif kind == "rfftn":
-        full = list(_shape_of(g))
+        full = list(shape_of(g))
         full[axes[-1]] = s[-1]
         c = real(fftn(_fit(g, tuple(full), axes[-1:]), axes=axes, norm=norm))
     else:
         c = ifftn(g, axes=axes, norm=norm)
-        half = list(_shape_of(c))
+        half = list(shape_of(c))
         half[axes[-1]] = s[-1] // 2 + 1
         c = _fit(c, tuple(half), axes[-1:]) * _twin_weights(s[-1], len(half), axes[-1], x, g)
     if kind != "rfftn" and not is_complex(x):
@@ -96,7 +98,7 @@ def _transform(x, kind, s, axes, norm):
 def _prepare(name, a, s, axes, norm, kind):
     """Concrete parameters: the axes (non-negative), the sizes along them, the norm."""
     a = asarray_traced(a)
-    shape = _shape_of(a)
+    shape = shape_of(a)
     ndim = len(shape)
     if norm is None:
         norm = "backward"
@@ -156,7 +158,7 @@ fft2, ifft2, rfft2, irfft2 = (_on_axes(k, k[:-1] + "2", (-2, -1)) for k in _KIND
 def _roll_half(x, axes, sign):
     """x rolled by sign * (n // 2) along each of `axes` (all axes when None)."""
     x = asarray_traced(x)
-    shape = _shape_of(x)
+    shape = shape_of(x)
     if axes is None:
         axes = tuple(range(len(shape)))
     elif isinstance(axes, int):

@@ -11,11 +11,13 @@ import re
 
 import numpy as np
 
+from .helpers import shape_of
 from .. import backend
 from ..trace import primal_value
 from .creation import asarray
-from .manipulation import (_shape_of, astype, broadcast_to, expand_dims, getitem, moveaxis,
-                           reshape, stack)
+from .shapes import astype, broadcast_to, expand_dims, moveaxis, reshape
+from .indexing import getitem
+from .manipulation import stack
 
 
 def _array(a):
@@ -27,7 +29,7 @@ def _stacked(results, shape, dtype=None):
     `dtype` (default: the first result's, as NumPy fills a buffer of that dtype)."""
     results = [_array(r) for r in results]
     dtype = primal_value(results[0]).dtype if dtype is None else np.dtype(dtype)
-    out = reshape(stack(results), tuple(shape) + _shape_of(results[0]))
+    out = reshape(stack(results), tuple(shape) + shape_of(results[0]))
     return out if primal_value(out).dtype == dtype else astype(out, dtype)
 
 
@@ -35,16 +37,16 @@ def apply_along_axis(func1d, axis, arr, *args, **kwargs):
     """`numpy.apply_along_axis`: func1d on every 1-D slice of arr along `axis`; the slices'
     results replace that axis (a 0-d result removes it). Differentiable where func1d is."""
     arr = _array(arr)
-    shape = _shape_of(arr)
+    shape = shape_of(arr)
     axis = int(axis) % max(len(shape), 1)
     moved = moveaxis(arr, axis, -1)
-    outer = _shape_of(moved)[:-1]
+    outer = shape_of(moved)[:-1]
     if 0 in outer:
         raise ValueError(f"apply_along_axis: the array of shape {shape} has no slices along "
                          f"axis {axis} (an iteration dimension is 0)")
     results = [func1d(getitem(moved, index), *args, **kwargs) for index in np.ndindex(*outer)]
     out = _stacked(results, outer)
-    core = len(_shape_of(out)) - len(outer)
+    core = len(shape_of(out)) - len(outer)
     return moveaxis(out, tuple(range(len(outer), len(outer) + core)),
                     tuple(range(axis, axis + core)))
 
@@ -53,15 +55,15 @@ def apply_over_axes(func, a, axes):
     """`numpy.apply_over_axes`: a = func(a, axis) for each axis in turn, the axis kept (size 1)
     when func removes it. Differentiable where func is."""
     value = _array(a)
-    ndim = len(_shape_of(value))
+    ndim = len(shape_of(value))
     for axis in (axes,) if np.ndim(axes) == 0 else axes:
         axis = int(axis) + ndim if axis < 0 else int(axis)
         result = func(value, axis)
-        if len(_shape_of(result)) != ndim:
+        if len(shape_of(result)) != ndim:
             result = expand_dims(result, axis)
-        if len(_shape_of(result)) != ndim:
+        if len(shape_of(result)) != ndim:
             raise ValueError(f"apply_over_axes: the function returned shape "
-                             f"{_shape_of(result)} for an array of {ndim} dimensions")
+                             f"{shape_of(result)} for an array of {ndim} dimensions")
         value = result
     return value
 
@@ -135,7 +137,7 @@ class vectorize:
                                 f"{len(core_in)} arguments, got {len(operands)}")
         loop_shapes, core_shapes, sizes = [], [], {}
         for x, dims in zip(operands, core_in):
-            shape = _shape_of(x)
+            shape = shape_of(x)
             if len(shape) < len(dims):
                 raise ValueError(f"vectorize: an argument of shape {shape} has fewer than the "
                                  f"{len(dims)} core dimensions {dims} of {self.signature!r}")
@@ -167,7 +169,7 @@ class vectorize:
         for k, column in enumerate(columns):
             if core_out is not None:
                 expected = len(core_out[k])
-                got = _shape_of(_array(column[0]))
+                got = shape_of(_array(column[0]))
                 if len(got) != expected:
                     raise ValueError(f"vectorize: output {k} has shape {got}, not the "
                                      f"{expected} core dimensions {core_out[k]}")

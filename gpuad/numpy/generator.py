@@ -31,8 +31,9 @@ Unlike NumPy's, `shuffle` is functional: it returns a shuffled copy and leaves `
 import numpy as np
 
 from ..trace import primal_value
-from . import random as _random
-from .manipulation import _shape_of, take
+from . import sampling as _random
+from .helpers import shape_of as _shape_of
+from .indexing import take
 from .random_state import _STREAM_TAG, OwnState, _traced, plain_method
 
 

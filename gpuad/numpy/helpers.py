@@ -6,26 +6,41 @@
   evenly so that the gradient of `maximum(x, x)` is 1, not 2.
 * `expand_reduced`: put back the axes a reduction removed, so a cotangent broadcasts against the
   input.
-* `normalize_axis`: a reduction's `axis` argument as a sorted tuple of non-negative ints.
+* `normalize_axis`, `one_axis`: a reduction's `axis` argument as a sorted tuple of non-negative
+  ints, a single axis as one.
+* `as_constant`: a value without derivative tracers at any level (indices, masks, integer
+  casts); vmap's batch tracers stay.
 * `holds_tracer`: whether a (nested) list or tuple holds a traced value.
 * `np_function`: a NumPy/CuPy function without derivative, taken from the arrays' namespace.
 * `is_complex`: whether an array, tracer, Meta or Python number holds complex values (the
   rules that differ for complex inputs branch on it).
+* `shape_of`: the shape of an array, tracer or Meta, () for a Python scalar.
+* `mT`, `mH`, `conj_if_complex`: the transpose and conjugate transpose of the last two axes,
+  and conj that is no op on real values (the linear-algebra rules of numpy/ and scipy/).
+* `square_check`: the error a square-matrix op raises for any other shape.
+* `refuse_vmap`: the error of a composition whose discrete choices read raw values under vmap.
+* `raw_array`: the primal value as an array of its own backend (masks and indices from it).
+* `shaped`: a stand-in carrying only a shape and dtype, the target of `unbroadcast` when no
+  array of that shape exists (a `trace.Meta`).
 """
 import builtins
 
 import numpy as np
 
 from .. import backend
-from ..trace import TRACER_TYPES, nondiff, primal_value
+from ..trace import (BATCH_TRACER_TYPES, TRACER_TYPES, Meta, nondiff, primal_value,
+                     strip_derivatives)
 
 
 class _Ops:
     """The ops the helpers below and define.py call (`sum`, `reshape`, `real`, `astype`,
-    `asarray_traced`). The family modules that declare them import this module (and
-    define.py), so each hands its op over once declared (reductions.py: sum; manipulation.py:
-    reshape, astype, asarray_traced; elementwise.py: real) and neither module imports them."""
-    __slots__ = ("sum", "reshape", "real", "astype", "asarray_traced")
+    `asarray_traced`, `swapaxes`, `conjugate`, `stack`). The family modules that declare them
+    import this module (and define.py), so each hands its op over once declared (reductions.py:
+    sum; shapes.py: reshape, astype, asarray_traced, swapaxes; elementwise.py: real, conjugate;
+    manipulation.py: stack, which shapes.py's asarray_traced stacks lists with) and neither
+    module imports them."""
+    __slots__ = ("sum", "reshape", "real", "astype", "asarray_traced", "swapaxes", "conjugate",
+                 "stack")
 
 
 ops = _Ops()
@@ -52,6 +67,85 @@ def is_complex(x):
     return dtype.kind == "c" if dtype is not None else isinstance(value, complex)
 
 
+def shape_of(x):
+    """The shape of an array, tracer or Meta; () for Python scalars."""
+    shape = getattr(x, "shape", None)
+    return () if shape is None else shape
+
+
+def shaped(shape, dtype):
+    """A target for `unbroadcast` when only a shape and dtype are known (no namespace)."""
+    return Meta.of(tuple(shape), dtype, None)
+
+
+def raw_array(x):
+    """The primal value as an array of its own backend (constants: masks, indices)."""
+    value = primal_value(x)
+    return value if hasattr(value, "shape") else np.asarray(value)
+
+
+def one_axis(axis, ndim, name):
+    """A single `axis` argument as a non-negative int, checked against ndim."""
+    return normalize_axis(axis, ndim, name)[0]
+
+
+def refuse_vmap(name, *args):
+    """Raise if an argument whose primal values pick the pieces is batched by vmap: those
+    choices are read off the raw values, which under vmap hold the whole batch."""
+    for x in args:
+        if isinstance(x, (list, tuple)):  # array_like: nested lists of tracers count too
+            refuse_vmap(name, *x)
+            continue
+        while type(x) in TRACER_TYPES:
+            if type(x) in BATCH_TRACER_TYPES:
+                raise NotImplementedError(
+                    f"{name}: not supported under vmap for this argument (its values select "
+                    f"the pieces); loop over the batch in Python instead")
+            x = x.value
+
+
+def as_constant(x):
+    """`x` without derivative tracers at any level: an index or mask computed from traced
+    values carries no derivative. vmap's batch tracers stay, since they hold each example's
+    value; where derivative tracers lie beneath one (grad of a vmapped function), they are
+    stripped example by example."""
+    x = strip_derivatives(x)
+    v = x
+    while type(v) in TRACER_TYPES:
+        if type(v) not in BATCH_TRACER_TYPES:
+            return _constant_by_example(x)
+        v = v.value
+    return x
+
+
+_constant_by_example = nondiff(lambda x: as_constant(x), "constant")
+
+
+# ---- linear algebra ----------------------------------------------------------------------
+def mT(x):
+    """The transpose of the last two axes."""
+    return ops.swapaxes(x, -1, -2)
+
+
+def conj_if_complex(x):
+    """conj(x); no op for real x (the real rules keep their op count)."""
+    return ops.conjugate(x) if is_complex(x) else x
+
+
+def mH(x):
+    """The conjugate transpose of the last two axes (the plain transpose for real x)."""
+    return mT(conj_if_complex(x))
+
+
+def square_check(name, a):
+    """Raise unless `a` is a square matrix or a stack of them (shape (..., n, n))."""
+    s = shape_of(a)
+    if len(s) < 2 or s[-1] != s[-2]:
+        raise ValueError(f"{name}: expected a square matrix (or a stack of them, shape "
+                         f"(..., n, n)), got shape {s}")
+
+
+# ---- broadcasting and dtypes -------------------------------------------------------------
 def unbroadcast(g, target):
     """Sum `g` over the axes along which `target` (an array or `Meta`) was broadcast.
 

@@ -16,10 +16,12 @@ import builtins
 
 import numpy as np
 
+from .helpers import refuse_vmap, shape_of
 from .. import backend
 from ..trace import TRACER_TYPES, primal_value, strip_derivatives
-from .manipulation import _shape_of, asarray_traced, astype, at_add, getitem, reshape
-from .numerical import _refuse_vmap, diff
+from .shapes import asarray_traced, astype, reshape
+from .indexing import at_add, getitem
+from .numerical import diff
 from .reductions import max as _max
 from .reductions import min as _min
 from .reductions import sum as _sum
@@ -49,10 +51,10 @@ def bincount(x, weights=None, minlength=0):
     xp = _xp(raw_x)
     if type(weights) not in TRACER_TYPES:
         return xp.bincount(raw_x, primal_value(weights), minlength)
-    _refuse_vmap("bincount", x, weights)
+    refuse_vmap("bincount", x, weights)
     n = len(xp.bincount(raw_x, minlength=minlength))
-    if _shape_of(weights) != raw_x.shape:
-        raise ValueError(f"bincount: weights of shape {_shape_of(weights)} for x of shape "
+    if shape_of(weights) != raw_x.shape:
+        raise ValueError(f"bincount: weights of shape {shape_of(weights)} for x of shape "
                          f"{raw_x.shape}; give one weight per element of x")
     if primal_value(weights).dtype.kind == "c":
         raise TypeError("bincount: complex weights cannot be cast to float64, as in NumPy; "
@@ -100,7 +102,7 @@ def _density(counts, widths):
     total = _sum(counts)
     for i, w in enumerate(widths):
         shape = [1] * len(widths)
-        shape[i] = _shape_of(w)[0]
+        shape[i] = shape_of(w)[0]
         counts = counts / reshape(astype(w, np.float64), tuple(shape))
     return counts / total
 
@@ -114,7 +116,7 @@ def histogram(a, bins=10, range=None, density=None, weights=None):
     """
     if not _traced(a, bins, weights):
         return _xp(a).histogram(a, bins, range, density=density, weights=weights)
-    _refuse_vmap("histogram", a, bins, weights)
+    refuse_vmap("histogram", a, bins, weights)
     raw_a = primal_value(a)
     raw_counts, raw_edges = _xp(raw_a).histogram(raw_a, _raw(bins), range,
                                                  weights=primal_value(weights))
@@ -135,7 +137,7 @@ def histogram_bin_edges(a, bins=10, range=None, weights=None):
     """`numpy.histogram_bin_edges`, differentiable where the edges come from the data."""
     if not _traced(a, bins):
         return _xp(a).histogram_bin_edges(a, bins, range, weights)
-    _refuse_vmap("histogram_bin_edges", a, bins)
+    refuse_vmap("histogram_bin_edges", a, bins)
     raw_a = primal_value(a)
     raw_edges = _xp(raw_a).histogram_bin_edges(raw_a, _raw(bins), range, _raw(weights))
     return _edges(a, bins, range, raw_edges)
@@ -146,9 +148,9 @@ def _columns(sample):
     if isinstance(sample, (list, tuple)):
         return [asarray_traced(s) for s in sample]
     sample = asarray_traced(sample)
-    if len(_shape_of(sample)) == 1:
+    if len(shape_of(sample)) == 1:
         return [sample]
-    return [getitem(sample, (slice(None), i)) for i in builtins.range(_shape_of(sample)[1])]
+    return [getitem(sample, (slice(None), i)) for i in builtins.range(shape_of(sample)[1])]
 
 
 def histogramdd(sample, bins=10, range=None, density=None, weights=None):
@@ -157,7 +159,7 @@ def histogramdd(sample, bins=10, range=None, density=None, weights=None):
     if not _traced(sample, bins, weights):
         parts = sample if isinstance(sample, (list, tuple)) else [sample]
         return _xp(*parts).histogramdd(sample, bins, range, density=density, weights=weights)
-    _refuse_vmap("histogramdd", sample, bins, weights)
+    refuse_vmap("histogramdd", sample, bins, weights)
     columns = _columns(sample)
     raw_columns = [primal_value(c) for c in columns]
     xp = _xp(*raw_columns)

@@ -17,9 +17,9 @@ import numpy as np
 from .. import backend
 from ..trace import primal_value
 from .creation import linspace
-from .helpers import holds_tracer
-from .manipulation import (_shape_of, asarray_traced, concatenate, reshape,
-                           swapaxes, transpose)
+from .helpers import holds_tracer, shape_of
+from .shapes import asarray_traced, reshape, swapaxes, transpose
+from .manipulation import concatenate
 
 _PYTHON_SCALARS = (int, float, complex, bool)
 
@@ -52,7 +52,7 @@ class _Concatenator:
             if isinstance(item, slice):
                 piece = self._range(item)
                 if ndmin > 1:
-                    piece = reshape(piece, (1,) * (ndmin - 1) + _shape_of(piece))
+                    piece = reshape(piece, (1,) * (ndmin - 1) + shape_of(piece))
                     if trans1d != -1:
                         piece = swapaxes(piece, -1, trans1d)
                 dtypes.append(primal_value(piece).dtype)
@@ -102,7 +102,7 @@ class _Concatenator:
     def _lift(piece, ndmin, trans1d):
         """`array(piece, ndmin=ndmin)`, with the original axes moved to `trans1d` as NumPy
         does."""
-        nd = len(_shape_of(piece))
+        nd = len(shape_of(piece))
         piece = _at_least(piece, ndmin)
         if trans1d != -1 and nd < ndmin:
             k1, k2 = trans1d, ndmin - nd
@@ -114,7 +114,7 @@ class _Concatenator:
 
 
 def _at_least(a, ndmin):
-    shape = _shape_of(a)
+    shape = shape_of(a)
     return a if len(shape) >= ndmin else reshape(a, (1,) * (ndmin - len(shape)) + shape)
 
 

@@ -6,10 +6,11 @@ values of traced arguments, as a plain integer array or tuple, so it can index a
 """
 import numpy as np
 
+from .helpers import shape_of
 from .. import backend
 from ..trace import TRACER_TYPES, nondiff, primal_value
 from .define import passthrough
-from .manipulation import _shape_of, getitem
+from .indexing import getitem
 
 argwhere = passthrough("argwhere")
 argpartition = passthrough("argpartition")
@@ -26,7 +27,7 @@ def _namespace_of(arr):
 
 
 def _diag_indices_from(arr):
-    shape = _shape_of(arr)
+    shape = shape_of(arr)
     if len(shape) < 2:
         raise ValueError(f"diag_indices_from: the array must be at least 2-D, got shape {shape}")
     if len(set(shape)) != 1:
@@ -36,7 +37,7 @@ def _diag_indices_from(arr):
 
 def _triangle_indices_from(name, lower):
     def indices_from(arr, k=0):
-        shape = _shape_of(arr)
+        shape = shape_of(arr)
         if len(shape) != 2:
             raise ValueError(f"{name}: the array must be 2-D, got shape {shape}")
         xp = _namespace_of(arr)
@@ -70,7 +71,7 @@ def _einsum_path(subscripts, *operands, optimize="greedy", einsum_call=False):
     # let NumPy plan it for traced and CuPy operands alike.
     if isinstance(subscripts, str):
         stand_ins = [np.broadcast_to(np.empty((), dtype=getattr(o, "dtype", float)),
-                                     _shape_of(o)) for o in operands]
+                                     shape_of(o)) for o in operands]
         return np.einsum_path(subscripts, *stand_ins, optimize=optimize,
                               einsum_call=einsum_call)
     raise TypeError("einsum_path: give the subscripts as a string (the interleaved "
@@ -95,7 +96,7 @@ class ndenumerate:
     def __iter__(self):
         arr = self.arr
         if type(arr) in TRACER_TYPES:
-            return ((index, getitem(arr, index)) for index in np.ndindex(*_shape_of(arr)))
+            return ((index, getitem(arr, index)) for index in np.ndindex(*shape_of(arr)))
         if backend.is_cupy_array(arr):
             return ((index, arr[index]) for index in np.ndindex(*arr.shape))
         return iter(np.ndenumerate(arr))

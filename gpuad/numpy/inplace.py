@@ -8,12 +8,13 @@ with the writes applied, differentiable in the array and the written values (as 
 """
 import numpy as np
 
+from .helpers import shape_of
 from .. import backend
 from ..trace import TRACER_TYPES, primal_value, strip_derivatives
 from .creation import asarray
 from .elementwise import where as _where
-from .manipulation import (_along_axis_index_for, _shape_of, astype, at_set, broadcast_to,
-                           ravel, reshape)
+from .shapes import astype, broadcast_to, ravel, reshape
+from .indexing import along_axis_index_for, at_set
 from .shaping import resize
 
 
@@ -41,7 +42,7 @@ def put(a, ind, v, mode="raise", *, inplace=True):
         _writes_in_place("put", a, v, "a = gnp.put(a, ind, v, inplace=False)")
         return backend.namespace(a).put(a, primal_value(ind), primal_value(v), mode)
     a = asarray(a)
-    size = int(np.prod(_shape_of(a)))
+    size = int(np.prod(shape_of(a)))
     ind = ravel(_raw_index(ind))
     xp = backend.namespace(ind)
     if mode == "wrap":
@@ -54,7 +55,7 @@ def put(a, ind, v, mode="raise", *, inplace=True):
         raise IndexError(f"put: index out of bounds for an array of size {size}")
     values = resize(v, ind.shape) if ind.size else v
     flat = at_set(ravel(a), values, ind)
-    return reshape(flat, _shape_of(a))
+    return reshape(flat, shape_of(a))
 
 
 def putmask(a, mask, values, *, inplace=True):
@@ -65,10 +66,10 @@ def putmask(a, mask, values, *, inplace=True):
         return backend.namespace(a).putmask(a, _raw_index(mask), primal_value(values))
     a = asarray(a)
     mask = _raw_index(mask)
-    if mask.shape != _shape_of(a):
+    if mask.shape != shape_of(a):
         raise ValueError(f"putmask: mask of shape {mask.shape} for an array of shape "
-                         f"{_shape_of(a)}; they must match")
-    return _where(mask, astype(resize(values, _shape_of(a)), primal_value(a).dtype), a)
+                         f"{shape_of(a)}; they must match")
+    return _where(mask, astype(resize(values, shape_of(a)), primal_value(a).dtype), a)
 
 
 def place(arr, mask, vals, *, inplace=True):
@@ -82,7 +83,7 @@ def place(arr, mask, vals, *, inplace=True):
     count = int(mask.sum())
     if count == 0:
         return arr
-    if int(np.prod(_shape_of(vals))) == 0:
+    if int(np.prod(shape_of(vals))) == 0:
         raise ValueError("place: cannot place into a non-empty selection from empty vals")
     return at_set(arr, resize(vals, (count,)), mask)
 
@@ -99,7 +100,7 @@ def copyto(dst, src, casting="same_kind", where=True, *, inplace=True):
     src_dtype = getattr(primal_value(src), "dtype", np.result_type(primal_value(src)))
     if not np.can_cast(src_dtype, dtype, casting):
         raise TypeError(f"copyto: cannot cast {src_dtype} to {dtype} with casting={casting!r}")
-    src = broadcast_to(astype(asarray(src), dtype), _shape_of(dst))
+    src = broadcast_to(astype(asarray(src), dtype), shape_of(dst))
     return _where(_raw_index(where), src, dst)
 
 
@@ -114,10 +115,10 @@ def put_along_axis(arr, indices, values, axis, *, inplace=True):
     arr = asarray(arr)
     indices = _raw_index(indices)
     if axis is None:
-        arr_shape = _shape_of(arr)
+        arr_shape = shape_of(arr)
         flat = put_along_axis(ravel(arr), ravel(indices), ravel(asarray(values)), 0,
                               inplace=False)
         return reshape(flat, arr_shape)
-    axis = int(axis) % len(_shape_of(arr))
-    index = _along_axis_index_for(indices, axis, _shape_of(arr))
+    axis = int(axis) % len(shape_of(arr))
+    index = along_axis_index_for(indices, axis, shape_of(arr))
     return at_set(arr, values, index)

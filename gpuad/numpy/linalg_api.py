@@ -15,23 +15,21 @@ import numpy as np
 
 from .. import backend
 from ..trace import primal_value
-from .decompositions import inv, norm, solve, svdvals
-from .elementwise import conjugate, where
-from .helpers import is_complex
-from .linalg import diagonal as general_diagonal
-from .linalg import matmul
-from .linalg import outer as general_outer
-from .linalg import trace as general_trace  # noqa: F401  (gnp.trace)
-from .manipulation import matrix_transpose  # noqa: F401  (gnp.linalg.matrix_transpose)
-from .manipulation import (_shape_of, asarray_traced, expand_dims, getitem, moveaxis, ravel,
-                           reshape, transpose)
+from .solvers import inv, solve
+from .svd import norm, svdvals
+from .elementwise import where
+from .helpers import conj_if_complex, shape_of
+from .products import diagonal as general_diagonal
+from .products import matmul
+from .products import outer as general_outer
+from .products import trace as general_trace  # noqa: F401  (gnp.trace)
+from .numerical import cross as general_cross
+from .shapes import matrix_transpose  # noqa: F401  (gnp.linalg.matrix_transpose)
+from .shapes import asarray_traced, expand_dims, moveaxis, ravel, reshape, transpose
+from .indexing import getitem
 from .reductions import sum as _sum
 
 LinAlgError = np.linalg.LinAlgError
-
-
-def _conj(x):
-    return conjugate(x) if is_complex(x) else x
 
 
 def matrix_norm(x, /, *, keepdims=False, ord="fro"):
@@ -43,7 +41,7 @@ def vector_norm(x, /, *, axis=None, keepdims=False, ord=2):
     """`numpy.linalg.vector_norm`: the vector norm over `axis` (None: all elements; a tuple:
     those axes taken as one vector)."""
     x = asarray_traced(x)
-    shape = _shape_of(x)
+    shape = shape_of(x)
     ndim = len(shape)
     axes = tuple(range(ndim)) if axis is None else (
         (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis))
@@ -63,12 +61,12 @@ def vecdot(x1, x2, /, *, axis=-1):
     axes broadcast."""
     x1, x2 = asarray_traced(x1), asarray_traced(x2)
     x1, x2 = moveaxis(x1, axis, -1), moveaxis(x2, axis, -1)
-    n1, n2 = _shape_of(x1)[-1], _shape_of(x2)[-1]
+    n1, n2 = shape_of(x1)[-1], shape_of(x2)[-1]
     if n1 != n2:
         raise ValueError(f"vecdot: the vectors have {n1} and {n2} components (shapes "
-                         f"{_shape_of(x1)} and {_shape_of(x2)} with axis={axis}); they must "
+                         f"{shape_of(x1)} and {shape_of(x2)} with axis={axis}); they must "
                          f"match")
-    return _sum(_conj(x1) * x2, axis=-1)
+    return _sum(conj_if_complex(x1) * x2, axis=-1)
 
 
 def matvec(x1, x2, /):
@@ -80,25 +78,24 @@ def matvec(x1, x2, /):
 def vecmat(x1, x2, /):
     """`numpy.vecmat`: the vector-matrix product conj(x1) @ x2 of (..., n) and (..., n, m)."""
     x1 = asarray_traced(x1)
-    return getitem(matmul(expand_dims(_conj(x1), -2), x2), (Ellipsis, 0, slice(None)))
+    return getitem(matmul(expand_dims(conj_if_complex(x1), -2), x2), (Ellipsis, 0, slice(None)))
 
 
 def cross(x1, x2, /, *, axis=-1):
     """`numpy.linalg.cross`: the cross product of 3-vectors along `axis`."""
-    from .numerical import cross as general_cross  # numerical.py imports this module's parent
     x1, x2 = asarray_traced(x1), asarray_traced(x2)
-    if _shape_of(x1)[axis] != 3 or _shape_of(x2)[axis] != 3:
+    if shape_of(x1)[axis] != 3 or shape_of(x2)[axis] != 3:
         raise ValueError(f"linalg.cross: both inputs must be 3-vectors along axis {axis}, got "
-                         f"shapes {_shape_of(x1)} and {_shape_of(x2)}")
+                         f"shapes {shape_of(x1)} and {shape_of(x2)}")
     return general_cross(x1, x2, axis=axis)
 
 
 def outer(x1, x2, /):
     """`numpy.linalg.outer` of two 1-D vectors."""
     x1, x2 = asarray_traced(x1), asarray_traced(x2)
-    if len(_shape_of(x1)) != 1 or len(_shape_of(x2)) != 1:
-        raise ValueError(f"linalg.outer: the inputs must be 1-D, got shapes {_shape_of(x1)} "
-                         f"and {_shape_of(x2)} (gnp.outer flattens them)")
+    if len(shape_of(x1)) != 1 or len(shape_of(x2)) != 1:
+        raise ValueError(f"linalg.outer: the inputs must be 1-D, got shapes {shape_of(x1)} "
+                         f"and {shape_of(x2)} (gnp.outer flattens them)")
     return general_outer(x1, x2)
 
 
@@ -120,7 +117,7 @@ def cond(x, p=None):
     A singular matrix has condition number inf (no derivative), as in NumPy.
     """
     x = asarray_traced(x)
-    shape = _shape_of(x)
+    shape = shape_of(x)
     if len(shape) < 2:
         raise LinAlgError(f"linalg.cond: {len(shape)}-dimensional array given; it must be at "
                           f"least 2-D")
@@ -149,7 +146,7 @@ def tensorinv(a, ind=2):
     """`numpy.linalg.tensorinv`: the inverse of `a` as a map from its first `ind` axes to the
     rest (the result has shape a.shape[ind:] + a.shape[:ind]); differentiable."""
     a = asarray_traced(a)
-    shape = _shape_of(a)
+    shape = shape_of(a)
     if ind <= 0:
         raise ValueError(f"linalg.tensorinv: ind must be a positive integer, got {ind}")
     rows = int(np.prod(shape[:ind]))
@@ -160,16 +157,16 @@ def tensorsolve(a, b, axes=None):
     """`numpy.linalg.tensorsolve`: x with tensordot(a, x, x.ndim) = b, the axes of `a` named in
     `axes` moved to the end first; differentiable in a and b."""
     a, b = asarray_traced(a), asarray_traced(b)
-    ndim = len(_shape_of(a))
+    ndim = len(shape_of(a))
     if axes is not None:
         order = [k for k in range(ndim) if k not in [ax % ndim for ax in axes]]
         order += [ax % ndim for ax in axes]
         a = transpose(a, order)
-    shape = _shape_of(a)
-    x_shape = shape[len(_shape_of(b)):]
+    shape = shape_of(a)
+    x_shape = shape[len(shape_of(b)):]
     n = int(np.prod(x_shape))
     if int(np.prod(shape)) != n * n:
         raise LinAlgError(f"linalg.tensorsolve: a of shape {shape} is not square as a map onto "
-                          f"b's shape {_shape_of(b)}; prod(a.shape[b.ndim:])**2 must be "
+                          f"b's shape {shape_of(b)}; prod(a.shape[b.ndim:])**2 must be "
                           f"a.size")
     return reshape(solve(reshape(a, (n, n)), ravel(b)), x_shape)

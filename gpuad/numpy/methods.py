@@ -1,6 +1,7 @@
 """Traced arrays behave like arrays: operators, properties, methods and NumPy's protocols.
 
-Attached to `gpuad.trace.Tracer` when `gpuad.numpy` is imported, so `trace.py` stays about
+Attached to `gpuad.trace.Tracer` when `gpuad.numpy` is imported (its `__init__` calls
+`attach` with itself, so this module never imports the package), so `trace.py` stays about
 tracing only. Two NumPy protocols make plain NumPy calls work on tracers too:
 
 * `__array_ufunc__`: `np.sin(x)` or `ndarray + x` on a tracer runs `gnp.sin` / `gnp.add`, and
@@ -20,9 +21,11 @@ import sys
 
 import numpy as np
 
-import gpuad.numpy as gnp
 from ..trace import Tracer, concrete_value, primal_value
-from . import manipulation as _shape
+from . import indexing as _indexing
+from . import reductions as _reductions
+
+gnp = None  # the gpuad.numpy namespace, given to `attach` once the package has imported it all
 
 
 def _r(fn):
@@ -131,10 +134,11 @@ def _gpuad_scipy_special():
 
 # ---- ufunc methods: np.add.reduce(x) is gnp.sum(x, axis=0), and so on ---------------------
 
-_REDUCTIONS = {"add": gnp.sum, "multiply": gnp.prod, "maximum": gnp.max, "minimum": gnp.min,
-               "logical_and": gnp.all, "logical_or": gnp.any}
-_ACCUMULATIONS = {"add": gnp.cumsum, "multiply": gnp.cumprod}
-_WITH_DTYPE = (gnp.sum, gnp.prod, gnp.cumsum, gnp.cumprod)
+_REDUCTIONS = {"add": _reductions.sum, "multiply": _reductions.prod, "maximum": _reductions.max,
+               "minimum": _reductions.min, "logical_and": _reductions.all,
+               "logical_or": _reductions.any}
+_ACCUMULATIONS = {"add": _reductions.cumsum, "multiply": _reductions.cumprod}
+_WITH_DTYPE = (_reductions.sum, _reductions.prod, _reductions.cumsum, _reductions.cumprod)
 
 
 def _supported(ufunc, method, table):
@@ -250,7 +254,11 @@ def _format(self, spec):
     return format(primal_value(self), spec)
 
 
-def _attach():
+def attach(namespace):
+    """Give `Tracer` the operators, methods and properties of an array, each calling the
+    function of the same meaning in `namespace` (gpuad.numpy, which calls this last)."""
+    global gnp
+    gnp = namespace
     T = Tracer
     ops = {
         "__add__": gnp.add, "__radd__": _r(gnp.add),
@@ -267,7 +275,7 @@ def _attach():
         "__lt__": gnp.less, "__le__": gnp.less_equal, "__gt__": gnp.greater,
         "__ge__": gnp.greater_equal, "__eq__": gnp.equal, "__ne__": gnp.not_equal,
         "__and__": gnp.logical_and, "__or__": gnp.logical_or, "__invert__": gnp.logical_not,
-        "__getitem__": _shape.getitem, "__setitem__": _no_setitem,
+        "__getitem__": _indexing.getitem, "__setitem__": _no_setitem,
         "__len__": _len, "__iter__": _iter,
         "__bool__": lambda self: bool(concrete_value(self, "bool()")),
         "__float__": lambda self: float(concrete_value(self, "float()")),
@@ -330,10 +338,7 @@ def _attach():
         "mT": lambda self: gnp.matrix_transpose(self),
         "real": lambda self: gnp.real(self),
         "imag": lambda self: gnp.imag(self),
-        "at": lambda self: _shape.at(self),
+        "at": lambda self: _indexing.at(self),
     }
     for name, fn in props.items():
         setattr(T, name, property(fn))
-
-
-_attach()

@@ -1,6 +1,6 @@
-"""Numerical routines: differences, convolution, interpolation, selection, polynomials,
-integration, cross products, covariance (NaN-aware reductions and order statistics are in
-`statistics.py`, re-exported here).
+"""Numerical routines: differences, interpolation, selection, grids, integration, cross
+products (convolution is in `signal.py`, polyval and vander in `polynomials.py`, covariance
+with the NaN-aware reductions and order statistics in `statistics.py`).
 
 None of these declares a primitive. Each is a composition of differentiable gnp ops (slices,
 concatenate, take_along_axis, where, matmul...), so its forward and reverse rules of every order
@@ -11,60 +11,28 @@ by those choices (piecewise-smooth functions are differentiated on the piece the
 Because those choices read raw values, functions that make them refuse arguments batched by
 vmap (a clear NotImplementedError) rather than mix examples of the batch.
 """
-import builtins
-import warnings
 
 import numpy as np
 
 from .. import backend
-from ..trace import primal_value, strip_derivatives
+from ..trace import TRACER_TYPES, primal_value, strip_derivatives
 from .bessel import i0 as bessel_i0
-from .elementwise import (absolute, clip, conjugate, deg2rad, imag, rad2deg, real, sqrt,
-                          where)
-from .helpers import normalize_axis
-from .linalg import diag, matmul, tensordot
-from .linalg_api import general_diagonal as diagonal
-from .manipulation import (_shape_of, asarray_traced, astype, at_set, atleast_2d,
-                           broadcast_arrays, broadcast_to, concatenate, expand_dims, getitem,
-                           moveaxis, pad, ravel, reshape, stack, take, take_along_axis,
-                           transpose)
-from .helpers import np_function
-from .reductions import cumprod
+from .elementwise import (absolute, deg2rad, imag, rad2deg, real, where)
+from .helpers import normalize_axis, np_function, one_axis, raw_array, refuse_vmap, shape_of
+from .products import diag
+from .shapes import (asarray_traced, astype, broadcast_arrays, broadcast_to,
+                     moveaxis, ravel, reshape)
+from .indexing import at_set, getitem, take, take_along_axis
+from .manipulation import concatenate, stack
 from .reductions import sum as _sum
-from ..trace import BATCH_TRACER_TYPES, TRACER_TYPES
 
 
 def _xp(*xs):
     return backend.namespace(*[primal_value(x) for x in xs])
 
 
-def _raw(x):
-    """The primal value as an array of its own backend (constants: masks, indices)."""
-    raw = primal_value(x)
-    return raw if hasattr(raw, "shape") else np.asarray(raw)
-
-
-def _refuse_vmap(name, *args):
-    """Raise if an argument whose primal values pick the pieces is batched by vmap: those
-    choices are read off the raw values, which under vmap hold the whole batch."""
-    for x in args:
-        if isinstance(x, (list, tuple)):  # array_like: nested lists of tracers count too
-            _refuse_vmap(name, *x)
-            continue
-        while type(x) in TRACER_TYPES:
-            if type(x) in BATCH_TRACER_TYPES:
-                raise NotImplementedError(
-                    f"{name}: not supported under vmap for this argument (its values select "
-                    f"the pieces); loop over the batch in Python instead")
-            x = x.value
-
-
-def _one_axis(axis, ndim, name):
-    return normalize_axis(axis, ndim, name)[0]
-
-
 def _slice_along(a, axis, start, stop, step=None):
-    index = [slice(None)] * len(_shape_of(a))
+    index = [slice(None)] * len(shape_of(a))
     index[axis] = slice(start, stop, step)
     return getitem(a, tuple(index))
 
@@ -72,7 +40,7 @@ def _slice_along(a, axis, start, stop, step=None):
 def _along(v, axis, ndim):
     """A 1-D array `v` shaped to broadcast along `axis` of an ndim-dimensional array."""
     view = [1] * ndim
-    view[axis] = _shape_of(v)[0]
+    view[axis] = shape_of(v)[0]
     return reshape(v, tuple(view))
 
 
@@ -96,16 +64,16 @@ def diff(a, n=1, axis=-1, prepend=None, append=None):
     if n < 0 or int(n) != n:
         raise ValueError(f"diff: order n must be a non-negative integer, got {n!r}")
     a = asarray_traced(a)
-    nd = len(_shape_of(a))
+    nd = len(shape_of(a))
     if nd == 0:
         raise ValueError("diff: the input must be at least one-dimensional, got shape (); "
                          "use atleast_1d")
-    axis = _one_axis(axis, nd, "diff")
+    axis = one_axis(axis, nd, "diff")
 
     def joined(extra):  # a scalar stands for one slice along axis
         extra = asarray_traced(extra)
-        if len(_shape_of(extra)) == 0:
-            shape = list(_shape_of(a))
+        if len(shape_of(extra)) == 0:
+            shape = list(shape_of(a))
             shape[axis] = 1
             extra = broadcast_to(extra, tuple(shape))
         return extra
@@ -123,7 +91,7 @@ def _gradient_spacings(varargs, shape, axes):
     """One spacing per axis: a scalar step or a 1-D coordinate array (NumPy's rules)."""
     if len(varargs) == 0:
         return [1.0] * len(axes)
-    if len(varargs) == 1 and len(_shape_of(varargs[0])) == 0:
+    if len(varargs) == 1 and len(shape_of(varargs[0])) == 0:
         return [varargs[0]] * len(axes)
     if len(varargs) != len(axes):
         raise TypeError(f"gradient: give no spacing, one scalar, or one spacing per axis "
@@ -131,7 +99,7 @@ def _gradient_spacings(varargs, shape, axes):
     out = []
     for h, ax in zip(varargs, axes):
         h = asarray_traced(h) if not isinstance(h, (int, float)) else h
-        hs = _shape_of(h)
+        hs = shape_of(h)
         if len(hs) == 1 and hs[0] != shape[ax]:
             raise ValueError(f"gradient: the coordinates for axis {ax} have length {hs[0]}, "
                              f"but the array has {shape[ax]} points along it")
@@ -143,9 +111,9 @@ def _gradient_spacings(varargs, shape, axes):
 
 
 def _gradient_one_axis(f, h, axis, edge_order):
-    nd = len(_shape_of(f))
+    nd = len(shape_of(f))
     s = lambda start, stop: _slice_along(f, axis, start, stop)
-    if len(_shape_of(h)) == 0:  # uniform step
+    if len(shape_of(h)) == 0:  # uniform step
         interior = (s(2, None) - s(None, -2)) / (2.0 * h)
         if edge_order == 1:
             first = (s(1, 2) - s(0, 1)) / h
@@ -157,7 +125,7 @@ def _gradient_one_axis(f, h, axis, edge_order):
     # Coordinates: NumPy's second-order formulas for non-uniform grids (differentiable in h).
     if type(h) not in TRACER_TYPES:  # constant coordinates: computed in f's precision
         fdt = primal_value(f).dtype
-        h = asarray_traced(_raw(h).astype(fdt if fdt.kind == "f" else np.float64))
+        h = asarray_traced(raw_array(h).astype(fdt if fdt.kind == "f" else np.float64))
     dx = diff(h)
     dx1, dx2 = _along(getitem(dx, slice(None, -1)), axis, nd), _along(getitem(dx, slice(1, None)),
                                                                        axis, nd)
@@ -196,7 +164,7 @@ def gradient(f, *varargs, axis=None, edge_order=1):
       >>> gnp.gradient(np.array([1.0, 2.0, 4.0, 7.0]))   # [1., 1.5, 2.5, 3.]
     """
     f = asarray_traced(f)
-    shape = _shape_of(f)
+    shape = shape_of(f)
     if edge_order not in (1, 2):
         raise ValueError(f"gradient: edge_order must be 1 or 2, got {edge_order!r}")
     axes = normalize_axis(axis, len(shape), "gradient")
@@ -207,65 +175,6 @@ def gradient(f, *varargs, axis=None, edge_order=1):
     spacings = _gradient_spacings(varargs, shape, axes)
     out = tuple(_gradient_one_axis(f, h, ax, edge_order) for h, ax in zip(spacings, axes))
     return out[0] if len(out) == 1 else out
-
-
-# ---- convolution -----------------------------------------------------------------------------
-def direct_convolve(in1, in2, mode):
-    """The N-d convolution of two arrays of equal rank by the direct method, in SciPy's
-    conventions ('same' is shaped like in1; 'valid' swaps the inputs when in1 is the smaller),
-    shared by `convolve` and `gpuad.scipy.signal`. The windows of `in1` that meet `in2` are
-    gathered into one array of shape (output..., in2...) and contracted with `in2`: memory
-    output.size * in2.size, fine for the filter sizes the direct method is used with."""
-    s1, s2 = _shape_of(in1), _shape_of(in2)
-    if len(s1) == 0:
-        return in1 * in2
-    if mode == "valid" and not builtins.all(a >= b for a, b in zip(s1, s2)):
-        in1, in2, s1, s2 = in2, in1, s2, s1  # convolution commutes; SciPy swaps too
-    full = tuple(a + b - 1 for a, b in zip(s1, s2))
-    if mode == "full":
-        out = full
-    elif mode == "same":
-        out = s1
-    else:
-        out = tuple(a - b + 1 for a, b in zip(s1, s2))
-    start = tuple((f - o) // 2 for f, o in zip(full, out))  # SciPy's _centered
-    xp = _xp(in1, in2)
-    # in1 padded by k - 1 zeros on each side: out[n] = sum_j padded[n + k - 1 - j] in2[j]
-    padded = pad(in1, [(b - 1, b - 1) for b in s2])
-    d = len(s1)
-    index = []
-    for axis in range(d):
-        n = xp.arange(start[axis], start[axis] + out[axis])
-        j = xp.arange(s2[axis])
-        shape_n = [1] * (2 * d)
-        shape_n[axis] = out[axis]
-        shape_j = [1] * (2 * d)
-        shape_j[d + axis] = s2[axis]
-        index.append(n.reshape(shape_n) + (s2[axis] - 1) - j.reshape(shape_j))
-    windows = getitem(padded, tuple(index))  # shape out + s2
-    return tensordot(windows, in2, axes=d)
-
-
-def convolve(a, v, mode="full"):
-    """`numpy.convolve` of two 1-D arrays (modes 'full', 'valid', 'same'), differentiable in both.
-
-    NumPy's modes are SciPy's with the longer operand first ('same' has the longer length), so
-    this is `direct_convolve` of (longer, shorter).
-
-    Example:
-      >>> gnp.convolve(np.array([1.0, 2.0, 3.0]), np.array([0.0, 1.0, 0.5]))
-      array([0. , 1. , 2.5, 4. , 1.5])
-    """
-    if mode not in ("full", "valid", "same"):
-        raise ValueError(f"convolve: mode must be 'full', 'valid' or 'same', got {mode!r}")
-    a, v = asarray_traced(a), asarray_traced(v)
-    if len(_shape_of(a)) != 1 or len(_shape_of(v)) != 1:
-        raise ValueError(f"convolve: both inputs must be 1-D, got shapes {_shape_of(a)} and "
-                         f"{_shape_of(v)}; for N-D use scipy.signal")
-    n, m = _shape_of(a)[0], _shape_of(v)[0]
-    if n == 0 or m == 0:
-        raise ValueError("convolve: inputs cannot be empty")
-    return direct_convolve(*((a, v) if n >= m else (v, a)), mode)
 
 
 # ---- interpolation ---------------------------------------------------------------------------
@@ -287,24 +196,24 @@ def interp(x, xp, fp, left=None, right=None, period=None):
     if period is not None:
         raise NotImplementedError("interp: period= is not supported; reduce x modulo the period "
                                   "and extend xp, fp by one period yourself")
-    _refuse_vmap("interp", x, xp)
+    refuse_vmap("interp", x, xp)
     x, xp_, fp = asarray_traced(x), asarray_traced(xp), asarray_traced(fp)
-    if len(_shape_of(xp_)) != 1 or len(_shape_of(fp)) != 1:
-        raise ValueError(f"interp: xp and fp must be 1-D, got shapes {_shape_of(xp_)} and "
-                         f"{_shape_of(fp)}")
-    if _shape_of(xp_) != _shape_of(fp):
-        raise ValueError(f"interp: xp and fp must have the same length, got {_shape_of(xp_)[0]} "
-                         f"and {_shape_of(fp)[0]}")
-    n = _shape_of(xp_)[0]
+    if len(shape_of(xp_)) != 1 or len(shape_of(fp)) != 1:
+        raise ValueError(f"interp: xp and fp must be 1-D, got shapes {shape_of(xp_)} and "
+                         f"{shape_of(fp)}")
+    if shape_of(xp_) != shape_of(fp):
+        raise ValueError(f"interp: xp and fp must have the same length, got {shape_of(xp_)[0]} "
+                         f"and {shape_of(fp)[0]}")
+    n = shape_of(xp_)[0]
     if n == 0:
         raise ValueError("interp: xp and fp cannot be empty")
-    if _raw(fp).dtype.kind == "c":
+    if raw_array(fp).dtype.kind == "c":
         raise NotImplementedError("interp: complex fp is not supported; interpolate the real and "
                                   "imaginary parts separately")
-    xr, xpr = _raw(x), _raw(xp_)
+    xr, xpr = raw_array(x), raw_array(xp_)
     xpn = _xp(xpr)
     if n == 1:
-        val = broadcast_to(getitem(fp, 0), _shape_of(x)) + 0.0 * x
+        val = broadcast_to(getitem(fp, 0), shape_of(x)) + 0.0 * x
     else:
         i = xpn.clip(xpn.searchsorted(xpr, xr, side="right") - 1, 0, n - 2)
         x0, x1 = take(xp_, i), take(xp_, i + 1)
@@ -324,8 +233,8 @@ def choose(a, choices, mode="raise"):
     differentiable in the choices; `a` (integers) is a constant."""
     if mode not in ("raise", "wrap", "clip"):
         raise ValueError(f"choose: mode must be 'raise', 'wrap' or 'clip', got {mode!r}")
-    _refuse_vmap("choose", a)
-    idx = _raw(strip_derivatives(a))
+    refuse_vmap("choose", a)
+    idx = raw_array(strip_derivatives(a))
     if idx.dtype.kind not in "iub":
         raise TypeError(f"choose: the index array must be integer, got dtype {idx.dtype}")
     choices = [asarray_traced(c) for c in choices]
@@ -338,7 +247,7 @@ def choose(a, choices, mode="raise"):
                          f"values in [{int(idx.min())}, {int(idx.max())}]; use mode='wrap' or "
                          f"'clip'")
     idx = idx % k if mode == "wrap" else xp.clip(idx, 0, k - 1)
-    shape = np.broadcast_shapes(idx.shape, *[_shape_of(c) for c in choices])
+    shape = np.broadcast_shapes(idx.shape, *[shape_of(c) for c in choices])
     stacked = stack([broadcast_to(c, shape) for c in choices], axis=0)
     picked = take_along_axis(stacked, xp.broadcast_to(idx, shape)[None].astype(np.intp), 0)
     return reshape(picked, shape)
@@ -352,14 +261,14 @@ def select(condlist, choicelist, default=0):
                          f"{len(condlist)} and {len(choicelist)}")
     if not condlist:
         raise ValueError("select: condlist cannot be empty")
-    _refuse_vmap("select", list(condlist))
-    conds = [_raw(strip_derivatives(c)) for c in condlist]
+    refuse_vmap("select", list(condlist))
+    conds = [raw_array(strip_derivatives(c)) for c in condlist]
     for i, c in enumerate(conds):
         if c.dtype != bool:
             raise TypeError(f"select: condlist[{i}] has dtype {c.dtype}; conditions must be "
                             f"boolean (compare first, e.g. x > 0)")
     choices = [asarray_traced(c) for c in choicelist]
-    shape = np.broadcast_shapes(*[c.shape for c in conds], *[_shape_of(c) for c in choices])
+    shape = np.broadcast_shapes(*[c.shape for c in conds], *[shape_of(c) for c in choices])
     raw_default = primal_value(default)
     # a Python scalar default is weakly typed in NumPy: it does not widen float32 choices
     dtype = np.result_type(*[primal_value(c) for c in choices], raw_default)
@@ -379,15 +288,15 @@ def piecewise(x, condlist, funclist, *args, **kw):
     Example:
       >>> gnp.piecewise(x, [x < 0, x >= 0], [lambda v: -v, lambda v: v ** 2])
     """
-    _refuse_vmap("piecewise", x, condlist if isinstance(condlist, (list, tuple)) else [condlist])
+    refuse_vmap("piecewise", x, condlist if isinstance(condlist, (list, tuple)) else [condlist])
     x = asarray_traced(x)
-    xr = _raw(x)
+    xr = raw_array(x)
     n2 = len(funclist)
     # NumPy's rule for a single condition given bare (not in a list)
     if np.isscalar(condlist) or (not isinstance(condlist[0], list)
                                  and getattr(condlist[0], "ndim", 0) == 0 and xr.ndim != 0):
         condlist = [condlist]
-    conds = _xp(xr).asarray([_raw(strip_derivatives(c)) for c in condlist], dtype=bool)
+    conds = _xp(xr).asarray([raw_array(strip_derivatives(c)) for c in condlist], dtype=bool)
     n = len(conds)
     if n == n2 - 1:
         otherwise = ~conds.any(axis=0, keepdims=True)
@@ -409,27 +318,7 @@ def piecewise(x, condlist, funclist, *args, **kw):
     return y
 
 
-# ---- polynomials and grids -------------------------------------------------------------------
-def vander(x, N=None, increasing=False):
-    """`numpy.vander`: columns x^(N-1), ..., x, 1 (reversed if increasing), differentiable.
-
-    The powers are running products (cumprod), so the derivative is exact at x = 0.
-    """
-    x = asarray_traced(x)
-    if len(_shape_of(x)) != 1:
-        raise ValueError(f"vander: x must be 1-D, got shape {_shape_of(x)}")
-    m = _shape_of(x)[0]
-    N = m if N is None else int(N)
-    if N < 0:
-        raise ValueError(f"vander: N must be non-negative, got {N}")
-    raw = _raw(x)
-    out = _xp(raw).ones((m, builtins.min(N, 1)), dtype=raw.dtype)
-    if N > 1:
-        out = concatenate([out, cumprod(broadcast_to(expand_dims(x, 1), (m, N - 1)), axis=1)],
-                          axis=1)
-    return out if increasing else getitem(out, (slice(None), slice(None, None, -1)))
-
-
+# ---- grids, integration, cross products ------------------------------------------------------
 def meshgrid(*xi, copy=True, sparse=False, indexing="xy"):
     """`numpy.meshgrid` of 1-D coordinate arrays, differentiable (reshapes and broadcasts).
 
@@ -446,25 +335,9 @@ def meshgrid(*xi, copy=True, sparse=False, indexing="xy"):
         view[1 - i if indexing == "xy" and nd > 1 and i < 2 else i] = -1
         out.append(reshape(x, tuple(view)))
     if not sparse:
-        shape = np.broadcast_shapes(*[_shape_of(o) for o in out])
+        shape = np.broadcast_shapes(*[shape_of(o) for o in out])
         out = [broadcast_to(o, shape) for o in out]
     return tuple(out)
-
-
-def polyval(p, x):
-    """`numpy.polyval`: p[0] x^(N-1) + ... + p[N-1] by Horner's rule, differentiable in the
-    coefficients and in x."""
-    p = asarray_traced(p)
-    if len(_shape_of(p)) != 1:
-        raise ValueError(f"polyval: coefficients must be 1-D, got shape {_shape_of(p)}")
-    x = asarray_traced(x)
-    n = _shape_of(p)[0]
-    if n == 0:
-        return 0.0 * x
-    y = getitem(p, 0) + 0.0 * x
-    for k in range(1, n):
-        y = y * x + getitem(p, k)
-    return y
 
 
 def trapezoid(y, x=None, dx=1.0, axis=-1):
@@ -473,19 +346,19 @@ def trapezoid(y, x=None, dx=1.0, axis=-1):
     `x` is 1-D (the sample points along `axis`) or of y's shape.
     """
     y = asarray_traced(y)
-    nd = len(_shape_of(y))
+    nd = len(shape_of(y))
     if nd == 0:
         raise ValueError("trapezoid: y must be at least 1-D")
-    axis = _one_axis(axis, nd, "trapezoid")
+    axis = one_axis(axis, nd, "trapezoid")
     if x is None:
         d = dx
     else:
         x = asarray_traced(x)
-        xs = _shape_of(x)
+        xs = shape_of(x)
         if len(xs) == 1:
-            if xs[0] != _shape_of(y)[axis]:
+            if xs[0] != shape_of(y)[axis]:
                 raise ValueError(f"trapezoid: x has {xs[0]} points but y has "
-                                 f"{_shape_of(y)[axis]} along axis {axis}")
+                                 f"{shape_of(y)[axis]} along axis {axis}")
             d = _along(diff(x), axis, nd)
         else:
             d = diff(x, axis=axis)
@@ -501,7 +374,7 @@ def cross(a, b, axisa=-1, axisb=-1, axisc=-1, axis=None):
         axisa = axisb = axisc = axis
     a = moveaxis(a, axisa, -1)
     b = moveaxis(b, axisb, -1)
-    na, nb = _shape_of(a)[-1], _shape_of(b)[-1]
+    na, nb = shape_of(a)[-1], shape_of(b)[-1]
     if na not in (2, 3) or nb not in (2, 3):
         raise ValueError(f"cross: vectors must have 2 or 3 components along the given axes, got "
                          f"{na} and {nb}")
@@ -515,8 +388,8 @@ def cross(a, b, axisa=-1, axisb=-1, axisc=-1, axis=None):
     x_ = (a1 * b2 if b2 is not None else 0.0) - (a2 * b1 if a2 is not None else 0.0)
     y_ = (a2 * b0 if a2 is not None else 0.0) - (a0 * b2 if b2 is not None else 0.0)
     out = stack(broadcast_arrays(x_, y_, z), axis=-1)
-    nd = len(_shape_of(out))
-    return moveaxis(out, -1, _one_axis(axisc, nd, "cross"))
+    nd = len(shape_of(out))
+    return moveaxis(out, -1, one_axis(axisc, nd, "cross"))
 
 
 # ---- aliases and elementwise compositions ----------------------------------------------------
@@ -530,7 +403,7 @@ def fabs(x):
     Complex input is refused as NumPy does; integers give NumPy's float type for them.
     """
     x = asarray_traced(x)
-    dt = _raw(x).dtype
+    dt = raw_array(x).dtype
     if dt.kind == "c":
         raise TypeError(f"fabs: complex input (dtype {dt}) is not supported, as in NumPy; use "
                         f"gnp.abs for the modulus")
@@ -541,7 +414,7 @@ def fabs(x):
 
 
 def _nan_to_num_real(x, nan, posinf, neginf):
-    raw = _raw(x)
+    raw = raw_array(x)
     xp = _xp(raw)
     info = np.finfo(raw.dtype)
     x = where(xp.isnan(raw), nan, x)
@@ -556,9 +429,9 @@ def nan_to_num(x, copy=True, nan=0.0, posinf=None, neginf=None):
     The gradient is 1 at finite elements and 0 at the replaced ones. Integer and boolean input
     is returned unchanged.
     """
-    _refuse_vmap("nan_to_num", x)
+    refuse_vmap("nan_to_num", x)
     x = asarray_traced(x)
-    kind = _raw(x).dtype.kind
+    kind = raw_array(x).dtype.kind
     if kind not in "fc":
         return x
     if kind == "c":
@@ -571,7 +444,7 @@ def real_if_close(a, tol=100):
     """`numpy.real_if_close`: the real part of complex `a` when every imaginary part is below
     `tol` (in machine epsilons if tol > 1), else `a` unchanged; differentiable either way."""
     a = asarray_traced(a)
-    raw = _raw(a)
+    raw = raw_array(a)
     if raw.dtype.kind != "c":
         return a
     if tol > 1:
@@ -582,105 +455,15 @@ def real_if_close(a, tol=100):
 def i0(x):
     """`numpy.i0`: the modified Bessel function of the first kind, order 0; differentiable (it
     is `gpuad.scipy.special.i0`, declared in gpuad/numpy/bessel.py; its derivative is i1)."""
-    if _raw(asarray_traced(x)).dtype.kind == "c":
+    if raw_array(asarray_traced(x)).dtype.kind == "c":
         raise TypeError("i0: complex input is not supported, as in NumPy")
     return bessel_i0(x)
 
 
-# ---- matrices from vectors; covariance and correlation ---------------------------------------
+# ---- matrices from vectors -------------------------------------------------------------------
 def diagflat(v, k=0):
     """`numpy.diagflat`: a square matrix with the flattened `v` on its k-th diagonal."""
     return diag(ravel(asarray_traced(v)), k)
-
-
-def cov(m, y=None, rowvar=True, bias=False, ddof=None, fweights=None, aweights=None, *,
-        dtype=None):
-    """`numpy.cov`: the covariance matrix of the variables in the rows of `m` (columns if not
-    rowvar), differentiable in `m`, `y` and `aweights`.
-
-    As in NumPy the result is at least float64 unless `dtype` says otherwise (float32 input
-    gives float64), and a single variable gives a 0-d array.
-
-    Example:
-      >>> gnp.cov(np.array([[0.0, 1.0, 2.0], [2.0, 1.0, 0.5]]))   # 2 x 2
-    """
-    if ddof is not None and ddof != int(ddof):
-        raise ValueError(f"cov: ddof must be an integer, got {ddof!r}")
-    m = asarray_traced(m)
-    y = None if y is None else asarray_traced(y)
-    for name, v in (("m", m), ("y", y)):
-        if v is not None and len(_shape_of(v)) > 2:
-            raise ValueError(f"cov: {name} has more than 2 dimensions (shape {_shape_of(v)})")
-    if dtype is None:
-        dtype = np.result_type(_raw(m), np.float64) if y is None else \
-            np.result_type(_raw(m), _raw(y), np.float64)
-
-    def variables_in_rows(v):
-        v = astype(atleast_2d(v), dtype)
-        return transpose(v) if not rowvar and _shape_of(v)[0] != 1 else v
-
-    X = variables_in_rows(m)
-    if _shape_of(X)[0] == 0:
-        return _xp(_raw(m)).empty((0, 0), dtype=dtype)
-    if y is not None:
-        X = concatenate([X, variables_in_rows(y)], axis=0)
-    if ddof is None:
-        ddof = 0 if bias else 1
-    n = _shape_of(X)[1]
-    w = None
-    if fweights is not None:
-        f = _raw(strip_derivatives(asarray_traced(fweights)))
-        if f.ndim != 1 or f.shape[0] != n:
-            raise ValueError(f"cov: fweights must be 1-D of length {n}, got shape {f.shape}")
-        if f.dtype.kind not in "iu" and not bool((f == _xp(f).around(f)).all()):
-            raise TypeError("cov: fweights must be integers")
-        if bool((f < 0).any()):
-            raise ValueError("cov: fweights cannot be negative")
-        w = asarray_traced(f.astype(dtype))
-    if aweights is not None:
-        aw = asarray_traced(aweights)
-        if _shape_of(aw) != (n,):
-            raise ValueError(f"cov: aweights must be 1-D of length {n}, got shape "
-                             f"{_shape_of(aw)}")
-        if bool((_raw(aw) < 0).any()):
-            raise ValueError("cov: aweights cannot be negative")
-        aw = astype(aw, dtype) if _raw(aw).dtype != dtype else aw
-        w = aw if w is None else w * aw
-    if w is None:
-        avg = _sum(X, 1) / float(n)
-        fact = float(n - ddof)
-    else:
-        w_sum = _sum(w)
-        avg = matmul(X, w) / w_sum
-        if ddof == 0:
-            fact = w_sum
-        elif aweights is None:
-            fact = w_sum - ddof
-        else:
-            fact = w_sum - ddof * _sum(w * aw) / w_sum
-    if float(primal_value(fact)) <= 0:
-        warnings.warn("cov: degrees of freedom <= 0 for slice", RuntimeWarning, stacklevel=2)
-        fact = 0.0
-    X = X - expand_dims(avg, 1)
-    X_T = transpose(X) if w is None else transpose(X * w)
-    c = matmul(X, conjugate(X_T)) / fact
-    return reshape(c, ()) if _shape_of(c) == (1, 1) else c
-
-
-def corrcoef(x, y=None, rowvar=True, *, dtype=None):
-    """`numpy.corrcoef`: Pearson correlation coefficients, cov(x, y) scaled by the standard
-    deviations, with the real (and imaginary) parts clipped to [-1, 1] as NumPy does;
-    differentiable in `x` and `y`."""
-    c = cov(x, y, rowvar, dtype=dtype)
-    if len(_shape_of(c)) == 0:
-        return c / c
-    d = diagonal(c)
-    stddev = sqrt(real(d))
-    c = c / expand_dims(stddev, 1)
-    c = c / expand_dims(stddev, 0)
-    if _raw(c).dtype.kind == "c":
-        return clip(real(c), -1, 1) + 1j * clip(imag(c), -1, 1)
-    return clip(c, -1, 1)
 
 
 # ---- not differentiable ----------------------------------------------------------------------
@@ -703,9 +486,3 @@ def fill_diagonal(a, val, wrap=False):
             "gnp.where(gnp.eye(n, dtype=bool), val, a)")
     _xp(a).fill_diagonal(a, val, wrap=wrap)
 
-
-# Statistics live in statistics.py (imported last: it uses the helpers above).
-from .statistics import (  # noqa: E402,F401
-    cumulative_prod, cumulative_sum, ediff1d, median, nancumprod, nancumsum, nanmax, nanmean,
-    nanmedian, nanmin, nanpercentile, nanprod, nanquantile, nanstd, nansum, nanvar, partition,
-    percentile, ptp, quantile)

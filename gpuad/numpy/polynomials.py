@@ -1,6 +1,5 @@
 """NumPy's legacy polynomial functions on coefficient arrays (highest power first): poly,
-polyadd, polysub, polymul, polydiv, polyder, polyint, polyfit, roots (`polyval` is in
-numerical.py).
+polyval, vander, polyadd, polysub, polymul, polydiv, polyder, polyint, polyfit, roots.
 
 Each is a composition of differentiable ops (pad, convolve, slices, lstsq, eigvals), so it is
 differentiable in its coefficient, root and data arguments. What is read off the primal values
@@ -8,18 +7,26 @@ is discrete: how many leading zeros `polydiv` and `roots` strip, whether `poly`'
 conjugate pairs (then the coefficients are real). The `poly1d` class is not supported: these
 functions take and return plain coefficient arrays.
 """
+import builtins
 import warnings
 
 import numpy as np
 
+from .helpers import raw_array, refuse_vmap, shape_of
 from .. import backend
 from ..trace import primal_value
-from .decompositions import eigvals, inv, lstsq
+from .factorizations import eigvals
+from .solvers import inv
+from .svd import lstsq
 from .elementwise import real, sqrt
-from .linalg import dot, outer
-from .manipulation import (_shape_of, asarray_traced, astype, at_add, at_set, atleast_1d,
-                           concatenate, getitem, pad, reshape, transpose)
-from .numerical import _refuse_vmap, convolve, vander
+from .linalg_api import outer
+from .products import dot
+from .shapes import (asarray_traced, astype, atleast_1d, broadcast_to, expand_dims, reshape,
+                     transpose)
+from .indexing import at_add, at_set, getitem
+from .manipulation import concatenate, pad
+from .reductions import cumprod
+from .signal import convolve
 from .reductions import sum as _sum
 
 
@@ -30,14 +37,14 @@ def _xp(*xs):
 
 def _coefficients(name, p):
     p = atleast_1d(asarray_traced(p))
-    if len(_shape_of(p)) != 1:
-        raise ValueError(f"{name}: coefficients must be 1-D, got shape {_shape_of(p)}")
+    if len(shape_of(p)) != 1:
+        raise ValueError(f"{name}: coefficients must be 1-D, got shape {shape_of(p)}")
     return p
 
 
 def _aligned(a1, a2):
     """The two coefficient arrays padded with leading zeros to the same length."""
-    n1, n2 = _shape_of(a1)[0], _shape_of(a2)[0]
+    n1, n2 = shape_of(a1)[0], shape_of(a2)[0]
     if n1 < n2:
         a1 = pad(a1, ((n2 - n1, 0),))
     elif n2 < n1:
@@ -69,7 +76,7 @@ def polyder(p, m=1):
         raise ValueError(f"polyder: the order m must be non-negative (got {m}); see polyint")
     p = _coefficients("polyder", p)
     for _ in range(m):
-        n = _shape_of(p)[0] - 1
+        n = shape_of(p)[0] - 1
         p = getitem(p, slice(None, -1)) * _xp(p).arange(n, 0, -1)
     return p
 
@@ -85,13 +92,13 @@ def polyint(p, m=1, k=None):
     if k is None:
         k = _xp(p).zeros(m)
     k = atleast_1d(asarray_traced(k))
-    if _shape_of(k)[0] == 1 and m > 1:
+    if shape_of(k)[0] == 1 and m > 1:
         k = getitem(k, 0) * _xp(k).ones(m)
-    if _shape_of(k)[0] < m:
-        raise ValueError(f"polyint: {_shape_of(k)[0]} integration constants for order {m}; "
+    if shape_of(k)[0] < m:
+        raise ValueError(f"polyint: {shape_of(k)[0]} integration constants for order {m}; "
                          f"give m constants or one")
     for i in range(m):
-        n = _shape_of(p)[0]
+        n = shape_of(p)[0]
         p = concatenate([p / _xp(p).arange(n, 0, -1), reshape(getitem(k, i), (1,))])
     return p
 
@@ -101,7 +108,7 @@ def polydiv(u, v):
     coefficients within 1e-14 of zero are dropped, as NumPy does."""
     u = _coefficients("polydiv", u) + 0.0
     v = _coefficients("polydiv", v) + 0.0
-    m, n = _shape_of(u)[0] - 1, _shape_of(v)[0] - 1
+    m, n = shape_of(u)[0] - 1, shape_of(v)[0] - 1
     dtype = np.result_type(primal_value(u), primal_value(v))
     scale = 1.0 / getitem(v, 0)
     q = _xp(u, v).zeros(max(m - n + 1, 1), dtype=dtype)
@@ -110,7 +117,7 @@ def polydiv(u, v):
         d = scale * getitem(r, k)
         q = at_set(q, d, k)
         r = at_add(r, -(d * v), slice(k, k + n + 1))
-    while _shape_of(r)[0] > 1 and np.allclose(backend.to_numpy_array(primal_value(r)[0]), 0,
+    while shape_of(r)[0] > 1 and np.allclose(backend.to_numpy_array(primal_value(r)[0]), 0,
                                               rtol=1e-14):
         r = getitem(r, slice(1, None))
     return q, r
@@ -120,7 +127,7 @@ def poly(seq_of_zeros):
     """`numpy.poly`: the monic polynomial with the given roots (or a square matrix's
     characteristic polynomial), real when the roots come in conjugate pairs; differentiable."""
     zeros = atleast_1d(asarray_traced(seq_of_zeros))
-    shape = _shape_of(zeros)
+    shape = shape_of(zeros)
     if len(shape) == 2 and shape[0] == shape[1] and shape[0] != 0:
         zeros = eigvals(zeros)
     elif len(shape) == 1:
@@ -129,12 +136,12 @@ def poly(seq_of_zeros):
     else:
         raise ValueError(f"poly: input must be 1-D or a non-empty square 2-D array, got shape "
                          f"{shape}")
-    if _shape_of(zeros)[0] == 0:
+    if shape_of(zeros)[0] == 0:
         return 1.0
     xp = _xp(zeros)
     dtype = primal_value(zeros).dtype
     a = xp.ones(1, dtype=dtype)
-    for i in range(_shape_of(zeros)[0]):
+    for i in range(shape_of(zeros)[0]):
         a = convolve(a, concatenate([xp.ones(1, dtype=dtype), reshape(-getitem(zeros, i), (1,))]))
     if dtype.kind == "c":
         raw = primal_value(zeros).astype(complex)
@@ -147,19 +154,19 @@ def roots(p):
     """`numpy.roots`: the roots of the polynomial, the eigenvalues of its companion matrix
     (leading and trailing zero coefficients stripped first); differentiable in p."""
     p = asarray_traced(p)
-    if len(_shape_of(p)) != 1:
-        raise ValueError(f"roots: coefficients must be 1-D, got shape {_shape_of(p)}")
-    _refuse_vmap("roots", p)
+    if len(shape_of(p)) != 1:
+        raise ValueError(f"roots: coefficients must be 1-D, got shape {shape_of(p)}")
+    refuse_vmap("roots", p)
     xp = _xp(p)
     nonzero = xp.nonzero(primal_value(p))[0]
     if len(nonzero) == 0:
         return xp.array([])
     first, last = int(nonzero[0]), int(nonzero[-1])
-    trailing = _shape_of(p)[0] - last - 1
+    trailing = shape_of(p)[0] - last - 1
     p = getitem(p, slice(first, last + 1))
     if primal_value(p).dtype.kind not in "fc":
         p = astype(p, float)
-    n = _shape_of(p)[0]
+    n = shape_of(p)[0]
     dtype = primal_value(p).dtype
     if n > 1:
         top = reshape(-getitem(p, slice(1, None)) / getitem(p, 0), (1, n - 1))
@@ -186,21 +193,21 @@ def polyfit(x, y, deg, rcond=None, full=False, w=None, cov=False):
     if deg < 0:
         raise ValueError(f"polyfit: expected deg >= 0, got {deg}")
     x, y = asarray_traced(x) + 0.0, asarray_traced(y) + 0.0
-    if len(_shape_of(x)) != 1 or _shape_of(x)[0] == 0:
-        raise TypeError(f"polyfit: expected a non-empty 1-D x, got shape {_shape_of(x)}")
-    if len(_shape_of(y)) not in (1, 2) or _shape_of(y)[0] != _shape_of(x)[0]:
-        raise TypeError(f"polyfit: expected y of shape ({_shape_of(x)[0]},) or "
-                        f"({_shape_of(x)[0]}, k), got {_shape_of(y)}")
-    n = _shape_of(x)[0]
+    if len(shape_of(x)) != 1 or shape_of(x)[0] == 0:
+        raise TypeError(f"polyfit: expected a non-empty 1-D x, got shape {shape_of(x)}")
+    if len(shape_of(y)) not in (1, 2) or shape_of(y)[0] != shape_of(x)[0]:
+        raise TypeError(f"polyfit: expected y of shape ({shape_of(x)[0]},) or "
+                        f"({shape_of(x)[0]}, k), got {shape_of(y)}")
+    n = shape_of(x)[0]
     if rcond is None:
         rcond = n * float(np.finfo(primal_value(x).dtype).eps)
     lhs, rhs = vander(x, order), y
     if w is not None:
         w = asarray_traced(w) + 0.0
-        if _shape_of(w) != (n,):
-            raise TypeError(f"polyfit: expected w of shape ({n},), got {_shape_of(w)}")
+        if shape_of(w) != (n,):
+            raise TypeError(f"polyfit: expected w of shape ({n},), got {shape_of(w)}")
         lhs = lhs * reshape(w, (n, 1))
-        rhs = rhs * (reshape(w, (n, 1)) if len(_shape_of(rhs)) == 2 else w)
+        rhs = rhs * (reshape(w, (n, 1)) if len(shape_of(rhs)) == 2 else w)
     scale = sqrt(_sum(lhs * lhs, axis=0))
     lhs = lhs / scale
     c, residuals, rank, s = lstsq(lhs, rhs, rcond)
@@ -220,6 +227,43 @@ def polyfit(x, y, deg, rcond=None, full=False, w=None, cov=False):
             raise ValueError("polyfit: the number of data points must exceed order to scale "
                              "the covariance matrix")
         factor = residuals / (n - order)
-    if len(_shape_of(y)) == 1:
+    if len(shape_of(y)) == 1:
         return c, base * factor
-    return c, reshape(base, _shape_of(base) + (1,)) * factor
+    return c, reshape(base, shape_of(base) + (1,)) * factor
+
+
+# ---- evaluation and the Vandermonde matrix ---------------------------------------------------
+def vander(x, N=None, increasing=False):
+    """`numpy.vander`: columns x^(N-1), ..., x, 1 (reversed if increasing), differentiable.
+
+    The powers are running products (cumprod), so the derivative is exact at x = 0.
+    """
+    x = asarray_traced(x)
+    if len(shape_of(x)) != 1:
+        raise ValueError(f"vander: x must be 1-D, got shape {shape_of(x)}")
+    m = shape_of(x)[0]
+    N = m if N is None else int(N)
+    if N < 0:
+        raise ValueError(f"vander: N must be non-negative, got {N}")
+    raw = raw_array(x)
+    out = _xp(raw).ones((m, builtins.min(N, 1)), dtype=raw.dtype)
+    if N > 1:
+        out = concatenate([out, cumprod(broadcast_to(expand_dims(x, 1), (m, N - 1)), axis=1)],
+                          axis=1)
+    return out if increasing else getitem(out, (slice(None), slice(None, None, -1)))
+
+
+def polyval(p, x):
+    """`numpy.polyval`: p[0] x^(N-1) + ... + p[N-1] by Horner's rule, differentiable in the
+    coefficients and in x."""
+    p = asarray_traced(p)
+    if len(shape_of(p)) != 1:
+        raise ValueError(f"polyval: coefficients must be 1-D, got shape {shape_of(p)}")
+    x = asarray_traced(x)
+    n = shape_of(p)[0]
+    if n == 0:
+        return 0.0 * x
+    y = getitem(p, 0) + 0.0 * x
+    for k in range(1, n):
+        y = y * x + getitem(p, k)
+    return y

@@ -28,10 +28,10 @@ import numpy as np
 
 from .. import backend
 from ..trace import TRACER_TYPES, primal_value
-from . import random as _random
+from . import sampling as _random
 from .elementwise import exp
-from .manipulation import _shape_of, take
-from .numerical import _refuse_vmap
+from .helpers import refuse_vmap as _refuse_vmap, shape_of as _shape_of
+from .indexing import take
 
 _STREAM_TAG = "gpuad.Philox"
 

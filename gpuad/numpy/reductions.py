@@ -11,10 +11,11 @@ import numpy as np
 from .. import backend
 from ..trace import Primitive, bind1, primal_value
 from .elementwise import imag, real, sqrt, square
-from .helpers import expand_reduced, normalize_axis, np_function, ops as _helper_ops
-from .manipulation import (_shape_of, asarray_traced, astype, broadcast_to, concatenate, flip,
-                           getitem, moveaxis, pad, reshape)
-from .manipulation import argsort  # noqa: F401  (gnp.argsort; sort in manipulation.py needs it)
+from .helpers import expand_reduced, normalize_axis, np_function, ops as _helper_ops, shape_of
+from .shapes import asarray_traced, astype, broadcast_to, moveaxis, reshape
+from .indexing import getitem
+from .manipulation import concatenate, flip, pad
+from .indexing import argsort  # noqa: F401  (gnp.argsort; sort in indexing.py needs it)
 
 
 def _xp(*xs):
@@ -22,7 +23,7 @@ def _xp(*xs):
 
 
 def _axes(a, axis, name):
-    return normalize_axis(axis, len(_shape_of(a)), name)
+    return normalize_axis(axis, len(shape_of(a)), name)
 
 
 def _count(shape, axes):
@@ -67,7 +68,7 @@ def mean(a, axis=None, dtype=None, keepdims=False):
     a = asarray_traced(a)
     axes = _axes(a, axis, "mean")
     total = sum(a, axes, dtype=dtype, keepdims=keepdims)
-    n = _count(_shape_of(a), axes)
+    n = _count(shape_of(a), axes)
     return total / n if n else total * float("nan")
 
 
@@ -76,17 +77,17 @@ def average(a, axis=None, weights=None, returned=False, keepdims=False):
     a = asarray_traced(a)
     if weights is None:
         avg = mean(a, axis, keepdims=keepdims)
-        scale = _count(_shape_of(a), _axes(a, axis, "average")) + 0.0 * primal_value(avg)
+        scale = _count(shape_of(a), _axes(a, axis, "average")) + 0.0 * primal_value(avg)
     else:
         weights = asarray_traced(weights)
-        if _shape_of(weights) != _shape_of(a):
-            if axis is None or len(_shape_of(weights)) != 1:
-                raise ValueError(f"average: weights of shape {_shape_of(weights)} differ from a's "
-                                 f"shape {_shape_of(a)}; give 1-D weights together with axis")
-            view = [1] * len(_shape_of(a))
-            view[axis] = _shape_of(weights)[0]
+        if shape_of(weights) != shape_of(a):
+            if axis is None or len(shape_of(weights)) != 1:
+                raise ValueError(f"average: weights of shape {shape_of(weights)} differ from a's "
+                                 f"shape {shape_of(a)}; give 1-D weights together with axis")
+            view = [1] * len(shape_of(a))
+            view[axis] = shape_of(weights)[0]
             weights = reshape(weights, tuple(view))
-        scale = sum(broadcast_to(weights, _shape_of(a)), axis, keepdims=keepdims)
+        scale = sum(broadcast_to(weights, shape_of(a)), axis, keepdims=keepdims)
         avg = sum(a * weights, axis, keepdims=keepdims) / scale
     return (avg, scale) if returned else avg
 
@@ -103,7 +104,7 @@ def var(a, axis=None, dtype=None, ddof=0, keepdims=False):
     # derivative (abs has none at 0)
     sq = (square(real(centered)) + square(imag(centered)) if raw.dtype.kind == "c"
           else square(centered))
-    n = _count(_shape_of(a), axes)
+    n = _count(shape_of(a), axes)
     return sum(sq, axes, keepdims=keepdims) / builtins.max(n - ddof, 0)
 
 
@@ -117,7 +118,7 @@ def std(a, axis=None, dtype=None, ddof=0, keepdims=False):
     """
     a = asarray_traced(a)
     v = var(a, axis, dtype, ddof, keepdims)
-    if ddof < 1 and _count(_shape_of(a), _axes(a, axis, "std")) == 1:
+    if ddof < 1 and _count(shape_of(a), _axes(a, axis, "std")) == 1:
         return v  # 0, and exactly constant: sqrt would turn its zero derivative into 0 * inf
     return sqrt(v)
 
@@ -166,7 +167,7 @@ amin = min
 # ---- prod ------------------------------------------------------------------------------------
 def _exclusive_cumprod(y):
     """Products of the elements strictly before each one along the last axis: [1, y0, y0 y1...]."""
-    ones = _xp(primal_value(y)).ones(_shape_of(y)[:-1] + (1,), dtype=primal_value(y).dtype)
+    ones = _xp(primal_value(y)).ones(shape_of(y)[:-1] + (1,), dtype=primal_value(y).dtype)
     shifted = concatenate([ones, getitem(y, (Ellipsis, slice(None, -1)))], axis=-1)
     return cumprod(shifted, axis=-1)
 
@@ -174,7 +175,7 @@ def _exclusive_cumprod(y):
 def _product_of_others(x, axes):
     """For each element, the product of the other elements in its reduction group (no division,
     so exact where x has zeros)."""
-    shape = _shape_of(x)
+    shape = shape_of(x)
     kept = [i for i in range(len(shape)) if i not in axes]
     moved = moveaxis(x, list(axes), list(range(len(kept), len(shape)))) if axes else x
     lanes = reshape(moved, tuple(shape[i] for i in kept) + (-1,))
@@ -220,7 +221,7 @@ def _scan_operand(a, axis, dtype):
         a = astype(a, dtype)
     if axis is None:
         a, axis = reshape(a, (-1,)), 0
-    return a, int(axis) % builtins.max(len(_shape_of(a)), 1)
+    return a, int(axis) % builtins.max(len(shape_of(a)), 1)
 
 
 def cumsum(a, axis=None, dtype=None):
@@ -237,7 +238,7 @@ def cumsum(a, axis=None, dtype=None):
 # zeros, which no formula dividing by x is. Both are written with differentiable ops.
 def _part(y, axis, start, stop):
     """y[start:stop] along `axis`."""
-    index = [slice(None)] * len(_shape_of(y))
+    index = [slice(None)] * len(shape_of(y))
     index[axis] = slice(start, stop)
     return getitem(y, tuple(index))
 
@@ -261,12 +262,12 @@ def _cumprod_vjp(ans, x, g, *, axis):
     # Reverse sweep of the scan: the inputs of each level are recomputed from x (forward), then
     # the cotangent goes back one level at a time: of y' = [y[:s], y[s:] * y[:n-s]],
     # g_y = [g'[:s], g'[s:] * y[:n-s]] + [g'[s:] * y[s:], 0 (s of them)].
-    n = _shape_of(x)[axis]
+    n = shape_of(x)[axis]
     steps = _scan_steps(n)
     levels = [x]
     for step in steps[:-1]:
         levels.append(_scan_level(levels[-1], axis, n, step))
-    ndim = len(_shape_of(x))
+    ndim = len(shape_of(x))
     for y, step in zip(reversed(levels), reversed(steps)):
         tail = _part(g, axis, step, n)
         widths = [(0, 0)] * ndim
@@ -279,7 +280,7 @@ def _cumprod_vjp(ans, x, g, *, axis):
 def _cumprod_jvp(ans, x, t, *, axis):
     # Forward sweep of the scan with the tangent alongside: of y' = [y[:s], y[s:] * y[:n-s]],
     # t' = [t[:s], t[s:] * y[:n-s] + y[s:] * t[:n-s]].
-    n = _shape_of(x)[axis]
+    n = shape_of(x)[axis]
     steps = _scan_steps(n)
     y = x
     for k, step in enumerate(steps):

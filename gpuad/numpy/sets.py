@@ -10,11 +10,13 @@ The result's size depends on the values, so vmap cannot batch these (a clear err
 """
 from collections import namedtuple
 
+from .helpers import refuse_vmap
 from .. import backend
 from ..trace import TRACER_TYPES, primal_value
 from .creation import asarray
-from .manipulation import concatenate, getitem, ravel, sort, take
-from .numerical import _refuse_vmap
+from .shapes import ravel
+from .indexing import getitem, sort, take
+from .manipulation import concatenate
 
 UniqueAllResult = namedtuple("UniqueAllResult", "values indices inverse_indices counts")
 UniqueCountsResult = namedtuple("UniqueCountsResult", "values counts")
@@ -54,7 +56,7 @@ def unique(ar, return_index=False, return_inverse=False, return_counts=False, ax
     if not _traced(ar):
         return _xp(ar).unique(ar, return_index, return_inverse, return_counts, axis,
                               equal_nan=equal_nan, **extra)
-    _refuse_vmap("unique", ar)
+    refuse_vmap("unique", ar)
     out = _xp(ar).unique(primal_value(ar), True, return_inverse, return_counts, axis,
                          equal_nan=equal_nan, **extra)
     index = out[1]
@@ -95,7 +97,7 @@ def intersect1d(ar1, ar2, assume_unique=False, return_indices=False):
     ar1, ar2 = _operand(ar1), _operand(ar2)
     if not _traced(ar1, ar2):
         return _xp(ar1, ar2).intersect1d(ar1, ar2, assume_unique, return_indices)
-    _refuse_vmap("intersect1d", ar1, ar2)
+    refuse_vmap("intersect1d", ar1, ar2)
     _, i1, i2 = _xp(ar1, ar2).intersect1d(primal_value(ar1), primal_value(ar2), assume_unique,
                                           return_indices=True)
     values = take(ravel(ar1), i1)
@@ -118,7 +120,7 @@ def setdiff1d(ar1, ar2, assume_unique=False):
     xp = _xp(ar1, ar2)
     if not _traced(ar1, ar2):
         return xp.setdiff1d(ar1, ar2, assume_unique)
-    _refuse_vmap("setdiff1d", ar1, ar2)
+    refuse_vmap("setdiff1d", ar1, ar2)
     kept = ravel(ar1) if assume_unique else unique(ar1)
     return getitem(kept, xp.isin(primal_value(kept), primal_value(ar2), invert=True))
 
@@ -130,7 +132,7 @@ def setxor1d(ar1, ar2, assume_unique=False):
     xp = _xp(ar1, ar2)
     if not _traced(ar1, ar2):
         return xp.setxor1d(ar1, ar2, assume_unique)
-    _refuse_vmap("setxor1d", ar1, ar2)
+    refuse_vmap("setxor1d", ar1, ar2)
     if not assume_unique:
         ar1, ar2 = unique(ar1), unique(ar2)
     merged = sort(concatenate([ravel(ar1), ravel(ar2)]))

@@ -12,10 +12,10 @@ import numpy as np
 from .. import backend
 from ..trace import TRACER_TYPES, primal_value, strip_derivatives
 from .creation import asarray
-from .helpers import holds_tracer
-from .manipulation import (_shape_of, astype, concatenate, getitem, moveaxis,
-                           ravel, reshape, take, take_along_axis, vstack)
-from .numerical import _refuse_vmap
+from .helpers import holds_tracer, refuse_vmap, shape_of
+from .shapes import astype, moveaxis, ravel, reshape
+from .indexing import getitem, take, take_along_axis
+from .manipulation import concatenate, vstack
 
 
 def _xp(*xs):
@@ -37,7 +37,7 @@ def resize(a, new_shape):
                          f"{new_shape}")
     size = int(np.prod(new_shape))
     flat = ravel(a)
-    n = _shape_of(flat)[0]
+    n = shape_of(flat)[0]
     if size == 0 or n == 0:
         return _xp(a).zeros(new_shape, dtype=primal_value(a).dtype)
     repeats = -(-size // n)
@@ -56,7 +56,7 @@ def trim_zeros(filt, trim="fb", axis=None):
         raise ValueError(f"trim_zeros: trim must be 'f', 'b' or 'fb', got {trim!r}")
     if type(filt) not in TRACER_TYPES and type(filt) is np.ndarray:
         return np.trim_zeros(filt, trim, axis)
-    _refuse_vmap("trim_zeros", filt)
+    refuse_vmap("trim_zeros", filt)
     raw = primal_value(filt)
     xp = _xp(raw)
     axes = range(raw.ndim) if axis is None else [int(axis) % max(raw.ndim, 1)]
@@ -76,10 +76,10 @@ def trim_zeros(filt, trim="fb", axis=None):
 def unstack(x, /, *, axis=0):
     """`numpy.unstack`: the slices of x along `axis`, as a tuple; differentiable."""
     x = _array(x)
-    if len(_shape_of(x)) == 0:
+    if len(shape_of(x)) == 0:
         raise ValueError("unstack: the input must be at least 1-D")
     moved = moveaxis(x, axis, 0)
-    return tuple(getitem(moved, i) for i in range(_shape_of(moved)[0]))
+    return tuple(getitem(moved, i) for i in range(shape_of(moved)[0]))
 
 
 def compress(condition, a, axis=None, out=None):
@@ -94,7 +94,7 @@ def compress(condition, a, axis=None, out=None):
     a = _array(a)
     if axis is None:
         a, axis = ravel(a), 0
-    length = _shape_of(a)[axis]
+    length = shape_of(a)[axis]
     if cond.shape[0] > length:
         raise IndexError(f"compress: condition has {cond.shape[0]} entries for an axis of "
                          f"length {length}")
@@ -135,7 +135,7 @@ def _convert(name, at_least_1d=False):
     def convert(a, dtype=None, *args, **kwargs):
         if type(a) in TRACER_TYPES or holds_tracer(a):
             out = asarray(a, dtype)
-            return reshape(out, (1,)) if at_least_1d and _shape_of(out) == () else out
+            return reshape(out, (1,)) if at_least_1d and shape_of(out) == () else out
         xp = _xp(a) if hasattr(a, "shape") else backend.default_namespace()
         return getattr(xp, name)(a, dtype, *args, **kwargs)
     convert.__name__ = convert.__qualname__ = name

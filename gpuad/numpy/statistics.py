@@ -1,6 +1,6 @@
 """Statistics of arrays, differentiable: NaN-aware reductions and scans (nansum ... nancumprod),
 order statistics (median, quantile, percentile and their NaN-aware forms, partition, ptp), and
-NumPy 2's cumulative_sum / cumulative_prod with ediff1d.
+NumPy 2's cumulative_sum / cumulative_prod with ediff1d; cov and corrcoef.
 
 Like `numerical.py`, nothing here declares a primitive: each function composes differentiable
 gnp ops, and only discrete choices (which elements are NaN, the sorting permutation) are read
@@ -10,14 +10,22 @@ import warnings
 
 import numpy as np
 
-from ..trace import primal_value
-from .elementwise import sqrt, where
-from .helpers import normalize_axis
-from .manipulation import (_shape_of, asarray_traced, astype, concatenate, moveaxis, ravel,
-                           reshape, sort, take, take_along_axis, transpose)
-from .numerical import _one_axis, _raw, _refuse_vmap, _xp, diff
+from .. import backend
+from ..trace import primal_value, strip_derivatives
+from .elementwise import clip, conjugate, imag, real, sqrt, where
+from .helpers import normalize_axis, one_axis, raw_array, refuse_vmap, shape_of
+from .products import diagonal, matmul
+from .shapes import (asarray_traced, astype, atleast_2d, expand_dims, moveaxis, ravel, reshape,
+                     transpose)
+from .indexing import sort, take, take_along_axis
+from .manipulation import concatenate
+from .numerical import diff
 from .reductions import cumprod, cumsum
 from .reductions import max as _max, min as _min, prod as _prod, sum as _sum
+
+
+def _xp(*xs):
+    return backend.namespace(*[primal_value(x) for x in xs])
 
 
 # ---- NaN-aware reductions --------------------------------------------------------------------
@@ -25,9 +33,9 @@ def _nan_filled(a, fill, name):
     """`a` with its NaNs replaced by `fill` and the NaN mask; where() sends a zero cotangent to
     the NaN positions (the gradient there is 0, not NaN). Integer and boolean arrays hold no
     NaN and keep their dtype, as in NumPy."""
-    _refuse_vmap(name, a)
+    refuse_vmap(name, a)
     a = asarray_traced(a)
-    raw = _raw(a)
+    raw = raw_array(a)
     if raw.dtype.kind not in "fc":
         return a, _xp(raw).zeros(raw.shape, dtype=bool)
     mask = _xp(raw).isnan(raw)
@@ -37,7 +45,7 @@ def _nan_filled(a, fill, name):
 def _nan_parts(a, axis, name):
     """`a` with NaNs as zeros, the NaN mask and the reduced axes (see `_nan_filled`)."""
     clean, mask = _nan_filled(a, 0.0, name)
-    return clean, mask, normalize_axis(axis, len(_shape_of(clean)), name)
+    return clean, mask, normalize_axis(axis, len(shape_of(clean)), name)
 
 
 def nansum(a, axis=None, dtype=None, keepdims=False):
@@ -82,11 +90,11 @@ def ptp(a, axis=None, keepdims=False):
 def _lanes(a, axis):
     """`a` with the reduced axes moved to the end and merged into one: (kept..., n)."""
     a = asarray_traced(a)
-    nd = len(_shape_of(a))
+    nd = len(shape_of(a))
     axes = normalize_axis(axis, nd, "quantile")
     kept = [i for i in range(nd) if i not in axes]
     moved = transpose(a, kept + list(axes))
-    shape = _shape_of(a)
+    shape = shape_of(a)
     return reshape(moved, tuple(shape[i] for i in kept) + (-1,)), axes
 
 
@@ -122,7 +130,7 @@ def _quantile_arguments(name, a, q, out, method):
     if primal_value(a).size == 0:
         raise ValueError(f"{name}: cannot take a quantile of an empty array")
     q = asarray_traced(q)
-    q_raw = _raw(q)
+    q_raw = raw_array(q)
     if q_raw.dtype.kind not in "fiu":
         raise TypeError(f"{name}: q must be real, got dtype {q_raw.dtype}")
     if q_raw.size and (q_raw.min() < 0 or q_raw.max() > 1):
@@ -132,22 +140,22 @@ def _quantile_arguments(name, a, q, out, method):
 
 
 def _quantile(a, q, axis, out, overwrite_input, method, keepdims, name):
-    _refuse_vmap(name, q)
+    refuse_vmap(name, q)
     a, q = _quantile_arguments(name, a, q, out, method)
-    q_raw = _raw(q)
+    q_raw = raw_array(q)
     lanes, axes = _lanes(a, axis)
     s = sort(lanes, axis=-1)
-    n = _shape_of(s)[-1]
+    n = shape_of(s)[-1]
     dtype = primal_value(s).dtype
     pos = q * float(n - 1) if q_raw.dtype.kind == "f" else \
         asarray_traced(q_raw.astype(dtype)) * float(n - 1)
-    lo_raw = _xp(q_raw).clip(_xp(q_raw).floor(_raw(pos)), 0, n - 1).astype(np.intp)
+    lo_raw = _xp(q_raw).clip(_xp(q_raw).floor(raw_array(pos)), 0, n - 1).astype(np.intp)
     hi_raw = _xp(lo_raw).minimum(lo_raw + 1, n - 1)
-    weight = pos - lo_raw.astype(_raw(pos).dtype)
+    weight = pos - lo_raw.astype(raw_array(pos).dtype)
     qs = q_raw.shape
     lo_v = take(s, ravel(lo_raw), axis=-1)       # (kept..., q.size)
     hi_v = take(s, ravel(hi_raw), axis=-1)
-    kept = _shape_of(s)[:-1]
+    kept = shape_of(s)[:-1]
     lo_v = moveaxis(lo_v, -1, 0)
     hi_v = moveaxis(hi_v, -1, 0)
     w = reshape(weight, (-1,) + (1,) * len(kept))
@@ -156,7 +164,7 @@ def _quantile(a, q, axis, out, overwrite_input, method, keepdims, name):
     val = lo_v + w * (hi_v - lo_v)
     val = reshape(val, qs + kept)
     if keepdims:
-        full = [1 if i in axes else size for i, size in enumerate(_shape_of(a))]
+        full = [1 if i in axes else size for i, size in enumerate(shape_of(a))]
         val = reshape(val, qs + tuple(full))
     return val
 
@@ -172,7 +180,7 @@ def percentile(a, q, axis=None, out=None, overwrite_input=False, method="linear"
 def _percent_to_fraction(q, name):
     """q in [0, 100] as a fraction in [0, 1] (differentiable in a floating q)."""
     q = asarray_traced(q)
-    q_raw = _raw(q)
+    q_raw = raw_array(q)
     if q_raw.size and (q_raw.min() < 0 or q_raw.max() > 100):
         raise ValueError(f"{name}: q must lie in [0, 100]")
     return q / 100.0 if q_raw.dtype.kind == "f" else asarray_traced(q_raw / 100.0)
@@ -189,12 +197,12 @@ def partition(a, kth, axis=-1, kind="introselect", order=None):
     element to its place (NumPy's `argpartition` permutation)."""
     if order is not None:
         raise NotImplementedError("partition: order= (structured arrays) is not supported")
-    _refuse_vmap("partition", a)
+    refuse_vmap("partition", a)
     a = asarray_traced(a)
     if axis is None:
         a, axis = ravel(a), 0
-    axis = _one_axis(axis, len(_shape_of(a)), "partition")
-    raw = _raw(a)
+    axis = one_axis(axis, len(shape_of(a)), "partition")
+    raw = raw_array(a)
     index = _xp(raw).argpartition(raw, kth, axis=axis, kind=kind)
     return take_along_axis(a, index, axis)
 
@@ -209,7 +217,7 @@ def _all_nan_lanes(mask, axes, keepdims, name):
 
 def _nan_extreme(a, axis, keepdims, name, reduce, fill):
     filled, mask = _nan_filled(a, fill, name)
-    axes = normalize_axis(axis, len(_shape_of(filled)), name)
+    axes = normalize_axis(axis, len(shape_of(filled)), name)
     ans = reduce(filled, axes, keepdims=keepdims)
     # a lane of NaNs only is NaN (with NumPy's warning), not the fill value
     empty = _all_nan_lanes(mask, axes, keepdims, name)
@@ -234,7 +242,7 @@ def nanmin(a, axis=None, out=None, keepdims=False):
 def nanprod(a, axis=None, dtype=None, keepdims=False):
     """`numpy.nanprod`: the product treating NaN as one; the gradient is 0 at NaN positions."""
     filled, _ = _nan_filled(a, 1.0, "nanprod")
-    axes = normalize_axis(axis, len(_shape_of(filled)), "nanprod")
+    axes = normalize_axis(axis, len(shape_of(filled)), "nanprod")
     return _prod(filled, axes, dtype=dtype, keepdims=keepdims)
 
 
@@ -250,19 +258,19 @@ def nancumprod(a, axis=None, dtype=None):
 
 def _cumulative(scan, name, initial, x, axis, dtype, include_initial):
     x = asarray_traced(x)
-    nd = len(_shape_of(x))
+    nd = len(shape_of(x))
     if nd == 0:
         x, nd = reshape(x, (1,)), 1
     if axis is None:
         if nd > 1:
             raise ValueError(f"{name}: axis is required for arrays of more than one dimension, "
-                             f"got shape {_shape_of(x)}")
+                             f"got shape {shape_of(x)}")
         axis = 0
-    axis = _one_axis(axis, nd, name)
+    axis = one_axis(axis, nd, name)
     out = scan(x, axis=axis, dtype=dtype)
     if not include_initial:
         return out
-    raw = _raw(out)
+    raw = raw_array(out)
     shape = list(raw.shape)
     shape[axis] = 1
     return concatenate([_xp(raw).full(tuple(shape), initial, dtype=raw.dtype), out], axis=axis)
@@ -289,13 +297,13 @@ def ediff1d(ary, to_end=None, to_begin=None):
     """`numpy.ediff1d`: differences of the flattened array, with `to_begin` and `to_end`
     (flattened, cast to ary's dtype) joined at the ends; differentiable in all three."""
     ary = ravel(asarray_traced(ary))
-    dtype = _raw(ary).dtype
+    dtype = raw_array(ary).dtype
 
     def end_piece(extra):
         extra = ravel(asarray_traced(extra))
-        if _raw(extra).dtype != dtype:
-            if not np.can_cast(_raw(extra).dtype, dtype, casting="same_kind"):
-                raise TypeError(f"ediff1d: to_begin/to_end of dtype {_raw(extra).dtype} cannot "
+        if raw_array(extra).dtype != dtype:
+            if not np.can_cast(raw_array(extra).dtype, dtype, casting="same_kind"):
+                raise TypeError(f"ediff1d: to_begin/to_end of dtype {raw_array(extra).dtype} cannot "
                                 f"be cast to the array's dtype {dtype}")
             extra = astype(extra, dtype)
         return extra
@@ -308,11 +316,11 @@ def ediff1d(ary, to_end=None, to_begin=None):
 def _nanquantile(a, q, axis, out, overwrite_input, method, keepdims, name):
     """Linear quantiles of the non-NaN elements of each lane: the sort puts NaNs last, so a lane
     with c numbers has its order statistics at 0..c-1 and the position is q (c - 1)."""
-    _refuse_vmap(name, a, q)
+    refuse_vmap(name, a, q)
     a, q = _quantile_arguments(name, a, q, out, method)
-    q_raw = _raw(q)
+    q_raw = raw_array(q)
     lanes, axes = _lanes(a, axis)
-    raw = _raw(lanes)
+    raw = raw_array(lanes)
     xp = _xp(raw)
     s = sort(lanes, axis=-1)
     dtype = raw.dtype
@@ -322,9 +330,9 @@ def _nanquantile(a, q, axis, out, overwrite_input, method, keepdims, name):
     if q_raw.dtype.kind != "f":
         q = asarray_traced(q_raw.astype(dtype))
     pos = reshape(q, (-1,) + (1,) * len(kept)) * last.astype(dtype)   # (q.size, kept...)
-    if dtype.kind == "f" and _raw(pos).dtype != dtype:
+    if dtype.kind == "f" and raw_array(pos).dtype != dtype:
         pos = astype(pos, dtype)
-    lo = xp.minimum(xp.floor(_raw(pos)).astype(np.intp), last)
+    lo = xp.minimum(xp.floor(raw_array(pos)).astype(np.intp), last)
     hi = xp.minimum(lo + 1, last)
     weight = pos - lo.astype(dtype)
     lo_v = moveaxis(take_along_axis(s, xp.moveaxis(lo, 0, -1), -1), -1, 0)
@@ -332,10 +340,10 @@ def _nanquantile(a, q, axis, out, overwrite_input, method, keepdims, name):
     val = lo_v + weight * (hi_v - lo_v)
     if bool((count == 0).any()):
         warnings.warn(f"{name}: All-NaN slice encountered", RuntimeWarning, stacklevel=3)
-        val = where(xp.broadcast_to(count == 0, _shape_of(val)), np.nan, val)
+        val = where(xp.broadcast_to(count == 0, shape_of(val)), np.nan, val)
     val = reshape(val, q_raw.shape + kept)
     if keepdims:
-        full = [1 if i in axes else size for i, size in enumerate(_shape_of(a))]
+        full = [1 if i in axes else size for i, size in enumerate(shape_of(a))]
         val = reshape(val, q_raw.shape + tuple(full))
     return val
 
@@ -362,3 +370,94 @@ def nanpercentile(a, q, axis=None, out=None, overwrite_input=False, method="line
 def nanmedian(a, axis=None, out=None, overwrite_input=False, keepdims=False):
     """`numpy.nanmedian`: `median` of the non-NaN elements of each lane; see `nanquantile`."""
     return _nanquantile(a, 0.5, axis, out, overwrite_input, "linear", keepdims, "nanmedian")
+
+
+# ---- covariance and correlation --------------------------------------------------------------
+def cov(m, y=None, rowvar=True, bias=False, ddof=None, fweights=None, aweights=None, *,
+        dtype=None):
+    """`numpy.cov`: the covariance matrix of the variables in the rows of `m` (columns if not
+    rowvar), differentiable in `m`, `y` and `aweights`.
+
+    As in NumPy the result is at least float64 unless `dtype` says otherwise (float32 input
+    gives float64), and a single variable gives a 0-d array.
+
+    Example:
+      >>> gnp.cov(np.array([[0.0, 1.0, 2.0], [2.0, 1.0, 0.5]]))   # 2 x 2
+    """
+    if ddof is not None and ddof != int(ddof):
+        raise ValueError(f"cov: ddof must be an integer, got {ddof!r}")
+    m = asarray_traced(m)
+    y = None if y is None else asarray_traced(y)
+    for name, v in (("m", m), ("y", y)):
+        if v is not None and len(shape_of(v)) > 2:
+            raise ValueError(f"cov: {name} has more than 2 dimensions (shape {shape_of(v)})")
+    if dtype is None:
+        dtype = np.result_type(raw_array(m), np.float64) if y is None else \
+            np.result_type(raw_array(m), raw_array(y), np.float64)
+
+    def variables_in_rows(v):
+        v = astype(atleast_2d(v), dtype)
+        return transpose(v) if not rowvar and shape_of(v)[0] != 1 else v
+
+    X = variables_in_rows(m)
+    if shape_of(X)[0] == 0:
+        return _xp(raw_array(m)).empty((0, 0), dtype=dtype)
+    if y is not None:
+        X = concatenate([X, variables_in_rows(y)], axis=0)
+    if ddof is None:
+        ddof = 0 if bias else 1
+    n = shape_of(X)[1]
+    w = None
+    if fweights is not None:
+        f = raw_array(strip_derivatives(asarray_traced(fweights)))
+        if f.ndim != 1 or f.shape[0] != n:
+            raise ValueError(f"cov: fweights must be 1-D of length {n}, got shape {f.shape}")
+        if f.dtype.kind not in "iu" and not bool((f == _xp(f).around(f)).all()):
+            raise TypeError("cov: fweights must be integers")
+        if bool((f < 0).any()):
+            raise ValueError("cov: fweights cannot be negative")
+        w = asarray_traced(f.astype(dtype))
+    if aweights is not None:
+        aw = asarray_traced(aweights)
+        if shape_of(aw) != (n,):
+            raise ValueError(f"cov: aweights must be 1-D of length {n}, got shape "
+                             f"{shape_of(aw)}")
+        if bool((raw_array(aw) < 0).any()):
+            raise ValueError("cov: aweights cannot be negative")
+        aw = astype(aw, dtype) if raw_array(aw).dtype != dtype else aw
+        w = aw if w is None else w * aw
+    if w is None:
+        avg = _sum(X, 1) / float(n)
+        fact = float(n - ddof)
+    else:
+        w_sum = _sum(w)
+        avg = matmul(X, w) / w_sum
+        if ddof == 0:
+            fact = w_sum
+        elif aweights is None:
+            fact = w_sum - ddof
+        else:
+            fact = w_sum - ddof * _sum(w * aw) / w_sum
+    if float(primal_value(fact)) <= 0:
+        warnings.warn("cov: degrees of freedom <= 0 for slice", RuntimeWarning, stacklevel=2)
+        fact = 0.0
+    X = X - expand_dims(avg, 1)
+    X_T = transpose(X) if w is None else transpose(X * w)
+    c = matmul(X, conjugate(X_T)) / fact
+    return reshape(c, ()) if shape_of(c) == (1, 1) else c
+
+
+def corrcoef(x, y=None, rowvar=True, *, dtype=None):
+    """`numpy.corrcoef`: Pearson correlation coefficients, cov(x, y) scaled by the standard
+    deviations, with the real (and imaginary) parts clipped to [-1, 1] as NumPy does;
+    differentiable in `x` and `y`."""
+    c = cov(x, y, rowvar, dtype=dtype)
+    if len(shape_of(c)) == 0:
+        return c / c
+    d = diagonal(c)
+    stddev = sqrt(real(d))
+    c = c / expand_dims(stddev, 1)
+    c = c / expand_dims(stddev, 0)
+    if raw_array(c).dtype.kind == "c":
+        return clip(real(c), -1, 1) + 1j * clip(imag(c), -1, 1)
+    return clip(c, -1, 1)

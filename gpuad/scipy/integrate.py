@@ -23,11 +23,11 @@ must match finite differences closely), not the derivatives of SciPy's discrete 
 """
 import numpy as np
 
+from ..numpy.helpers import shape_of
 from .. import backend
 from .. import numpy as gnp
 from ..custom import custom_vjp
 from ..forward import jvp
-from ..numpy.manipulation import _shape_of
 from ..reverse import vjp
 from ..trace import primal_value
 from ..tree import tree_flatten, tree_map, tree_unflatten
@@ -72,7 +72,7 @@ class _Arguments:
     def __init__(self, args):
         self.leaves, self.treedef = tree_flatten(args)
         self.floats = [i for i, leaf in enumerate(self.leaves) if _is_float(leaf)]
-        self.sizes = [int(np.prod(_shape_of(self.leaves[i]))) for i in self.floats]
+        self.sizes = [int(np.prod(shape_of(self.leaves[i]))) for i in self.floats]
 
     def float_leaves(self, args):
         leaves = tree_flatten(args)[0]
@@ -90,7 +90,7 @@ class _Arguments:
         (each in its leaf's shape and dtype); a zero scalar stands for each other leaf."""
         out, start = [np.zeros(())] * len(self.leaves), 0
         for i, size in zip(self.floats, self.sizes):
-            ct = gnp.reshape(flat[start:start + size], _shape_of(self.leaves[i]))
+            ct = gnp.reshape(flat[start:start + size], shape_of(self.leaves[i]))
             out[i] = _as_dtype(ct, self.leaves[i])
             start += size
         return tree_unflatten(self.treedef, out)
@@ -111,7 +111,7 @@ def _odeint_fwd(func, options, y0, t, *args):
 def _odeint_bwd(func, options, residuals, g):
     ys, y0, t, args = residuals
     spec = _Arguments(args)
-    n = _shape_of(ys)[1]
+    n = shape_of(ys)[1]
 
     def augmented(state, tt, *floats):
         """d/dt of [y, a, a_t, a_args] (see the module docstring)."""
@@ -125,7 +125,7 @@ def _odeint_bwd(func, options, residuals, g):
     a_t0 = gnp.zeros(1)
     a_args = gnp.zeros(sum(spec.sizes))
     grad_t = []
-    for i in range(_shape_of(t)[0] - 1, 0, -1):
+    for i in range(shape_of(t)[0] - 1, 0, -1):
         # the output at t[i] moves with t[i] at the speed f: its time cotangent is g_i . f
         grad_t.append(gnp.sum(g[i] * func(ys[i], t[i], *args)))
         a_t0 = a_t0 - grad_t[-1]
@@ -141,7 +141,7 @@ def _odeint_jvp(func, options, primals, tangents):
     y0, t, *args = primals
     ty0, tt, *targs = tangents
     spec = _Arguments(tuple(args))
-    n = _shape_of(y0)[0]
+    n = shape_of(y0)[0]
     k = len(spec.floats)
 
     def sensitivity(state, tt, *floats_and_tangents):
@@ -155,7 +155,7 @@ def _odeint_jvp(func, options, primals, tangents):
     v0 = ty0 - func(y0, t[0], *args) * tt[0]  # a later start t0 shifts the solution back
     joint = _odeint(sensitivity, options, gnp.concatenate([y0, v0]), t,
                     *spec.float_leaves(tuple(args)), *spec.float_leaves(tuple(targs)))
-    speeds = gnp.stack([func(ys[i], t[i], *args) for i in range(_shape_of(t)[0])])
+    speeds = gnp.stack([func(ys[i], t[i], *args) for i in range(shape_of(t)[0])])
     return ys, joint[:, n:] + speeds * gnp.expand_dims(tt, -1)
 
 
@@ -184,12 +184,12 @@ def odeint(func, y0, t, args=(), rtol=None, atol=None, mxstep=0, hmax=0.0, hmin=
       ...                          (k,), rtol=1e-10, atol=1e-10)[-1, 0])(0.5)
     """
     y0 = gnp.asarray(y0) if not hasattr(y0, "shape") else y0
-    if len(_shape_of(y0)) != 1:
-        raise ValueError(f"integrate.odeint: y0 must be 1-D, got shape {_shape_of(y0)}; ravel "
+    if len(shape_of(y0)) != 1:
+        raise ValueError(f"integrate.odeint: y0 must be 1-D, got shape {shape_of(y0)}; ravel "
                          f"the state and reshape in func")
     t = gnp.asarray(t) if not hasattr(t, "shape") else t
-    if len(_shape_of(t)) != 1:
-        raise ValueError(f"integrate.odeint: t must be 1-D, got shape {_shape_of(t)}")
+    if len(shape_of(t)) != 1:
+        raise ValueError(f"integrate.odeint: t must be 1-D, got shape {shape_of(t)}")
     if not isinstance(args, tuple):
         args = (args,)
     options = {"mxstep": mxstep, "hmax": hmax, "hmin": hmin}

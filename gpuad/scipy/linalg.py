@@ -13,11 +13,11 @@ import numpy as np
 
 from .. import backend
 from ..trace import Primitive, primal_value
-from ..numpy.helpers import unbroadcast
-from ..numpy.linalg import (_Shape, _mT, _square_check, cholesky, einsum, matmul, solve, tril,
-                            triu)
+from ..numpy.helpers import mT, shape_of, shaped, square_check, unbroadcast
+from ..numpy.linalg import cholesky, einsum, matmul, solve, tril, triu
 from ..numpy.elementwise import conjugate
-from ..numpy.manipulation import _shape_of, asarray_traced, astype, getitem, reshape
+from ..numpy.shapes import asarray_traced, astype, reshape
+from ..numpy.indexing import getitem
 
 
 def _xp(*xs):
@@ -36,7 +36,7 @@ def _read_triangle(t, lower, unit_diagonal):
 
 
 def _op(m, trans):
-    return _mT(m) if trans else m
+    return mT(m) if trans else m
 
 
 def _solve_triangular_impl(a, b, *, lower, trans, unit_diagonal):
@@ -59,14 +59,14 @@ def _solve_triangular_impl(a, b, *, lower, trans, unit_diagonal):
 def _solve_triangular_vjp_a(ans, a, b, g, *, lower, trans, unit_diagonal):
     # x = op(T)^-1 b; the cotangent of op(T) is -op(T)^-T g x^T, transposed back if trans.
     gb = _solve_triangular(a, g, lower=lower, trans=1 - trans, unit_diagonal=unit_diagonal)
-    gt = -(gb @ _mT(ans)) if not trans else -(ans @ _mT(gb))
+    gt = -(gb @ mT(ans)) if not trans else -(ans @ mT(gb))
     return unbroadcast(_read_triangle(gt, lower, unit_diagonal),
-                       _Shape(_shape_of(a), primal_value(a).dtype))
+                       shaped(shape_of(a), primal_value(a).dtype))
 
 
 def _solve_triangular_vjp_b(ans, a, b, g, *, lower, trans, unit_diagonal):
     gb = _solve_triangular(a, g, lower=lower, trans=1 - trans, unit_diagonal=unit_diagonal)
-    return unbroadcast(gb, _Shape(_shape_of(b), primal_value(b).dtype))
+    return unbroadcast(gb, shaped(shape_of(b), primal_value(b).dtype))
 
 
 def _solve_triangular_jvp_a(ans, a, b, t, *, lower, trans, unit_diagonal):
@@ -114,7 +114,7 @@ def solve_triangular(a, b, trans=0, lower=False, unit_diagonal=False):
     if trans not in _TRANS:
         raise ValueError(f"linalg.solve_triangular: trans must be 0, 1, 2, 'N', 'T' or 'C', "
                          f"got {trans!r}")
-    sa, sb = _shape_of(a), _shape_of(b)
+    sa, sb = shape_of(a), shape_of(b)
     if len(sa) < 2 or sa[-1] != sa[-2]:
         raise ValueError(f"linalg.solve_triangular: a must be a square matrix or a stack of them, "
                          f"shape (..., n, n), got shape {sa}")
@@ -146,7 +146,7 @@ def cho_factor(a, lower=False):
     only the factor's triangle either way.
     """
     a = asarray_traced(a)
-    _square_check("linalg.cho_factor", a)
+    square_check("linalg.cho_factor", a)
     return (cholesky(a) if lower else cholesky(a, upper=True)), bool(lower)
 
 
@@ -237,25 +237,25 @@ def solve_sylvester(a, b, q):
     (a (x) I + I (x) b^T) on row-major vec(X): O(n^6) work, for small matrices (SciPy's
     Bartels-Stewart is O(n^3)); the derivatives come from `solve`'s and `einsum`'s rules."""
     a, b, q = asarray_traced(a), asarray_traced(b), asarray_traced(q)
-    n, m = _shape_of(a)[-1], _shape_of(b)[-1]
-    if _shape_of(a)[-2] != n or _shape_of(b)[-2] != m or _shape_of(q)[-2:] != (n, m):
+    n, m = shape_of(a)[-1], shape_of(b)[-1]
+    if shape_of(a)[-2] != n or shape_of(b)[-2] != m or shape_of(q)[-2:] != (n, m):
         raise ValueError(f"linalg.solve_sylvester: a must be (..., n, n), b (..., m, m) and q "
-                         f"(..., n, m); got shapes {_shape_of(a)}, {_shape_of(b)}, "
-                         f"{_shape_of(q)}")
+                         f"(..., n, m); got shapes {shape_of(a)}, {shape_of(b)}, "
+                         f"{shape_of(q)}")
     xp = _xp(primal_value(a))
     dtype = np.result_type(primal_value(a).dtype, primal_value(b).dtype)
     eye_n, eye_m = xp.eye(n, dtype=dtype), xp.eye(m, dtype=dtype)
     # K[i, j, k, l] = a[i, k] delta[j, l] + delta[i, k] b[l, j]
     k = einsum("...ik,jl->...ijkl", a, eye_m) + einsum("ik,...lj->...ijkl", eye_n, b)
-    batch = _shape_of(k)[:-4]
-    rhs = reshape(q, _shape_of(q)[:-2] + (n * m, 1))
+    batch = shape_of(k)[:-4]
+    rhs = reshape(q, shape_of(q)[:-2] + (n * m, 1))
     try:
         x = solve(reshape(k, batch + (n * m, n * m)), rhs)
     except np.linalg.LinAlgError:
-        raise ValueError(f"linalg.solve_sylvester: a and -b (shapes {_shape_of(a)}, "
-                         f"{_shape_of(b)}) share an eigenvalue, so a X + X b = q has no unique "
+        raise ValueError(f"linalg.solve_sylvester: a and -b (shapes {shape_of(a)}, "
+                         f"{shape_of(b)}) share an eigenvalue, so a X + X b = q has no unique "
                          f"solution") from None
-    return reshape(x, _shape_of(q))
+    return reshape(x, shape_of(q))
 
 
 def _sylvester(s, c):
@@ -279,17 +279,17 @@ def solve_banded(l_and_u, ab, b):
         raise ValueError(f"linalg.solve_banded: (l, u) = ({lower}, {upper}) must be "
                          f"non-negative")
     ab, b = asarray_traced(ab), asarray_traced(b)
-    if len(_shape_of(ab)) < 2:
+    if len(shape_of(ab)) < 2:
         raise ValueError(f"linalg.solve_banded: ab must have shape (l + u + 1, n), got "
-                         f"{_shape_of(ab)}")
-    rows, n = _shape_of(ab)[-2:]
+                         f"{shape_of(ab)}")
+    rows, n = shape_of(ab)[-2:]
     if rows != lower + upper + 1:
         raise ValueError(f"linalg.solve_banded: ab has {rows} rows, but (l, u) = "
                          f"({lower}, {upper}) needs l + u + 1 = {lower + upper + 1}")
-    sb = _shape_of(b)
+    sb = shape_of(b)
     if not sb or sb[0 if len(sb) == 1 else -2] != n:
         raise ValueError(f"linalg.solve_banded: b must have shape ({n},) or ({n}, k) to match "
-                         f"ab of shape {_shape_of(ab)}, got {sb}")
+                         f"ab of shape {shape_of(ab)}, got {sb}")
     i, j = np.meshgrid(np.arange(n), np.arange(n), indexing="ij")
     band = upper + i - j
     inside = (band >= 0) & (band < rows)
@@ -318,7 +318,7 @@ def _sqrtm_derivative(s, c):
 sqrtm_p = Primitive(
     "linalg.sqrtm", _sqrtm_impl,
     # d sqrt(A)[E] = X with S X + X S = E; its adjoint solves S^T X + X S^T = G.
-    vjp=[lambda ans, a, g: _sqrtm_derivative(_mT(ans), g)],
+    vjp=[lambda ans, a, g: _sqrtm_derivative(mT(ans), g)],
     jvp=[lambda ans, a, t: _sqrtm_derivative(ans, t)])
 
 
@@ -346,7 +346,7 @@ def sqrtm(a):
              [0.8660254-0.5j, 0.8660254+0.5j]])
     """
     a = asarray_traced(a)
-    _square_check("linalg.sqrtm", a)
+    square_check("linalg.sqrtm", a)
     if primal_value(a).dtype.kind in "biu":  # SciPy computes integer input in float64
         a = astype(a, np.float64)
     return sqrtm_p.bind(a)
@@ -371,7 +371,7 @@ def expm(a):
              [0., 1.]])
     """
     a = asarray_traced(a)
-    _square_check("linalg.expm", a)
+    square_check("linalg.expm", a)
     raw = primal_value(a)
     xp = _xp(raw)
     norm1 = float(xp.max(xp.sum(xp.abs(raw), axis=-2))) if raw.size else 0.0

@@ -9,9 +9,10 @@ Reference semantics, for 1-D 'full' mode:
     out[n] = sum_k in1[n - k] * in2[k],   0 <= n < len(in1) + len(in2) - 1
 """
 
+from ..numpy.helpers import shape_of
 from .. import numpy as gnp
-from ..numpy.manipulation import _shape_of, asarray_traced
-from ..numpy.numerical import direct_convolve as _convolve
+from ..numpy.shapes import asarray_traced
+from ..numpy.signal import direct_convolve as _convolve
 
 _MODES = ("full", "valid", "same")
 
@@ -19,7 +20,7 @@ _MODES = ("full", "valid", "same")
 def _check(op_name, in1, in2, mode):
     if mode not in _MODES:
         raise ValueError(f"{op_name}: mode must be one of {_MODES}, got {mode!r}")
-    s1, s2 = _shape_of(in1), _shape_of(in2)
+    s1, s2 = shape_of(in1), shape_of(in2)
     if len(s1) != len(s2):
         raise ValueError(f"{op_name}: in1 and in2 must have the same number of dimensions, got "
                          f"shapes {s1} and {s2}; add size-1 axes to the smaller one")
@@ -64,7 +65,7 @@ def correlate(in1, in2, mode="full"):
     """
     in1, in2 = asarray_traced(in1), asarray_traced(in2)
     _check("signal.correlate", in1, in2, mode)
-    s1, s2 = _shape_of(in1), _shape_of(in2)
+    s1, s2 = shape_of(in1), shape_of(in2)
     if mode == "valid" and len(s1) and not all(a >= b for a, b in zip(s1, s2)):
         # SciPy swaps the inputs and reverses the result: correlate(in2, in1) flipped.
         return gnp.flip(_convolve(in2, gnp.flip(in1), mode))

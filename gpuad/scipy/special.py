@@ -30,10 +30,10 @@ import numpy as np
 from .. import backend
 from ..trace import Primitive, nondiff, primal_value
 from ..numpy.define import defunary, elementwise_primitive, binary_op
-from ..numpy.helpers import expand_reduced, is_complex, normalize_axis
+from ..numpy.helpers import expand_reduced, is_complex, normalize_axis, shape_of
 from ..numpy.elementwise import exp, log, log1p, real, sign, sinc, where  # noqa: F401 (sinc: re-exported)
 from ..numpy.reductions import sum as _sum
-from ..numpy.manipulation import _shape_of, asarray_traced
+from ..numpy.shapes import asarray_traced
 from ..numpy.special_calls import special_call, special_impl
 from ..numpy.bessel import i0, i0_p, i1, i1_p, iv, iv_p  # noqa: F401  (SciPy's names)
 
@@ -461,7 +461,7 @@ def logsumexp(a, axis=None, b=None, keepdims=False, return_sign=False):
       (array(0.69314718), array(-1.))
     """
     a = asarray_traced(a)
-    axes = normalize_axis(axis, len(_shape_of(a)), "logsumexp")
+    axes = normalize_axis(axis, len(shape_of(a)), "logsumexp")
     if b is None:
         out = logsumexp_p.bind(a, axis=axes, keepdims=bool(keepdims))
         if not return_sign:
@@ -478,10 +478,10 @@ def _weighted_logsumexp(a, b, axes, keepdims, return_sign):
     value, so holding it constant leaves every derivative exact)."""
     raw = primal_value(a)
     xp = backend.namespace(raw)
-    shape = np.broadcast_shapes(_shape_of(a), _shape_of(b))
-    if shape != _shape_of(a):
-        raise ValueError(f"logsumexp: b of shape {_shape_of(b)} must broadcast to the shape of "
-                         f"a {_shape_of(a)}, not enlarge it (got {shape})")
+    shape = np.broadcast_shapes(shape_of(a), shape_of(b))
+    if shape != shape_of(a):
+        raise ValueError(f"logsumexp: b of shape {shape_of(b)} must broadcast to the shape of "
+                         f"a {shape_of(a)}, not enlarge it (got {shape})")
     m = _real_shift(raw, axes)
     total = _sum(b * exp(a - m), axis=axes, keepdims=True)
     if is_complex(total):
@@ -501,7 +501,7 @@ def _weighted_logsumexp(a, b, axes, keepdims, return_sign):
         value = log(total) + m
     if not keepdims:
         value = _drop_reduced(value, axes)
-        sgn = sgn.reshape(_shape_of(value))
+        sgn = sgn.reshape(shape_of(value))
     return (value, sgn) if return_sign else value
 
 
@@ -513,8 +513,8 @@ def _log_abs_and_phase(log_sum, zero):
 
 def _drop_reduced(x, axes):
     """Drop the size-1 axes a keepdims reduction over `axes` kept."""
-    from ..numpy.manipulation import reshape
-    shape = tuple(n for i, n in enumerate(_shape_of(x)) if i not in axes)
+    from ..numpy.shapes import reshape
+    shape = tuple(n for i, n in enumerate(shape_of(x)) if i not in axes)
     return reshape(x, shape)
 
 

@@ -28,7 +28,7 @@ import numpy as np
 from .. import backend
 from .. import numpy as gnp
 from . import special
-from ..numpy.manipulation import asarray_traced
+from ..numpy.shapes import asarray_traced
 from ..trace import primal_value
 
 _LOG_2PI = math.log(2.0 * math.pi)

@@ -1,5 +1,5 @@
 """gnp.random.RandomState (gpuad/numpy/random_state.py) and the registry of generator states
-that checkpointing saves (gpuad/numpy/random.py)."""
+that checkpointing saves (gpuad/numpy/sampling.py)."""
 import gc
 
 import numpy as np
@@ -8,6 +8,7 @@ import pytest
 import gpuad as ga
 import gpuad.numpy as gnp
 from gpuad.checkpoint import EveryK, Revolve, checkpoint, scan
+from gpuad.numpy import sampling  # the registry of live generators
 
 R = gnp.random
 
@@ -142,7 +143,7 @@ def test_registry_saves_every_live_generator_and_drops_dead_ones():
     del rs, counter
     gc.collect()
     R.set_all_states(saved)  # the generators are gone: only the global state is restored
-    assert len(R.get_all_states()[1]) == len(R._generators)
+    assert len(R.get_all_states()[1]) == len(sampling._generators)
 
 
 @pytest.fixture
