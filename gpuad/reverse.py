@@ -1,13 +1,14 @@
 """Reverse mode: the tape, the backward sweep, and `vjp`, `grad`, `value_and_grad`.
 
 The tape is a plain list of entries in recording order, which is already a topological order:
-the sweep walks it newest first. Each entry is a tuple
+the sweep walks it newest first. Each entry is an `Entry`
 
-    (primitive, output node(s), parents, residual args, residual ans, params)
+    (prim, out, parents, saved, ans, params)
 
-where `parents` lists `(argnum, input node, broadcast target)` for the arguments this trace
-differentiates, and the residuals are what the VJP rules read (see `Primitive`): the array, a
-`Meta` (shape and dtype only) or None. Cotangents are accumulated in a list indexed by node.
+where `out` is the output node (a tuple of nodes for several results), `parents` lists
+`(argnum, input node, broadcast target)` for the arguments this trace differentiates, and the
+residuals `saved` and `ans` are what the VJP rules read (see `Primitive`): the array, a `Meta`
+(shape and dtype only) or None. Cotangents are accumulated in a list indexed by node.
 `grad` pops each entry as its rules run, so backward never holds more than forward did, and when
 `grad` returns no part of the tape is alive.
 
@@ -17,6 +18,7 @@ no longer needs them (`gpuad/readonly.py`): until `grad` returns, or until `vjp`
 deleted. A write to one meanwhile is an error at the write, never a wrong value or gradient.
 """
 import functools
+from typing import NamedTuple
 
 import numpy as np
 
@@ -31,6 +33,32 @@ from .tree import tree_flatten, tree_paths, tree_unflatten, unregistered_hint
 FUSABLE = backend.FUSABLE_ARRAY_TYPES  # NumPy arrays, and CuPy arrays once CuPy is imported
 _ndarray = np.ndarray
 _NUMBERS = frozenset((float, int, bool, complex))
+
+
+class Entry(NamedTuple):
+    """One recorded op on a tape (see the module docstring).
+
+    `saved` is a tuple with one residual per argument, or an object that keeps its residuals
+    itself (a fused group, gpuad/kernels) and says which arrays they are with `held()`."""
+
+    prim: object
+    out: object  # node, or tuple of nodes (multiple_results)
+    parents: object  # ((argnum, node, broadcast target or None), ...)
+    saved: object
+    ans: object
+    params: dict
+
+    def held(self):
+        """The arrays (and Metas) this entry keeps for the backward pass."""
+        saved, ans = self.saved, self.ans
+        if type(saved) is not tuple:
+            return list(saved.held())
+        return list(saved) + (list(ans) if isinstance(ans, tuple) else [ans])
+
+
+# The record paths build entries with this (a C call): `Entry(...)` runs a Python-level
+# `__new__`, which would cost ~2% of a small op's recording (benchmarks/callgrind.py overhead).
+new_entry = tuple.__new__
 
 
 class ReverseTracer(Tracer):
@@ -101,7 +129,7 @@ class ReverseTrace(Trace):
                 tracer.value
         if self.fused and self.active:
             for entry in self.tape:  # groups may store such values instead of inputs
-                compact = getattr(entry[3], "compact", None)
+                compact = getattr(entry.saved, "compact", None)
                 if compact is not None:
                     compact()
         super().close()
@@ -163,8 +191,9 @@ class ReverseTrace(Trace):
             check_nans(ans, f"{prim.name} (tape position {len(tape)})", "forward result")
         node = self.count
         self.count = node + 1
-        tape.append((prim, node, ((0, x.node, None),), (v if prim.keep[0] else None,),
-                     ans if prim.keep_ans else None, EMPTY))
+        tape.append(new_entry(Entry, (prim, node, ((0, x.node, None),),
+                                      (v if prim.keep[0] else None,),
+                                      ans if prim.keep_ans else None, EMPTY)))
         return ReverseTracer(ans, self, node)
 
     def process2(self, prim, x, y):
@@ -210,8 +239,9 @@ class ReverseTrace(Trace):
         keep = prim.keep
         node = self.count
         self.count = node + 1
-        tape.append((prim, node, parents, (vx if keep[0] else None, vy if keep[1] else None),
-                     ans if prim.keep_ans else None, EMPTY))
+        tape.append(new_entry(Entry, (prim, node, parents,
+                                      (vx if keep[0] else None, vy if keep[1] else None),
+                                      ans if prim.keep_ans else None, EMPTY)))
         return ReverseTracer(ans, self, node)
 
     def fuse(self, prim, args, vals):
@@ -291,12 +321,12 @@ class ReverseTrace(Trace):
             self.count = first + len(ans)
             out = tuple(range(first, first + len(ans)))
             kept_ans = ans if keep_ans == KEEP else tuple(Meta(a) for a in ans)
-            tape.append((prim, out, parents, saved, kept_ans, params))
+            tape.append(new_entry(Entry, (prim, out, parents, saved, kept_ans, params)))
             return tuple(ReverseTracer(a, self, n) for a, n in zip(ans, out))
         node = self.count
         self.count = node + 1
         kept_ans = ans if keep_ans == KEEP else (Meta(ans) if keep_ans == META else None)
-        tape.append((prim, node, parents, saved, kept_ans, params))
+        tape.append(new_entry(Entry, (prim, node, parents, saved, kept_ans, params)))
         return ReverseTracer(ans, self, node)
 
 

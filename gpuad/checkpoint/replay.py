@@ -14,9 +14,7 @@ transforms stays correct.
 """
 import contextlib
 
-
-from ..kernels.group import Group
-from ..reverse import ReverseTrace, ReverseTracer, backward
+from ..reverse import Entry, ReverseTrace, ReverseTracer, backward
 from ..trace import (TRACER_TYPES, Meta, Primitive, as_value, primal_value, raise_level_above,
                      restore_depth)
 
@@ -151,12 +149,7 @@ def residual_bytes(tape, inputs):
     seen = {id(primal_value(x)) for x in inputs}
     total = 0
     for entry in tape.tape:
-        saved, ans = entry[3], entry[4]
-        if isinstance(saved, Group):  # a fused group keeps its inputs only
-            arrays = saved.held()
-        else:
-            arrays = list(saved) + (list(ans) if isinstance(ans, tuple) else [ans])
-        for a in arrays:
+        for a in entry.held():
             if isinstance(a, Meta):
                 continue
             raw = primal_value(a)
@@ -192,8 +185,8 @@ def record_region(trace, region, parent_nodes, out_leaves):
     trace.count += len(wrapped)
     nodes = tuple(range(first, first + len(wrapped)))
     parents = [(k, node, None) for k, node in enumerate(parent_nodes)]
-    trace.tape.append((CHECKPOINTED, nodes, parents, (),
-                       tuple(Meta(out_leaves[i]) for i in wrapped), {"region": region}))
+    trace.tape.append(Entry(CHECKPOINTED, nodes, parents, (),
+                            tuple(Meta(out_leaves[i]) for i in wrapped), {"region": region}))
     result = list(out_leaves)
     for i, node in zip(wrapped, nodes):
         result[i] = ReverseTracer(as_value(out_leaves[i]), trace, node)
