@@ -248,13 +248,28 @@ class Budget(Schedule):
             return StoreAll()
         memory = usable - other_bytes
         if memory < carry_bytes + step_bytes:
-            need = -(-(other_bytes + carry_bytes + step_bytes) * 100 // 95)  # with headroom
+            need = self.smallest(carry_bytes, step_bytes, other_bytes)
             raise ValueError(
                 f"Budget({format_bytes(self.budget)}): too small for length {length}: one "
                 f"stored carry ({format_bytes(carry_bytes)}) and one step's tape "
                 f"({format_bytes(step_bytes)}) beside the outputs ({format_bytes(other_bytes)}) "
                 f"need at least {need} bytes ({format_bytes(need)}).")
         return Segments(memory, carry_bytes, step_bytes)
+
+    @classmethod
+    def smallest(cls, carry_bytes, step_bytes, other_bytes=0):
+        """The smallest budget (bytes) `choose` accepts for these sizes, headroom included:
+        one stored carry and one step's tape beside `other_bytes` (the slowest plan,
+        Revolve with one snapshot). Callers check a budget with it before running anything
+        (`python -m gpuad`'s preflight)."""
+        need = other_bytes + carry_bytes + step_bytes
+        budget = int(need / (1 - cls.HEADROOM)) + 1
+        # exact in integers, as `choose` rounds: the least budget whose usable part holds it
+        while budget > need and int((budget - 1) * (1 - cls.HEADROOM)) >= need:
+            budget -= 1
+        while int(budget * (1 - cls.HEADROOM)) < need:
+            budget += 1
+        return budget
 
     def plan(self, length, carry_bytes=None, step_bytes=None, other_bytes=0):
         _check_length(length)

@@ -2,23 +2,24 @@
 import sys
 import time
 
-import numpy as np
-
 import gpuad as ga
 from gpuad.checkpoint import Budget, format_bytes
 
-from . import report
-from .measure import feasible_budget, measure_length, peak_bytes
+from . import preflight, report
+from .data import batch
+from .measure import learning_verdict, measure_length, peak_bytes, schedules_for
 from .model import init_params, loss
 from .options import OptionError, parse
 
+BUDGET_FRACTION = 0.10  # of StoreAll's peak, for Budget's rows and the training run's default
+
 
 def main(argv=None):
+    """Parse and check every option (exit status 2 and one line on stderr for a bad one),
+    then run the experiment."""
     try:
-        args = parse(argv)
-        if args.backend is not None:
-            ga.set_backend(args.backend)
-    except (OptionError, ga.backend.BackendError) as exc:
+        args = preflight.check(parse(argv))
+    except OptionError as exc:
         print(f"python -m gpuad: error: {exc}", file=sys.stderr)
         return 2
     return run(args)
@@ -31,31 +32,36 @@ def run_main():
 
 def run(args):
     from tqdm import tqdm
-    from gpuad.tasks import adding_problem, adding_baseline_loss
 
     started = time.perf_counter()
     backend = ga.get_backend()
     host = backend == "numpy"
+    if args.quick_changes:
+        print(f"--quick set {', '.join(args.quick_changes)}"
+              + (f"; kept as given: {', '.join(args.quick_kept)}" if args.quick_kept else ""))
     print(f"gpuad BPTT memory experiment on {backend} "
           f"({'host memory measured with tracemalloc' if host else 'device memory measured from CuPy’s allocator'}); "
-          f"LSTM hidden {args.hidden}, batch {args.batch}, adding problem, float32")
+          f"LSTM hidden {args.hidden}, batch {args.batch}, adding problem, float32; "
+          f"times: median of {args.repeats} after a warm-up")
     params = init_params(args.hidden, seed=args.seed)
-    budget_fraction = 0.10
     rows = []
-    n_configs = sum(len(_labels(args, t)) for t in args.lengths)
+    n_configs = sum(len(schedules_for(args.schedules, t, 1)) for t in args.lengths)
     with tqdm(total=n_configs, desc="measuring schedules", unit="run", leave=False,
               disable=None) as bar:
         for length in args.lengths:
-            xs, targets = _data(adding_problem, args.batch, length, args.seed)
-            rows += measure_length(params, xs, targets, args.schedules, budget_fraction, bar)
+            xs, targets = batch(args.batch, length, args.seed)
+            rows += measure_length(params, xs, targets, args.schedules, BUDGET_FRACTION,
+                                   args.repeats, bar)
     print(report.table(rows))
     worst = max(r["grad_max_diff"] for r in rows)
     print(f"largest gradient difference from StoreAll over all schedules: {worst:.1e} "
           f"(checkpointing recomputes; it does not change the math)")
 
-    training = train(args, params, adding_problem, adding_baseline_loss())
+    from gpuad.tasks import adding_baseline_loss
+    training = train(args, params, adding_baseline_loss())
     results = {"backend": backend, "memory": "host" if host else "device",
                "hidden": args.hidden, "batch": args.batch, "seed": args.seed,
+               "repeats": args.repeats, "budget_fraction": BUDGET_FRACTION,
                "steps": rows, "training": training,
                "seconds": time.perf_counter() - started}
     paths = report.write_all(args.out, results, host)
@@ -66,25 +72,16 @@ def run(args):
     return 0
 
 
-def _labels(args, length):
-    from .measure import schedules_for
-    return schedules_for(args.schedules, length, 1)
-
-
-def _data(adding_problem, batch, length, seed):
-    xs, targets = adding_problem(batch, length, seed)
-    return ga.numpy.asarray(xs.astype(np.float32)), ga.numpy.asarray(targets.astype(np.float32))
-
-
-def train(args, params, adding_problem, baseline):
+def train(args, params, baseline):
     """A short Adam run at the training length under the schedule Budget picks."""
     from tqdm import tqdm
     from gpuad import optim
     length = args.train_length
-    xs, targets = _data(adding_problem, args.train_batch, length, args.seed + 1)
     if args.memory_budget is None:
-        budget = feasible_budget(params, xs, targets, int(
-            0.10 * peak_bytes(params, xs, targets, ga.checkpoint.StoreAll())))
+        xs, targets = batch(args.train_batch, length, args.seed + 1)
+        budget = max(int(BUDGET_FRACTION * peak_bytes(params, xs, targets,
+                                                      ga.checkpoint.StoreAll())),
+                     args.smallest_budget)
     else:
         budget = args.memory_budget
     schedule = Budget(budget)
@@ -94,20 +91,21 @@ def train(args, params, adding_problem, baseline):
     grad_fn = ga.value_and_grad(loss)
     for step in tqdm(range(args.steps), desc=f"training (T={length})", leave=False,
                      disable=None):
-        xs, targets = _data(adding_problem, args.train_batch, length,
-                            args.seed + 1000 + step)
+        xs, targets = batch(args.train_batch, length, args.seed + 1000 + step)
         value, grads = grad_fn(params, xs, targets, schedule)
         updates, state = opt.update(grads, state, params)
         params = optim.apply_updates(params, updates)
         losses.append(float(value))
-    window = max(1, len(losses) // 10)
-    first, last = float(np.mean(losses[:window])), float(np.mean(losses[-window:]))
+    first, last, z, learning = learning_verdict(losses)
+    verdict = (f"learning (the last tenth's mean loss is {z:.1f} standard errors below the "
+               f"first's)" if learning else
+               f"not learning yet (the last tenth is {z:.1f} standard errors below the first; "
+               f"more than 2 would count)")
     print(f"training: T={length}, batch {args.train_batch}, {args.steps} Adam steps (gradients "
-          f"clipped to norm 1) under "
-          f"{schedule!r} "
-          f"(chose {schedule.chosen!r}): loss {first:.4f} -> {last:.4f}; trivial baseline "
-          f"(always predict 1) {baseline:.4f}"
-          + (" — learning" if last < baseline else " — not below the baseline yet"))
+          f"clipped to norm 1) under {schedule!r} (chose {schedule.chosen!r}): mean loss of the "
+          f"first tenth {first:.4f}, last tenth {last:.4f}; trivial baseline (always predict 1) "
+          f"{baseline:.4f}: {verdict}")
     return {"length": length, "budget_bytes": budget, "budget": format_bytes(budget),
             "chosen": repr(schedule.chosen), "losses": losses, "baseline": baseline,
-            "final_loss": last}
+            "first_tenth_loss": first, "final_loss": last, "standard_errors": z,
+            "learning": learning}

@@ -12,17 +12,25 @@ def init_params(hidden, inputs=2, seed=0, dtype=np.float32):
             "readout": nn.init_linear(rng, hidden, 1, dtype=dtype)}
 
 
-def loss(params, xs, targets, schedule=None, counter=None):
-    """Mean squared error of the readout of the last hidden state; `xs` is (T, batch, 2).
-    `counter[0]` (if given) counts step evaluations."""
-    cell = params["lstm"]
-    hidden = cell["w_h"].shape[0]
-
+def step_fn(cell, counter=None):
+    """The scan body: one LSTM step on (h, c). `counter[0]` (if given) counts evaluations.
+    Shared by `loss` and the preflight's dry run (`preflight.smallest_budget`), so both measure
+    the same step."""
     def step(state, x):
         if counter is not None:
             counter[0] += 1
         return nn.lstm_cell(cell, state, x), None
+    return step
 
-    (h, _), _ = scan(step, nn.lstm_zero_state(xs.shape[1], hidden, dtype=xs.dtype), xs,
+
+def init_state(params, xs):
+    """The zero (h, c) for a batch of `xs` (T, batch, 2)."""
+    return nn.lstm_zero_state(xs.shape[1], params["lstm"]["w_h"].shape[0], dtype=xs.dtype)
+
+
+def loss(params, xs, targets, schedule=None, counter=None):
+    """Mean squared error of the readout of the last hidden state; `xs` is (T, batch, 2).
+    `counter[0]` (if given) counts step evaluations."""
+    (h, _), _ = scan(step_fn(params["lstm"], counter), init_state(params, xs), xs,
                      schedule=schedule)
     return nn.mse(nn.linear(params["readout"], h), targets)

@@ -10,6 +10,14 @@ class OptionError(ValueError):
     """A bad option value: the message names the option and the accepted form."""
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse's own errors (an unknown option, a bad --backend) as OptionError: one line,
+    like the rest, instead of the usage text."""
+
+    def error(self, message):
+        raise OptionError(f"{message} (see python -m gpuad --help)")
+
+
 def parse_lengths(text):
     try:
         values = [int(v) for v in text.split(",") if v.strip()]
@@ -55,74 +63,106 @@ def positive_int(option):
     return parse
 
 
+def integer(option):
+    def parse(text):
+        try:
+            return int(text)
+        except ValueError:
+            raise OptionError(f"{option}: got {text!r}; give an integer") from None
+    return parse
+
+
+def number(option):
+    def parse(text):
+        try:
+            return float(text)
+        except ValueError:
+            raise OptionError(f"{option}: got {text!r}; give a number such as 0.01") from None
+    return parse
+
+
+# (default, value under --quick, parser): options the user does not give take the default, or
+# under --quick the small value; an option the user gives always wins (`parse` says so).
+OPTIONS = {
+    "lengths": (",".join(map(str, DEFAULT_LENGTHS)), "20,40", parse_lengths),
+    "schedules": (",".join(SCHEDULE_NAMES), None, parse_schedules),
+    "hidden": ("32", "16", positive_int("--hidden")),
+    "batch": ("16", "8", positive_int("--batch")),
+    "repeats": ("3", "1", positive_int("--repeats")),
+    "memory_budget": (None, None, parse_budget),
+    "steps": ("500", "30", positive_int("--steps")),
+    "train_length": ("50", "10", integer("--train-length")),
+    "train_batch": ("32", "16", positive_int("--train-batch")),
+    "learning_rate": ("0.02", None, number("--learning-rate")),
+    "seed": ("0", None, integer("--seed")),
+    "out": ("gpuad-results", None, str),
+}
+
+
 def build_parser():
-    parser = argparse.ArgumentParser(
+    d = {k: v[0] for k, v in OPTIONS.items()}
+    parser = _Parser(
         prog="python -m gpuad",
         description="The BPTT memory experiment: one LSTM training step on the adding problem "
                     "under every checkpointing schedule (time, peak memory, step evaluations, "
                     "and the gradient's difference from storing everything), then a short "
-                    "training run with the schedule Budget picks.")
-    parser.add_argument("--lengths", default=",".join(map(str, DEFAULT_LENGTHS)),
-                        help="sequence lengths T to measure, comma-separated "
-                             "(default: %(default)s)")
-    parser.add_argument("--schedules", default=",".join(SCHEDULE_NAMES),
-                        help="schedules to compare, comma-separated, from "
-                             f"{','.join(SCHEDULE_NAMES)}; everyk uses k=sqrt(T), revolve runs "
-                             "a few snapshot counts (default: all)")
-    parser.add_argument("--hidden", default="32", help="LSTM hidden size (default: 32)")
-    parser.add_argument("--batch", default="16", help="sequences per batch (default: 16)")
-    parser.add_argument("--backend", default=None, choices=["numpy", "cupy"],
-                        help="array backend (default: CuPy if a GPU answers, else NumPy)")
-    parser.add_argument("--memory-budget", default=None,
-                        help="memory budget for the training run, e.g. 512MB or 2GiB "
-                             "(default: 10%% of StoreAll's peak at the largest T)")
-    parser.add_argument("--steps", default="500",
-                        help="Adam steps of the short training run (default: 500)")
-    parser.add_argument("--train-length", default="50",
-                        help="sequence length of the training run (default: 50; the adding "
-                             "problem at this length is learned in about 20 s on a 2-core CPU, "
-                             "at T=1000 it needs far more steps than a demo should take)")
-    parser.add_argument("--train-batch", default="32",
-                        help="sequences per batch in the training run (default: 32)")
-    parser.add_argument("--learning-rate", default="0.02",
-                        help="Adam learning rate of the training run (default: 0.02)")
-    parser.add_argument("--seed", default="0", help="random seed (default: 0)")
-    parser.add_argument("--out", default="gpuad-results",
-                        help="output directory for results.json and the plots "
-                             "(default: ./gpuad-results/)")
-    parser.add_argument("--quick", action="store_true",
-                        help="a seconds-long run on small sizes (what the tests use)")
+                    "training run with the schedule Budget picks. Every option is checked "
+                    "before anything runs.")
+    # default None everywhere: `parse` tells a given option from a missing one
+    add = parser.add_argument
+    add("--lengths", help=f"sequence lengths T to measure, comma-separated (default: "
+                          f"{d['lengths']})")
+    add("--schedules", help="schedules to compare, comma-separated, from "
+                            f"{','.join(SCHEDULE_NAMES)}; everyk uses k=sqrt(T), revolve runs "
+                            "a few snapshot counts (default: all)")
+    add("--hidden", help=f"LSTM hidden size (default: {d['hidden']})")
+    add("--batch", help=f"sequences per batch (default: {d['batch']})")
+    add("--repeats", help=f"timed runs per schedule after one warm-up; the table and plots "
+                          f"show their median and min-max (default: {d['repeats']})")
+    add("--backend", default=None, choices=["numpy", "cupy"],
+        help="array backend (default: GPUAD_BACKEND if set, else CuPy if a GPU answers, "
+             "else NumPy)")
+    add("--memory-budget",
+        help="memory budget for the training run, e.g. 512MB or 2GiB (default: 10%% of "
+             "StoreAll's peak at --train-length, raised to the smallest budget that fits "
+             "one stored carry and one step's tape)")
+    add("--steps", help=f"Adam steps of the short training run (default: {d['steps']})")
+    add("--train-length",
+        help=f"sequence length of the training run, at least 2 (default: {d['train_length']}; "
+             f"the adding problem at this length is learned in about 20 s on a 2-core CPU, "
+             f"at T=1000 it needs far more steps than a demo should take)")
+    add("--train-batch",
+        help=f"sequences per batch in the training run (default: {d['train_batch']})")
+    add("--learning-rate",
+        help=f"Adam learning rate of the training run (default: {d['learning_rate']})")
+    add("--seed", help=f"random seed, >= 0 (default: {d['seed']})")
+    add("--out", help="output directory for results.json and the plots, made if missing "
+                      f"(default: ./{d['out']}/)")
+    quick = ", ".join(f"--{k.replace('_', '-')} {v[1]}" for k, v in OPTIONS.items()
+                      if v[1] is not None)
+    add("--quick", action="store_true",
+        help=f"a seconds-long run on small sizes (what the tests use): {quick}; options "
+             f"given explicitly are kept")
     return parser
 
 
 def parse(argv=None):
-    """Parsed and checked options (an argparse Namespace); OptionError on a bad value."""
+    """Parsed options (an argparse Namespace), each converted and range-checked where its text
+    alone says it is bad (OptionError); `preflight.check` does the rest. `quick_changes` lists
+    what --quick set, `quick_kept` the options given explicitly that it left alone."""
     args = build_parser().parse_args(argv)
-    args.lengths = parse_lengths(args.lengths)
-    args.schedules = parse_schedules(args.schedules)
-    args.hidden = positive_int("--hidden")(args.hidden)
-    args.batch = positive_int("--batch")(args.batch)
-    args.steps = positive_int("--steps")(args.steps)
-    try:
-        args.seed = int(args.seed)
-    except ValueError:
-        raise OptionError(f"--seed: got {args.seed!r}; give an integer") from None
-    args.train_length = positive_int("--train-length")(args.train_length)
-    args.train_batch = positive_int("--train-batch")(args.train_batch)
-    try:
-        args.learning_rate = float(args.learning_rate)
-        if not args.learning_rate > 0:
-            raise ValueError
-    except ValueError:
-        raise OptionError(f"--learning-rate: got {args.learning_rate!r}; give a positive "
-                          f"number such as 0.01") from None
-    args.memory_budget = parse_budget(args.memory_budget)
-    if args.quick:
-        args.lengths = [t for t in args.lengths if t <= 40] or [20, 40]
-        args.hidden, args.batch, args.steps = min(args.hidden, 16), min(args.batch, 8), \
-            min(args.steps, 30)
-        args.train_length, args.train_batch = min(args.train_length, 10), \
-            min(args.train_batch, 16)
+    args.quick_changes, args.quick_kept = [], []
+    for key, (default, quick, convert) in OPTIONS.items():
+        text = getattr(args, key)
+        flag = "--" + key.replace("_", "-")
+        if text is None:
+            text = default
+            if args.quick and quick is not None:
+                text = quick
+                args.quick_changes.append(f"{flag} {quick}")
+        elif args.quick and quick is not None:
+            args.quick_kept.append(f"{flag} {text}")
+        setattr(args, key, None if text is None else convert(text))
     return args
 
 

@@ -203,3 +203,18 @@ def test_disk_store_round_trip_and_cleanup():
             store.put(0, [a])
             raise RuntimeError("step failed")
     assert not os.path.exists(directory)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_budget_smallest_is_the_least_accepted(seed):
+    """`Budget.smallest` is exactly the threshold `choose` applies (headroom and rounding
+    included), for sizes of any magnitude, and the refusal below it names that number."""
+    rng = np.random.default_rng(seed)
+    for _ in range(200):
+        carry, tape = (int(v) for v in rng.integers(1, 10**7, size=2))
+        other = int(rng.integers(0, 10**8))
+        least = Budget.smallest(carry, tape, other)
+        length = 10**6  # long enough that StoreAll never fits
+        assert Budget(least).choose(length, carry, tape, other) is not None
+        with pytest.raises(ValueError, match=f"need at least {least} bytes"):
+            Budget(least - 1).choose(length, carry, tape, other)

@@ -42,16 +42,23 @@ def test_quick_run_writes_results_and_plots(quick_run):
 @pytest.mark.parametrize("argv, option", [
     (["--lengths", "ten"], "--lengths"), (["--schedules", "magic"], "--schedules"),
     (["--memory-budget", "lots"], "--memory-budget"), (["--hidden", "0"], "--hidden"),
-    (["--learning-rate", "-1"], "--learning-rate")])
+    (["--learning-rate", "fast"], "--learning-rate"), (["--seed", "1.5"], "--seed"),
+    (["--repeats", "0"], "--repeats"), (["--backend", "tpu"], "--backend"),
+    (["--no-such-option"], "--no-such-option")])
 def test_bad_options_name_the_option(argv, option):
     with pytest.raises(OptionError, match=option):
         parse(argv)
 
 
-def test_bad_option_is_one_line_without_traceback():
+def _run(argv, **env_changes):
     env = dict(os.environ, PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""))
-    proc = subprocess.run([sys.executable, "-m", "gpuad", "--memory-budget", "2 parsecs"],
-                          capture_output=True, text=True, env=env, timeout=60)
+    env.update(env_changes)
+    return subprocess.run([sys.executable, "-m", "gpuad", *argv], capture_output=True,
+                          text=True, env=env, timeout=120)
+
+
+def test_bad_option_is_one_line_without_traceback():
+    proc = _run(["--memory-budget", "2 parsecs"])
     assert proc.returncode == 2
     assert "Traceback" not in proc.stderr
     assert proc.stderr.strip().count("\n") == 0 and "--memory-budget" in proc.stderr
