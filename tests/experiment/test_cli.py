@@ -31,6 +31,12 @@ def test_quick_run_writes_results_and_plots(quick_run):
     assert all(r["grad_max_diff"] < 1e-6 for r in rows)
     assert all(r["peak_bytes"] > 0 and r["step_evaluations"] >= r["length"] for r in rows)
     assert results["training"]["losses"] and results["memory"] == "host"
+    assert isinstance(results["training"]["learning"], bool)
+    for r in rows:  # the median of the repeats inside their range
+        assert r["seconds_min"] <= r["seconds"] <= r["seconds_max"]
+        assert len(r["seconds_all"]) == results["repeats"]
+    assert all(r["budget_bytes"] > 0 for r in rows if r["schedule"].startswith("Budget"))
+    assert "--quick set --lengths 20,40" in stdout  # it says what it changed
     for name in ("memory_vs_length.png", "time_vs_memory.png"):
         data = (out / name).read_bytes()
         assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 10_000
