@@ -439,8 +439,9 @@ def _as_differentiable(x, fun_name, where):
     if dtype is None:
         raise TypeError(f"{fun_name}: input {path} is a {type(raw).__name__}, not an array; "
                         f"differentiable inputs are NumPy/CuPy arrays, Python floats and pytrees "
-                        f"(tuple, list, dict, namedtuple, registered classes) of them. "
-                        f"{unregistered_hint(raw)}")
+                        f"(tuple, list, dict, namedtuple, registered classes) of them."
+                        + ("" if type(raw).__module__ == "builtins" else
+                           f" {unregistered_hint(raw)}"))
     if dtype.kind not in "fc":
         raise TypeError(f"{fun_name}: input {path} has dtype {dtype}; only floating or complex "
                         f"inputs can be differentiated. Convert it with x.astype(float) or leave "
