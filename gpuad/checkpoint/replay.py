@@ -14,7 +14,7 @@ transforms stays correct.
 """
 import contextlib
 
-from ..reverse import Entry, ReverseTrace, ReverseTracer, backward
+from ..reverse import ReverseTrace, ReverseTracer, backward, held_arrays
 from ..trace import (TRACER_TYPES, Meta, Primitive, as_value, primal_value, raise_level_above,
                      restore_depth)
 
@@ -149,7 +149,7 @@ def residual_bytes(tape, inputs):
     seen = {id(primal_value(x)) for x in inputs}
     total = 0
     for entry in tape.tape:
-        for a in entry.held():
+        for a in held_arrays(entry):
             if isinstance(a, Meta):
                 continue
             raw = primal_value(a)
@@ -185,8 +185,8 @@ def record_region(trace, region, parent_nodes, out_leaves):
     trace.count += len(wrapped)
     nodes = tuple(range(first, first + len(wrapped)))
     parents = [(k, node, None) for k, node in enumerate(parent_nodes)]
-    trace.tape.append(Entry(CHECKPOINTED, nodes, parents, (),
-                            tuple(Meta(out_leaves[i]) for i in wrapped), {"region": region}))
+    trace.tape.append((CHECKPOINTED, nodes, parents, (),
+                       tuple(Meta(out_leaves[i]) for i in wrapped), {"region": region}))
     result = list(out_leaves)
     for i, node in zip(wrapped, nodes):
         result[i] = ReverseTracer(as_value(out_leaves[i]), trace, node)
