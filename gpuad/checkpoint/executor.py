@@ -18,6 +18,7 @@ from ..tree import tree_flatten, tree_unflatten
 from .actions import Advance, Free, Record, Restore, Reverse, Snapshot
 from .batched import freezing_finished, keeps_looping
 from .costs import measure_step
+from .schedules import check_schedule
 from .replay import Replay, differentiable, record_region, run_paused, translate_leaves
 from .storage import make_store
 from .verify import Checker, leaf_names, mode_for, recomputes
@@ -150,6 +151,8 @@ def scan(step, init, xs=None, length=None, schedule=None):
     batched `xs` or closed-over values becomes batched in the first step, as JAX broadcasts it. Under higher-order reverse mode (`grad(grad(f))`) the
     innermost `grad` gets the schedule; outer ones record the recomputation like any other code.
     """
+    if schedule is not None:
+        check_schedule("scan", schedule)
     xs_leaves, xs_def = tree_flatten(xs)
     n = _length("scan", xs_leaves, length)
     body = Body("scan", step, init, None if xs is None else xs_def)
@@ -183,6 +186,8 @@ def while_loop(cond, body, init, schedule=None):
     loop would. So `body` must not fail on a finished example's carry, and a NaN it makes there
     can reach the gradient through `where`, as in JAX.
     """
+    if schedule is not None:
+        check_schedule("while_loop", schedule)
     body = freezing_finished(cond, body)
     step_body = Body("while_loop", lambda c, _: (body(c), None), init, None)
     trace = recording_trace()
