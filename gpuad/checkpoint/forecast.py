@@ -66,12 +66,12 @@ def forecast(step, init, xs=None, length=None, schedule=None, params=None, grad_
         >>> fc = forecast(step, h0, xs, schedule=Revolve(16), params=(W, U))
         >>> fc.peak_bytes["total"], fc.slowdown
     """
-    from .schedules import StoreAll
+    from .schedules import StoreAll, check_schedule
     xs_leaves, xs_def = tree_flatten(xs)
     n = _length("forecast", xs_leaves, length)
     if n == 0:
         raise ValueError("forecast: the scan has no steps.")
-    schedule = StoreAll() if schedule is None else schedule
+    schedule = StoreAll() if schedule is None else check_schedule("forecast", schedule)
     body = Body("forecast", step, init, None if xs is None else xs_def)
     carry = [primal_value(x) for x in tree_flatten(init)[0]]
     x0 = [primal_value(leaf)[0] for leaf in xs_leaves]
