@@ -15,8 +15,8 @@ transforms stays correct.
 import contextlib
 
 from ..reverse import ReverseTrace, ReverseTracer, backward, held_arrays
-from ..trace import (TRACER_TYPES, Meta, Primitive, as_value, primal_value, raise_level_above,
-                     restore_depth)
+from ..trace import (PYTHON_NUMBERS, TRACER_TYPES, Meta, Primitive, as_value, primal_value,
+                     raise_level_above, restore_depth)
 
 
 class Pause:
@@ -110,8 +110,12 @@ class Replay:
         saved_depth = raise_level_above(trace.level)
         tape = ReverseTrace()
         try:
-            boxed = [tape.new_input(v) if differentiable(v) and (wanted is None or wanted[k])
-                     else v for k, v in enumerate(inputs)]
+            # A Python number stays one: no traced value went into it (it would be a tracer or
+            # an array), so it takes no cotangent, and boxing it would hand the code a float64
+            # array where the first, paused run saw a Python float, whose weak type keeps
+            # float32 math float32 (NEP 50) and which the recompute check compares by type.
+            boxed = [tape.new_input(v) if differentiable(v) and type(v) not in PYTHON_NUMBERS
+                     and (wanted is None or wanted[k]) else v for k, v in enumerate(inputs)]
             self.in_nodes = [b.node if type(b) is ReverseTracer else None for b in boxed]
             self.detour = Substitute(tape, touched, frozen)
             with detoured(trace, self.detour):
