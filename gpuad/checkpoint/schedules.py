@@ -280,12 +280,14 @@ class Budget(Schedule):
         self.chosen = None
         self._last = None  # (length, plan)
 
-    def choose(self, length, carry_bytes, step_bytes, other_bytes=0):
+    def choose(self, length, carry_bytes, step_bytes, other_bytes=0, **profile):
         if carry_bytes is None or step_bytes is None:
             raise TypeError("Budget.plan needs carry_bytes and step_bytes (scan measures them "
                             "on the first step; pass them when planning by hand).")
+        sizes = {"carry_bytes": carry_bytes, "step_bytes": step_bytes,
+                 "other_bytes": other_bytes, **profile}
         usable = int(self.budget * (1 - self.HEADROOM))
-        if other_bytes + length * step_bytes <= usable:
+        if peak_bytes(StoreAll().plan(length), sizes)["total"] <= usable:
             return StoreAll()
         memory = usable - other_bytes
         if memory < carry_bytes + step_bytes:
@@ -312,16 +314,16 @@ class Budget(Schedule):
             budget += 1
         return budget
 
-    def plan(self, length, carry_bytes=None, step_bytes=None, other_bytes=0):
+    def plan(self, length, carry_bytes=None, step_bytes=None, other_bytes=0, **profile):
         _check_length(length)
         sizes = {"carry_bytes": carry_bytes, "step_bytes": step_bytes,
-                 "other_bytes": other_bytes}
+                 "other_bytes": other_bytes, **profile}
         usable = int(self.budget * (1 - self.HEADROOM))
         last = self._last
         if (last is not None and last[0] == length and carry_bytes is not None
                 and step_bytes is not None and peak_bytes(last[1], sizes)["total"] <= usable):
             return last[1]
-        self.chosen = self.choose(length, carry_bytes, step_bytes, other_bytes)
+        self.chosen = self.choose(length, **sizes)
         plan = self.chosen.plan(length)
         plan.schedule = f"{self!r} -> {self.chosen!r}"
         self._last = (length, plan)
@@ -562,7 +564,7 @@ class Tiered(Schedule):
         self.slow = None if slow is None else parse_bytes(slow)
         self.schedule = schedule if schedule is None else check_schedule("Tiered", schedule)
 
-    def plan(self, length, carry_bytes=None, step_bytes=None, other_bytes=0):
+    def plan(self, length, carry_bytes=None, step_bytes=None, other_bytes=0, **profile):
         _check_length(length)
         if carry_bytes is None:
             raise TypeError("Tiered.plan needs carry_bytes (scan measures it on the first "
@@ -571,7 +573,7 @@ class Tiered(Schedule):
         slow_slots = length if self.slow is None else self.slow // max(carry_bytes, 1)
         inner = self.schedule or Revolve(int(max(1, min(length, fast_slots + slow_slots))))
         base = inner.plan(length, carry_bytes=carry_bytes, step_bytes=step_bytes,
-                          other_bytes=other_bytes) if getattr(inner, "measures", False) \
+                          other_bytes=other_bytes, **profile) if getattr(inner, "measures", False) \
             else inner.plan(length)
         acts, fast_live = [], set()
         for act in base.actions:
