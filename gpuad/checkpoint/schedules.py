@@ -287,7 +287,10 @@ class Budget(Schedule):
         sizes = {"carry_bytes": carry_bytes, "step_bytes": step_bytes,
                  "other_bytes": other_bytes, **profile}
         usable = int(self.budget * (1 - self.HEADROOM))
-        if peak_bytes(StoreAll().plan(length), sizes)["total"] <= usable:
+        # StoreAll keeps every step's tape: when those alone overflow, skip simulating its
+        # plan (a million actions for a million steps)
+        if (length * step_bytes <= usable
+                and peak_bytes(StoreAll().plan(length), sizes)["total"] <= usable):
             return StoreAll()
         memory = usable - other_bytes
         if memory < carry_bytes + step_bytes:
