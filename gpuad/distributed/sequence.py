@@ -17,12 +17,14 @@ with m microbatches of the batch, rank r works on microbatch t - r in round t, s
 ranks compute at once (a forward wavefront; the backward sweep walks the rounds in reverse, a
 backward wavefront), and the gradient is the same.
 
-What remains (issue 18): the `comm=` and `microbatches=` arguments of `gpuad.checkpoint.scan`
-itself (a hook installed by this package), `python -m gpuad --ranks N`, and the benchmark.
+`gpuad.checkpoint.scan(..., comm=comm, microbatches=m)` is this function: importing this module
+installs it in the executor (`executor.SEQUENCE_SCAN`), since checkpoint sits below distributed
+and never imports it.
 """
 import numpy as np
 
 from .. import numpy as gnp
+from ..checkpoint import executor
 from ..checkpoint import scan as local_scan
 from ..tree import tree_flatten, tree_unflatten
 from .collectives import broadcast, shift
@@ -122,3 +124,6 @@ def _join_ys(ys):
                              f"after the scan).")
     return tree_unflatten(y_def, [gnp.concatenate([lv[k] for lv in leaves], axis=1)
                                   for k in range(len(leaves[0]))])
+
+
+executor.SEQUENCE_SCAN[:] = [scan]
