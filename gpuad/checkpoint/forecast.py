@@ -1,7 +1,7 @@
 """`forecast`: what a schedule will cost, from one step, before anything long runs."""
 from .. import backend
 from ..reverse import ReverseTrace
-from ..trace import primal_value
+from ..trace import BATCH_TRACER_TYPES, TRACER_TYPES, primal_value
 from ..tree import tree_flatten
 from .costs import PROFILE, measure_step, peak_bytes, seconds
 from .executor import Body, _length
@@ -46,6 +46,27 @@ class Forecast:
         return f"Forecast(\n{self.table()}\n)"
 
 
+def _refuse_batched(*trees):
+    """forecast is a dry run on concrete shapes: under vmap, the values below the batch tracers
+    have the batch axis first, so measuring "one step" would slice the batch instead."""
+    for tree in trees:
+        for leaf in tree_flatten(tree)[0]:
+            if _batched(leaf):
+                raise TypeError(
+                    "forecast: called under vmap, where each value's shape hides the batch "
+                    "axis; a dry run needs the shapes the scan will really run on. Call "
+                    "forecast outside vmap, with the batch in the arrays (for xs of T steps "
+                    "and a batch of B: shape (T, B, ...)).")
+
+
+def _batched(x):
+    while type(x) in TRACER_TYPES:
+        if type(x) in BATCH_TRACER_TYPES:
+            return True
+        x = x.value
+    return False
+
+
 def forecast(step, init, xs=None, length=None, schedule=None, params=None, grad_xs=False):
     """Predict the memory and time of differentiating `scan(step, init, xs, length, schedule)`
     without running it: one step is evaluated on a private tape and backpropagated, as `scan`
@@ -69,6 +90,7 @@ def forecast(step, init, xs=None, length=None, schedule=None, params=None, grad_
     """
     from .schedules import StoreAll, check_schedule
     xs_leaves, xs_def = tree_flatten(xs)
+    _refuse_batched(init, xs, params)
     n = _length("forecast", xs_leaves, length)
     if n == 0:
         raise ValueError("forecast: the scan has no steps.")

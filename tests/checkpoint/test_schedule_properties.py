@@ -78,12 +78,12 @@ class MidBudget(Budget):
     def __init__(self):
         super().__init__(1)
 
-    def plan(self, length, carry_bytes=None, step_bytes=None, other_bytes=0):
+    def plan(self, length, carry_bytes=None, step_bytes=None, other_bytes=0, **profile):
         if carry_bytes is not None and step_bytes is not None:
             low = other_bytes + carry_bytes + step_bytes
             high = other_bytes + length * step_bytes
             self.budget = int((low + high) / 2 / (1 - self.HEADROOM))
-        return super().plan(length, carry_bytes, step_bytes, other_bytes)
+        return super().plan(length, carry_bytes, step_bytes, other_bytes, **profile)
 
 
 def _schedules():
