@@ -41,6 +41,11 @@ from .replay import Replay, differentiable, leaf_bytes
 # tracemalloc on the RNN of benchmarks/bptt.py (0.5 KiB). On a GPU these live on the host,
 # which `gpuad.memory` does not count there.
 STEP_BOOKKEEPING_BYTES = 512
+# Per reversed step whose xs take cotangents, host objects beside the rows' arrays (their
+# entries in the executor's table, the index views of the xs): fitted to Revolve(8) on the
+# RNN of forecast_accuracy.py with a per-step bias in xs (hidden 64, batch 32, T=400), where
+# the backward phase grew 290 B per step more than the rows' arrays
+XS_ROW_BOOKKEEPING_BYTES = 256
 # What kept tapes take from CPython's freelists instead of new memory, at most (their tuples
 # above all): fitted to StoreAll's per-step growth on the LSTM of forecast_accuracy.py
 # (hidden 16, batch 8, T = 50...400: 11.3 KiB per step at T=50, 15.1 KiB at T=400, one step
@@ -127,7 +132,8 @@ def measure_step(trace, touched, body, carry, x, wanted, length, device, timed=F
     # cotangent rows of the xs that take them, kept per reversed step until stacked
     xs_rows = [c for c in in_cots[n:] if c is not None]
     xs_stacked = leaf_bytes(xs_rows)
-    xs_row = xs_stacked + sum(_header_bytes(c) for c in xs_rows) * host
+    xs_row = xs_stacked + (sum(_header_bytes(c) for c in xs_rows)
+                           + XS_ROW_BOOKKEEPING_BYTES * bool(xs_rows)) * host
     del in_cots
     temporaries = recorded.peak_bytes - recorded.end_bytes
     sizes = {"carry_bytes": carry_bytes, "step_bytes": step_bytes, "reused_step_bytes": reused,
