@@ -103,9 +103,14 @@ def measure_step(trace, touched, body, carry, x, wanted, length, device, timed=F
         # its backward their gradients, which a real run's has (measured 5-10% of a small
         # RNN step's tape, and one gradient term)
         closure_bytes = leaf_bytes(closure)
-        with memory.track(device=device) as inputs_made:
-            private = ReverseTrace()
-            table = {k: private.new_input(v) for k, v in enumerate(closure)}
+        private = None
+        try:
+            with memory.track(device=device) as inputs_made:
+                private = ReverseTrace()
+                table = {k: private.new_input(v) for k, v in enumerate(closure)}
+        finally:
+            if private is not None:
+                private.close()  # else it stays on trace's stack of open traces
         step_bytes += inputs_made.end_bytes
         term += closure_bytes
         del table, private
