@@ -105,7 +105,7 @@ def measure_step(trace, touched, body, carry, x, wanted, length, device, timed=F
             for i in range(REPEATS):
                 checker.note(i, outputs)
         # a stored carry: the store's entry and the random state saved with it
-        # (`executor.Region.snapshot`); its arrays are the carry's own
+        # (`region.snapshot`); its arrays are the carry's own
         stores, tiers, states = {}, {}, {}
         with memory.track(device=device) as stored:
             for i in range(REPEATS):
