@@ -19,9 +19,10 @@ from ..tree import tree_flatten, tree_unflatten
 from .actions import Advance, Free, Record, Restore, Reverse, Snapshot
 from .batched import keeps_looping
 from .costs import measure_step
+from .plan import Plan
 from .replay import Replay, differentiable, record_region, run_paused, translate_leaves
 from .storage import make_store
-from .verify import Checker, leaf_names, mode_for, recomputes
+from .verify import Checker, leaf_names, mode_for
 
 
 class Region:
@@ -96,10 +97,14 @@ def forward_planned(region, length):
     region.rng0 = _random.get_all_states()
     sizes = measure(region) if getattr(region.schedule, "measures", False) else {}
     plan = region.plan = region.schedule.plan(length, **sizes)
-    actions = list(plan.actions)
-    end = forward_phase_end(actions, length)
+    if not isinstance(plan, Plan):
+        raise TypeError(f"{region.name}: {region.schedule!r}.plan({length}) returned "
+                        f"{type(plan).__name__}, not a Plan; build it with "
+                        f"gpuad.checkpoint.Plan(length, actions, name), which checks the "
+                        f"actions and finds where the forward phase ends.")
+    actions, end = plan.actions, plan.forward_phase_end
     region.forward_actions, region.backward_actions = actions[:end], actions[end:]
-    if recomputes(region.backward_actions):
+    if plan.recomputes:
         start_checking(region)
     begin(region)
     try:
@@ -482,16 +487,3 @@ def _start(schedule):
                         f"(chooses snapshots as the loop runs) or StoreAll().")
     return start()
 
-
-def forward_phase_end(actions, length):
-    """Index of the first action after which the executor holds the final state."""
-    position = 0
-    for k, act in enumerate(actions):
-        kind = type(act)
-        if kind is Advance or kind is Record:
-            position = act.stop
-            if position == length:
-                return k + 1
-        elif kind is Restore:
-            position = act.index
-    raise ValueError(f"a plan for length {length} never reaches the final state.")
