@@ -38,6 +38,7 @@ import numpy as np
 
 from .batching import BatchTrace, BatchTracer
 from .forward import ForwardTrace, ForwardTracer
+from .numpy import getitem, stack, zeros_like
 from .reverse import LazyTracer, ReverseTrace, ReverseTracer, vjp
 from .trace import Primitive, as_value, find_top_trace, primal_value
 from .tree import tree_flatten, tree_map, tree_unflatten
@@ -210,7 +211,6 @@ class CustomFunction:
 
     def _per_example(self, trace, args):
         leaves, treedef = tree_flatten(list(args))
-        from .numpy import getitem, stack
         outs = []
         for k in range(trace.size):
             example = [getitem(x.value, k) if type(x) is BatchTracer and x._trace is trace else x
@@ -222,7 +222,6 @@ class CustomFunction:
 
 
 def _zeros_for(x):
-    from .numpy import zeros_like
     return zeros_like(x)
 
 

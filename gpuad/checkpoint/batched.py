@@ -12,6 +12,7 @@ import numpy as np
 
 from .. import backend
 from ..batching import batching_active
+from ..numpy import reshape, where
 from ..trace import BATCH_TRACER_TYPES, TRACER_TYPES, primal_value
 from ..tree import tree_flatten, tree_unflatten
 
@@ -46,7 +47,6 @@ def freezing_finished(cond, body):
         pred = cond(carry)
         if not is_batched(pred):  # the same for every example, and true: the loop runs
             return new
-        from ..numpy import reshape, where
         pred = reshape(_check_one_element(pred), ())
         old_leaves, treedef = tree_flatten(carry)
         new_leaves, new_def = tree_flatten(new)

@@ -32,10 +32,13 @@ import time
 
 import numpy as np
 
+from .. import memory
+from ..numpy import ones_like
 from ..numpy.random import get_all_states
 from ..reverse import ReverseTrace
 from ..trace import primal_value
 from .replay import Replay, differentiable, leaf_bytes
+from .verify import Checker
 
 # Per step, the executor's entries for the ys it collects and its cotangent rows, measured with
 # tracemalloc on the RNN of benchmarks/bptt.py (0.5 KiB). On a GPU these live on the host,
@@ -53,6 +56,14 @@ XS_ROW_BOOKKEEPING_BYTES = 256
 FREELIST_BYTES = 1 << 20
 # what each measured overhead is averaged over (dict growth amortised)
 REPEATS = 16
+# The least a step's tape is said to take: a step that keeps nothing (its outputs are its
+# inputs) still costs a kept tape, and Budget divides memory by it.
+MIN_STEP_BYTES = 1
+# Copies of a value the backward phase holds beside each other: the stacked ys and their
+# cotangents; the carry and its cotangent; the parameters' gradient summed so far, one step's
+# term and their new sum.
+WITH_COTANGENT = 2
+SUM_SO_FAR_TERM_AND_NEW_SUM = 3
 
 
 def measure_step(trace, touched, body, carry, x, wanted, length, device, timed=False,
@@ -68,8 +79,6 @@ def measure_step(trace, touched, body, carry, x, wanted, length, device, timed=F
     them take cotangents; `closure`, the closed-over values that will be differentiated,
     when they are not tracers of `trace` (a dry run: `forecast`).
     """
-    from .. import memory
-    from .verify import Checker
     n = len(carry)
     inputs = list(carry) + list(x)
 
@@ -94,7 +103,7 @@ def measure_step(trace, touched, body, carry, x, wanted, length, device, timed=F
         start = time.perf_counter()
         in_cots, _ = replay.backprop(trace, [_ones(v) for v in outputs])
         backward_s = time.perf_counter() - start
-    step_bytes = max(recorded.end_bytes, 1)  # its residuals and its outputs (the next carry)
+    step_bytes = max(recorded.end_bytes, MIN_STEP_BYTES)  # residuals and outputs (next carry)
     term = backward_pass.peak_bytes  # one step's backward, its parameter gradients included
     if closure is None:
         closure_bytes = leaf_bytes([s.value for s in replay.detour.table.values()])
@@ -123,7 +132,7 @@ def measure_step(trace, touched, body, carry, x, wanted, length, device, timed=F
             for i in range(REPEATS):
                 checker.note(i, outputs)
         # a stored carry: the store's entry and the random state saved with it
-        # (`executor.Region.snapshot`); its arrays are the carry's own
+        # (`region.snapshot`); its arrays are the carry's own
         stores, tiers, states = {}, {}, {}
         with memory.track(device=device) as stored:
             for i in range(REPEATS):
@@ -150,8 +159,9 @@ def measure_step(trace, touched, body, carry, x, wanted, length, device, timed=F
              # the stacked ys and their cotangents, the carry and its cotangent, and the
              # worst of: a recomputed step's temporaries; the parameters' gradient summed so
              # far beside a step's backward; that sum, the step's term and their new sum
-             "backward_bytes": 2 * ys * length + 2 * carry_bytes
-             + max(temporaries, closure_bytes + term, 3 * closure_bytes)}
+             "backward_bytes": WITH_COTANGENT * (ys * length + carry_bytes)
+             + max(temporaries, closure_bytes + term,
+                   SUM_SO_FAR_TERM_AND_NEW_SUM * closure_bytes)}
     sizes["other_bytes"] = other_bytes(sizes, length)
     if timed:
         start = time.perf_counter()
@@ -217,7 +227,6 @@ def _freelists_spent(host):
     if not host:
         yield
         return
-    from .. import memory
     with memory.untracked():
         held = [tuple(range(k)) for k in range(1, 21) for _ in range(2000)]
         held += [[] for _ in range(100)] + [{} for _ in range(100)]
@@ -237,5 +246,4 @@ def _header_bytes(x):
 
 
 def _ones(x):
-    from ..numpy import ones_like
     return ones_like(x) if differentiable(x) else None

@@ -2,27 +2,22 @@
 
 Under a reverse-mode trace a recurrence becomes one entry on the tape (a *region*). Its forward
 pass runs the plan's actions up to the point where the last step is done; its backward pass runs
-the rest. The executor below is the only code that carries out plans: it evaluates `step`, stores
-and restores carries, and backpropagates through kept step tapes, exactly as the plan says, and
-counts nothing of its own. Without a reverse-mode trace (plain evaluation, `jvp`, `vmap`) a
-recurrence is an ordinary Python loop: forward mode keeps no tape, so there is nothing to save.
+the rest. The executor (`region.py`) is the only code that carries out plans: it evaluates
+`step`, stores and restores carries, and backpropagates through kept step tapes, exactly as the
+plan says, and counts nothing of its own. This module holds the entry points: checking the
+arguments, the plain loop, and handing a recorded recurrence to a `Region`. Without a
+reverse-mode trace (plain evaluation, `jvp`, `vmap`) a recurrence is an ordinary Python loop:
+forward mode keeps no tape, so there is nothing to save.
 """
-import weakref
-
 import numpy as np
 
-from ..numpy import random as _random
+from ..numpy import stack
 from ..reverse import ReverseTrace
-from ..config import config
-from ..trace import NAN_CONTEXT, TRACER_TYPES, check_nans, innermost_trace, primal_value
+from ..trace import innermost_trace, primal_value
 from ..tree import check_registered, tree_flatten, tree_unflatten
-from .actions import Advance, Free, Record, Restore, Reverse, Snapshot
 from .batched import freezing_finished, keeps_looping
-from .costs import measure_step
-from .schedules import check_schedule
-from .replay import Replay, differentiable, record_region, run_paused, translate_leaves
-from .storage import make_store
-from .verify import Checker, leaf_names, mode_for, recomputes
+from .region import Region, forward_online, forward_planned
+from .schedules import Online, StoreAll, check_schedule
 
 
 def recording_trace():
@@ -105,18 +100,6 @@ def _length(name, xs_leaves, length):
     if not isinstance(length, (int, np.integer)) or length < 0:
         raise ValueError(f"{name}: length must be a non-negative int, got {length!r}.")
     return int(length)
-
-
-def _stack(rows, like=None):
-    from ..numpy import stack
-    if like is not None:
-        rows = [r if r is not None else _zeros(like) for r in rows]
-    return stack(rows)
-
-
-def _zeros(like):
-    from ..numpy import zeros_like
-    return zeros_like(like)
 
 
 # `scan(..., comm=...)` is the sequence-parallel scan of gpuad.distributed, a layer above this
@@ -206,9 +189,8 @@ def scan(step, init, xs=None, length=None, schedule=None, comm=None, microbatche
     if trace is None or n == 0:
         return _plain_scan(body, init, xs_leaves, n)
     if schedule is None:
-        from .schedules import StoreAll
         schedule = StoreAll()
-    return Region(trace, "scan", body, init, xs_leaves, schedule).run_planned(n)
+    return forward_planned(Region(trace, "scan", body, init, xs_leaves, schedule), n)
 
 
 def _sequence_scan(step, init, xs, length, schedule, comm, microbatches, xs_batched):
@@ -265,9 +247,8 @@ def while_loop(cond, body, init, schedule=None):
                                    step_body(tree_flatten(carry)[0], ())[0])
         return carry
     if schedule is None:
-        from .schedules import Online
         schedule = Online(32)
-    return Region(trace, "while_loop", step_body, init, [], schedule).run_online(cond, init)
+    return forward_online(Region(trace, "while_loop", step_body, init, [], schedule), cond, init)
 
 
 def _plain_scan(body, init, xs_leaves, n):
@@ -279,399 +260,5 @@ def _plain_scan(body, init, xs_leaves, n):
     y_def = body.y_def
     if y_def is None:  # no steps: ys is empty, with step's structure unknown
         return init, None
-    columns = [_stack([y[k] for y in ys]) for k in range(y_def.num_leaves)]
+    columns = [stack([y[k] for y in ys]) for k in range(y_def.num_leaves)]
     return tree_unflatten(body.carry_def, carry), tree_unflatten(y_def, columns)
-
-
-class Region:
-    """One recurrence on the tape: runs a plan's actions, forward phase and backward phase."""
-
-    def __init__(self, trace, name, body, init, xs_leaves, schedule):
-        self._trace = weakref.ref(trace)  # the tape holds this region: no reference cycle
-        self.name = name
-        self.body = body
-        self.schedule = schedule
-        init_leaves = tree_flatten(init)[0]
-        self.init_parents = [k for k, x in enumerate(init_leaves) if _ours(x, trace)]
-        self.init_nodes = [init_leaves[k].node for k in self.init_parents]
-        self.init = [x.value if _ours(x, trace) else x for x in init_leaves]
-        self.xs_parents = [k for k, x in enumerate(xs_leaves) if _ours(x, trace)]
-        self.xs_nodes = [xs_leaves[k].node for k in self.xs_parents]
-        self.xs = [x.value if _ours(x, trace) else x for x in xs_leaves]
-        # carries always take cotangents (they carry the parameters' too); xs only if traced
-        self.wanted = [True] * len(self.init) + [k in self.xs_parents
-                                                 for k in range(len(self.xs))]
-        self.touched = {}  # nodes of the enclosing tracers that step closes over
-        self.n_carry = len(init_leaves)
-        self.length = None
-        self.plan = None
-        self.stores = {}
-        self.forward_actions = []
-        self.backward_actions = []
-        self.spent = False
-        self.step_calls = 0
-        self.checker = None  # compares recomputed steps with the first pass (verify.py)
-
-    # ---- the two phases ------------------------------------------------------------------
-
-    def run_planned(self, length):
-        """scan: plan for a known length, run the forward phase, record the region."""
-        trace = self._trace()
-        self.length = length
-        self.rng0 = _random.get_all_states()
-        sizes = self.measure() if getattr(self.schedule, "measures", False) else {}
-        self.plan = self.schedule.plan(length, **sizes)
-        actions = list(self.plan.actions)
-        end = forward_phase_end(actions, length)
-        self.forward_actions, self.backward_actions = actions[:end], actions[end:]
-        if recomputes(self.backward_actions):
-            self.start_checking()
-        self.begin()
-        try:
-            self.run(self.forward_actions)
-        except BaseException:
-            self.close()
-            raise
-        return self.finish_forward(trace)
-
-    def run_online(self, cond, init):
-        """while_loop: let an online policy choose snapshots as the loop runs."""
-        trace = self._trace()
-        self.rng0 = _random.get_all_states()
-        policy = _start(self.schedule)
-        if policy is not None:  # an online plan recomputes every step in the backward phase
-            self.start_checking()
-        self.begin()
-        i = 0
-        try:
-            while keeps_looping(run_paused(trace, self.touched, _call_cond, cond, self)):
-                if policy is None:
-                    acts = [Record(i, i + 1)]
-                else:
-                    acts = list(policy.before_step(i)) + [Advance(i, i + 1)]
-                self.run(acts)
-                self.forward_actions.extend(acts)
-                i += 1
-        except BaseException:
-            self.close()
-            raise
-        self.length = i
-        if i == 0:  # no trips: the carry is init itself, tracers and all
-            self.close()
-            return init
-        if policy is None:
-            self.backward_actions = [Reverse(k) for k in range(i - 1, -1, -1)]
-        else:
-            self.backward_actions = list(policy.finish(i))
-            self.plan = policy.plan()
-        carry, _ = self.finish_forward(trace)
-        return carry
-
-    def begin(self):
-        self.current = list(self.init)
-        self.position = 0
-        self.kept = {}
-        self.snap_rng = {}
-        self.snap_tier = {}
-        self.collect = True
-        self.ys = {}
-
-    def finish_forward(self, trace):
-        self.collect = False
-        carry = self.current
-        y_def = self.body.y_def
-        n_y = y_def.num_leaves if y_def is not None else 0
-        if self.length and n_y:
-            ys = [_stack([self.ys[i][k] for i in range(self.length)]) for k in range(n_y)]
-        else:
-            ys = []
-        self.ys = None
-        parents = self.init_nodes + self.xs_nodes + list(self.touched)
-        self.closure_nodes = list(self.touched)
-        out_leaves = list(carry) + ys
-        if parents:
-            out_leaves, self.wrapped = record_region(trace, self, parents, out_leaves)
-        else:  # nothing differentiable flows in: no entry on the tape
-            self.close()
-            self.kept = {}
-        self.current = None
-        carry_tree = tree_unflatten(self.body.carry_def, out_leaves[:self.n_carry])
-        ys_tree = tree_unflatten(y_def, out_leaves[self.n_carry:]) if y_def is not None else None
-        return carry_tree, ys_tree
-
-    def backward(self, g):
-        """The region's VJP: cotangents of init, xs and the closed-over tracers, in the order of
-        the parents given to `record_region`."""
-        rng_after = _random.get_all_states()
-        if self.spent:  # vjp_fn called again: the forward phase's stores were used up
-            self.begin()
-            self.collect = False
-            self.run(self.forward_actions)
-        self.spent = True
-        n_out = self.n_carry + (self.body.y_def.num_leaves if self.body.y_def else 0)
-        g_out = [None] * n_out
-        for i, gi in zip(self.wrapped, g):
-            g_out[i] = gi
-        self.g_carry = g_out[:self.n_carry]
-        self.g_ys = g_out[self.n_carry:]
-        self.g_xs = [[None] * self.length for _ in self.xs]
-        self.g_closure = {}
-        try:
-            self.run(self.backward_actions)
-            if self.checker is not None:
-                self.checker.flush()
-        finally:
-            _random.set_all_states(rng_after)
-            self.close()
-        cots = [self.g_carry[k] for k in self.init_parents]
-        for k in self.xs_parents:
-            rows = self.g_xs[k]
-            cots.append(None if all(r is None for r in rows)
-                        else _stack(rows, like=self.xs[k][0]))
-        cots.extend(self.g_closure.get(node) for node in self.closure_nodes)
-        self.g_carry = self.g_ys = self.g_xs = self.g_closure = None
-        return cots
-
-    # ---- the executor --------------------------------------------------------------------
-
-    def run(self, actions):
-        for act in actions:
-            kind = type(act)
-            if kind is Advance:
-                for i in range(act.start, act.stop):
-                    self.advance(i)
-            elif kind is Record:
-                for i in range(act.start, act.stop):
-                    self.record(i)
-            elif kind is Reverse:
-                self.reverse(act.index)
-            elif kind is Snapshot:
-                self.snapshot(act.index, act.tier)
-            elif kind is Restore:
-                self.restore(act.index)
-            elif kind is Free:
-                self.free(act.index)
-            else:
-                raise TypeError(f"{self.name}: unknown plan action {act!r}")
-
-    def start_checking(self):
-        """Fingerprint every step's outputs in the first pass and compare each recomputation
-        with them (`config.recompute_check`, gpuad/checkpoint/verify.py)."""
-        mode = mode_for(self.init)
-        if mode != "off":
-            self.checker = Checker(mode, self.describe)
-
-    def describe(self, i):
-        """Words for a recomputation mismatch at step i: (what, leaf names, which step)."""
-        names = leaf_names("carry", self.body.carry_def) + leaf_names("y", self.body.y_def)
-        step = "iteration" if self.name == "while_loop" else "step"
-        return f"{self.name} (schedule {self.schedule!r})", names, f"{step} {i}"
-
-    def _at(self, i, what):
-        if self.position != i:
-            raise RuntimeError(f"{self.name}: the plan asks to {what} at state {i}, but the "
-                               f"executor holds state {self.position} (an invalid plan).")
-
-    def x(self, i):
-        return [leaf[i] for leaf in self.xs]
-
-    def debugged(self, i, stage, run, *args):
-        """`run(*args)` with debug_nans naming step i and the pass (`stage`) in its message;
-        then the step's outputs are checked too, for NaNs made by ops on constants alone."""
-        step = "iteration" if self.name == "while_loop" else "step"
-        NAN_CONTEXT.append(f"{self.name} {step} {i} ({stage}, schedule {self.schedule!r})")
-        before, rng = list(self.current or ()), _random.get_all_states()
-        try:
-            outputs = run(*args)
-            if stage == "backward sweep":
-                return outputs
-            try:
-                check_nans(tuple(outputs), "the step function", "carry or y")
-            except FloatingPointError:
-                if run == self._advance:  # ran untaped: run it again taped to name the op
-                    self.name_the_op(i, before, rng)
-                raise
-            return outputs
-        finally:
-            NAN_CONTEXT.pop()
-
-    def name_the_op(self, i, before, rng):
-        """Step i again on a private tape, whose ops debug_nans checks one by one (an untaped
-        step's ops on plain arrays are not seen); the tape is dropped."""
-        self.current, self.position = before, i
-        _random.set_all_states(rng)
-        collect, self.collect = self.collect, False
-        try:
-            self._record(i)
-        finally:
-            self.kept.pop(i, None)
-            self.collect = collect
-
-    # advance, record and reverse: with debug_nans, each step's NaN is blamed on its op and
-    # step (`debugged`) before the recomputation check compares its outputs
-    def advance(self, i):
-        run = self.debugged if config.debug_nans else _plain
-        outputs = run(i, self.stage(), self._advance, i)
-        if self.checker is not None:
-            self.checker.check(i, outputs)
-
-    def stage(self):
-        return "first forward pass" if self.collect else "recomputation in the backward pass"
-
-    def _advance(self, i):
-        self._at(i, "advance")
-        self.step_calls += 1
-        carry, y = run_paused(self._trace(), self.touched, _call_translated, self, i)
-        self.current = carry
-        self.position = i + 1
-        if self.collect:
-            self.ys[i] = y
-        return carry + y
-
-    def record(self, i):
-        run = self.debugged if config.debug_nans else _plain
-        outputs = run(i, self.stage(), self._record, i)
-        if self.checker is not None:
-            self.checker.check(i, outputs)
-
-    def _record(self, i):
-        self._at(i, "record")
-        self.step_calls += 1
-        n = self.n_carry
-        body = self.body
-
-        def fun(boxed):
-            carry, y = body(boxed[:n], boxed[n:])
-            return carry + y
-
-        replay = Replay(self._trace(), self.touched, fun, self.current + self.x(i),
-                        frozen=not self.collect, wanted=self.wanted)
-        values = replay.values()
-        self.kept[i] = replay
-        self.current = values[:n]
-        self.position = i + 1
-        if self.collect:
-            self.ys[i] = values[n:]
-        return values
-
-    def reverse(self, i):
-        if config.debug_nans:
-            return self.debugged(i, "backward sweep", self._reverse, i)
-        return self._reverse(i)
-
-    def _reverse(self, i):
-        replay = self.kept.pop(i, None)
-        if replay is None:
-            raise RuntimeError(f"{self.name}: the plan reverses step {i} whose tape was not "
-                               f"recorded (an invalid plan).")
-        out_cots = self.g_carry + [None if g is None else g[i] for g in self.g_ys]
-        in_cots, closure = replay.backprop(self._trace(), out_cots)
-        n = self.n_carry
-        self.g_carry = in_cots[:n]
-        for k, c in enumerate(in_cots[n:]):
-            if c is not None:
-                self.g_xs[k][i] = c
-        acc = self.g_closure
-        for node, c in closure.items():
-            if c is not None:
-                acc[node] = c if acc.get(node) is None else acc[node] + c
-
-    def snapshot(self, i, tier):
-        self._at(i, "snapshot")
-        if tier != "fast" and any(type(x) in TRACER_TYPES for x in self.current):
-            tier = "fast"  # traced values (higher-order derivatives) cannot leave the device tier
-        self._store(tier).put(i, self.current)
-        self.snap_tier[i] = tier
-        self.snap_rng[i] = _random.get_all_states()
-
-    def restore(self, i):
-        tier = self.snap_tier.get(i)
-        if tier is None:
-            raise RuntimeError(f"{self.name}: the plan restores state {i}, which is not stored "
-                               f"(an invalid plan).")
-        self.current = list(self.stores[tier].get(i))
-        self.position = i
-        _random.set_all_states(self.snap_rng[i])
-
-    def free(self, i):
-        tier = self.snap_tier.pop(i)
-        self.snap_rng.pop(i)
-        self.stores[tier].free(i)
-
-    def _store(self, tier):
-        store = self.stores.get(tier)
-        if store is None:
-            raws = [primal_value(x) for x in self.current if hasattr(primal_value(x), "shape")]
-            from .. import backend
-            xp = backend.namespace(*raws) if raws else np
-            store = self.stores[tier] = make_store(tier, xp)
-        return store
-
-    def close(self):
-        stores, self.stores = self.stores, {}
-        for store in stores.values():
-            store.close()
-        self.snap_tier, self.snap_rng = {}, {}
-
-    # ---- sizes for schedules that plan from memory ---------------------------------------
-
-    def measure(self):
-        """The sizes `Budget` and `Tiered` plan with, from step 0 evaluated on a private tape
-        and backpropagated, then dropped (`costs.measure_step`; one step evaluation)."""
-        self.begin()
-        try:
-            self.collect = False
-            self.step_calls += 1
-            inputs = self.current + self.x(0)
-            return measure_step(self._trace(), self.touched, self.body, self.current,
-                                self.x(0), self.wanted, self.length, _device_of(inputs))
-        finally:
-            _random.set_all_states(self.rng0)
-
-
-def _plain(i, stage, run, *args):
-    return run(*args)
-
-
-def _device_of(leaves):
-    from .. import backend
-    return "cuda" if any(backend.is_cupy_array(primal_value(x)) for x in leaves) else "host"
-
-
-def _ours(x, trace):
-    return type(x) in TRACER_TYPES and x._trace is trace and differentiable(x)
-
-
-def _call_translated(region, i):
-    """One step on values, inside `run_paused`: closed-over tracers returned as they are
-    become their values too."""
-    trace = region._trace()
-    carry, y = region.body(region.current, region.x(i))
-    return translate_leaves(trace, carry), translate_leaves(trace, y)
-
-
-def _call_cond(cond, region):
-    return cond(tree_unflatten(region.body.carry_def, region.current))
-
-
-def _start(schedule):
-    """The schedule's online policy, or None to keep every step's tape (`Schedule.start`)."""
-    start = getattr(schedule, "start", None)
-    if start is None:
-        raise TypeError(f"while_loop: {schedule!r} needs the length in advance; use Online(s) "
-                        f"(chooses snapshots as the loop runs) or StoreAll().")
-    return start()
-
-
-def forward_phase_end(actions, length):
-    """Index of the first action after which the executor holds the final state."""
-    position = 0
-    for k, act in enumerate(actions):
-        kind = type(act)
-        if kind is Advance or kind is Record:
-            position = act.stop
-            if position == length:
-                return k + 1
-        elif kind is Restore:
-            position = act.index
-    raise ValueError(f"a plan for length {length} never reaches the final state.")

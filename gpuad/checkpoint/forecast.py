@@ -5,6 +5,8 @@ from ..trace import BATCH_TRACER_TYPES, TRACER_TYPES, primal_value
 from ..tree import tree_flatten
 from .costs import PROFILE, measure_step, peak_bytes, seconds
 from .executor import Body, _length
+from .schedules import StoreAll, check_schedule
+from .units import format_bytes
 
 
 class Forecast:
@@ -27,7 +29,6 @@ class Forecast:
         return 1.0 - self.peak_bytes["total"] / self.store_all_peak_bytes["total"]
 
     def table(self):
-        from .units import format_bytes
         rows = [("schedule", repr(self.plan_schedule), "StoreAll()"),
                 ("length", str(self.length), str(self.length)),
                 ("step evaluations", str(self.step_evaluations),
@@ -88,7 +89,6 @@ def forecast(step, init, xs=None, length=None, schedule=None, params=None, grad_
         >>> fc = forecast(step, h0, xs, schedule=Revolve(16), params=(W, U))
         >>> fc.peak_bytes["total"], fc.slowdown
     """
-    from .schedules import StoreAll, check_schedule
     xs_leaves, xs_def = tree_flatten(xs)
     _refuse_batched(init, xs, params)
     n = _length("forecast", xs_leaves, length)

@@ -1,5 +1,6 @@
 """`checkpoint(fun)`: store a function's inputs only, recompute its insides in backward."""
 import functools
+import weakref
 
 from ..numpy import random as _random
 from ..tree import tree_flatten, tree_unflatten
@@ -42,7 +43,6 @@ class _Checkpointed:
     """One call of a checkpointed function on the tape."""
 
     def __init__(self, trace, fun, args, kwargs):
-        import weakref
         self._trace = weakref.ref(trace)
         self.fun = fun
         self.kwargs = kwargs

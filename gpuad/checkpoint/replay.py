@@ -163,8 +163,12 @@ def residual_bytes(tape, inputs):
     return total
 
 
+# A leaf without `nbytes` (a Python float, int or complex) is counted as one float64.
+PYTHON_NUMBER_BYTES = 8
+
+
 def leaf_bytes(leaves):
-    return sum(getattr(primal_value(x), "nbytes", 8) for x in leaves)
+    return sum(getattr(primal_value(x), "nbytes", PYTHON_NUMBER_BYTES) for x in leaves)
 
 
 def _joint(ans, saved, g, *, region):

@@ -70,11 +70,6 @@ def mode_for(leaves):
     return "exact"
 
 
-def recomputes(actions):
-    """Whether a plan's backward phase evaluates steps (that is, anything but StoreAll)."""
-    return any(hasattr(act, "stop") for act in actions)  # Advance and Record have a stop
-
-
 class Checker:
     """The fingerprints of one region's step outputs, and the comparison of recomputations.
 

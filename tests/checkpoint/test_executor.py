@@ -10,6 +10,7 @@ import gpuad as ga
 import gpuad.numpy as gnp
 from gpuad.checkpoint import checkpoint, scan, while_loop
 from gpuad.checkpoint.actions import Advance, Free, Record, Restore, Reverse, Snapshot
+from gpuad.checkpoint.plan import Plan
 
 
 class HandPlan:
@@ -19,9 +20,7 @@ class HandPlan:
         self.make = make
 
     def plan(self, length, **sizes):
-        plan = type("Plan", (), {})()
-        plan.actions = self.make(length)
-        return plan
+        return Plan(length, self.make(length), f"HandPlan({self.make.__name__})")
 
 
 def store_all(n):
@@ -41,7 +40,7 @@ def every_step(n):  # carries only: each step recomputed once
 def one_snapshot(n):  # the initial carry only: quadratic recomputation
     acts = [Snapshot(0), Advance(0, n - 1), Record(n - 1, n), Reverse(n - 1)]
     for i in range(n - 2, -1, -1):
-        acts += [Restore(0), Advance(0, i), Record(i, i + 1), Reverse(i)]
+        acts += [Restore(0)] + [Advance(0, i)] * (i > 0) + [Record(i, i + 1), Reverse(i)]
     return acts
 
 
@@ -169,6 +168,19 @@ def test_scan_errors_name_the_problem(rnn):
         scan(lambda c, x: (gnp.concatenate([c, c]), None), np.ones(2), length=2)
     with pytest.raises(TypeError, match="must return a pair"):
         scan(lambda c, x: c, np.ones(2), length=2)
+
+
+def test_scan_refuses_a_plan_that_is_not_a_plan(rnn):
+    class ActionsOnly:  # returns the bare actions: the executor needs Plan's forward_phase_end
+        def plan(self, length, **sizes):
+            return store_all(length)
+
+    def loss(W):
+        return gnp.sum(scan(lambda h, _: (gnp.tanh(h @ W), None), rnn["h0"], length=3,
+                            schedule=ActionsOnly())[0])
+
+    with pytest.raises(TypeError, match=r"ActionsOnly.*plan\(3\) returned list, not a Plan"):
+        ga.grad(loss)(rnn["W"])
 
 
 # ---- checkpoint ------------------------------------------------------------------------------
