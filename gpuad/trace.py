@@ -186,6 +186,18 @@ class ConcretizationTypeError(TypeError):
     batched value (vmap) to one value. JAX's error of the same name."""
 
 
+class ConcretizationError(ConcretizationTypeError):
+    """A value computed from the arguments of a function being recorded by `ga.jit` was
+    converted to a Python object (`bool`, `float`, `int`, a shape, a host index): the recording
+    would bake the value of that one call into every replay (gpuad/jit/record.py)."""
+
+
+# Tracers of a recording (`ga.jit`): every conversion of one to a Python object raises, and the
+# message comes from its trace (`concretization_error(conversion)`), so that this module needs
+# nothing from gpuad/jit.
+STAGED_TRACER_TYPES = set()
+
+
 def concrete_value(x, conversion):
     """The raw value under every level of the tracer `x`, for a conversion to a Python object;
     raises ConcretizationTypeError where the conversion would give a wrong result.
@@ -200,6 +212,8 @@ def concrete_value(x, conversion):
     v = x
     while type(v) in TRACER_TYPES:
         trace = v._trace
+        if type(v) in STAGED_TRACER_TYPES and trace.active:
+            raise trace.concretization_error(conversion)
         if trace.active or trace.detour is not None:
             if type(v) in BATCH_TRACER_TYPES:
                 batched = True
