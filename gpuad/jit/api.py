@@ -168,10 +168,13 @@ class Jitted:
         if not _same_np_state(np_state, np.random.get_state()):
             warnings.warn(f"jit({_name(self.fun)}): numpy.random's global state moved while "
                           f"recording: NumPy's own draws would be replayed as constants. Use "
-                          f"gnp.random (whose draws replay); until then this function runs "
-                          f"eagerly on every call.", stacklevel=3)
-            trace.impure = "numpy.random draws"
+                          f"gnp.random (whose draws replay).", stacklevel=3)
+            trace.impure = "numpy.random draws"  # (warned above)
         if trace.impure is not None:
+            if not trace.impure.startswith("the function uses a value traced"):
+                warnings.warn(f"jit({_name(self.fun)}): not replayed, since {trace.impure}: "
+                              f"a replay would not do the same. It runs eagerly on every call "
+                              f"with these argument shapes.", stacklevel=3)
             self._cache[key] = None
             release(trace.held)
         else:

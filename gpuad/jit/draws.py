@@ -16,7 +16,12 @@ from .record import TemplateCall
 
 _next_stream = sampling._next_stream  # the originals, called by the steps on replay
 _draw = random_state.OwnState._draw
-_active = []  # the trace recording now (innermost last); empty while a draw runs eagerly
+_active = []  # the trace recording now (innermost last); None while a draw runs eagerly
+# per recording trace: [the global state the next draw should find, the generators that existed
+# when the recording began]. A step replays a draw from the state as it then is, so Python code
+# that sets the state (`seed`, `set_state`) or makes a generator inside the function would not
+# be replayed: such recordings are marked impure (not cached; correct, only eager).
+_expected = {}
 
 
 def global_draw(xp, method, *args, **kwargs):
@@ -70,9 +75,13 @@ def _without_recording(fn, *args, **kwargs):
 
 def _recording_next_stream(like=()):
     trace = _active[-1] if _active else None
-    stream, xp = _next_stream(like)
     if trace is None:
-        return stream, xp
+        return _next_stream(like)
+    expected = _expected[id(trace)]
+    if sampling.get_state() != expected[0]:
+        trace.impure = "the function sets gnp.random's state (seed, set_state) before a draw"
+    stream, xp = _next_stream(like)
+    expected[0] = sampling.get_state()
     return _RecordingStream(trace, stream, xp), xp
 
 
@@ -80,6 +89,8 @@ def _recording_draw(self, name, *args, **kwargs):
     trace = _active[-1] if _active else None
     if trace is None:
         return _draw(self, name, *args, **kwargs)
+    if self not in _expected[id(trace)][1]:
+        trace.impure = f"the function draws from a {type(self).__name__} it made itself"
 
     def eager(generator, name, *a, **k):
         return _without_recording(_draw, generator, name, *a, **k)
@@ -92,6 +103,7 @@ def _recording_draw(self, name, *args, **kwargs):
 def recording(trace):
     """Draws made in the block become steps of `trace`'s program."""
     _active.append(trace)
+    _expected[id(trace)] = [sampling.get_state(), set(sampling._generators)]
     if len(_active) == 1:
         sampling._next_stream = _recording_next_stream
         random_state.OwnState._draw = _recording_draw
@@ -99,6 +111,8 @@ def recording(trace):
         yield
     finally:
         _active.pop()
+        if sampling.get_state() != _expected.pop(id(trace))[0]:
+            trace.impure = "the function sets gnp.random's state (seed, set_state)"
         if not _active:
             sampling._next_stream = _next_stream
             random_state.OwnState._draw = _draw

@@ -107,7 +107,8 @@ def _user_line():
 class JitTrace(Trace):
     """Records the raw-array calls made on its tracers (see the module docstring)."""
 
-    __slots__ = ("steps", "consts", "const_slots", "count", "held", "impure", "checks")
+    __slots__ = ("steps", "consts", "const_slots", "count", "held", "impure", "checks",
+                 "value_ids")
 
     def __init__(self):
         super().__init__()
@@ -118,6 +119,7 @@ class JitTrace(Trace):
         self.held = []  # constant NumPy arrays kept read-only while the program lives
         self.impure = None  # why the recording cannot be replayed (then it is not cached)
         self.checks = {}  # step index -> output shapes to verify on replay (nondiff steps)
+        self.value_ids = set()  # ids of the recording-time values of the tracers made
 
     # ---- slots ---------------------------------------------------------------------------------
     def new_slot(self):
@@ -126,11 +128,19 @@ class JitTrace(Trace):
         return slot
 
     def new_input(self, value):
-        return JitTracer(as_value(value), self, self.new_slot())
+        value = as_value(value)
+        self.value_ids.add(id(value))
+        return JitTracer(value, self, self.new_slot())
 
     def const(self, value):
         slot = self.const_slots.get(id(value))
         if slot is None:
+            base = getattr(value, "base", None)
+            if id(value) in self.value_ids or (base is not None and id(base) in self.value_ids):
+                # A rule read a tracer's value (primal_value) and passed it on as a constant:
+                # replays would reuse this call's value. Not replayed; correct, only eager.
+                self.impure = ("an op read the recording-time value of a traced array as a "
+                               "constant (primal_value in a rule)")
             slot = self.new_slot()
             self.consts[slot] = value
             self.const_slots[id(value)] = slot
@@ -150,12 +160,15 @@ class JitTrace(Trace):
 
     # ---- recording -----------------------------------------------------------------------------
     def _record(self, impl, ins, ans, params, multiple, check=False):
+        ids = self.value_ids
         if multiple:
             outs = tuple(self.new_slot() for _ in ans)
             results = tuple(JitTracer(a, self, o) for a, o in zip(ans, outs))
+            ids.update(id(a) for a in ans)
         else:
             outs = self.new_slot()
             results = JitTracer(ans, self, outs)
+            ids.add(id(ans))
         if check:
             values = ans if multiple else (ans,)
             self.checks[len(self.steps)] = tuple(getattr(a, "shape", None) for a in values)

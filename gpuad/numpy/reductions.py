@@ -9,7 +9,7 @@ import builtins
 import numpy as np
 
 from .. import backend
-from ..trace import Primitive, bind1, primal_value
+from ..trace import Primitive, bind1, primal_value, strip_derivatives
 from .elementwise import imag, real, sqrt, square
 from .helpers import expand_reduced, normalize_axis, np_function, ops as _helper_ops, shape_of
 from .shapes import asarray_traced, astype, broadcast_to, moveaxis, reshape
@@ -126,9 +126,11 @@ def std(a, axis=None, dtype=None, ddof=0, keepdims=False):
 # ---- max and min -----------------------------------------------------------------------------
 def _argmax_share(ans, x, axis, keepdims):
     """Each element's share of the derivative of a max/min: 1/k at the k tied extremes."""
-    hit = (x == expand_reduced(primal_value(ans), axis, keepdims))
+    # strip_derivatives, not primal_value: under vmap and ga.jit the mask must stay per example
+    # / recorded (primal_value would read one call's value as a constant)
+    hit = (x == expand_reduced(strip_derivatives(ans), axis, keepdims))
     share = hit.astype(primal_value(ans).dtype)
-    return share / _xp(share).sum(share, axis=axis, keepdims=True)
+    return share / sum(share, axis=axis, keepdims=True)
 
 
 def _extreme_primitive(name, impl):
