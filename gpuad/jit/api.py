@@ -171,7 +171,7 @@ class Jitted:
                           f"gnp.random (whose draws replay).", stacklevel=3)
             trace.impure = "numpy.random draws"  # (warned above)
         if trace.impure is not None:
-            if not trace.impure.startswith("the function uses a value traced"):
+            if "outer transform" not in trace.impure:
                 warnings.warn(f"jit({_name(self.fun)}): not replayed, since {trace.impure}: "
                               f"a replay would not do the same. It runs eagerly on every call "
                               f"with these argument shapes.", stacklevel=3)

@@ -25,6 +25,7 @@ exactly what the eager call in its place would have drawn.
 import functools
 import os
 import sys
+import weakref
 
 import numpy as np
 
@@ -119,7 +120,9 @@ class JitTrace(Trace):
         self.held = []  # constant NumPy arrays kept read-only while the program lives
         self.impure = None  # why the recording cannot be replayed (then it is not cached)
         self.checks = {}  # step index -> output shapes to verify on replay (nondiff steps)
-        self.value_ids = set()  # ids of the recording-time values of the tracers made
+        # id -> the recording-time value of each tracer made (weakly for arrays: ids of values
+        # that died may be reused, and a live check must not see them)
+        self.value_ids = {}
 
     # ---- slots ---------------------------------------------------------------------------------
     def new_slot(self):
@@ -129,14 +132,13 @@ class JitTrace(Trace):
 
     def new_input(self, value):
         value = as_value(value)
-        self.value_ids.add(id(value))
+        _remember(self.value_ids, value)
         return JitTracer(value, self, self.new_slot())
 
     def const(self, value):
         slot = self.const_slots.get(id(value))
         if slot is None:
-            base = getattr(value, "base", None)
-            if id(value) in self.value_ids or (base is not None and id(base) in self.value_ids):
+            if _is_recorded(self.value_ids, value):
                 # A rule read a tracer's value (primal_value) and passed it on as a constant:
                 # replays would reuse this call's value. Not replayed; correct, only eager.
                 self.impure = ("an op read the recording-time value of a traced array as a "
@@ -164,11 +166,12 @@ class JitTrace(Trace):
         if multiple:
             outs = tuple(self.new_slot() for _ in ans)
             results = tuple(JitTracer(a, self, o) for a, o in zip(ans, outs))
-            ids.update(id(a) for a in ans)
+            for a in ans:
+                _remember(ids, a)
         else:
             outs = self.new_slot()
             results = JitTracer(ans, self, outs)
-            ids.add(id(ans))
+            _remember(ids, ans)
         if check:
             values = ans if multiple else (ans,)
             self.checks[len(self.steps)] = tuple(getattr(a, "shape", None) for a in values)
@@ -287,6 +290,23 @@ class JitTrace(Trace):
         params = _map_tree(unwrap, params)
         # the result holds the outer tracers, so what uses it comes back here too
         return fn(*args, **params) if fn is not None else prim.bind(*args, **params)
+
+
+def _remember(values, v):
+    try:
+        values[id(v)] = weakref.ref(v)
+    except TypeError:  # NumPy scalars take no weak references: kept (they are small)
+        values[id(v)] = lambda v=v: v
+
+
+def _is_recorded(values, v):
+    """Whether `v`, or the array `v` is a view of, is a recording-time value of a tracer."""
+    for x in (v, getattr(v, "base", None)):
+        if x is not None:
+            ref = values.get(id(x))
+            if ref is not None and ref() is x:
+                return True
+    return False
 
 
 def _strip_own(trace, x):
