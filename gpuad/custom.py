@@ -38,7 +38,7 @@ import numpy as np
 
 from .batching import BatchTrace, BatchTracer
 from .forward import ForwardTrace, ForwardTracer
-from .reverse import Entry, LazyTracer, ReverseTrace, ReverseTracer, vjp
+from .reverse import LazyTracer, ReverseTrace, ReverseTracer, vjp
 from .trace import Primitive, as_value, find_top_trace, primal_value
 from .tree import tree_flatten, tree_map, tree_unflatten
 
@@ -164,9 +164,9 @@ class CustomFunction:
         first = trace.count
         trace.count += len(float_out)
         nodes = tuple(range(first, first + len(float_out)))
-        trace.tape.append(Entry(self.primitive, nodes, parents,
-                                saved + (o_def, tuple(float_out), len(o_leaves)),
-                                tuple(o_leaves[i] for i in float_out), {}))
+        trace.tape.append((self.primitive, nodes, parents,
+                           saved + (o_def, tuple(float_out), len(o_leaves)),
+                           tuple(o_leaves[i] for i in float_out), {}))
         wrapped = list(o_leaves)
         for i, node in zip(float_out, nodes):
             wrapped[i] = ReverseTracer(as_value(o_leaves[i]), trace, node)

@@ -184,7 +184,7 @@ def _check_tangent(name, path, p, t):
 
 def _recording_trace():
     """A reverse-mode tape that keeps every argument and result, which the JVP rules need."""
-    from .reverse import Entry, ReverseTrace, ReverseTracer
+    from .reverse import ReverseTrace, ReverseTracer
 
     class RecordingTrace(ReverseTrace):
         __slots__ = ()
@@ -204,11 +204,11 @@ def _recording_trace():
                 first = self.count
                 self.count += len(ans)
                 out = tuple(range(first, first + len(ans)))
-                self.tape.append(Entry(prim, out, parents, tuple(vals), ans, params))
+                self.tape.append((prim, out, parents, tuple(vals), ans, params))
                 return tuple(ReverseTracer(a, self, n) for a, n in zip(ans, out))
             node = self.count
             self.count += 1
-            self.tape.append(Entry(prim, node, parents, tuple(vals), ans, params))
+            self.tape.append((prim, node, parents, tuple(vals), ans, params))
             return ReverseTracer(ans, self, node)
 
     return RecordingTrace(), ReverseTracer

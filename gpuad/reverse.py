@@ -1,7 +1,7 @@
 """Reverse mode: the tape, the backward sweep, and `vjp`, `grad`, `value_and_grad`.
 
 The tape is a plain list of entries in recording order, which is already a topological order:
-the sweep walks it newest first. Each entry is an `Entry`
+the sweep walks it newest first. Each entry is a tuple
 
     (prim, out, parents, saved, ans, params)
 
@@ -18,7 +18,6 @@ no longer needs them (`gpuad/readonly.py`): until `grad` returns, or until `vjp`
 deleted. A write to one meanwhile is an error at the write, never a wrong value or gradient.
 """
 import functools
-from typing import NamedTuple
 
 import numpy as np
 
@@ -35,30 +34,20 @@ _ndarray = np.ndarray
 _NUMBERS = frozenset((float, int, bool, complex))
 
 
-class Entry(NamedTuple):
-    """One recorded op on a tape (see the module docstring).
-
-    `saved` is a tuple with one residual per argument, or an object that keeps its residuals
-    itself (a fused group, gpuad/kernels) and says which arrays they are with `held()`."""
-
-    prim: object
-    out: object  # node, or tuple of nodes (multiple_results)
-    parents: object  # ((argnum, node, broadcast target or None), ...)
-    saved: object
-    ans: object
-    params: dict
-
-    def held(self):
-        """The arrays (and Metas) this entry keeps for the backward pass."""
-        saved, ans = self.saved, self.ans
-        if type(saved) is not tuple:
-            return list(saved.held())
-        return list(saved) + (list(ans) if isinstance(ans, tuple) else [ans])
+# The fields of a tape entry, by position. Entries are plain tuples: a NamedTuple costs 7.7%
+# of a small op's forward and backward (benchmarks/callgrind.py overhead: 2482.4k -> 2674.7k
+# instructions per 100-op gradient; building, unpacking and freeing a tuple subclass).
+PRIM, OUT, PARENTS, SAVED, ANS, PARAMS = range(6)
 
 
-# The record paths build entries with this (a C call): `Entry(...)` runs a Python-level
-# `__new__`, which would cost ~2% of a small op's recording (benchmarks/callgrind.py overhead).
-new_entry = tuple.__new__
+def held_arrays(entry):
+    """The arrays (and Metas) a tape entry keeps for the backward pass. `saved` is a tuple
+    with one residual per argument, or an object that keeps its residuals itself (a fused
+    group, gpuad/kernels) and lists them with `held()`."""
+    saved, ans = entry[SAVED], entry[ANS]
+    if type(saved) is not tuple:
+        return list(saved.held())
+    return list(saved) + (list(ans) if isinstance(ans, tuple) else [ans])
 
 
 class ReverseTracer(Tracer):
@@ -129,7 +118,7 @@ class ReverseTrace(Trace):
                 tracer.value
         if self.fused and self.active:
             for entry in self.tape:  # groups may store such values instead of inputs
-                compact = getattr(entry.saved, "compact", None)
+                compact = getattr(entry[SAVED], "compact", None)
                 if compact is not None:
                     compact()
         super().close()
@@ -191,9 +180,8 @@ class ReverseTrace(Trace):
             check_nans(ans, f"{prim.name} (tape position {len(tape)})", "forward result")
         node = self.count
         self.count = node + 1
-        tape.append(new_entry(Entry, (prim, node, ((0, x.node, None),),
-                                      (v if prim.keep[0] else None,),
-                                      ans if prim.keep_ans else None, EMPTY)))
+        tape.append((prim, node, ((0, x.node, None),), (v if prim.keep[0] else None,),
+                     ans if prim.keep_ans else None, EMPTY))
         return ReverseTracer(ans, self, node)
 
     def process2(self, prim, x, y):
@@ -239,9 +227,8 @@ class ReverseTrace(Trace):
         keep = prim.keep
         node = self.count
         self.count = node + 1
-        tape.append(new_entry(Entry, (prim, node, parents,
-                                      (vx if keep[0] else None, vy if keep[1] else None),
-                                      ans if prim.keep_ans else None, EMPTY)))
+        tape.append((prim, node, parents, (vx if keep[0] else None, vy if keep[1] else None),
+                     ans if prim.keep_ans else None, EMPTY))
         return ReverseTracer(ans, self, node)
 
     def fuse(self, prim, args, vals):
@@ -321,12 +308,12 @@ class ReverseTrace(Trace):
             self.count = first + len(ans)
             out = tuple(range(first, first + len(ans)))
             kept_ans = ans if keep_ans == KEEP else tuple(Meta(a) for a in ans)
-            tape.append(new_entry(Entry, (prim, out, parents, saved, kept_ans, params)))
+            tape.append((prim, out, parents, saved, kept_ans, params))
             return tuple(ReverseTracer(a, self, n) for a, n in zip(ans, out))
         node = self.count
         self.count = node + 1
         kept_ans = ans if keep_ans == KEEP else (Meta(ans) if keep_ans == META else None)
-        tape.append(new_entry(Entry, (prim, node, parents, saved, kept_ans, params)))
+        tape.append((prim, node, parents, saved, kept_ans, params))
         return ReverseTracer(ans, self, node)
 
 
@@ -439,8 +426,9 @@ def _as_differentiable(x, fun_name, where):
     if dtype is None:
         raise TypeError(f"{fun_name}: input {path} is a {type(raw).__name__}, not an array; "
                         f"differentiable inputs are NumPy/CuPy arrays, Python floats and pytrees "
-                        f"(tuple, list, dict, namedtuple, registered classes) of them. "
-                        f"{unregistered_hint(raw)}")
+                        f"(tuple, list, dict, namedtuple, registered classes) of them."
+                        + ("" if type(raw).__module__ == "builtins" else
+                           f" {unregistered_hint(raw)}"))
     if dtype.kind not in "fc":
         raise TypeError(f"{fun_name}: input {path} has dtype {dtype}; only floating or complex "
                         f"inputs can be differentiated. Convert it with x.astype(float) or leave "

@@ -95,7 +95,10 @@ class Trace:
                 return bind(prim, args, params)
         # all values (the paused forward sweep of a checkpointed loop: each step's ops on the
         # weights it closes over come here)
-        return run_impl(prim, args, params)
+        out = run_impl(prim, args, params)
+        if config.debug_nans:  # untaped, so no tape position: NAN_CONTEXT names the step
+            check_nans(out, prim.name, "forward result")
+        return out
 
     def translate(self, x):
         """`x` with this trace's tracers replaced as the detour says (leaves other values)."""
@@ -622,9 +625,12 @@ def check_nans(value, op_name, where):
             continue
         xp = backend.namespace(raw)
         if bool(xp.isnan(raw).any()):
-            raise FloatingPointError(f"debug_nans: {op_name} produced a NaN in its {where}. "
-                                     f"Turn off with ga.config.debug_nans = False.")
+            inside = f", in {NAN_CONTEXT[-1]}" if NAN_CONTEXT else ""
+            raise FloatingPointError(f"debug_nans: {op_name} produced a NaN in its {where}"
+                                     f"{inside}. Turn off with ga.config.debug_nans = False.")
 
 
-def debug_nans_enabled():
-    return config.debug_nans
+# Where debug_nans is looking, innermost last: checkpointing pushes "scan step 3 (first forward
+# pass)" around each step it runs, so a NaN is blamed on the step's op, not on an op after the
+# loop that merely reads it (only while config.debug_nans is on).
+NAN_CONTEXT = []

@@ -257,3 +257,9 @@ def test_unregistered_plain_object_names_register_pytree_node():
 
     with pytest.raises(TypeError, match=r"Holder.*tree_util\.register_pytree_node, as in"):
         ga.jvp(lambda h: gnp.sum(h.w), (Holder(),), (Holder(),))
+
+
+def test_builtin_non_array_input_gets_no_registration_hint():
+    with pytest.raises(TypeError, match="is a str, not an array") as info:
+        ga.grad(lambda s: 1.0)("text")
+    assert "register_pytree_node" not in str(info.value)

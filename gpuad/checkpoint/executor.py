@@ -13,11 +13,13 @@ import numpy as np
 
 from ..numpy import random as _random
 from ..reverse import ReverseTrace
-from ..trace import TRACER_TYPES, innermost_trace, primal_value
+from ..config import config
+from ..trace import NAN_CONTEXT, TRACER_TYPES, check_nans, innermost_trace, primal_value
 from ..tree import check_registered, tree_flatten, tree_unflatten
 from .actions import Advance, Free, Record, Restore, Reverse, Snapshot
 from .batched import freezing_finished, keeps_looping
 from .costs import measure_step
+from .schedules import check_schedule
 from .replay import Replay, differentiable, record_region, run_paused, translate_leaves
 from .storage import make_store
 from .verify import Checker, leaf_names, mode_for, recomputes
@@ -161,6 +163,8 @@ def scan(step, init, xs=None, length=None, schedule=None):
     comparison ("auto": bit for bit on NumPy, allclose on CuPy; "exact", "allclose", "off";
     env `GPUAD_RECOMPUTE_CHECK`). StoreAll recomputes nothing, so checks nothing.
     """
+    if schedule is not None:
+        check_schedule("scan", schedule)
     xs_leaves, xs_def = tree_flatten(xs)
     check_registered("scan", xs_leaves, xs_def, "xs")
     n = _length("scan", xs_leaves, length)
@@ -202,6 +206,8 @@ def while_loop(cond, body, init, schedule=None):
     loop would. So `body` must not fail on a finished example's carry, and a NaN it makes there
     can reach the gradient through `where`, as in JAX.
     """
+    if schedule is not None:
+        check_schedule("while_loop", schedule)
     body = freezing_finished(cond, body)
     step_body = Body("while_loop", lambda c, _: (body(c), None), init, None)
     trace = recording_trace()
@@ -422,7 +428,50 @@ class Region:
     def x(self, i):
         return [leaf[i] for leaf in self.xs]
 
+    def debugged(self, i, stage, run, *args):
+        """`run(*args)` with debug_nans naming step i and the pass (`stage`) in its message;
+        then the step's outputs are checked too, for NaNs made by ops on constants alone."""
+        step = "iteration" if self.name == "while_loop" else "step"
+        NAN_CONTEXT.append(f"{self.name} {step} {i} ({stage}, schedule {self.schedule!r})")
+        before, rng = list(self.current or ()), _random.get_all_states()
+        try:
+            outputs = run(*args)
+            if stage == "backward sweep":
+                return outputs
+            try:
+                check_nans(tuple(outputs), "the step function", "carry or y")
+            except FloatingPointError:
+                if run == self._advance:  # ran untaped: run it again taped to name the op
+                    self.name_the_op(i, before, rng)
+                raise
+            return outputs
+        finally:
+            NAN_CONTEXT.pop()
+
+    def name_the_op(self, i, before, rng):
+        """Step i again on a private tape, whose ops debug_nans checks one by one (an untaped
+        step's ops on plain arrays are not seen); the tape is dropped."""
+        self.current, self.position = before, i
+        _random.set_all_states(rng)
+        collect, self.collect = self.collect, False
+        try:
+            self._record(i)
+        finally:
+            self.kept.pop(i, None)
+            self.collect = collect
+
+    # advance, record and reverse: with debug_nans, each step's NaN is blamed on its op and
+    # step (`debugged`) before the recomputation check compares its outputs
     def advance(self, i):
+        run = self.debugged if config.debug_nans else _plain
+        outputs = run(i, self.stage(), self._advance, i)
+        if self.checker is not None:
+            self.checker.check(i, outputs)
+
+    def stage(self):
+        return "first forward pass" if self.collect else "recomputation in the backward pass"
+
+    def _advance(self, i):
         self._at(i, "advance")
         self.step_calls += 1
         carry, y = run_paused(self._trace(), self.touched, _call_translated, self, i)
@@ -430,10 +479,15 @@ class Region:
         self.position = i + 1
         if self.collect:
             self.ys[i] = y
-        if self.checker is not None:
-            self.checker.check(i, carry + y)
+        return carry + y
 
     def record(self, i):
+        run = self.debugged if config.debug_nans else _plain
+        outputs = run(i, self.stage(), self._record, i)
+        if self.checker is not None:
+            self.checker.check(i, outputs)
+
+    def _record(self, i):
         self._at(i, "record")
         self.step_calls += 1
         n = self.n_carry
@@ -451,10 +505,14 @@ class Region:
         self.position = i + 1
         if self.collect:
             self.ys[i] = values[n:]
-        if self.checker is not None:
-            self.checker.check(i, values)
+        return values
 
     def reverse(self, i):
+        if config.debug_nans:
+            return self.debugged(i, "backward sweep", self._reverse, i)
+        return self._reverse(i)
+
+    def _reverse(self, i):
         replay = self.kept.pop(i, None)
         if replay is None:
             raise RuntimeError(f"{self.name}: the plan reverses step {i} whose tape was not "
@@ -522,6 +580,10 @@ class Region:
                                 self.x(0), self.wanted, self.length, _device_of(inputs))
         finally:
             _random.set_all_states(self.rng0)
+
+
+def _plain(i, stage, run, *args):
+    return run(*args)
 
 
 def _device_of(leaves):

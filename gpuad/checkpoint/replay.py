@@ -14,9 +14,9 @@ transforms stays correct.
 """
 import contextlib
 
-from ..reverse import Entry, ReverseTrace, ReverseTracer, backward
-from ..trace import (TRACER_TYPES, Meta, Primitive, as_value, primal_value, raise_level_above,
-                     restore_depth)
+from ..reverse import ReverseTrace, ReverseTracer, backward, held_arrays
+from ..trace import (PYTHON_NUMBERS, TRACER_TYPES, Meta, Primitive, as_value, primal_value,
+                     raise_level_above, restore_depth)
 
 
 class Pause:
@@ -110,8 +110,12 @@ class Replay:
         saved_depth = raise_level_above(trace.level)
         tape = ReverseTrace()
         try:
-            boxed = [tape.new_input(v) if differentiable(v) and (wanted is None or wanted[k])
-                     else v for k, v in enumerate(inputs)]
+            # A Python number stays one: no traced value went into it (it would be a tracer or
+            # an array), so it takes no cotangent, and boxing it would hand the code a float64
+            # array where the first, paused run saw a Python float, whose weak type keeps
+            # float32 math float32 (NEP 50) and which the recompute check compares by type.
+            boxed = [tape.new_input(v) if differentiable(v) and type(v) not in PYTHON_NUMBERS
+                     and (wanted is None or wanted[k]) else v for k, v in enumerate(inputs)]
             self.in_nodes = [b.node if type(b) is ReverseTracer else None for b in boxed]
             self.detour = Substitute(tape, touched, frozen)
             with detoured(trace, self.detour):
@@ -149,7 +153,7 @@ def residual_bytes(tape, inputs):
     seen = {id(primal_value(x)) for x in inputs}
     total = 0
     for entry in tape.tape:
-        for a in entry.held():
+        for a in held_arrays(entry):
             if isinstance(a, Meta):
                 continue
             raw = primal_value(a)
@@ -185,8 +189,8 @@ def record_region(trace, region, parent_nodes, out_leaves):
     trace.count += len(wrapped)
     nodes = tuple(range(first, first + len(wrapped)))
     parents = [(k, node, None) for k, node in enumerate(parent_nodes)]
-    trace.tape.append(Entry(CHECKPOINTED, nodes, parents, (),
-                            tuple(Meta(out_leaves[i]) for i in wrapped), {"region": region}))
+    trace.tape.append((CHECKPOINTED, nodes, parents, (),
+                       tuple(Meta(out_leaves[i]) for i in wrapped), {"region": region}))
     result = list(out_leaves)
     for i, node in zip(wrapped, nodes):
         result[i] = ReverseTracer(as_value(out_leaves[i]), trace, node)

@@ -12,7 +12,7 @@ import numpy as np
 
 from .. import backend
 from ..config import config
-from ..reverse import Entry, LazyTracer, ReverseTracer
+from ..reverse import SAVED, LazyTracer, ReverseTracer
 from ..trace import EMPTY, TRACER_TYPES, Meta
 from .backward import FUSED
 from .codegen import register_forms
@@ -40,7 +40,7 @@ def record_fused(trace, prim, args, vals):
     # (the group's entry is the tape's last while the group is open; the group does not point
     # back to its entry: that cycle kept every group's inputs alive until the cyclic collector
     # ran, 4x StoreAll's memory on a fused RNN step)
-    if (group is None or not tape or tape[-1].saved is not group
+    if (group is None or not tape or tape[-1][SAVED] is not group
             or shape != group.shape or dtype != group.dtype):
         group = None
     lazy = (xp is np and config.fusion_forward and result.size >= config.fusion_forward_min_size
@@ -55,7 +55,7 @@ def record_fused(trace, prim, args, vals):
     if group is None:
         group = Group(shape, dtype)
         # one tape entry for the whole group; its lists grow as ops join
-        tape.append(Entry(FUSED, group.nodes, group.parents, group, group.metas, EMPTY))
+        tape.append((FUSED, group.nodes, group.parents, group, group.metas, EMPTY))
         trace.group = weakref.ref(group)
     trace.hold_constants(args, vals, EMPTY)  # read by the lazy values and the backward pass
     operands = []
