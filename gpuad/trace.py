@@ -318,6 +318,57 @@ def primal_value(x):
     return x
 
 
+def staged_trace(x):
+    """The `ga.jit` recording under the tracers of `x` while it records, else None: for the
+    places that would otherwise read the value of a recording tracer to decide something
+    (a loop's condition, a boolean mask's count), so they can raise ConcretizationError."""
+    while type(x) in TRACER_TYPES:
+        if type(x) in STAGED_TRACER_TYPES:
+            return x._trace if x._trace.active else None
+        x = x.value
+    return None
+
+
+def value_for_check(x):
+    """`primal_value(x)` for a check that only compares or reports (the recompute check of
+    checkpointed loops): it may read a `ga.jit` recording's value without marking the recording
+    unreplayable, since nothing computed from it flows into results. Never for computing."""
+    while type(x) in TRACER_TYPES:
+        if type(x) in STAGED_TRACER_TYPES:
+            return x.peek()
+        x = x.value
+    return x
+
+
+def raw_shape(x):
+    """`np.shape(primal_value(x))` (the whole batch's under vmap) without reading the value of a
+    `ga.jit` recording's tracer (see namespace_of)."""
+    while type(x) in TRACER_TYPES and type(x) not in STAGED_TRACER_TYPES:
+        x = x.value
+    return np.shape(x) if type(x) not in TRACER_TYPES else x.shape
+
+
+def namespace_of(*xs):
+    """The array namespace (numpy or cupy) of the raw arrays under `xs`, tracers or not.
+
+    Reads metadata only: a recording tracer (`ga.jit`, STAGED_TRACER_TYPES) answers with its
+    `xp` instead of handing out its value, which would mark the recording as unreplayable
+    (gpuad/jit/record.py). Rules that need only the namespace use this, not primal_value."""
+    raws = []
+    for x in xs:
+        while type(x) in TRACER_TYPES:
+            if type(x) in STAGED_TRACER_TYPES:
+                xp = x.xp
+                if xp is not np:
+                    return xp
+                x = None
+                break
+            x = x.value
+        if x is not None:
+            raws.append(x)
+    return backend.namespace(*raws)
+
+
 def strip_derivatives(x):
     """Remove the differentiation tracers above `x`; a batch tracer (vmap) stays, since the
     value it stands for is the whole batch."""
@@ -349,7 +400,7 @@ class Meta:
             x = np.asarray(x)
             self.xp = np
         else:
-            self.xp = backend.namespace(primal_value(x))
+            self.xp = namespace_of(x)
         self.shape = x.shape  # a tracer's own shape (one example's, under vmap)
         self.dtype = x.dtype
 

@@ -78,8 +78,7 @@ class Body:
 def _meta(x):
     # the tracer's own shape (one example's under vmap), so a carry that becomes batched in
     # the first step (an unbatched init meeting batched xs or closed-over values) still matches
-    raw = primal_value(x)
-    return np.shape(x), getattr(raw, "dtype", None)
+    return np.shape(x), getattr(x, "dtype", None)  # (a tracer's own: metadata, not the value)
 
 
 def _length(name, xs_leaves, length):

@@ -83,7 +83,8 @@ class Jitted:
         self.fun = fun
         self.static_argnums = frozenset(static_argnums)
         self.static_argnames = frozenset(static_argnames)
-        self._cache = {}
+        self._cache = {}  # key -> Program, or None: recorded, not replayable (runs eagerly)
+        self._why = {}  # key -> why its recording is not replayed
         self._warned = False
         functools.update_wrapper(self, fun)
 
@@ -93,28 +94,54 @@ class Jitted:
             if program is not None:
                 program.release()
         self._cache.clear()
+        self._why.clear()
 
     def cache_size(self):
+        """How many signatures are recorded (replayable or not: see `replayable`)."""
         return len(self._cache)
 
     def __get__(self, obj, objtype=None):  # a jitted method binds like a function
         return self if obj is None else functools.partial(self, obj)
 
-    def __call__(self, *args, **kwargs):
+    def _key(self, args, kwargs):
+        """(cache key or None under an outer transform / a recording, leaves, treedef)."""
         statics = tuple((i, args[i]) for i in sorted(self.static_argnums) if i < len(args))
         dyn_args = tuple(_Static if i in self.static_argnums else a for i, a in enumerate(args))
         kw_static = tuple(sorted((k, v) for k, v in kwargs.items() if k in self.static_argnames))
         dyn_kwargs = {k: v for k, v in kwargs.items() if k not in self.static_argnames}
         leaves, treedef = tree_flatten((dyn_args, dyn_kwargs))
         if _recording[0] or any(type(x) in TRACER_TYPES for x in leaves):
-            return self.fun(*args, **kwargs)  # under an outer transform, or inside a recording
+            return None, leaves, treedef
         key = (treedef, statics, kw_static, tuple(_leaf_key(x) for x in leaves))
         try:
-            program = self._cache.get(key, False)
+            hash(key)
         except TypeError as exc:
             raise TypeError(f"jit({_name(self.fun)}): the static arguments must be hashable "
                             f"(they key the cache): {exc}. Pass arrays as ordinary arguments, "
                             f"or a tuple instead of a list.") from None
+        return key, leaves, treedef
+
+    def replayable(self, *args, **kwargs):
+        """Whether calls with the signature of these arguments replay a recording: True if
+        they do, False if the recording could not be replayed (a rule read a traced value,
+        numpy.random draws, a closure over an outer transform's value...: those calls run
+        `fun` eagerly, correct but not faster; `why_not_replayed` says why), None if nothing
+        is recorded for it yet. Nothing is run."""
+        key = self._key(args, kwargs)[0]
+        if key is None or key not in self._cache:
+            return None
+        return self._cache[key] is not None
+
+    def why_not_replayed(self, *args, **kwargs):
+        """Why calls with this signature run eagerly (see `replayable`), or None."""
+        key = self._key(args, kwargs)[0]
+        return self._why.get(key)
+
+    def __call__(self, *args, **kwargs):
+        key, leaves, treedef = self._key(args, kwargs)
+        if key is None:
+            return self.fun(*args, **kwargs)  # under an outer transform, or inside a recording
+        program = self._cache.get(key, False)
         if program is False:
             return self._record(key, args, kwargs, leaves, treedef)
         if program is None:  # recorded, but not replayable (see _record)
@@ -151,6 +178,11 @@ class Jitted:
             call_kwargs.update(dyn_kwargs)
             with draws.recording(trace):
                 out = self.fun(*call_args, **call_kwargs)
+        except BaseException:
+            # (a refused recording must give its read-only holds back: dropped with the trace,
+            # the arrays would stay read-only, and their ids, once reused, confuse readonly.py)
+            release(trace.held)
+            raise
         finally:
             _recording[0] -= 1
             trace.close()
@@ -176,6 +208,7 @@ class Jitted:
                               f"a replay would not do the same. It runs eagerly on every call "
                               f"with these argument shapes.", stacklevel=3)
             self._cache[key] = None
+            self._why[key] = trace.impure
             release(trace.held)
         else:
             program = Program(trace, inputs, outputs)

@@ -58,7 +58,7 @@ def _record_draw(trace, replay, eager, args, kwargs, name):
     lists, tuples and dicts); its recording-time value is `eager` called the same way."""
     found = []
     targs, tkw = trace._template(args, found), trace._template(kwargs, found)
-    vals = [t.value for t in found]
+    vals = [t._raw for t in found]
     ans = TemplateCall(eager, targs, tkw, name)(*vals)
     multiple = type(ans) is tuple
     return trace._record(TemplateCall(replay, targs, tkw, name), [t.slot for t in found], ans,

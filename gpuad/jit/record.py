@@ -25,29 +25,56 @@ exactly what the eager call in its place would have drawn.
 import functools
 import os
 import sys
-import weakref
 
 import numpy as np
 
+from .. import backend
+from .. import trace as _trace_module
 from ..readonly import hold
 from ..trace import (BATCH_TRACER_TYPES, EMPTY, STAGED_TRACER_TYPES, TRACER_TYPES,
                      ConcretizationError, Trace, Tracer, as_value)
 
 _GPUAD_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+_TRACE_FILE = os.path.abspath(_trace_module.__file__)
 
 
 class JitTracer(Tracer):
-    """A value of the function being recorded: its recording-time `value` and its `slot`."""
+    """A value of the function being recorded: its recording-time value and its `slot`.
 
-    __slots__ = ("slot",)
+    The raw value sits in the private slot `_raw`; `value` is a property that, while the
+    recording runs, *taints* it (`JitTrace.taint`): whoever reads a recording tracer's raw array
+    (a rule's `primal_value`, `as_constant`, a walker of tracer towers) may compute a constant
+    from this one call's values that the program cannot see, so a tainted recording is never
+    replayed. Shape, dtype and namespace are metadata, the same on every replay: reading them
+    does not taint. Nothing outside gpuad/jit reads `_raw`.
+    """
+
+    __slots__ = ("slot", "_raw")
 
     def __init__(self, value, trace, slot):
-        self.value = value
+        self._raw = value
         self._trace = trace
         self.slot = slot
 
+    @property
+    def value(self):
+        trace = self._trace
+        if trace.active and trace.tainted is None:
+            trace.taint(sys._getframe(1))
+        return self._raw
+
+    def peek(self):
+        """The value without tainting, for checks only (trace.value_for_check)."""
+        return self._raw
+
+    shape = property(lambda self: self._raw.shape)
+    dtype = property(lambda self: self._raw.dtype)
+    ndim = property(lambda self: self._raw.ndim)
+    size = property(lambda self: self._raw.size)
+    xp = property(lambda self: backend.namespace(self._raw))
+
     def __repr__(self):
-        return f"JitTracer(slot={self.slot}, shape={self.value.shape}, dtype={self.value.dtype})"
+        return f"JitTracer(slot={self.slot}, shape={self.shape}, dtype={self.dtype})"
 
 
 TRACER_TYPES.add(JitTracer)
@@ -109,7 +136,7 @@ class JitTrace(Trace):
     """Records the raw-array calls made on its tracers (see the module docstring)."""
 
     __slots__ = ("steps", "consts", "const_slots", "count", "held", "impure", "checks",
-                 "value_ids")
+                 "tainted")
 
     def __init__(self):
         super().__init__()
@@ -120,9 +147,7 @@ class JitTrace(Trace):
         self.held = []  # constant NumPy arrays kept read-only while the program lives
         self.impure = None  # why the recording cannot be replayed (then it is not cached)
         self.checks = {}  # step index -> output shapes to verify on replay (nondiff steps)
-        # id -> the recording-time value of each tracer made (weakly for arrays: ids of values
-        # that died may be reused, and a live check must not see them)
-        self.value_ids = {}
+        self.tainted = None  # where a tracer's raw value was first read (JitTracer.value)
 
     # ---- slots ---------------------------------------------------------------------------------
     def new_slot(self):
@@ -131,18 +156,11 @@ class JitTrace(Trace):
         return slot
 
     def new_input(self, value):
-        value = as_value(value)
-        _remember(self.value_ids, value)
-        return JitTracer(value, self, self.new_slot())
+        return JitTracer(as_value(value), self, self.new_slot())
 
     def const(self, value):
         slot = self.const_slots.get(id(value))
         if slot is None:
-            if _is_recorded(self.value_ids, value):
-                # A rule read a tracer's value (primal_value) and passed it on as a constant:
-                # replays would reuse this call's value. Not replayed; correct, only eager.
-                self.impure = ("an op read the recording-time value of a traced array as a "
-                               "constant (primal_value in a rule)")
             slot = self.new_slot()
             self.consts[slot] = value
             self.const_slots[id(value)] = slot
@@ -150,28 +168,33 @@ class JitTrace(Trace):
                 hold(value, self.held)
         return slot
 
-    def concretization_error(self, conversion):
+    def taint(self, frame):
+        """A tracer's raw value was read (JitTracer.value) from `frame`: say where, once."""
+        self.tainted = _where(frame)
+        if self.impure is None:
+            self.impure = (f"{self.tainted} read the recording-time value of a traced array, "
+                           f"which a replay could not update")
+
+    def concretization_error(self, conversion, fixes=None):
+        if fixes is None:
+            fixes = ("pass that argument with static_argnums=/static_argnames= if it is a "
+                     "setting (the cache then keys on its value); choose with gnp.where(cond, "
+                     "a, b) instead of a Python `if`; loop a fixed number of times with "
+                     "ga.checkpoint.scan instead of a Python loop on the value; or call the "
+                     "function without ga.jit.")
         return ConcretizationError(
             f"{conversion} of a value computed from the arguments of a function being recorded "
             f"by ga.jit{_user_line()}: the recording would keep this call's value, and every "
-            f"replay would follow it (a branch, a shape, a loop count). Fixes: pass that "
-            f"argument with static_argnums=/static_argnames= if it is a setting (the cache then "
-            f"keys on its value); choose with gnp.where(cond, a, b) instead of a Python `if`; "
-            f"loop with ga.checkpoint.scan or while_loop instead of a Python loop on the value; "
-            f"or call the function without ga.jit.")
+            f"replay would follow it (a branch, a shape, a loop count). Fixes: {fixes}")
 
     # ---- recording -----------------------------------------------------------------------------
     def _record(self, impl, ins, ans, params, multiple, check=False):
-        ids = self.value_ids
         if multiple:
             outs = tuple(self.new_slot() for _ in ans)
             results = tuple(JitTracer(a, self, o) for a, o in zip(ans, outs))
-            for a in ans:
-                _remember(ids, a)
         else:
             outs = self.new_slot()
             results = JitTracer(ans, self, outs)
-            _remember(ids, ans)
         if check:
             values = ans if multiple else (ans,)
             self.checks[len(self.steps)] = tuple(getattr(a, "shape", None) for a in values)
@@ -185,7 +208,7 @@ class JitTrace(Trace):
         for a in args:
             if type(a) is JitTracer and a._trace is self:
                 ins.append(a.slot)
-                vals.append(a.value)
+                vals.append(a._raw)
             elif type(a) in TRACER_TYPES:
                 return None, None
             else:
@@ -219,14 +242,14 @@ class JitTrace(Trace):
         tkw = self._template(kwargs, found)
         if index:
             for t in found:
-                if t.value.dtype == np.bool_:
+                if t._raw.dtype == np.bool_:
                     raise ConcretizationError(
                         f"{name}: indexing with a boolean mask computed from the arguments of a "
                         f"function being recorded by ga.jit{_user_line()}: the number of "
                         f"elements it selects depends on the values. Use gnp.where(mask, x, 0) "
                         f"(or a sum of gnp.where) instead.")
         call = TemplateCall(fn, targs, tkw, name)
-        ans = call(*[t.value for t in found])
+        ans = call(*[t._raw for t in found])
         if multiple is None:  # a nondiff function: its result says what it is
             multiple = type(ans) in (tuple, list)
             for a in (ans if multiple else (ans,)):
@@ -292,25 +315,26 @@ class JitTrace(Trace):
         return fn(*args, **params) if fn is not None else prim.bind(*args, **params)
 
 
-def _remember(values, v):
-    try:
-        values[id(v)] = weakref.ref(v)
-    except TypeError:  # NumPy scalars take no weak references: kept (they are small)
-        values[id(v)] = lambda v=v: v
-
-
-def _is_recorded(values, v):
-    """Whether `v`, or the array `v` is a view of, is a recording-time value of a tracer."""
-    for x in (v, getattr(v, "base", None)):
-        if x is not None:
-            ref = values.get(id(x))
-            if ref is not None and ref() is x:
-                return True
-    return False
+def _where(frame):
+    """'function (file:line)' of the innermost frame outside gpuad/trace.py (where the tracer
+    towers are walked): the rule or helper that read the value; and the user's line."""
+    while frame is not None and os.path.abspath(frame.f_code.co_filename) == _TRACE_FILE:
+        frame = frame.f_back
+    if frame is None:
+        return "an op"
+    path = os.path.relpath(os.path.abspath(frame.f_code.co_filename), os.path.dirname(_GPUAD_DIR))
+    where = f"{frame.f_code.co_name} ({path}:{frame.f_lineno})"
+    user = frame
+    while user is not None and os.path.abspath(user.f_code.co_filename).startswith(
+            _GPUAD_DIR + os.sep):
+        user = user.f_back
+    if user is not None and user is not frame:
+        where += f", called at {user.f_code.co_filename}:{user.f_lineno}"
+    return where
 
 
 def _strip_own(trace, x):
-    return x.value if type(x) is JitTracer and x._trace is trace else x
+    return x._raw if type(x) is JitTracer and x._trace is trace else x
 
 
 def _map_tree(fn, obj):
