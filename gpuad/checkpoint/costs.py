@@ -26,6 +26,7 @@ Time, in step evaluations: untaped evaluations cost `advance_s`, taped ones `rec
 each step's backward `backward_s`; a plan's predicted seconds are
 forward_steps x advance_s + recorded_steps x record_s + length x backward_s.
 """
+import contextlib
 import sys
 import time
 
@@ -40,11 +41,16 @@ from .replay import Replay, differentiable, leaf_bytes
 # tracemalloc on the RNN of benchmarks/bptt.py (0.5 KiB). On a GPU these live on the host,
 # which `gpuad.memory` does not count there.
 STEP_BOOKKEEPING_BYTES = 512
-# Per reversed step, host objects the backward phase keeps until it ends: measured with
-# tracemalloc after every Reverse of Revolve(8) on an LSTM (hidden 16, batch 8, T=100): 450 B
-# per step whether or not the xs take cotangents (where they do, each row's array header
-# comes on top, counted from the row itself)
-REVERSED_STEP_BOOKKEEPING_BYTES = 450
+# Per reversed step whose xs take cotangents, host objects beside the rows' arrays (their
+# entries in the executor's table, the index views of the xs): fitted to Revolve(8) on the
+# RNN of forecast_accuracy.py with a per-step bias in xs (hidden 64, batch 32, T=400), where
+# the backward phase grew 290 B per step more than the rows' arrays
+XS_ROW_BOOKKEEPING_BYTES = 256
+# What kept tapes take from CPython's freelists instead of new memory, at most (their tuples
+# above all): fitted to StoreAll's per-step growth on the LSTM of forecast_accuracy.py
+# (hidden 16, batch 8, T = 50...400: 11.3 KiB per step at T=50, 15.1 KiB at T=400, one step
+# measured with the freelists spent 17.3 KiB, as they are 10.3 KiB)
+FREELIST_BYTES = 1 << 20
 # what each measured overhead is averaged over (dict growth amortised)
 REPEATS = 16
 
@@ -71,11 +77,19 @@ def measure_step(trace, touched, body, carry, x, wanted, length, device, timed=F
         c, y = body(boxed[:n], boxed[n:])
         return c + y
 
-    with memory.track(device=device) as recorded:
+    host = device == "host"
+    reused = 0
+    if host:  # the same step with CPython's freelists as they are: what it takes from them
+        with memory.track(device=device) as as_is:
+            first = Replay(trace, touched, fun, inputs, False, wanted)
+        reused = as_is.end_bytes
+        del first
+    with _freelists_spent(host), memory.track(device=device) as recorded:
         start = time.perf_counter()
         replay = Replay(trace, touched, fun, inputs, False, wanted)
         outputs = replay.values()
         record_s = time.perf_counter() - start
+    reused = max(0, recorded.end_bytes - reused) if host else 0
     with memory.track(device=device) as backward_pass:
         start = time.perf_counter()
         in_cots, _ = replay.backprop(trace, [_ones(v) for v in outputs])
@@ -96,7 +110,6 @@ def measure_step(trace, touched, body, carry, x, wanted, length, device, timed=F
         term += closure_bytes
         del table, private
     del replay
-    host = device == "host"
     with memory.track(device=device) as held:
         # a recomputing plan keeps a fingerprint of every step's outputs (`verify.py`)
         checker = Checker("exact" if host else "allclose", None)
@@ -119,11 +132,11 @@ def measure_step(trace, touched, body, carry, x, wanted, length, device, timed=F
     # cotangent rows of the xs that take them, kept per reversed step until stacked
     xs_rows = [c for c in in_cots[n:] if c is not None]
     xs_stacked = leaf_bytes(xs_rows)
-    xs_row = (xs_stacked + sum(_header_bytes(c) for c in xs_rows) * host
-              + REVERSED_STEP_BOOKKEEPING_BYTES * host)
+    xs_row = xs_stacked + (sum(_header_bytes(c) for c in xs_rows)
+                           + XS_ROW_BOOKKEEPING_BYTES * bool(xs_rows)) * host
     del in_cots
     temporaries = recorded.peak_bytes - recorded.end_bytes
-    sizes = {"carry_bytes": carry_bytes, "step_bytes": step_bytes,
+    sizes = {"carry_bytes": carry_bytes, "step_bytes": step_bytes, "reused_step_bytes": reused,
              "forward_step_bytes": ys + STEP_BOOKKEEPING_BYTES * host,
              "checked_step_bytes": checked,
              # the ys stacked as the forward phase ends, beside the rows not yet freed
@@ -143,7 +156,7 @@ def measure_step(trace, touched, body, carry, x, wanted, length, device, timed=F
     return sizes
 
 
-PROFILE = ("forward_step_bytes", "checked_step_bytes", "forward_bytes", "xs_row_bytes",
+PROFILE = ("reused_step_bytes", "forward_step_bytes", "checked_step_bytes", "forward_bytes", "xs_row_bytes",
            "xs_stacked_bytes", "backward_bytes")
 
 
@@ -166,6 +179,7 @@ def peak_bytes(plan, sizes):
     moments = plan.moments
     fast, slow, tapes = moments[:, 0] * carry, moments[:, 1] * carry, moments[:, 2] * step
     if all(k in sizes for k in PROFILE):
+        tapes = tapes - np.minimum(moments[:, 2] * sizes["reused_step_bytes"], FREELIST_BYTES)
         ran, reversed_ = moments[:, 3], moments[:, 4]
         checked = sizes["checked_step_bytes"] * plan.recomputes
         forward = ran * (sizes["forward_step_bytes"] + checked) + sizes["forward_bytes"]
@@ -185,6 +199,28 @@ def seconds(plan, times):
     """The plan's predicted seconds from one step's measured times."""
     return (plan.forward_steps * times["advance_s"] + plan.recorded_steps * times["record_s"]
             + plan.length * times["backward_s"])
+
+
+@contextlib.contextmanager
+def _freelists_spent(host):
+    """Hold every tuple, list and dict CPython keeps for reuse (its freelists) for the block:
+    a step's objects are then all newly allocated, so `gpuad.memory` counts them as a long
+    run does once the freelists are spent. Measured without this, an LSTM step (hidden 16,
+    batch 8) read 10.3 KiB where StoreAll kept 15.1 KiB per step at T=400 (its tuples came
+    from the freelists; in 3.11, 2000 per size up to 20 items). The held objects (3 MiB,
+    3-5 ms to make) are left out of every `track` block."""
+    if not host:
+        yield
+        return
+    from .. import memory
+    with memory.untracked():
+        held = [tuple(range(k)) for k in range(1, 21) for _ in range(2000)]
+        held += [[] for _ in range(100)] + [{} for _ in range(100)]
+    try:
+        yield
+    finally:
+        with memory.untracked():
+            held.clear()
 
 
 def _header_bytes(x):

@@ -118,7 +118,15 @@ def _zeros(like):
     return zeros_like(like)
 
 
-def scan(step, init, xs=None, length=None, schedule=None):
+# `scan(..., comm=...)` is the sequence-parallel scan of gpuad.distributed, a layer above this
+# one (it builds on this scan and on the collectives). It puts itself here when imported, so
+# checkpoint never imports it, and a plain scan neither imports nor pays for it: a communicator
+# to pass exists only once gpuad.distributed has been imported.
+SEQUENCE_SCAN = []
+
+
+def scan(step, init, xs=None, length=None, schedule=None, comm=None, microbatches=1,
+         xs_batched=None):
     """Run a recurrence, with reverse mode following a checkpointing schedule.
 
     Equivalent to this Python loop (which is what runs when nothing is differentiated)::
@@ -140,10 +148,22 @@ def scan(step, init, xs=None, length=None, schedule=None):
       schedule: how reverse mode trades recomputation for memory (`StoreAll()` by default;
         `EveryK`, `Revolve`, `Budget`, `Online`, `Tiered`). Every schedule gives the same
         gradient; they differ in peak memory and step evaluations (see `forecast`).
+      comm: a `gpuad.distributed` communicator (`gd.world()`) to split the time axis over its
+        ranks (sequence parallel): `xs` is then this rank's contiguous chunk; rank 0 starts
+        from `init`, rank r > 0 from rank r - 1's last carry, and the carry's cotangent flows
+        back from rank r + 1 to rank r. Each rank runs `schedule` on its own chunk. None (the
+        default): one process, the loop above.
+      microbatches: with `comm`, split the batch (axis 0 of the carry's leaves, axis 1 of the
+        xs leaves) into this many microbatches pipelined over the ranks, so the ranks compute
+        at once; the gradient is the same as with 1.
+      xs_batched: with microbatches, a pytree of bools like `xs` saying which leaves have the
+        batch on axis 1 (None: all); the others (parameters passed as xs) go whole to every
+        microbatch. See `gpuad.distributed.sequence.scan`.
 
     Returns:
       `(carry, ys)`: the final carry and the y's stacked along a new leading axis (None if
-      step's y is None).
+      step's y is None). With `comm`: the final carry of the whole sequence on every rank, and
+      this rank's ys.
 
     Under `grad`/`vjp` the backward pass recomputes what the schedule did not store, drawing the
     same random numbers (`gnp.random` state is saved with each stored carry). Under forward mode
@@ -161,7 +181,20 @@ def scan(step, init, xs=None, length=None, schedule=None):
     naming the step, the leaf and the difference; `ga.config.recompute_check` sets the
     comparison ("auto": bit for bit on NumPy, allclose on CuPy; "exact", "allclose", "off";
     env `GPUAD_RECOMPUTE_CHECK`). StoreAll recomputes nothing, so checks nothing.
+
+    Sequence parallel, under `mpiexec -n 2 python script.py`::
+
+        comm = gd.world()
+        carry, ys = scan(step, init, gd.shard(xs, comm=comm), schedule=Revolve(8), comm=comm,
+                         microbatches=4)
     """
+    if comm is not None:
+        return _sequence_scan(step, init, xs, length, schedule, comm, microbatches, xs_batched)
+    if microbatches != 1 or xs_batched is not None:
+        raise ValueError(f"scan: microbatches={microbatches!r}, xs_batched={xs_batched!r} "
+                         f"without comm: microbatches pipeline a sequence split over ranks. "
+                         f"Pass comm=gd.world() (import gpuad.distributed as gd), or leave "
+                         f"them out.")
     if schedule is not None:
         check_schedule("scan", schedule)
     xs_leaves, xs_def = tree_flatten(xs)
@@ -175,6 +208,20 @@ def scan(step, init, xs=None, length=None, schedule=None):
         from .schedules import StoreAll
         schedule = StoreAll()
     return Region(trace, "scan", body, init, xs_leaves, schedule).run_planned(n)
+
+
+def _sequence_scan(step, init, xs, length, schedule, comm, microbatches, xs_batched):
+    if not SEQUENCE_SCAN:
+        raise TypeError(f"scan: comm={type(comm).__name__} needs gpuad.distributed, which is "
+                        f"not imported: `import gpuad.distributed as gd` and pass gd.world() "
+                        f"or gd.Communicator(mpi_comm)")
+    if length is not None or xs is None:
+        raise ValueError("scan: with comm, the time axis is xs's leading axis (this rank's "
+                         "chunk); give xs, not length")
+    if schedule is not None:
+        check_schedule("scan", schedule)
+    return SEQUENCE_SCAN[0](step, init, xs, schedule=schedule, comm=comm,
+                            microbatches=microbatches, xs_batched=xs_batched)
 
 
 def while_loop(cond, body, init, schedule=None):

@@ -287,7 +287,10 @@ class Budget(Schedule):
         sizes = {"carry_bytes": carry_bytes, "step_bytes": step_bytes,
                  "other_bytes": other_bytes, **profile}
         usable = int(self.budget * (1 - self.HEADROOM))
-        if peak_bytes(StoreAll().plan(length), sizes)["total"] <= usable:
+        # StoreAll keeps every step's tape: when those alone overflow, skip simulating its
+        # plan (a million actions for a million steps)
+        if (length * step_bytes <= usable
+                and peak_bytes(StoreAll().plan(length), sizes)["total"] <= usable):
             return StoreAll()
         memory = usable - other_bytes
         if memory < carry_bytes + step_bytes:
@@ -318,10 +321,11 @@ class Budget(Schedule):
         _check_length(length)
         sizes = {"carry_bytes": carry_bytes, "step_bytes": step_bytes,
                  "other_bytes": other_bytes, **profile}
-        usable = int(self.budget * (1 - self.HEADROOM))
         last = self._last
+        # kept while it fits the whole budget: the sizes measured at each call vary by a few
+        # hundred bytes (the headroom is for that), and planning again costs 0.1-0.6 s at T=1000
         if (last is not None and last[0] == length and carry_bytes is not None
-                and step_bytes is not None and peak_bytes(last[1], sizes)["total"] <= usable):
+                and step_bytes is not None and peak_bytes(last[1], sizes)["total"] <= self.budget):
             return last[1]
         self.chosen = self.choose(length, **sizes)
         plan = self.chosen.plan(length)

@@ -17,16 +17,19 @@ with m microbatches of the batch, rank r works on microbatch t - r in round t, s
 ranks compute at once (a forward wavefront; the backward sweep walks the rounds in reverse, a
 backward wavefront), and the gradient is the same.
 
-What remains (issue 18): the `comm=` and `microbatches=` arguments of `gpuad.checkpoint.scan`
-itself (a hook installed by this package), `python -m gpuad --ranks N`, and the benchmark.
+`gpuad.checkpoint.scan(..., comm=comm, microbatches=m)` is this function: importing this module
+installs it in the executor (`executor.SEQUENCE_SCAN`), since checkpoint sits below distributed
+and never imports it.
 """
 import numpy as np
 
 from .. import numpy as gnp
+from ..checkpoint import executor
 from ..checkpoint import scan as local_scan
 from ..tree import tree_flatten, tree_unflatten
-from .collectives import broadcast, shift
-from .world import resolve
+from .collectives import broadcast, shift_p
+from .lift import lift
+from .world import check_alike, resolve
 
 
 def scan(step, init, xs, schedule=None, comm=None, microbatches=1, xs_batched=None):
@@ -71,6 +74,12 @@ def scan(step, init, xs, schedule=None, comm=None, microbatches=1, xs_batched=No
                 for leaf, b in zip(xs_leaves, batched)]
     n, r = comm.size, comm.rank
     received = [parts[0] for parts in init_parts]  # placeholders of a microbatch's shapes
+    # The carries sent each round have the microbatch's shapes, so one check of them up front
+    # does for every round. `gd.shift` would check each time: an allgather over all ranks per
+    # leaf and round, which also holds every rank in lockstep, where the sends alone let rank
+    # r run ahead of r + 1 (the sends are eager for carries of this size).
+    for leaf in received:
+        check_alike(comm, "gd.sequence.scan carry", leaf, ())
     finals, ys = [None] * m, [None] * m
     for t in range(m + n - 1):
         j = t - r
@@ -85,7 +94,7 @@ def scan(step, init, xs, schedule=None, comm=None, microbatches=1, xs_batched=No
         else:
             out = received
         if t < m + n - 2:
-            received = [shift(leaf, 1, comm=comm) for leaf in out]
+            received = [shift_p.bind(lift(leaf), offset=1, comm=comm) for leaf in out]
     if r == n - 1:
         last = [gnp.concatenate([f[k] for f in finals]) if m > 1 else finals[0][k]
                 for k in range(len(init_leaves))]
@@ -122,3 +131,6 @@ def _join_ys(ys):
                              f"after the scan).")
     return tree_unflatten(y_def, [gnp.concatenate([lv[k] for lv in leaves], axis=1)
                                   for k in range(len(leaves[0]))])
+
+
+executor.SEQUENCE_SCAN[:] = [scan]

@@ -1,6 +1,8 @@
 """Sequence-parallel RNN and LSTM gradients on N ranks equal single-process StoreAll's (1e-12,
 float64) under each schedule per rank and microbatches 1, 2, 4, with the weights closed over
-and passed as xs (tests/distributed/test_sequence.py). T = 11: uneven chunks on 2 and 3 ranks."""
+and passed as xs (tests/distributed/test_sequence.py). T = 11: uneven chunks on 2 and 3 ranks.
+The distributed side calls the issue's API, `gpuad.checkpoint.scan(..., comm=, microbatches=)`,
+which runs `gd.sequence.scan`."""
 import sys
 
 import numpy as np
@@ -9,7 +11,6 @@ import gpuad as ga
 import gpuad.distributed as gd
 import gpuad.numpy as gnp
 from gpuad.checkpoint import Budget, Online, Revolve, StoreAll, scan
-from gpuad.distributed import sequence
 from gpuad.scipy.special import expit
 
 T, B, I, H = 11, 4, 3, 5
@@ -49,8 +50,8 @@ def losses(kind, closed, xs, h0, step):
 
     def dist(w, schedule, m):
         def do_scan(f, x, batched):
-            return sequence.scan(f, (h0, 0.5 * h0), x, schedule=schedule, microbatches=m,
-                                 xs_batched=batched)
+            return scan(f, (h0, 0.5 * h0), x, schedule=schedule, comm=gd.world(),
+                        microbatches=m, xs_batched=batched)
         (h, c), ys = run(w, gd.shard(xs), do_scan)
         return gd.allreduce(gnp.sum(ys)) + gnp.sum(h * c)
     return full, dist
@@ -79,18 +80,22 @@ def check(kind, closed, schedules, microbatches, modes):
     return run
 
 
-def main():
-    from report import run_checks  # (beside this file: the programs run as scripts)
+def checks(comm, wanted=()):
+    """(name, check(comm)) pairs; `wanted`: the names to keep (all when empty)."""
     every = list(SCHEDULES)
-    wanted = sys.argv[1:]  # check names to run (all by default)
-    checks = [
+    out = [
         ("lstm_closed_grad", check("lstm", True, every, (1, 2, 4), ("grad",))),
         ("rnn_xs_grad", check("rnn", False, every, (1, 2, 4), ("grad",))),
         ("lstm_closed_jvp_hvp", check("lstm", True, ["Revolve", "Online"], (1, 4),
                                       ("jvp", "hvp"))),
         ("rnn_xs_jvp_hvp", check("rnn", False, ["StoreAll", "Budget"], (2,), ("jvp", "hvp"))),
     ]
-    run_checks([c for c in checks if not wanted or c[0] in wanted])
+    return [c for c in out if not wanted or c[0] in wanted]
+
+
+def main():
+    from report import run_checks  # (beside this file: the programs run as scripts)
+    run_checks(checks(gd.world(), sys.argv[1:]))
 
 
 if __name__ == "__main__":
