@@ -36,13 +36,30 @@ def jit(fun, static_argnums=(), static_argnames=()):
       static_argnames: the same, by keyword name.
 
     Returns:
-      A function with `fun`'s signature, and `clear_cache()`, `cache_size()`.
+      A function with `fun`'s signature, and `clear_cache()`, `cache_size()` (signatures
+      recorded, replayable or not), `replayable(*args)`, `why_not_replayed(*args)`.
 
     Semantics:
       * Value dependence: while recording, converting a value computed from the arguments to a
         Python object (`bool`/`if`, `float`, `int`, `.item()`, `.tolist()`, `__index__`, a
-        shape) raises `ga.ConcretizationError`. Results whose shape depends on the values
+        shape, `np.asarray`, a boolean mask, `zeros(n)` of a computed n, a `while_loop`
+        condition) raises `ga.ConcretizationError`. Results whose shape depends on the values
         (nonzero, unique) are checked on each replay and raise the same error if it changed.
+      * Values read on the host: an op whose rule reads the value of a traced array
+        (`primal_value`: a sign, a shift or a mask computed in NumPy, as some stats and
+        linalg rules do) taints the recording (gpuad/jit/record.py). A tainted recording is
+        never replayed: that signature runs `fun` eagerly on every call (correct, not
+        faster), after one warning naming the function and line that read the value;
+        `replayable(*args)` is then False and `why_not_replayed(*args)` says why. So no
+        replay can differ from the eager call without an error. Reading shapes and dtypes
+        does not taint.
+      * Loops: `scan` of a fixed length records (every schedule: forward, recomputations and
+        backward sweep are all steps); a `while_loop` whose condition is computed from the
+        arguments raises ConcretizationError (its trip count would be the recording's).
+      * Results: bit for bit those of the traced eager call (the call `grad` would make). A
+        few functions take another NumPy route on plain arrays than when traced (abs of a
+        complex array is hypot of its parts, qr of a wide matrix factors its square part):
+        for those, `ga.jit(f)` agrees with plain `f` to rounding, not bit for bit.
       * Random numbers: `gnp.random`, `RandomState` and `Generator` draws are steps; each
         replay draws from the state as it is then and advances it, as the eager call would.
         (NumPy's own `np.random` is not recorded: a recording that moved its state warns, and

@@ -16,6 +16,15 @@ derivative (comparisons, argmax; `nondiff` in gpuad/trace.py) reach `apply_nondi
 steps too; since some give results whose shape depends on the values (nonzero, unique), the
 replay checks their shapes against the recording and raises ConcretizationError on a change.
 
+A rule that reads a tracer's value on the host (`primal_value(x)` to compute a sign, a shift,
+a mask in NumPy) would bake this call's constant into every replay. So a JitTracer's raw value
+is reachable only through its `value` property, which *taints* the recording (`JitTrace.taint`,
+noting the reading function and line); the trace's own code reads the private `_raw`. A tainted
+recording is not replayed (gpuad/jit/api.py runs that signature eagerly). Metadata (shape,
+dtype, namespace: `trace.namespace_of`, `raw_shape`) is read without tainting, and so is a
+value only compared by a check (`trace.value_for_check`, the recompute check of checkpointed
+loops). This costs nothing outside jit: only JitTracer has the property.
+
 Random draws (`gnp.random`, `RandomState`, `Generator`) are not primitives: while recording,
 `sampling._next_stream` and the generators' `_draw` are replaced by versions that run the
 draw and record a step which, on replay, draws again from the state as it is then and advances
