@@ -23,11 +23,12 @@ from .config import config
 from . import numpy  # noqa: F401  (attaches array behaviour to tracers)
 from .forward import jvp, linearize
 from .reverse import grad, stop_gradient, value_and_grad, vjp
-from .trace import ConcretizationTypeError, UnexpectedTracerError
+from .trace import ConcretizationError, ConcretizationTypeError, UnexpectedTracerError
 from .batching import vmap
 from .custom import custom_jvp, custom_vjp
 from .transforms import (elementwise_grad, hessian, holomorphic_grad, hvp, jacfwd, jacobian,
                          jacrev)
+from .jit import jit
 from .tree import (register_dataclass, register_pytree_node, tree_flatten, tree_leaves, tree_map,
                    tree_structure, tree_unflatten)
 

@@ -24,8 +24,9 @@ import numpy as np
 from . import backend
 from .config import config
 from .readonly import hold, release as release_held
-from .trace import (EMPTY, KEEP, META, PYTHON_NUMBERS, TRACER_TYPES, Meta, Trace, Tracer,
-                    as_value, check_nans, explain_attribute_error, primal_value,
+from .trace import (EMPTY, KEEP, META, PYTHON_NUMBERS, STAGED_TRACER_TYPES,
+                    TRACER_TYPES, Meta, Trace, Tracer,
+                    as_value, check_nans, explain_attribute_error, namespace_of, primal_value,
                     strip_derivatives)
 from .tree import tree_flatten, tree_paths, tree_unflatten, unregistered_hint
 
@@ -412,10 +413,10 @@ def _leaf_path(where):
 
 def _as_differentiable(x, fun_name, where):
     """Check one leaf to differentiate: a float/complex array or Python float."""
-    raw = primal_value(x)
-    dtype = getattr(raw, "dtype", None)
+    dtype = getattr(x, "dtype", None)  # (a tracer's own: a jit recording's is not tainted)
     if dtype is not None and dtype.kind in "fc":  # the usual case, checked first
         return x
+    raw = primal_value(x)
     path = _leaf_path(where)
     if isinstance(raw, (bool, int)) and not isinstance(raw, float):
         raise TypeError(f"{fun_name}: input {path} is a Python {type(raw).__name__}; only floating "
@@ -468,8 +469,14 @@ def trace_inputs(trace, fun_name, args, argnums):
         defs.append((treedef, leaves))
         args[n] = tree_unflatten(treedef, boxed)
         for leaf in leaves:  # the tape reads them too (a closure could write to them)
-            if type(leaf) is _ndarray or type(leaf) in TRACER_TYPES:
-                raw = primal_value(leaf)
+            if type(leaf) is _ndarray:
+                hold(leaf, trace.held)
+            elif type(leaf) in TRACER_TYPES:
+                raw = leaf
+                # (a ga.jit recording's tracer is left alone: reading its value would mark the
+                # recording unreplayable, and the recording reads its arguments as it runs)
+                while type(raw) in TRACER_TYPES and type(raw) not in STAGED_TRACER_TYPES:
+                    raw = raw.value
                 if isinstance(raw, _ndarray):
                     hold(raw, trace.held)
     return args, nodes, defs
@@ -550,7 +557,9 @@ def _gradients(defs, nodes, cots_by_node, given=()):
 
 def _scalar_output(fun_name, out, trace):
     """Check that `out` is a real floating scalar, and return (node or None, primal value)."""
-    raw = primal_value(out)
+    # `out` itself, not primal_value(out): a tracer's value is never a Python number (see
+    # Tracer), and reading a ga.jit recording's value would mark it unreplayable
+    raw = out
     if type(raw) is float:  # a Python float: a constant, whose gradient is zero
         return None, out
     if type(raw) in PYTHON_NUMBERS:
@@ -591,10 +600,10 @@ def _strip_level(tree, trace):
 def _ones_like(value):
     """The seed cotangent of a scalar output: a NumPy scalar on the CPU, whose arithmetic
     costs a fifth of a 0-d array's (the ops on a 0-d array give NumPy scalars anyway)."""
-    raw = primal_value(value)
-    if type(raw) is np.ndarray or isinstance(raw, np.generic):
-        return raw.dtype.type(1)
-    return backend.namespace(raw).ones((), dtype=raw.dtype)
+    if type(value) is np.ndarray or isinstance(value, np.generic):
+        return value.dtype.type(1)
+    xp = namespace_of(value)  # (metadata only: a ga.jit recording's value stays unread)
+    return value.dtype.type(1) if xp is np else xp.ones((), dtype=value.dtype)
 
 
 # ---------------------------------------------------------------------------------------------

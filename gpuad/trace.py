@@ -189,6 +189,18 @@ class ConcretizationTypeError(TypeError):
     batched value (vmap) to one value. JAX's error of the same name."""
 
 
+class ConcretizationError(ConcretizationTypeError):
+    """A value computed from the arguments of a function being recorded by `ga.jit` was
+    converted to a Python object (`bool`, `float`, `int`, a shape, a host index): the recording
+    would bake the value of that one call into every replay (gpuad/jit/record.py)."""
+
+
+# Tracers of a recording (`ga.jit`): every conversion of one to a Python object raises, and the
+# message comes from its trace (`concretization_error(conversion)`), so that this module needs
+# nothing from gpuad/jit.
+STAGED_TRACER_TYPES = set()
+
+
 def concrete_value(x, conversion):
     """The raw value under every level of the tracer `x`, for a conversion to a Python object;
     raises ConcretizationTypeError where the conversion would give a wrong result.
@@ -203,6 +215,8 @@ def concrete_value(x, conversion):
     v = x
     while type(v) in TRACER_TYPES:
         trace = v._trace
+        if type(v) in STAGED_TRACER_TYPES and trace.active:
+            raise trace.concretization_error(conversion)
         if trace.active or trace.detour is not None:
             if type(v) in BATCH_TRACER_TYPES:
                 batched = True
@@ -304,6 +318,57 @@ def primal_value(x):
     return x
 
 
+def staged_trace(x):
+    """The `ga.jit` recording under the tracers of `x` while it records, else None: for the
+    places that would otherwise read the value of a recording tracer to decide something
+    (a loop's condition, a boolean mask's count), so they can raise ConcretizationError."""
+    while type(x) in TRACER_TYPES:
+        if type(x) in STAGED_TRACER_TYPES:
+            return x._trace if x._trace.active else None
+        x = x.value
+    return None
+
+
+def value_for_check(x):
+    """`primal_value(x)` for a check that only compares or reports (the recompute check of
+    checkpointed loops): it may read a `ga.jit` recording's value without marking the recording
+    unreplayable, since nothing computed from it flows into results. Never for computing."""
+    while type(x) in TRACER_TYPES:
+        if type(x) in STAGED_TRACER_TYPES:
+            return x.peek()
+        x = x.value
+    return x
+
+
+def raw_shape(x):
+    """`np.shape(primal_value(x))` (the whole batch's under vmap) without reading the value of a
+    `ga.jit` recording's tracer (see namespace_of)."""
+    while type(x) in TRACER_TYPES and type(x) not in STAGED_TRACER_TYPES:
+        x = x.value
+    return np.shape(x) if type(x) not in TRACER_TYPES else x.shape
+
+
+def namespace_of(*xs):
+    """The array namespace (numpy or cupy) of the raw arrays under `xs`, tracers or not.
+
+    Reads metadata only: a recording tracer (`ga.jit`, STAGED_TRACER_TYPES) answers with its
+    `xp` instead of handing out its value, which would mark the recording as unreplayable
+    (gpuad/jit/record.py). Rules that need only the namespace use this, not primal_value."""
+    raws = []
+    for x in xs:
+        while type(x) in TRACER_TYPES:
+            if type(x) in STAGED_TRACER_TYPES:
+                xp = x.xp
+                if xp is not np:
+                    return xp
+                x = None
+                break
+            x = x.value
+        if x is not None:
+            raws.append(x)
+    return backend.namespace(*raws)
+
+
 def strip_derivatives(x):
     """Remove the differentiation tracers above `x`; a batch tracer (vmap) stays, since the
     value it stands for is the whole batch."""
@@ -335,7 +400,7 @@ class Meta:
             x = np.asarray(x)
             self.xp = np
         else:
-            self.xp = backend.namespace(primal_value(x))
+            self.xp = namespace_of(x)
         self.shape = x.shape  # a tracer's own shape (one example's, under vmap)
         self.dtype = x.dtype
 

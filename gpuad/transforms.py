@@ -27,7 +27,7 @@ from .batching import vmap
 from .forward import _jvp
 from .reverse import (_normalize_argnums, _value_and_grad, _vjp, check_differentiable,
                       transform_name)
-from .trace import as_value, primal_value
+from .trace import as_value, namespace_of, primal_value
 from .tree import tree_flatten, tree_unflatten
 
 
@@ -39,7 +39,7 @@ def _basis(leaves):
     n = sum(sizes)
     out, start = [], 0
     for x, k in zip(leaves, sizes):
-        xp = backend.namespace(primal_value(x))
+        xp = namespace_of(x)
         block = xp.zeros((n, k), dtype=x.dtype)
         block[start:start + k] = xp.eye(k, dtype=x.dtype)
         out.append(block.reshape((n,) + tuple(x.shape)))

@@ -13,13 +13,16 @@ import numpy as np
 from .. import backend
 from ..batching import batching_active
 from ..numpy import reshape, where
-from ..trace import BATCH_TRACER_TYPES, TRACER_TYPES, primal_value
+from ..trace import (BATCH_TRACER_TYPES, STAGED_TRACER_TYPES, TRACER_TYPES, primal_value,
+                     staged_trace)
 from ..tree import tree_flatten, tree_unflatten
 
 
 def is_batched(x):
     """Whether `x` is batched by an open `vmap` at some level under its other tracers."""
     while type(x) in TRACER_TYPES:
+        if type(x) in STAGED_TRACER_TYPES:  # a ga.jit recording (the bottom): not a batch
+            return False
         if type(x) in BATCH_TRACER_TYPES and x._trace.active:
             return True
         x = x.value
@@ -29,6 +32,13 @@ def is_batched(x):
 def keeps_looping(pred):
     """The Python truth value of a loop condition: for a batched one, whether any example's
     condition holds."""
+    recording = staged_trace(pred)
+    if recording is not None:
+        # the trip count would be this call's, and every replay would run as many steps
+        raise recording.concretization_error(
+            "while_loop: use as the loop's condition (it decides how many steps run)", fixes="run a fixed number of steps with ga.checkpoint.scan(..., length=n) "
+            "(with gnp.where keeping the carry once done), pass what sets the count with "
+            "static_argnums=, or call the function without ga.jit.")
     if not is_batched(pred):
         return bool(pred)
     _check_one_element(pred)

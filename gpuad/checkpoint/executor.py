@@ -13,7 +13,7 @@ import numpy as np
 
 from ..numpy import stack
 from ..reverse import ReverseTrace
-from ..trace import innermost_trace, primal_value
+from ..trace import innermost_trace
 from ..tree import check_registered, tree_flatten, tree_unflatten
 from .batched import freezing_finished, keeps_looping
 from .region import Region, forward_online, forward_planned
@@ -73,8 +73,7 @@ class Body:
 def _meta(x):
     # the tracer's own shape (one example's under vmap), so a carry that becomes batched in
     # the first step (an unbatched init meeting batched xs or closed-over values) still matches
-    raw = primal_value(x)
-    return np.shape(x), getattr(raw, "dtype", None)
+    return np.shape(x), getattr(x, "dtype", None)  # (a tracer's own: metadata, not the value)
 
 
 def _length(name, xs_leaves, length):

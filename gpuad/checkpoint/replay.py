@@ -91,11 +91,10 @@ def run_paused(trace, touched, fun, *args):
 
 def differentiable(x):
     """A float or complex array or Python number: what a tape can take as an input."""
-    raw = primal_value(x)
-    dtype = getattr(raw, "dtype", None)
+    dtype = getattr(x, "dtype", None)  # (a tracer's own: metadata, never the value)
     if dtype is not None:
         return dtype.kind in "fc"
-    return isinstance(raw, (float, complex))
+    return isinstance(x, (float, complex))
 
 
 class Replay:

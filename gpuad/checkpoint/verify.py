@@ -25,7 +25,7 @@ import numpy as np
 
 from .. import backend
 from ..config import config
-from ..trace import primal_value
+from ..trace import value_for_check
 from ..tree import tree_paths
 
 
@@ -65,7 +65,7 @@ def mode_for(leaves):
     if mode != "auto":
         return mode
     for x in leaves:
-        if backend.is_cupy_array(primal_value(x)):
+        if backend.is_cupy_array(value_for_check(x)):
             return "allclose"
     return "exact"
 
@@ -88,7 +88,7 @@ class Checker:
 
     def note(self, i, leaves):
         exact = self.exact
-        self.notes[i] = [_fingerprint(primal_value(x), exact) for x in leaves]
+        self.notes[i] = [_fingerprint(value_for_check(x), exact) for x in leaves]
 
     def check(self, i, leaves):
         first = self.notes.get(i)
@@ -98,7 +98,7 @@ class Checker:
         exact = self.exact
         rows = None
         for k, (x, old) in enumerate(zip(leaves, first)):
-            raw = primal_value(x)
+            raw = value_for_check(x)
             new = _fingerprint(raw, exact)
             if old[0] == _DEVICE and new[0] == _DEVICE:
                 scale = None if exact else (abs(raw).sum(dtype=np.float64), raw.size,

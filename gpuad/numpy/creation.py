@@ -10,7 +10,7 @@ import operator
 import numpy as np
 
 from .. import backend
-from ..trace import TRACER_TYPES, nondiff, primal_value
+from ..trace import TRACER_TYPES, concrete_value, namespace_of, nondiff, primal_value
 from .elementwise import floor, log10, power, sign
 from .helpers import holds_tracer, shape_of
 from .shapes import asarray_traced, astype, broadcast_to, expand_dims, moveaxis, reshape
@@ -30,24 +30,31 @@ def _like(name):
 
 
 def _namespace(a):
-    raw = primal_value(a)
-    return backend.namespace(raw) if hasattr(raw, "shape") else _default()
+    return namespace_of(a) if hasattr(a, "shape") else _default()
 
 
 def _stand_in(a):
     """What a `*_like` function reads off `a`: its primal, or for a tracer an array of the
     tracer's own shape (one example's under vmap, where the primal holds the whole batch)."""
-    raw = primal_value(a)
-    if type(a) in TRACER_TYPES and hasattr(raw, "shape"):
+    if type(a) in TRACER_TYPES:  # (its shape and dtype, never its value: see namespace_of)
         return _namespace(a).empty(a.shape, a.dtype)
-    return raw
+    return a
 
 
 def on_default_backend(name):
     """`numpy.<name>` called on the default backend's namespace (creation functions without
     array arguments: their results are constants)."""
     def create(*args, **kwargs):
-        return getattr(_default(), name)(*args, **kwargs)
+        try:
+            return getattr(_default(), name)(*args, **kwargs)
+        except TypeError:
+            # a traced size or shape (`zeros(n)` of a computed n): say what the value is used
+            # for (ConcretizationError while ga.jit records) instead of NumPy's message
+            for a in list(args) + list(kwargs.values()):
+                for v in (a if isinstance(a, (tuple, list)) else (a,)):
+                    if type(v) in TRACER_TYPES:
+                        concrete_value(v, f"use in {name}() as a shape or size")
+            raise
     create.__name__ = name
     create.__doc__ = f"`numpy.{name}` on the default backend (a constant)."
     return create
@@ -119,7 +126,7 @@ def linspace(start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis
     start, stop = asarray_traced(start, dt), asarray_traced(stop, dt)
     delta = stop - start
     div = num - 1 if endpoint else num
-    xp = backend.namespace(primal_value(delta))
+    xp = namespace_of(delta)
     y = xp.arange(0, num, dtype=dt).reshape((-1,) + (1,) * len(shape_of(delta)))
     if div > 0:
         step = delta / div
@@ -171,7 +178,7 @@ def geomspace(start, stop, num=50, endpoint=True, dtype=None, axis=0):
         return _default().geomspace(start, stop, num, endpoint, dtype, axis)
     num = operator.index(num)
     start, stop = asarray_traced(start), asarray_traced(stop)
-    xp = backend.namespace(primal_value(start), primal_value(stop))
+    xp = namespace_of(start, stop)
     if bool(xp.any(primal_value(start) == 0)) or bool(xp.any(primal_value(stop) == 0)):
         raise ValueError("geomspace: a geometric sequence cannot include zero")
     dt = np.result_type(primal_value(start), primal_value(stop), float(num),

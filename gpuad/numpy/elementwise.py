@@ -16,7 +16,7 @@ import operator
 import numpy as np
 
 from .. import backend
-from ..trace import Primitive, nondiff, primal_value, strip_derivatives
+from ..trace import Primitive, namespace_of, nondiff, primal_value, strip_derivatives
 from .define import (binary_op, defbinary, defunary, elementwise_primitive, scalar_aware,
                      unary_op)
 from .helpers import balanced_eq, is_complex, ops as _helper_ops
@@ -198,7 +198,7 @@ def where(condition, x=None, y=None):
     With only `condition`, the indices of its nonzero elements (not differentiable).
     """
     if x is None and y is None:
-        return backend.namespace(primal_value(condition)).nonzero(primal_value(condition))
+        return namespace_of(condition).nonzero(primal_value(condition))
     if x is None or y is None:
         raise ValueError("where: give both x and y, or neither")
     return where_p.bind(strip_derivatives(condition), x, y)
@@ -226,7 +226,7 @@ def _imag(x):
 
 def _to_dtype_of(g, x):
     """A real cotangent `g` for an argument `x` that may be complex."""
-    dtype = primal_value(x).dtype if hasattr(primal_value(x), "dtype") else None
+    dtype = x.dtype if hasattr(x, "dtype") else None
     if dtype is not None and dtype.kind == "c":
         return g * (1.0 + 0.0j)
     return g
@@ -269,7 +269,7 @@ def angle(z, deg=False):
     if is_complex(z):
         a = arctan2(imag(z), real(z))
     else:
-        xp = backend.namespace(primal_value(z))
+        xp = namespace_of(z)
         a = xp.where(strip_derivatives(z) < 0, PI, 0.0)
     return a * (180.0 / PI) if deg else a
 

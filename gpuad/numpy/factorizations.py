@@ -14,7 +14,7 @@ from collections import namedtuple
 import numpy as np
 
 from .. import backend
-from ..trace import TRACER_TYPES, Primitive, nondiff, primal_value, strip_derivatives
+from ..trace import TRACER_TYPES, Primitive, namespace_of, nondiff, primal_value, strip_derivatives
 from .elementwise import (absolute, conjugate, imag, real, where)
 from .helpers import (conj_if_complex, is_complex, mH, mT, shape_of, square_check)
 from .products import diagonal, tril, triu
@@ -107,10 +107,10 @@ def tied_pairs(w, size):
     among them those exactly equal. Written with gpuad.numpy ops on the values, so that under
     vmap each example gets its own."""
     w = strip_derivatives(w)
-    eps = float(np.finfo(primal_value(w).dtype).eps)
+    eps = float(np.finfo(w.dtype).eps)
     tol = expand_dims(_max(absolute(w), axis=-1, keepdims=True), -1) * (_TIE_ULPS * size * eps)
     gap = pairwise_gaps(w)
-    off = ~_xp(primal_value(w)).eye(shape_of(w)[-1], dtype=bool)
+    off = ~namespace_of(w).eye(shape_of(w)[-1], dtype=bool)
     return logical_and(absolute(gap) <= tol, off), logical_and(gap == 0, off)
 
 
@@ -122,7 +122,7 @@ def over_gaps(m, gaps, ties, nan_pairs=None):
     determined by the matrix: a pair that m does not couple (m[i, j] = m[j, i] = 0 exactly)
     contributes 0, the limit and the exact value at distinct values; any other is NaN, and so
     are the pairs in `nan_pairs` (see `eigh` for why)."""
-    eye = _xp(primal_value(gaps)).eye(shape_of(m)[-1], dtype=bool)
+    eye = namespace_of(gaps).eye(shape_of(m)[-1], dtype=bool)
     free = logical_or(ties, eye)
     quotient = where(free, 0.0, m / where(free, 1.0, gaps))
     if not primal_value(ties).any():
@@ -162,7 +162,7 @@ def _eigh_vjp(ans, a, g, *, UPLO):
 
 def diag_embed(d):
     n = shape_of(d)[-1]
-    eye = _xp(primal_value(d)).eye(n, dtype=primal_value(d).dtype)
+    eye = namespace_of(d).eye(n, dtype=d.dtype)
     return expand_dims(d, -1) * eye
 
 
@@ -265,7 +265,7 @@ def _unless_defective(x, v):
     have no derivative and where solving with v would give O(1) errors instead (near-defective
     ones, cond(v) up to 1e8 and more, are fine: their large derivatives come out accurate)."""
     n = shape_of(v)[-1]
-    bad = _rcond(strip_derivatives(v)) < _TIE_ULPS * n * float(np.finfo(primal_value(v).dtype).eps)
+    bad = _rcond(strip_derivatives(v)) < _TIE_ULPS * n * float(np.finfo(v.dtype).eps)
     if not primal_value(bad).any():
         return x
     for _ in range(len(shape_of(x)) - len(shape_of(bad))):

@@ -19,7 +19,7 @@ parts of an irfft's zero and Nyquist bins are ignored by NumPy, so they get zero
 import numpy as np
 
 from .. import backend
-from ..trace import Primitive, primal_value
+from ..trace import Primitive, namespace_of, primal_value
 from .elementwise import conjugate, real
 from .helpers import is_complex, shape_of
 from .shapes import asarray_traced
@@ -80,9 +80,9 @@ def _twin_weights(n, ndim, axis, x, g):
         w[-1] = 1.0
     shape = [1] * ndim
     shape[axis] = m
-    real_dtype = np.finfo(primal_value(x).dtype).dtype  # complex64 -> float32
+    real_dtype = np.finfo(x.dtype).dtype  # complex64 -> float32
     return backend.to_device_array(w.reshape(shape).astype(real_dtype),
-                                   backend.namespace(primal_value(g)))
+                                   namespace_of(g))
 
 
 fft_p = Primitive(
@@ -124,7 +124,7 @@ def _prepare(name, a, s, axes, norm, kind):
     if any(n < 1 for n in s):
         raise ValueError(f"fft.{name}: invalid transform sizes {s}; each must be >= 1.")
     if kind == "rfftn" and is_complex(a):
-        raise TypeError(f"fft.{name}: the input is complex ({primal_value(a).dtype}); rfft "
+        raise TypeError(f"fft.{name}: the input is complex ({a.dtype}); rfft "
                         f"transforms real input. Use fft.{name[1:]} for complex input.")
     return a, s, axes, norm
 

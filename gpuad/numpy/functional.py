@@ -30,7 +30,7 @@ def _stacked(results, shape, dtype=None):
     results = [_array(r) for r in results]
     dtype = primal_value(results[0]).dtype if dtype is None else np.dtype(dtype)
     out = reshape(stack(results), tuple(shape) + shape_of(results[0]))
-    return out if primal_value(out).dtype == dtype else astype(out, dtype)
+    return out if out.dtype == dtype else astype(out, dtype)
 
 
 def apply_along_axis(func1d, axis, arr, *args, **kwargs):

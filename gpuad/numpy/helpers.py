@@ -28,8 +28,8 @@ import builtins
 import numpy as np
 
 from .. import backend
-from ..trace import (BATCH_TRACER_TYPES, TRACER_TYPES, Meta, nondiff, primal_value,
-                     strip_derivatives)
+from ..trace import (BATCH_TRACER_TYPES, STAGED_TRACER_TYPES, TRACER_TYPES, Meta, nondiff,
+                     primal_value, strip_derivatives)
 
 
 class _Ops:
@@ -62,9 +62,8 @@ def np_function(name):
 
 
 def is_complex(x):
-    value = primal_value(x)
-    dtype = getattr(value, "dtype", None)
-    return dtype.kind == "c" if dtype is not None else isinstance(value, complex)
+    dtype = getattr(x, "dtype", None)  # metadata, not primal_value: see trace.namespace_of
+    return dtype.kind == "c" if dtype is not None else isinstance(x, complex)
 
 
 def shape_of(x):
@@ -97,6 +96,10 @@ def refuse_vmap(name, *args):
             refuse_vmap(name, *x)
             continue
         while type(x) in TRACER_TYPES:
+            if type(x) in STAGED_TRACER_TYPES:
+                # a ga.jit recording: the op runs; if it reads the values, the recording is
+                # not replayed (gpuad/jit/record.py), so nothing needs refusing here
+                break
             if type(x) in BATCH_TRACER_TYPES:
                 raise NotImplementedError(
                     f"{name}: not supported under vmap for this argument (its values select "
@@ -111,7 +114,7 @@ def as_constant(x):
     stripped example by example."""
     x = strip_derivatives(x)
     v = x
-    while type(v) in TRACER_TYPES:
+    while type(v) in TRACER_TYPES and type(v) not in STAGED_TRACER_TYPES:  # (jit: the bottom)
         if type(v) not in BATCH_TRACER_TYPES:
             return _constant_by_example(x)
         v = v.value

@@ -56,7 +56,7 @@ def bincount(x, weights=None, minlength=0):
     if shape_of(weights) != raw_x.shape:
         raise ValueError(f"bincount: weights of shape {shape_of(weights)} for x of shape "
                          f"{raw_x.shape}; give one weight per element of x")
-    if primal_value(weights).dtype.kind == "c":
+    if weights.dtype.kind == "c":
         raise TypeError("bincount: complex weights cannot be cast to float64, as in NumPy; "
                         "count the real and imaginary parts separately")
     return at_add(xp.zeros(n, dtype=np.float64), astype(weights, np.float64), raw_x)
@@ -126,7 +126,7 @@ def histogram(a, bins=10, range=None, density=None, weights=None):
         w = reshape(weights, (-1,))
         bin_index = _bin_of(raw_a.reshape(-1), raw_edges)
         inside = (bin_index >= 1) & (bin_index <= len(raw_counts))
-        counts = at_add(_xp(raw_a).zeros(len(raw_counts), dtype=primal_value(w).dtype),
+        counts = at_add(_xp(raw_a).zeros(len(raw_counts), dtype=w.dtype),
                         getitem(w, inside), bin_index[inside] - 1)
     if density:
         return _density(counts, [diff(edges)]), edges

@@ -15,7 +15,6 @@ the matrix-string form `r_['1 2; 3 4']` raise NotImplementedError.
 import numpy as np
 
 from .. import backend
-from ..trace import primal_value
 from .creation import linspace
 from .helpers import holds_tracer, shape_of
 from .shapes import asarray_traced, reshape, swapaxes, transpose
@@ -55,14 +54,14 @@ class _Concatenator:
                     piece = reshape(piece, (1,) * (ndmin - 1) + shape_of(piece))
                     if trans1d != -1:
                         piece = swapaxes(piece, -1, trans1d)
-                dtypes.append(primal_value(piece).dtype)
+                dtypes.append(piece.dtype)
             elif type(item) in _PYTHON_SCALARS or isinstance(item, np.generic):
                 piece = item
                 dtypes.append(item)  # weak if a Python number, as NumPy's result_type takes it
             else:
                 piece = asarray_traced(item)
                 piece = self._lift(piece, ndmin, trans1d)
-                dtypes.append(primal_value(piece).dtype)
+                dtypes.append(piece.dtype)
             pieces.append(piece)
         if not pieces:
             raise ValueError(f"{self.name}: nothing to concatenate")

@@ -12,7 +12,7 @@ import builtins
 import numpy as np
 
 from .. import backend
-from ..trace import (TRACER_TYPES, Primitive, bind1, nondiff, primal_value)
+from ..trace import (TRACER_TYPES, Primitive, bind1, namespace_of, nondiff, staged_trace)
 from .elementwise import where
 from .helpers import (as_constant, holds_tracer, np_function, shape_of, unbroadcast)
 
@@ -115,17 +115,21 @@ def _positions(x, idx):
     items = idx if isinstance(idx, tuple) else (idx,)
     traced = [k for k, i in enumerate(items) if type(i) in TRACER_TYPES]
     for k in traced:
-        kind = primal_value(items[k]).dtype.kind
+        kind = items[k].dtype.kind
         if kind == "b":
+            recording = staged_trace(items[k])
+            if recording is not None:
+                raise recording.concretization_error(
+                    "getitem: use as a boolean mask x[mask] (how many elements it selects)")
             raise ValueError("getitem: a boolean mask that differs per example under vmap would "
                              "select a different number of elements in each; write "
                              "gnp.where(mask, x, 0) instead")
         if kind not in "iu":
             raise IndexError(f"getitem: only integers, slices, None, Ellipsis and integer or "
                              f"boolean arrays are valid indices, got an array of dtype "
-                             f"{primal_value(items[k]).dtype}; cast it with .astype(int)")
+                             f"{items[k].dtype}; cast it with .astype(int)")
     shape = shape_of(x)
-    numbers = _xp(primal_value(x)).arange(int(np.prod(shape))).reshape(shape)
+    numbers = namespace_of(x).arange(int(np.prod(shape))).reshape(shape)
 
     def select(*arrays):
         full = list(items)
@@ -212,11 +216,11 @@ def _scatter(x, v, idx, accumulate):
     shape = shape_of(x)
     pos = _positions(x, idx)
     flat_pos, flat_x = ravel(pos), ravel(x)
-    v = ravel(broadcast_to(astype(asarray_traced(v), primal_value(x).dtype), shape_of(pos)))
+    v = ravel(broadcast_to(astype(asarray_traced(v), x.dtype), shape_of(pos)))
     if accumulate:
         return reshape(add_along_axis(flat_x, v, flat_pos, 0), shape)
     n = int(np.prod(shape, dtype=np.int64))
-    wins = _last_writes(flat_pos, n=n, winners=True, dtype=primal_value(x).dtype)
+    wins = _last_writes(flat_pos, n=n, winners=True, dtype=x.dtype)
     put = add_along_axis(zeros_like_raw(flat_x), v * wins, flat_pos, 0)
     return reshape(where(_last_writes(flat_pos, n=n, winners=False), put, flat_x), shape)
 

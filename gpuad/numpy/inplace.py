@@ -69,7 +69,7 @@ def putmask(a, mask, values, *, inplace=True):
     if mask.shape != shape_of(a):
         raise ValueError(f"putmask: mask of shape {mask.shape} for an array of shape "
                          f"{shape_of(a)}; they must match")
-    return _where(mask, astype(resize(values, shape_of(a)), primal_value(a).dtype), a)
+    return _where(mask, astype(resize(values, shape_of(a)), a.dtype), a)
 
 
 def place(arr, mask, vals, *, inplace=True):
@@ -96,7 +96,7 @@ def copyto(dst, src, casting="same_kind", where=True, *, inplace=True):
         return backend.namespace(dst).copyto(dst, primal_value(src), casting,
                                              _raw_index(where))
     dst = asarray(dst)
-    dtype = primal_value(dst).dtype
+    dtype = dst.dtype
     src_dtype = getattr(primal_value(src), "dtype", np.result_type(primal_value(src)))
     if not np.can_cast(src_dtype, dtype, casting):
         raise TypeError(f"copyto: cannot cast {src_dtype} to {dtype} with casting={casting!r}")

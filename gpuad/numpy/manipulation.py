@@ -10,7 +10,7 @@ import builtins
 import numpy as np
 
 from .. import backend
-from ..trace import (Primitive, primal_value)
+from ..trace import Primitive, namespace_of, primal_value
 from .helpers import (ops as _helper_ops,
                       shape_of)
 
@@ -154,7 +154,7 @@ def repeat(a, repeats, axis=None):
         out_shape = shape[:axis] + (shape[axis] * int(repeats),) + shape[axis + 1:]
         return reshape(broadcast_to(expanded, target), out_shape)
     index = np.repeat(np.arange(shape[axis]), np.asarray(backend.to_numpy_array(repeats)))
-    return take(a, _xp(primal_value(a)).asarray(index), axis=axis)
+    return take(a, namespace_of(a).asarray(index), axis=axis)
 
 
 def flip(m, axis=None):
@@ -304,7 +304,7 @@ def _host_index(obj):
 
 def _gather_positions(a, positions):
     """Elements of the flattened `a` at the integer array `positions` (of the result's shape)."""
-    return take(ravel(a), _xp(primal_value(a)).asarray(positions))
+    return take(ravel(a), namespace_of(a).asarray(positions))
 
 
 def delete(arr, obj, axis=None):
@@ -325,8 +325,8 @@ def insert(arr, obj, values, axis=None):
     broadcasting of `values` and ordering of repeated indices are followed exactly.
     """
     arr, values = asarray_traced(arr), asarray_traced(values)
-    dtype = primal_value(arr).dtype
-    if primal_value(values).dtype != dtype:
+    dtype = arr.dtype
+    if values.dtype != dtype:
         values = astype(values, dtype)
     n = int(np.prod(shape_of(arr)))
     numbers = np.arange(n).reshape(shape_of(arr))

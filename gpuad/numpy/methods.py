@@ -21,7 +21,7 @@ import sys
 
 import numpy as np
 
-from ..trace import Tracer, concrete_value, primal_value
+from ..trace import Tracer, concrete_value, primal_value, staged_trace
 from . import indexing as _indexing
 from . import reductions as _reductions
 
@@ -48,6 +48,10 @@ def _no_inplace(name):
 
 
 def _array(self, dtype=None, copy=None):
+    recording = staged_trace(self)
+    if recording is not None:  # NumPy wants the value (np.asarray, np.arange(n), a shape...)
+        raise recording.concretization_error("a conversion to a NumPy array (np.asarray, or a "
+                                            "NumPy function given the traced array)")
     raise TypeError(
         "a traced array cannot be converted to a NumPy array: that would drop its derivative. "
         "Use gpuad.numpy functions (import gpuad.numpy as gnp) on it, or ga.stop_gradient(x) "

@@ -14,8 +14,7 @@ vmap (a clear NotImplementedError) rather than mix examples of the batch.
 
 import numpy as np
 
-from .. import backend
-from ..trace import TRACER_TYPES, primal_value, strip_derivatives
+from ..trace import TRACER_TYPES, namespace_of, primal_value, strip_derivatives
 from .bessel import i0 as bessel_i0
 from .elementwise import (absolute, deg2rad, imag, rad2deg, real, where)
 from .helpers import normalize_axis, np_function, one_axis, raw_array, refuse_vmap, shape_of
@@ -28,7 +27,7 @@ from .reductions import sum as _sum
 
 
 def _xp(*xs):
-    return backend.namespace(*[primal_value(x) for x in xs])
+    return namespace_of(*xs)
 
 
 def _slice_along(a, axis, start, stop, step=None):
@@ -124,7 +123,7 @@ def _gradient_one_axis(f, h, axis, edge_order):
         return concatenate([first, interior, last], axis=axis)
     # Coordinates: NumPy's second-order formulas for non-uniform grids (differentiable in h).
     if type(h) not in TRACER_TYPES:  # constant coordinates: computed in f's precision
-        fdt = primal_value(f).dtype
+        fdt = f.dtype
         h = asarray_traced(raw_array(h).astype(fdt if fdt.kind == "f" else np.float64))
     dx = diff(h)
     dx1, dx2 = _along(getitem(dx, slice(None, -1)), axis, nd), _along(getitem(dx, slice(1, None)),
@@ -273,7 +272,7 @@ def select(condlist, choicelist, default=0):
     # a Python scalar default is weakly typed in NumPy: it does not widen float32 choices
     dtype = np.result_type(*[primal_value(c) for c in choices], raw_default)
     result = broadcast_to(asarray_traced(default), shape)
-    if primal_value(result).dtype != dtype:
+    if result.dtype != dtype:
         result = astype(result, dtype)
     for c, v in zip(reversed(conds), reversed(choices)):  # the first true condition wins
         result = where(c, v, result)

@@ -14,7 +14,7 @@ import numpy as np
 
 from .helpers import raw_array, refuse_vmap, shape_of
 from .. import backend
-from ..trace import primal_value
+from ..trace import namespace_of, primal_value
 from .factorizations import eigvals
 from .solvers import inv
 from .svd import lstsq
@@ -31,8 +31,8 @@ from .reductions import sum as _sum
 
 
 def _xp(*xs):
-    arrays = [primal_value(x) for x in xs if hasattr(primal_value(x), "shape")]
-    return backend.namespace(*arrays) if arrays else backend.default_namespace()
+    arrays = [x for x in xs if hasattr(x, "shape")]
+    return namespace_of(*arrays) if arrays else backend.default_namespace()
 
 
 def _coefficients(name, p):
@@ -112,7 +112,7 @@ def polydiv(u, v):
     dtype = np.result_type(primal_value(u), primal_value(v))
     scale = 1.0 / getitem(v, 0)
     q = _xp(u, v).zeros(max(m - n + 1, 1), dtype=dtype)
-    r = astype(u, dtype) if primal_value(u).dtype != dtype else u
+    r = astype(u, dtype) if u.dtype != dtype else u
     for k in range(m - n + 1):
         d = scale * getitem(r, k)
         q = at_set(q, d, k)
@@ -131,7 +131,7 @@ def poly(seq_of_zeros):
     if len(shape) == 2 and shape[0] == shape[1] and shape[0] != 0:
         zeros = eigvals(zeros)
     elif len(shape) == 1:
-        dtype = primal_value(zeros).dtype
+        dtype = zeros.dtype
         zeros = astype(zeros, np.mintypecode(dtype.char))
     else:
         raise ValueError(f"poly: input must be 1-D or a non-empty square 2-D array, got shape "
@@ -139,7 +139,7 @@ def poly(seq_of_zeros):
     if shape_of(zeros)[0] == 0:
         return 1.0
     xp = _xp(zeros)
-    dtype = primal_value(zeros).dtype
+    dtype = zeros.dtype
     a = xp.ones(1, dtype=dtype)
     for i in range(shape_of(zeros)[0]):
         a = convolve(a, concatenate([xp.ones(1, dtype=dtype), reshape(-getitem(zeros, i), (1,))]))
@@ -164,10 +164,10 @@ def roots(p):
     first, last = int(nonzero[0]), int(nonzero[-1])
     trailing = shape_of(p)[0] - last - 1
     p = getitem(p, slice(first, last + 1))
-    if primal_value(p).dtype.kind not in "fc":
+    if p.dtype.kind not in "fc":
         p = astype(p, float)
     n = shape_of(p)[0]
-    dtype = primal_value(p).dtype
+    dtype = p.dtype
     if n > 1:
         top = reshape(-getitem(p, slice(1, None)) / getitem(p, 0), (1, n - 1))
         below = xp.eye(n - 2, n - 1, dtype=dtype)  # the ones under the diagonal
@@ -178,7 +178,7 @@ def roots(p):
     else:
         found = xp.array([], dtype=dtype)
     if trailing:
-        found = concatenate([found, xp.zeros(trailing, dtype=primal_value(found).dtype)])
+        found = concatenate([found, xp.zeros(trailing, dtype=found.dtype)])
     return found
 
 
@@ -200,7 +200,7 @@ def polyfit(x, y, deg, rcond=None, full=False, w=None, cov=False):
                         f"({shape_of(x)[0]}, k), got {shape_of(y)}")
     n = shape_of(x)[0]
     if rcond is None:
-        rcond = n * float(np.finfo(primal_value(x).dtype).eps)
+        rcond = n * float(np.finfo(x.dtype).eps)
     lhs, rhs = vander(x, order), y
     if w is not None:
         w = asarray_traced(w) + 0.0

@@ -9,7 +9,7 @@ import string
 import numpy as np
 
 from .. import backend
-from ..trace import Primitive, primal_value
+from ..trace import Primitive, namespace_of, primal_value
 from .define import binary_op
 from .elementwise import conjugate, multiply, where
 from .helpers import mT, shape_of, shaped, unbroadcast
@@ -48,7 +48,7 @@ def _matmul_vjp_x(ans, x, y, g):
     if nx == ny == 2:
         return matmul(g, mT(y))
     x2, y2, g2 = _promote(x, y, g)
-    gx = unbroadcast(g2 @ mT(y2), shaped(shape_of(x2), primal_value(x).dtype))
+    gx = unbroadcast(g2 @ mT(y2), shaped(shape_of(x2), x.dtype))
     return reshape(gx, shape_of(x))
 
 
@@ -63,7 +63,7 @@ def _matmul_vjp_y(ans, x, y, g):
     if nx == ny == 2:
         return matmul(mT(x), g)
     x2, y2, g2 = _promote(x, y, g)
-    gy = unbroadcast(mT(x2) @ g2, shaped(shape_of(y2), primal_value(y).dtype))
+    gy = unbroadcast(mT(x2) @ g2, shaped(shape_of(y2), y.dtype))
     return reshape(gy, shape_of(y))
 
 
@@ -246,8 +246,8 @@ def _einsum_operand_cotangent(k, terms, out, operands, g):
             if c in seen:
                 fresh = next(spare)
                 renamed.append(fresh)
-                eyes.append((c + fresh, _xp(primal_value(g)).eye(sizes[c],
-                                                                 dtype=primal_value(g).dtype)))
+                eyes.append((c + fresh, namespace_of(g).eye(sizes[c],
+                                                                 dtype=g.dtype)))
             else:
                 seen.add(c)
                 renamed.append(c)
@@ -337,7 +337,7 @@ def diagonal(a, offset=0, axis1=0, axis2=1):
     a = asarray_traced(a)
     moved = moveaxis(a, (axis1, axis2), (-2, -1))
     n1, n2 = shape_of(moved)[-2:]
-    rows, cols = _diagonal_positions(n1, n2, offset, _xp(primal_value(a)))
+    rows, cols = _diagonal_positions(n1, n2, offset, namespace_of(a))
     return getitem(moved, (Ellipsis, rows, cols))
 
 
@@ -355,7 +355,7 @@ def diag(v, k=0):
     if len(shape) != 1:
         raise ValueError(f"diag: input must be 1-D or 2-D, got shape {shape}")
     n = shape[0] + builtins.abs(k)
-    rows, cols = _diagonal_positions(n, n, k, _xp(primal_value(v)))
+    rows, cols = _diagonal_positions(n, n, k, namespace_of(v))
     return unindex(v, (n, n), (rows, cols))
 
 
@@ -368,10 +368,10 @@ def _triangle_mask(shape, k, lower, xp):
 def tril(m, k=0):
     """`numpy.tril`, differentiable."""
     m = asarray_traced(m)
-    return where(_triangle_mask(shape_of(m), k, True, _xp(primal_value(m))), m, 0.0)
+    return where(_triangle_mask(shape_of(m), k, True, namespace_of(m)), m, 0.0)
 
 
 def triu(m, k=0):
     """`numpy.triu`, differentiable."""
     m = asarray_traced(m)
-    return where(_triangle_mask(shape_of(m), k, False, _xp(primal_value(m))), m, 0.0)
+    return where(_triangle_mask(shape_of(m), k, False, namespace_of(m)), m, 0.0)

@@ -9,7 +9,7 @@ import builtins
 import numpy as np
 
 from .. import backend
-from ..trace import Primitive, bind1, primal_value
+from ..trace import Primitive, bind1, namespace_of, primal_value, strip_derivatives
 from .elementwise import imag, real, sqrt, square
 from .helpers import expand_reduced, normalize_axis, np_function, ops as _helper_ops, shape_of
 from .shapes import asarray_traced, astype, broadcast_to, moveaxis, reshape
@@ -99,10 +99,9 @@ def var(a, axis=None, dtype=None, ddof=0, keepdims=False):
     a = asarray_traced(a)
     axes = _axes(a, axis, "var")
     centered = a - mean(a, axes, dtype=dtype, keepdims=True)
-    raw = primal_value(centered)
     # |c|^2 of a complex c as re^2 + im^2: smooth at c = 0, where square(abs(c)) has no second
     # derivative (abs has none at 0)
-    sq = (square(real(centered)) + square(imag(centered)) if raw.dtype.kind == "c"
+    sq = (square(real(centered)) + square(imag(centered)) if centered.dtype.kind == "c"
           else square(centered))
     n = _count(shape_of(a), axes)
     return sum(sq, axes, keepdims=keepdims) / builtins.max(n - ddof, 0)
@@ -126,9 +125,11 @@ def std(a, axis=None, dtype=None, ddof=0, keepdims=False):
 # ---- max and min -----------------------------------------------------------------------------
 def _argmax_share(ans, x, axis, keepdims):
     """Each element's share of the derivative of a max/min: 1/k at the k tied extremes."""
-    hit = (x == expand_reduced(primal_value(ans), axis, keepdims))
-    share = hit.astype(primal_value(ans).dtype)
-    return share / _xp(share).sum(share, axis=axis, keepdims=True)
+    # strip_derivatives, not primal_value: under vmap and ga.jit the mask must stay per example
+    # / recorded (primal_value would read one call's value as a constant)
+    hit = (x == expand_reduced(strip_derivatives(ans), axis, keepdims))
+    share = hit.astype(ans.dtype)
+    return share / sum(share, axis=axis, keepdims=True)
 
 
 def _extreme_primitive(name, impl):
@@ -167,7 +168,7 @@ amin = min
 # ---- prod ------------------------------------------------------------------------------------
 def _exclusive_cumprod(y):
     """Products of the elements strictly before each one along the last axis: [1, y0, y0 y1...]."""
-    ones = _xp(primal_value(y)).ones(shape_of(y)[:-1] + (1,), dtype=primal_value(y).dtype)
+    ones = namespace_of(y).ones(shape_of(y)[:-1] + (1,), dtype=y.dtype)
     shifted = concatenate([ones, getitem(y, (Ellipsis, slice(None, -1)))], axis=-1)
     return cumprod(shifted, axis=-1)
 

@@ -32,7 +32,7 @@ import weakref
 import numpy as np
 
 from .. import backend
-from ..trace import TRACER_TYPES, primal_value
+from ..trace import TRACER_TYPES, namespace_of, primal_value, raw_shape
 from .elementwise import exp
 from .indexing import getitem, take
 
@@ -98,8 +98,8 @@ def refuse_traced(name, args, kwargs):
 
 
 def _next_stream(like=()):
-    arrays = [primal_value(a) for a in like if hasattr(primal_value(a), "shape")]
-    xp = backend.namespace(*arrays) if arrays else backend.default_namespace()
+    arrays = [a for a in like if hasattr(a, "shape")]
+    xp = namespace_of(*arrays) if arrays else backend.default_namespace()
     stream = backend.random_stream(xp, _state["seed"], _state["counter"])
     _state["counter"] += 1
     return stream, xp
@@ -108,14 +108,14 @@ def _next_stream(like=()):
 def _shape(size, *params):
     if size is not None:
         return (size,) if isinstance(size, (int, np.integer)) else tuple(size)
-    shapes = [np.shape(primal_value(p)) for p in params]
+    shapes = [raw_shape(p) for p in params]
     return np.broadcast_shapes(*shapes) if shapes else ()
 
 
 def _float_dtype(dtype, *params):
     if dtype is not None:
         return np.dtype(dtype)
-    kinds = [primal_value(p).dtype for p in params if hasattr(primal_value(p), "dtype")]
+    kinds = [p.dtype for p in params if hasattr(p, "dtype")]
     floats = [k for k in kinds if k.kind == "f"]
     return np.result_type(*floats) if floats else np.dtype(np.float64)
 

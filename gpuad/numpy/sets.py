@@ -11,8 +11,7 @@ The result's size depends on the values, so vmap cannot batch these (a clear err
 from collections import namedtuple
 
 from .helpers import refuse_vmap
-from .. import backend
-from ..trace import TRACER_TYPES, primal_value
+from ..trace import TRACER_TYPES, namespace_of, primal_value
 from .creation import asarray
 from .shapes import ravel
 from .indexing import getitem, sort, take
@@ -28,7 +27,7 @@ def _traced(*xs):
 
 
 def _xp(*xs):
-    return backend.namespace(*[primal_value(x) for x in xs])
+    return namespace_of(*xs)
 
 
 def _operand(a):

@@ -13,7 +13,7 @@ import operator
 import numpy as np
 
 from .. import backend
-from ..trace import (TRACER_TYPES, Primitive, bind1, primal_value)
+from ..trace import TRACER_TYPES, Primitive, bind1, namespace_of, primal_value
 from .define import unary_op
 from .helpers import (as_constant, cast_cotangent, holds_tracer, ops as _helper_ops,
                       shape_of, unbroadcast)
@@ -222,11 +222,9 @@ def astype(x, dtype, copy=True):
     dtype = np.dtype(dtype)
     if dtype.kind not in "fc":
         return _cast_constant(x, dtype)
-    raw = primal_value(x)
-    if not hasattr(raw, "dtype"):  # a Python number (traced or not)
-        if type(x) not in TRACER_TYPES:
-            return _xp(raw).asarray(raw, dtype=dtype)
-    elif raw.dtype == dtype:
+    if not hasattr(x, "dtype"):  # a Python number (a tracer's value never is one)
+        return _xp(x).asarray(x, dtype=dtype)
+    if x.dtype == dtype:
         return x
     return astype_p.bind(x, dtype=dtype)
 
@@ -254,7 +252,7 @@ def zeros_like_raw(x):
     if hasattr(x, "xp"):  # a Meta
         return x.xp.zeros(x.shape, x.dtype)
     if type(x) in TRACER_TYPES:
-        return _xp(primal_value(x)).zeros(x.shape, x.dtype)
+        return namespace_of(x).zeros(x.shape, x.dtype)
     return _xp(x).zeros_like(x)
 
 

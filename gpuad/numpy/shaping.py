@@ -10,7 +10,7 @@ import warnings
 import numpy as np
 
 from .. import backend
-from ..trace import TRACER_TYPES, primal_value, strip_derivatives
+from ..trace import TRACER_TYPES, namespace_of, primal_value, strip_derivatives
 from .creation import asarray
 from .helpers import holds_tracer, refuse_vmap, shape_of
 from .shapes import astype, moveaxis, ravel, reshape
@@ -19,8 +19,8 @@ from .manipulation import concatenate, vstack
 
 
 def _xp(*xs):
-    arrays = [primal_value(x) for x in xs if hasattr(primal_value(x), "shape")]
-    return backend.namespace(*arrays) if arrays else backend.default_namespace()
+    arrays = [x for x in xs if hasattr(x, "shape")]
+    return namespace_of(*arrays) if arrays else backend.default_namespace()
 
 
 def _array(a):
@@ -39,7 +39,7 @@ def resize(a, new_shape):
     flat = ravel(a)
     n = shape_of(flat)[0]
     if size == 0 or n == 0:
-        return _xp(a).zeros(new_shape, dtype=primal_value(a).dtype)
+        return _xp(a).zeros(new_shape, dtype=a.dtype)
     repeats = -(-size // n)
     if repeats > 1:
         flat = concatenate([flat] * repeats)

@@ -9,7 +9,7 @@ import builtins
 import math
 
 from .. import backend
-from ..trace import nondiff
+from ..trace import namespace_of, nondiff
 from .creation import on_default_backend
 from .elementwise import conjugate
 from .float_parts import shifted_to
@@ -18,11 +18,10 @@ from .shapes import asarray_traced
 from .indexing import getitem
 from .manipulation import pad
 from .products import tensordot
-from ..trace import primal_value
 
 
 def _xp(*xs):
-    return backend.namespace(*[primal_value(x) for x in xs])
+    return namespace_of(*xs)
 
 
 def correlate(a, v, mode="valid"):

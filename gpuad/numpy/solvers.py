@@ -7,7 +7,7 @@ from collections import namedtuple
 import numpy as np
 
 from .. import backend
-from ..trace import Primitive, primal_value
+from ..trace import Primitive, namespace_of, primal_value
 from .elementwise import (imag, real)
 from .helpers import (is_complex, mT, shape_of, shaped,
                       square_check, unbroadcast)
@@ -54,11 +54,11 @@ def _solve_vjp_a(ans, a, b, g):
         ga = -(expand_dims(gb, -1) * expand_dims(ans, -2))
     else:
         ga = -(gb @ mT(ans))
-    return unbroadcast(ga, shaped(shape_of(a), primal_value(a).dtype))
+    return unbroadcast(ga, shaped(shape_of(a), a.dtype))
 
 
 def _solve_vjp_b(ans, a, b, g):
-    return unbroadcast(_solve_like(mT(a), b, g), shaped(shape_of(b), primal_value(b).dtype))
+    return unbroadcast(_solve_like(mT(a), b, g), shaped(shape_of(b), b.dtype))
 
 
 def _solve_jvp_a(ans, a, b, t):
@@ -120,7 +120,7 @@ def _slogdet_jvp(ans, a, t):
     c = _trace_last2(solve(a, t))
     if is_complex(sign):
         return sign * (1j * imag(c)), real(c)
-    return _xp(primal_value(sign)).zeros_like(primal_value(sign)), c
+    return namespace_of(sign).zeros_like(primal_value(sign)), c
 
 
 slogdet_p = Primitive("linalg.slogdet", _slogdet_impl, vjp=[_slogdet_vjp], jvp=[_slogdet_jvp],

@@ -10,8 +10,7 @@ import warnings
 
 import numpy as np
 
-from .. import backend
-from ..trace import primal_value, strip_derivatives
+from ..trace import namespace_of, primal_value, strip_derivatives
 from .elementwise import clip, conjugate, imag, real, sqrt, where
 from .helpers import normalize_axis, one_axis, raw_array, refuse_vmap, shape_of
 from .products import diagonal, matmul
@@ -25,7 +24,7 @@ from .reductions import max as _max, min as _min, prod as _prod, sum as _sum
 
 
 def _xp(*xs):
-    return backend.namespace(*[primal_value(x) for x in xs])
+    return namespace_of(*xs)
 
 
 # ---- NaN-aware reductions --------------------------------------------------------------------
@@ -63,13 +62,13 @@ def nanmean(a, axis=None, dtype=None, keepdims=False):
     is 0 at NaN positions."""
     clean, mask, axes = _nan_parts(a, axis, "nanmean")
     total = _sum(clean, axes, dtype=dtype, keepdims=keepdims)
-    return total / _nan_count(mask, axes, keepdims, primal_value(total).dtype)
+    return total / _nan_count(mask, axes, keepdims, total.dtype)
 
 
 def nanvar(a, axis=None, dtype=None, ddof=0, keepdims=False):
     """`numpy.nanvar`: the variance of the non-NaN elements; the gradient is 0 at NaN positions."""
     clean, mask, axes = _nan_parts(a, axis, "nanvar")
-    dt = primal_value(clean).dtype if dtype is None else np.dtype(dtype)
+    dt = clean.dtype if dtype is None else np.dtype(dtype)
     mean = _sum(clean, axes, dtype=dtype, keepdims=True) / _nan_count(mask, axes, True, dt)
     centered = where(mask, 0.0, clean - mean)
     count = _nan_count(mask, axes, keepdims, dt)
@@ -146,7 +145,7 @@ def _quantile(a, q, axis, out, overwrite_input, method, keepdims, name):
     lanes, axes = _lanes(a, axis)
     s = sort(lanes, axis=-1)
     n = shape_of(s)[-1]
-    dtype = primal_value(s).dtype
+    dtype = s.dtype
     pos = q * float(n - 1) if q_raw.dtype.kind == "f" else \
         asarray_traced(q_raw.astype(dtype)) * float(n - 1)
     lo_raw = _xp(q_raw).clip(_xp(q_raw).floor(raw_array(pos)), 0, n - 1).astype(np.intp)
@@ -159,7 +158,7 @@ def _quantile(a, q, axis, out, overwrite_input, method, keepdims, name):
     lo_v = moveaxis(lo_v, -1, 0)
     hi_v = moveaxis(hi_v, -1, 0)
     w = reshape(weight, (-1,) + (1,) * len(kept))
-    if dtype.kind == "f" and primal_value(w).dtype != dtype:
+    if dtype.kind == "f" and w.dtype != dtype:
         w = astype(w, dtype)
     val = lo_v + w * (hi_v - lo_v)
     val = reshape(val, qs + kept)

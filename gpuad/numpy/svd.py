@@ -214,7 +214,7 @@ def _abs_power_sum(x, p, axis, keepdims):
 
 def _vector_norm(x, ord, axis, keepdims):
     if ord is None or ord == 2:
-        ax = absolute(x) if primal_value(x).dtype.kind == "c" else x
+        ax = absolute(x) if x.dtype.kind == "c" else x
         return sqrt(_sum(square(ax), axis=axis, keepdims=keepdims))
     if ord == np.inf:
         return _max(absolute(x), axis=axis, keepdims=keepdims)
@@ -338,7 +338,7 @@ def pinv(a, rcond=None, hermitian=False, *, rtol=_NO_VALUE):
         if rtol is _NO_VALUE:
             rcond = 1e-15
         elif rtol is None:
-            rcond = builtins.max(s_[-2:]) * float(np.finfo(primal_value(a).dtype).eps)
+            rcond = builtins.max(s_[-2:]) * float(np.finfo(a.dtype).eps)
         else:
             rcond = rtol
     elif rtol is not _NO_VALUE:
@@ -388,5 +388,5 @@ def lstsq(a, b, rcond=None):
         if len(sb) == 1:
             residuals = reshape(residuals, (1,))
     else:
-        residuals = _xp(s_raw).empty((0,), dtype=primal_value(x).dtype)
+        residuals = _xp(s_raw).empty((0,), dtype=x.dtype)
     return LstsqResult(x, residuals, rank, s)

@@ -98,7 +98,7 @@ class _Arguments:
 
 def _as_dtype(x, like):
     dtype = getattr(primal_value(like), "dtype", None)
-    if dtype is None or dtype.kind != "f" or primal_value(x).dtype == dtype:
+    if dtype is None or dtype.kind != "f" or x.dtype == dtype:
         return x
     return gnp.astype(x, dtype)
 

@@ -12,7 +12,7 @@ triangle (and off the diagonal when `unit_diagonal=True`).
 import numpy as np
 
 from .. import backend
-from ..trace import Primitive, primal_value
+from ..trace import Primitive, namespace_of, primal_value
 from ..numpy.helpers import mT, shape_of, shaped, square_check, unbroadcast
 from ..numpy.linalg import cholesky, einsum, matmul, solve, tril, triu
 from ..numpy.elementwise import conjugate
@@ -61,12 +61,12 @@ def _solve_triangular_vjp_a(ans, a, b, g, *, lower, trans, unit_diagonal):
     gb = _solve_triangular(a, g, lower=lower, trans=1 - trans, unit_diagonal=unit_diagonal)
     gt = -(gb @ mT(ans)) if not trans else -(ans @ mT(gb))
     return unbroadcast(_read_triangle(gt, lower, unit_diagonal),
-                       shaped(shape_of(a), primal_value(a).dtype))
+                       shaped(shape_of(a), a.dtype))
 
 
 def _solve_triangular_vjp_b(ans, a, b, g, *, lower, trans, unit_diagonal):
     gb = _solve_triangular(a, g, lower=lower, trans=1 - trans, unit_diagonal=unit_diagonal)
-    return unbroadcast(gb, shaped(shape_of(b), primal_value(b).dtype))
+    return unbroadcast(gb, shaped(shape_of(b), b.dtype))
 
 
 def _solve_triangular_jvp_a(ans, a, b, t, *, lower, trans, unit_diagonal):
@@ -129,7 +129,7 @@ def solve_triangular(a, b, trans=0, lower=False, unit_diagonal=False):
         except ValueError:
             raise ValueError(f"linalg.solve_triangular: the batch axes of a {sa[:-2]} and b "
                              f"{sb[:-2]} (shapes {sa} and {sb}) do not broadcast") from None
-    if trans in (2, "C") and primal_value(a).dtype.kind == "c":
+    if trans in (2, "C") and a.dtype.kind == "c":
         a = conjugate(a)  # a^H x = b is conj(a)^T x = b: the primitive only transposes
     params = dict(lower=bool(lower), trans=_TRANS[trans], unit_diagonal=bool(unit_diagonal))
     if vector:
@@ -242,8 +242,8 @@ def solve_sylvester(a, b, q):
         raise ValueError(f"linalg.solve_sylvester: a must be (..., n, n), b (..., m, m) and q "
                          f"(..., n, m); got shapes {shape_of(a)}, {shape_of(b)}, "
                          f"{shape_of(q)}")
-    xp = _xp(primal_value(a))
-    dtype = np.result_type(primal_value(a).dtype, primal_value(b).dtype)
+    xp = namespace_of(a)
+    dtype = np.result_type(a.dtype, b.dtype)
     eye_n, eye_m = xp.eye(n, dtype=dtype), xp.eye(m, dtype=dtype)
     # K[i, j, k, l] = a[i, k] delta[j, l] + delta[i, k] b[l, j]
     k = einsum("...ik,jl->...ijkl", a, eye_m) + einsum("ik,...lj->...ijkl", eye_n, b)
@@ -294,8 +294,8 @@ def solve_banded(l_and_u, ab, b):
     band = upper + i - j
     inside = (band >= 0) & (band < rows)
     dense = getitem(ab, (Ellipsis, np.where(inside, band, 0), j))
-    xp = _xp(primal_value(ab))
-    dense = dense * backend.to_device_array(inside.astype(primal_value(ab).dtype), xp)
+    xp = namespace_of(ab)
+    dense = dense * backend.to_device_array(inside.astype(ab.dtype), xp)
     return solve(dense, b)
 
 
@@ -347,7 +347,7 @@ def sqrtm(a):
     """
     a = asarray_traced(a)
     square_check("linalg.sqrtm", a)
-    if primal_value(a).dtype.kind in "biu":  # SciPy computes integer input in float64
+    if a.dtype.kind in "biu":  # SciPy computes integer input in float64
         a = astype(a, np.float64)
     return sqrtm_p.bind(a)
 

@@ -28,7 +28,7 @@ import math
 import numpy as np
 
 from .. import backend
-from ..trace import TRACER_TYPES, Primitive, nondiff, primal_value
+from ..trace import TRACER_TYPES, Primitive, nondiff, primal_value, strip_derivatives
 from ..numpy.define import defunary, elementwise_primitive, binary_op
 from ..numpy.helpers import expand_reduced, is_complex, normalize_axis, shape_of
 from ..numpy.elementwise import exp, log, log1p, real, sign, sinc, where  # noqa: F401 (sinc: re-exported)
@@ -257,7 +257,7 @@ def _d_log_ndtr(x):
     exp(-x^2/2) / 2, so the ratio is sqrt(2/pi) / erfcx(-x/sqrt 2). Each branch sees only its
     own half line (the other gets 0), so no inf or nan reaches the unselected side's
     derivatives."""
-    neg = primal_value(x) < 0
+    neg = strip_derivatives(x) < 0  # (a traced mask: per example under vmap, recorded by jit)
     x_neg = where(neg, x, 0.0)
     x_pos = where(neg, 0.0, x)
     return where(neg, _SQRT_2_OVER_PI / erfcx(-_SQRT_HALF * x_neg),

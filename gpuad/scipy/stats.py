@@ -303,7 +303,7 @@ def _mvn_arguments(x, mean, cov, op):
     take; so are a stack of means and a 1-D cov with no mean, from which SciPy infers n = 1).
     """
     cov = asarray_traced(cov)
-    if primal_value(cov).dtype.kind not in "fc":
+    if cov.dtype.kind not in "fc":
         cov = gnp.astype(cov, np.float64)
     if mean is not None:
         mean = asarray_traced(mean)
@@ -323,7 +323,7 @@ def _mvn_arguments(x, mean, cov, op):
                              f"cov {cov.shape} are of dimension {n}: the last axis of x must "
                              f"have length {n}")
     if cov.ndim == 0:  # a variance shared by all components
-        cov = cov * gnp.eye(n, dtype=primal_value(cov).dtype)
+        cov = cov * gnp.eye(n, dtype=cov.dtype)
     elif cov.ndim == 1 and cov.shape[0] == n:
         cov = gnp.diag(cov)
     if cov.ndim < 2 or cov.shape[-2:] != (n, n):
