@@ -130,9 +130,11 @@ class _Probe:
 
     def plan(self, length, carry_bytes, step_bytes, other_bytes=0, **profile):
         # `profile`: the forward-phase sizes scan measures too (forward_step_bytes, ...);
-        # Budget.smallest needs only these three
+        # Budget.smallest needs only these three, with the margin Budget keeps per step
+        # beside a recomputing plan counted with the outputs
+        margin = length * profile.get("unseen_step_bytes", 0)
         raise _Measured({"carry_bytes": carry_bytes, "step_bytes": step_bytes,
-                         "other_bytes": other_bytes})
+                         "other_bytes": other_bytes + margin})
 
 
 def learning_verdict(losses):

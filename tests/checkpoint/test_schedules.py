@@ -220,6 +220,24 @@ def test_budget_smallest_is_the_least_accepted(seed):
             Budget(least - 1).choose(length, carry, tape, other)
 
 
+@pytest.mark.parametrize("unseen", [0, 7, 512])
+def test_budget_keeps_the_unseen_bytes_of_each_step_free(unseen):
+    """Sizes measured on the host carry `unseen_step_bytes`: a recomputing plan's segments
+    get that much less per step, and the least budget named counts it."""
+    carry, tape, other, length = 1000, 9000, 50_000, 400
+    budget = Budget(2_000_000)
+    chosen = budget.choose(length, carry, tape, other, unseen_step_bytes=unseen)
+    usable = int(budget.budget * (1 - Budget.HEADROOM))
+    assert chosen.memory == usable - other - length * unseen
+    plan = budget.plan(length, carry_bytes=carry, step_bytes=tape, other_bytes=other,
+                       unseen_step_bytes=unseen)
+    assert plan.peak_bytes(carry, tape)["total"] <= usable - other - length * unseen
+    least = Budget.smallest(carry, tape, other + length * unseen)
+    assert Budget(least).choose(length, carry, tape, other, unseen_step_bytes=unseen)
+    with pytest.raises(ValueError, match=f"need at least {least} bytes"):
+        Budget(least - 1).choose(length, carry, tape, other, unseen_step_bytes=unseen)
+
+
 # a schedule given the wrong way: (value, words the error must contain)
 _NOT_SCHEDULES = [
     ("revolve", ["the string 'revolve'", "Revolve(8)"]),

@@ -7,6 +7,7 @@ import pytest
 from gpuad.checkpoint import Budget, EveryK, Revolve, binomial_cost
 from gpuad.checkpoint.actions import Free, Snapshot
 from gpuad.checkpoint.plan import Plan
+from gpuad.checkpoint import segments
 from gpuad.checkpoint.segments import INFEASIBLE, fewest_evaluations, segment_actions
 
 
@@ -39,6 +40,44 @@ def test_matches_brute_force_and_plans_are_valid(seed):
             assert plan.forward_steps == got and plan.recorded_steps == length
             # the initial carry is stored beside the memory given
             assert plan.peak_bytes(carry, tape)["total"] <= memory + carry
+
+
+def plain_table(length, memory, carry, tape):
+    """The recursion's table filled without pruning: every split of every segment tried."""
+    units, remainder = memory // carry, memory % carry
+    cost = np.zeros((units + 1, length + 1), np.int64)
+    smallest = np.zeros_like(cost)  # the smallest optimal split
+    for m in range(units + 1):
+        taped = (remainder + m * carry) // tape
+        for l in range(taped + 1, length + 1):
+            j = np.arange(1, l)
+            upper = cost[m - 1, l - j] if m > 0 else np.full(l - 1, INFEASIBLE)
+            values = j + cost[m, j] + np.where(l - j <= taped, 0, upper)
+            values = np.minimum(values, INFEASIBLE)
+            cost[m, l] = values.min(initial=INFEASIBLE)
+            smallest[m, l] = j[values.argmin()] if l > 1 and cost[m, l] < INFEASIBLE else 0
+    return cost, smallest
+
+
+@pytest.mark.parametrize("compiled, width", [(True, segments.SCAN_WIDTH), (False, 1),
+                                             (False, 3)])
+def test_pruned_table_equals_the_plain_one(compiled, width, monkeypatch):
+    # lengths where the split search bounds and halves ranges (wider than SCAN_WIDTH), and
+    # in Python with narrower scans, so that the bounds decide nearly every range
+    monkeypatch.setattr(segments, "SCAN_WIDTH", width)
+    rng = np.random.default_rng(width)
+    for _ in range(4 if compiled else 2):
+        carry, tape = int(rng.integers(1, 9)), int(rng.integers(1, 40))
+        length = int(rng.integers(60, 160 if compiled else 90))
+        memory = int(rng.integers(tape, 40 * carry + 2 * tape))
+        units = memory // carry
+        cost, split = fewest_evaluations(length, memory, carry, tape, compiled=compiled)[1]
+        want, smallest = plain_table(length, memory, carry, tape)
+        for m in range(units + 1):  # the states a plan of `length` in `units` reaches
+            reach = slice(0, max(0, length - (units - m)) + 1)
+            assert (np.minimum(cost[m, reach], INFEASIBLE) == want[m, reach]).all(), m
+            feasible = want[m, reach] < INFEASIBLE
+            assert (split[m, reach][feasible] == smallest[m, reach][feasible]).all(), m
 
 
 def test_generalises_revolve_and_every_k():
