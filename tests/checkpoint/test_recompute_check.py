@@ -9,23 +9,18 @@ import gpuad.numpy as gnp
 from gpuad.checkpoint import (Budget, EveryK, Online, RecomputationMismatchError, Revolve,
                               StoreAll, Tiered, checkpoint, scan, while_loop)
 
+from .forced_budget import ForcedBudget
+
 LENGTH = 8
 XS = np.random.default_rng(7).standard_normal((LENGTH, 3))
 H0 = np.random.default_rng(8).standard_normal(3)
 W = 0.7
 
 # schedules that recompute steps at this length, with `checkpoint` around StoreAll's steps
-def _BUDGET():
-    # Between one segment's need and StoreAll's peak: lazy fused forward values (the CI pass that
-    # fuses every array) hold more per step, so the window moves with the fusion threshold;
-    # the default one includes the 0.5 KiB a step Budget keeps free beside a recomputing
-    # plan (8 steps); the window is narrow (17.0-18.0 KiB)
-    return "28KiB" if ga.config.fusion_forward_min_size <= 2 else "17.5KiB"
-
 RECOMPUTING = {"EveryK(2)": lambda: EveryK(2), "EveryK(1)": lambda: EveryK(1),
                "Revolve(1)": lambda: Revolve(1), "Revolve(2)": lambda: Revolve(2),
                "Online(1)": lambda: Online(1), "Online(2)": lambda: Online(2),
-               "Budget": lambda: Budget(_BUDGET()),
+               "Budget": ForcedBudget,
                "Tiered": lambda: Tiered(fast=1), "Tiered(fast, slow)": lambda: Tiered(
                    fast=60, slow="1MB", schedule=Revolve(3)),
                "checkpoint": "checkpoint"}

@@ -16,8 +16,10 @@ from hypothesis import strategies as st
 
 import gpuad as ga
 import gpuad.numpy as gnp
-from gpuad.checkpoint import (Budget, EveryK, Online, RecomputationMismatchError, Revolve,
+from gpuad.checkpoint import (EveryK, Online, RecomputationMismatchError, Revolve,
                               StoreAll, Tiered, checkpoint, scan)
+
+from .forced_budget import ForcedBudget
 
 N = 3  # the carry's vectors
 
@@ -71,25 +73,10 @@ def make_step(ops, impurity=None):
     return step
 
 
-class MidBudget(Budget):
-    """A Budget halfway between the least workable one and StoreAll's need, for the sizes scan
-    measures: whatever the step, Budget then chooses a plan that recomputes."""
-
-    def __init__(self):
-        super().__init__(1)
-
-    def plan(self, length, carry_bytes=None, step_bytes=None, other_bytes=0, **profile):
-        if carry_bytes is not None and step_bytes is not None:
-            low = other_bytes + carry_bytes + step_bytes
-            high = other_bytes + length * step_bytes
-            self.budget = int((low + high) / 2 / (1 - self.HEADROOM))
-        return super().plan(length, carry_bytes, step_bytes, other_bytes, **profile)
-
-
 def _schedules():
     """Every recomputing schedule, fresh (Budget keeps its last plan), and `checkpoint`."""
     return {"EveryK(1)": EveryK(1), "EveryK(2)": EveryK(2), "Revolve(1)": Revolve(1),
-            "Revolve(2)": Revolve(2), "Online(2)": Online(2), "Budget": MidBudget(),
+            "Revolve(2)": Revolve(2), "Online(2)": Online(2), "Budget": ForcedBudget(),
             "Tiered": Tiered(fast=1), "checkpoint": "checkpoint"}
 
 
@@ -142,5 +129,5 @@ def test_impure_steps_raise_when_recomputed_and_never_under_store_all(ops, lengt
     for name, schedule in _schedules().items():
         with pytest.raises(RecomputationMismatchError, match="first forward pass"):
             value_and_grad(make_step(ops, IMPURITIES[impurity]()), length, schedule)
-        if isinstance(schedule, Budget):
+        if isinstance(schedule, ForcedBudget):
             assert not isinstance(schedule.chosen, StoreAll), "the budget did not recompute"
