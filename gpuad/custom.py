@@ -38,7 +38,7 @@ import numpy as np
 
 from .batching import BatchTrace, BatchTracer
 from .forward import ForwardTrace, ForwardTracer
-from .reverse import LazyTracer, ReverseTrace, ReverseTracer, vjp
+from .reverse import ReverseTrace, ReverseTracer, vjp
 from .trace import Primitive, as_value, find_top_trace, primal_value
 from .tree import tree_flatten, tree_map, tree_unflatten
 
@@ -142,10 +142,9 @@ class CustomFunction:
     def _reverse(self, trace, args):
         nondiff, diff = self._split(args)
         leaves, treedef = tree_flatten(diff)
-        for leaf in leaves:
-            if type(leaf) is LazyTracer:
-                leaf.value  # a fused value not computed yet: computed, a ReverseTracer now
-        vals = [leaf.value if type(leaf) is ReverseTracer and leaf._trace is trace else leaf
+        # (isinstance: a value of a fused group not computed yet, gpuad/kernels' LazyTracer,
+        # is computed by reading it, and is a ReverseTracer from then on)
+        vals = [leaf.value if isinstance(leaf, ReverseTracer) and leaf._trace is trace else leaf
                 for leaf in leaves]
         trace.hold_constants(leaves + list(nondiff), vals + list(nondiff), {})  # bwd may read
         parents = [(i, leaf.node, None) for i, leaf in enumerate(leaves)

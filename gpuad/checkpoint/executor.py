@@ -26,7 +26,7 @@ from .verify import Checker, leaf_names, mode_for, recomputes
 def recording_trace():
     """The reverse-mode trace a region would be recorded on, or None (run a plain loop)."""
     trace = innermost_trace()
-    if type(trace) is ReverseTrace and trace.active:
+    if isinstance(trace, ReverseTrace) and trace.records_regions and trace.active:
         return trace
     return None
 

@@ -105,3 +105,5 @@ def forecast(step, init, xs=None, length=None, schedule=None, params=None, grad_
 class _Enclosing(ReverseTrace):
     """The enclosing reverse trace of a dry run: nothing is recorded on it (the step's
     closed-over values are plain arrays), but the private tape is made above it, as in `scan`."""
+
+    records_regions = False
