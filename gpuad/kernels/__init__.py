@@ -7,7 +7,7 @@ backward pass is one generated Numba kernel (CPU) or numba.cuda kernel (GPU).
 - `backward.py`: the group's VJP (fused kernel, or replayed per-op rules).
 - `forward.py`: the group's forward values on NumPy arrays, computed only when read, chunk by
   chunk (a chain of k ops holds no intermediate forwards either).
-- `tape.py`: the fusing tape (`FusingTrace`, `LazyTracer`), installed as the recorder
+- `tape.py`: the fusing tape (`FusingTrace`), installed as the recorder
   `ReverseTrace()` gives (`reverse.install_recorder`) when gpuad is imported.
 - `record.py`: how its record paths grow groups.
 

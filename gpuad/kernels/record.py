@@ -17,9 +17,8 @@ from ..reverse import SAVED, ReverseTracer
 from ..trace import EMPTY, TRACER_TYPES, Meta
 from .backward import FUSED
 from .codegen import register_forms
-from .forward import Pending, lazy_allowed
+from .forward import LazyTracer, Pending, lazy_allowed
 from .group import Group
-from .tape import LazyTracer
 
 _PYTHON_SCALARS = (bool, int, float)
 

@@ -1,5 +1,5 @@
 """The fusing tape: `FusingTrace`, the recorder `ReverseTrace()` gives while `config.fusion` is
-on (installed with `reverse.install_recorder` when gpuad is imported), and `LazyTracer`.
+on (installed with `reverse.install_recorder` when gpuad is imported).
 
 Its record paths are `ReverseTrace`'s with one test added: whether an elementwise op on arrays
 of `config.fusion_min_size` elements or more can join a fused group (`record.py`). They are
@@ -16,41 +16,14 @@ from .. import backend
 from ..config import config
 from ..readonly import hold
 from ..reverse import SAVED, ReverseTrace, ReverseTracer, install_recorder
-from ..trace import EMPTY, TRACER_TYPES, Meta, Tracer, check_nans
+from ..trace import EMPTY, TRACER_TYPES, Meta, check_nans
+from .forward import LazyTracer
 
 FUSABLE = backend.FUSABLE_ARRAY_TYPES  # NumPy arrays, and CuPy arrays once CuPy is imported
 _ndarray = np.ndarray
 _NUMBERS = frozenset((float, int, bool, complex))
-_value_slot = Tracer.__dict__["value"]  # the slot itself, under LazyTracer's property
 
 
-class LazyTracer(ReverseTracer):
-    """A result of a fused elementwise group that is not computed yet (forward.py).
-
-    Its shape and dtype are known; reading `value` (which everything but the fused ops does)
-    computes it and turns the tracer into a plain `ReverseTracer`, in place. The trace computes
-    the lazy tracers still alive when it closes, so none outlives the transform that made it.
-    """
-
-    __slots__ = ()
-
-    @property
-    def value(self):
-        value = _value_slot.__get__(self).compute()
-        _value_slot.__set__(self, value)
-        self.__class__ = ReverseTracer
-        return value
-
-    def pending(self):
-        return _value_slot.__get__(self)
-
-    shape = property(lambda self: _value_slot.__get__(self).meta.shape)
-    dtype = property(lambda self: _value_slot.__get__(self).meta.dtype)
-    ndim = property(lambda self: len(_value_slot.__get__(self).meta.shape))
-    size = property(lambda self: _value_slot.__get__(self).meta.size)
-
-
-TRACER_TYPES.add(LazyTracer)
 _OURS = (ReverseTracer, LazyTracer)
 
 

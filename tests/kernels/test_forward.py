@@ -10,7 +10,7 @@ import gpuad as ga
 import gpuad.numpy as gnp
 from gpuad.config import config
 from gpuad.kernels import forward
-from gpuad.kernels.tape import LazyTracer
+from gpuad.kernels.forward import LazyTracer
 from gpuad.reverse import ReverseTracer
 from tests.kernels.test_fusion import programs, run_program
 
