@@ -3,6 +3,7 @@ from .. import backend
 from ..reverse import ReverseTrace
 from ..trace import primal_value
 from ..tree import tree_flatten
+from ..units import format_bytes
 from .costs import measure_step, peak_bytes, seconds
 from .executor import Body, _length
 from .replay import leaf_bytes
@@ -28,7 +29,6 @@ class Forecast:
         return 1.0 - self.peak_bytes["total"] / self.store_all_peak_bytes["total"]
 
     def table(self):
-        from .units import format_bytes
         rows = [("schedule", repr(self.plan_schedule), "StoreAll()"),
                 ("length", str(self.length), str(self.length)),
                 ("step evaluations", str(self.step_evaluations),
