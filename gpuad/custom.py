@@ -39,7 +39,7 @@ import numpy as np
 from .batching import BatchTrace, BatchTracer
 from .forward import ForwardTrace, ForwardTracer
 from .reverse import ReverseTrace, ReverseTracer, vjp
-from .trace import Primitive, as_value, find_top_trace, primal_value
+from .trace import TRACER_TYPES, Primitive, as_value, find_top_trace, primal_value
 from .tree import tree_flatten, tree_map, tree_unflatten
 
 
@@ -89,7 +89,9 @@ class CustomFunction:
             if top.detour is None:
                 raise top.escaped(self.primitive)
             # checkpointing is replaying this call: see what the tracers stand for, and retry
-            return self(*[tree_map(top.translate, a) for a in args])
+            translate = top.detour.translate
+            return self(*[tree_map(lambda x: translate(x) if type(x) in TRACER_TYPES
+                                   and x._trace is top else x, a) for a in args])
         if isinstance(top, BatchTrace):
             return self._per_example(top, args)
         if isinstance(top, ForwardTrace):
