@@ -85,6 +85,7 @@ class ReverseTrace(Trace):
         self.tape = []
         self.count = 0
         self.held = []  # the arrays from outside kept read-only for the tape (`release`)
+        # (gpuad/kernels/tape.py's FusingTrace.__init__ repeats these: keep them in step)
 
     def release(self):
         """The tape will not be read again: the arrays it held become writeable again."""

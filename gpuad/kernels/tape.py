@@ -16,7 +16,7 @@ from .. import backend
 from ..config import config
 from ..readonly import hold
 from ..reverse import SAVED, ReverseTrace, ReverseTracer, install_recorder
-from ..trace import EMPTY, TRACER_TYPES, Meta, check_nans
+from ..trace import EMPTY, TRACER_TYPES, Meta, Trace, check_nans
 from .forward import LazyTracer
 
 FUSABLE = backend.FUSABLE_ARRAY_TYPES  # NumPy arrays, and CuPy arrays once CuPy is imported
@@ -43,7 +43,12 @@ class FusingTrace(ReverseTrace):
     __slots__ = ("group", "lazy", "fused")
 
     def __init__(self):
-        super().__init__()
+        # ReverseTrace.__init__ spelled out (keep in step): one call less per gradient, whose
+        # fixed costs are most of a small one's (benchmarks/callgrind.py helmholtz1)
+        Trace.__init__(self)
+        self.tape = []
+        self.count = 0
+        self.held = []
         self.group = None  # weakly, the open fused group while it is the tape's last entry
         self.lazy = []  # weak references to the LazyTracers made, computed at `close`
         self.fused = False  # whether the tape holds fused groups (compacted at `close`)
