@@ -63,7 +63,8 @@ def gpuad_loss(model, length, hidden, batch, inputs, seed=0, xp=np):
 
 def schedules(quick):
     from gpuad.checkpoint import EveryK, Online, Revolve, StoreAll
-    rows = [("StoreAll", StoreAll()), ("EveryK(1)", EveryK(1)), ("EveryK(32)", EveryK(32))]
+    rows = [("StoreAll", StoreAll()), ("EveryK(1)", EveryK(1))]
+    rows += [(f"EveryK({k})", EveryK(k)) for k in ((32,) if quick else (8, 16, 32, 48, 64))]
     rows += [(f"Revolve({s})", Revolve(s)) for s in ((8, 32) if quick else (8, 16, 32, 64, 128))]
     rows += [("Online(32)", Online(32))]
     return rows
@@ -119,11 +120,11 @@ def measure_gpuad(model, args):
             reference, base_time = grads, seconds
         diff = max(float(np.max(np.abs(ga.to_numpy(g) - ga.to_numpy(r)))) for g, r in
                    zip(ga.tree_leaves(grads), ga.tree_leaves(reference)))
-        plan = schedule.plan(args.length) if not hasattr(schedule, "chosen") else \
-            schedule.chosen.plan(args.length)
+        chooses = isinstance(schedule, Budget)
+        plan = schedule.chosen.plan(args.length) if chooses else schedule.plan(args.length)
         predicted = base_time + plan.forward_steps * advance
-        rows.append({"model": model, "schedule": label if schedule.__class__.__name__ !=
-                     "Budget" else f"{label} -> {schedule.chosen!r}",
+        rows.append({"model": model, "schedule": f"{label} -> {schedule.chosen!r}" if chooses
+                     else label, "budget_bytes": schedule.budget if chooses else None,
                      "seconds": seconds, "vs_storeall": seconds / base_time,
                      "predicted_seconds": predicted, "vs_predicted": seconds / predicted,
                      "peak_bytes": m.peak_bytes, "memory_saved": 1 - m.peak_bytes / base_peak,
@@ -303,6 +304,24 @@ def parse_args(argv=None):
     return args
 
 
+def against_fixed(rows):
+    """Rows comparing each Budget with the fastest fixed schedule under the same budget."""
+    out = []
+    for r in rows:
+        if r.get("budget_bytes") is None:
+            continue
+        fits = [f for f in rows if f["model"] == r["model"] and f.get("budget_bytes") is None
+                and f["peak_bytes"] <= r["budget_bytes"]]
+        best = min(fits, key=lambda f: f["seconds"], default=None)
+        out.append([r["model"], f"{r['budget_bytes'] / 2**20:.1f} MiB",
+                    r["schedule"].split(" -> ", 1)[1], f"{r['seconds']:.2f}",
+                    f"{r['peak_bytes'] / 2**20:.1f}",
+                    best["schedule"] if best else "none fits",
+                    f"{best['seconds']:.2f}" if best else "",
+                    f"{best['peak_bytes'] / 2**20:.1f}" if best else ""])
+    return out
+
+
 def main(argv=None):
     args = parse_args(argv)
     if args.child:
@@ -321,6 +340,12 @@ def main(argv=None):
                   f"{r['vs_predicted']:.2f}", f"{r['peak_bytes'] / 2**20:.1f}",
                   f"{100 * r['memory_saved']:.1f}%", r["step_evaluations"],
                   f"{r['grad_max_diff']:.1e}"] for r in rows])
+    budget_rows = against_fixed(rows)
+    if budget_rows:
+        print("\nBudget against the fastest fixed schedule whose measured peak fits the same "
+              "budget (same run):")
+        print_table(["model", "budget", "Budget's plan", "time (s)", "peak (MiB)",
+                     "fastest fixed that fits", "time (s)", "peak (MiB)"], budget_rows)
     if peer_rows:
         print("\nprocess peak memory (resident set growth during value_and_grad, fresh "
               "process each):")

@@ -18,6 +18,12 @@ Workloads:
                  processes (a nonsense, even negative, count): run it again
   index          grad of basic, advanced and sorted (take_along_axis) indexing on 4 x 3
   scan_revolve   grad of a 50-step tanh scan on 4 elements under Revolve(4) (snapshots, restores)
+  bptt:MODEL:SCHEDULE:CHECK
+                 value_and_grad of benchmarks/bptt.py's MODEL (rnn or lstm; hidden 256, batch 32,
+                 input 32, float32) at T=100 under SCHEDULE (e.g. "EveryK(10)", "Revolve(8)")
+                 with ga.config.recompute_check = CHECK ("exact" or "off"): the check's cost,
+                 free of the machine's noise (benchmarks/recompute_check.py times it); use
+                 --calls 3, each call is ~1e8
 
 Run: python benchmarks/callgrind.py [workload ...] [--calls 20]
 (about a minute per workload: valgrind runs Python some 50x slower)
@@ -69,11 +75,24 @@ def _workload(name):
         step = lambda h, _: (gnp.tanh(h @ W), None)  # noqa: E731
         g = ga.grad(lambda h: gnp.sum(scan(step, h, length=50, schedule=Revolve(4))[0]))
         return lambda: g(h0)
+    if name.startswith("bptt:"):
+        from bptt import gpuad_loss
+
+        from gpuad.checkpoint import EveryK, Online, Revolve, StoreAll
+        _, model, schedule, check = name.split(":")
+        schedule = eval(schedule, {"EveryK": EveryK, "Online": Online, "Revolve": Revolve,
+                                   "StoreAll": StoreAll})
+        ga.config.recompute_check = check
+        loss, params, xs = gpuad_loss(model, 100, 256, 32, 32)
+        vg = ga.value_and_grad(loss)
+        return lambda: vg(params, xs, schedule)
     raise SystemExit(f"unknown workload {name!r}; see the module docstring")
 
 
 def _run(name, calls, warmup=5):
     fn = _workload(name)
+    if name.startswith("bptt:"):
+        warmup = 1  # no compilation to amortize, and each call is long under valgrind
     for _ in range(warmup + calls):
         fn()
 

@@ -23,7 +23,6 @@ import dis
 import numpy as np
 
 from . import backend
-from .config import config
 
 
 class Tracer:
@@ -589,9 +588,12 @@ def check_nans(value, op_name, where):
             continue
         xp = backend.namespace(raw)
         if bool(xp.isnan(raw).any()):
-            raise FloatingPointError(f"debug_nans: {op_name} produced a NaN in its {where}. "
-                                     f"Turn off with ga.config.debug_nans = False.")
+            inside = f", in {NAN_CONTEXT[-1]}" if NAN_CONTEXT else ""
+            raise FloatingPointError(f"debug_nans: {op_name} produced a NaN in its {where}"
+                                     f"{inside}. Turn off with ga.config.debug_nans = False.")
 
 
-def debug_nans_enabled():
-    return config.debug_nans
+# Where debug_nans is looking, innermost last: checkpointing pushes "scan step 3 (first forward
+# pass)" around each step it runs, so a NaN is blamed on the step's op, not on an op after the
+# loop that merely reads it (only while config.debug_nans is on).
+NAN_CONTEXT = []

@@ -143,7 +143,7 @@ def load(monkeypatch):
         return module
     yield load
     for name in set(sys.modules) - before:
-        if name in ("bptt", "fusion", "timing") or name.startswith("gpu_"):
+        if name in ("bptt", "fusion", "timing", "distributed") or name.startswith("gpu_"):
             del sys.modules[name]
 
 
@@ -181,3 +181,17 @@ def test_environment_summary_without_a_gpu(load, tmp_path):
     for key in ("nvidia_smi", "cupy", "numba_cuda", "gpuad_probe"):
         assert key in facts
     assert "versions:" in (tmp_path / "environment.txt").read_text()
+
+
+def test_gpu_distributed_dry_run_lists_the_nccl_launches(load, capsys):
+    """Its launches, without a device: every run on CuPy arrays, one rank and two, the
+    sequence-parallel ones with --quick's microbatches."""
+    gpu_distributed = load("distributed.py")
+    assert gpu_distributed.main(["--quick", "--dry-run"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split()[0] for line in lines] == ["data_parallel"] * 2 + ["sequence"] * 3
+    assert all("--backend cupy" in line and "--worker" in line for line in lines)
+    assert [line.split()[3] for line in lines] == ["1", "2", "1", "2", "2"]  # mpiexec -n N
+    assert lines[-1].endswith("--length 100 --microbatches 4")
+    one = gpu_distributed.runs(gpu_distributed.parse_args(["--quick"]), 1)
+    assert [(what, n) for what, n, *_ in one] == [("data_parallel", 1), ("sequence", 1)]

@@ -1,42 +1,75 @@
 """The one cost model that `Budget` plans with and `forecast` reports, so they cannot disagree.
 
-Memory: a plan's peak is the worst moment of
+Memory: a plan's peak is its worst moment, simulated over the plan's actions (`Plan.moments`):
 
-    stored carries x carry_bytes + kept tapes x step_bytes  (from the plan's actions)
-  + other_bytes                                             (the same whatever the plan)
+    stored carries x carry_bytes + kept tapes x step_bytes
+  + in the forward phase:  steps run x forward_step_bytes + forward_bytes
+  + in the backward phase: steps reversed x xs_row_bytes + backward_bytes
 
-where `other_bytes` holds the outputs (the ys of every step, Python objects included), the
-current carry, the temporaries of one step's evaluation or backward pass (the larger), the
-gradients of closed-over parameters and the executor's bookkeeping per step. All three sizes
+`forward_step_bytes` is what each step run leaves until the forward phase ends (its ys, the
+executor's entries, and for a plan that recomputes the fingerprint `verify.py` keeps);
+`forward_bytes` the current carry and one step's temporaries; `xs_row_bytes` the cotangent
+row of the xs a reversed step leaves until they are stacked (into `xs_stacked_bytes` per
+step, beside the rows, once the last step is reversed); `backward_bytes` what the
+backward phase holds throughout (the stacked ys and their cotangents, the fingerprints, the
+carry's cotangent, the closed-over parameters' gradients summed so far and one step's term,
+one step's backward temporaries). A peak taken as a sum of the parts' maxima was 1.1-4x too
+high where the xs take cotangents (the rows grow while the tapes shrink) and 25-50% too low
+for small steps (the fingerprints were not counted): benchmarks/forecast_accuracy.py.
+
+`other_bytes`, the most the parts besides carries and tapes take at any moment, is what the
+segment recursion of `Budget` sets aside (`segments.py`: it plans carries and tapes only);
+its choice is then checked against the simulated peak, the one `forecast` reports. All sizes
 come from one step measured with `gpuad.memory` by `measure_step`.
 
 Time, in step evaluations: untaped evaluations cost `advance_s`, taped ones `record_s` and
 each step's backward `backward_s`; a plan's predicted seconds are
 forward_steps x advance_s + recorded_steps x record_s + length x backward_s.
 """
+import contextlib
+import sys
 import time
 
+import numpy as np
+
+from ..numpy.random import get_all_states
+from ..reverse import ReverseTrace
+from ..trace import primal_value
 from .replay import Replay, differentiable, leaf_bytes
 
-# Python bookkeeping, measured with tracemalloc on the RNN of benchmarks/bptt.py: a stored
-# carry's list, random-state copy and dict entries (1 KiB), and per step the executor's entries
-# for the ys it collects and its cotangent rows (0.5 KiB). On a GPU these live on the host,
+# Per step, the executor's entries for the ys it collects and its cotangent rows, measured with
+# tracemalloc on the RNN of benchmarks/bptt.py (0.5 KiB). On a GPU these live on the host,
 # which `gpuad.memory` does not count there.
-SNAPSHOT_BOOKKEEPING_BYTES = 1024
 STEP_BOOKKEEPING_BYTES = 512
+# Per reversed step whose xs take cotangents, host objects beside the rows' arrays (their
+# entries in the executor's table, the index views of the xs): fitted to Revolve(8) on the
+# RNN of forecast_accuracy.py with a per-step bias in xs (hidden 64, batch 32, T=400), where
+# the backward phase grew 290 B per step more than the rows' arrays
+XS_ROW_BOOKKEEPING_BYTES = 256
+# What kept tapes take from CPython's freelists instead of new memory, at most (their tuples
+# above all): fitted to StoreAll's per-step growth on the LSTM of forecast_accuracy.py
+# (hidden 16, batch 8, T = 50...400: 11.3 KiB per step at T=50, 15.1 KiB at T=400, one step
+# measured with the freelists spent 17.3 KiB, as they are 10.3 KiB)
+FREELIST_BYTES = 1 << 20
+# what each measured overhead is averaged over (dict growth amortised)
+REPEATS = 16
 
 
-def measure_step(trace, touched, body, carry, x, wanted, length, device, timed=False):
+def measure_step(trace, touched, body, carry, x, wanted, length, device, timed=False,
+                 closure=None):
     """Evaluate one step on a private tape and backpropagate through it, under
     `gpuad.memory.track`, then drop it. Returns the sizes of the cost model (`carry_bytes`,
-    `step_bytes`, `other_bytes`) and, with `timed`, the seconds of the step without a tape
-    (`advance_s`), with one (`record_s`) and of its backward pass (`backward_s`).
+    `step_bytes`, `other_bytes`, the profile `peak_bytes` weighs moments with) and, with
+    `timed`, the seconds of the step without a tape (`advance_s`), with one (`record_s`) and
+    of its backward pass (`backward_s`).
 
     `trace` is the enclosing reverse trace (the step's closed-over tracers become inputs of the
     private tape, as in a real run), `carry` and `x` the step's input leaves, `wanted` which of
-    them take cotangents.
+    them take cotangents; `closure`, the closed-over values that will be differentiated,
+    when they are not tracers of `trace` (a dry run: `forecast`).
     """
     from .. import memory
+    from .verify import Checker
     n = len(carry)
     inputs = list(carry) + list(x)
 
@@ -44,29 +77,77 @@ def measure_step(trace, touched, body, carry, x, wanted, length, device, timed=F
         c, y = body(boxed[:n], boxed[n:])
         return c + y
 
-    with memory.track(device=device) as recorded:
+    host = device == "host"
+    reused = 0
+    if host:  # the same step with CPython's freelists as they are: what it takes from them
+        with memory.track(device=device) as as_is:
+            first = Replay(trace, touched, fun, inputs, False, wanted)
+        reused = as_is.end_bytes
+        del first
+    with _freelists_spent(host), memory.track(device=device) as recorded:
         start = time.perf_counter()
         replay = Replay(trace, touched, fun, inputs, False, wanted)
         outputs = replay.values()
         record_s = time.perf_counter() - start
+    reused = max(0, recorded.end_bytes - reused) if host else 0
     with memory.track(device=device) as backward_pass:
         start = time.perf_counter()
-        replay.backprop(trace, [_ones(v) for v in outputs])
+        in_cots, _ = replay.backprop(trace, [_ones(v) for v in outputs])
         backward_s = time.perf_counter() - start
-    # the gradients of closed-over parameters: a running sum and one step's term
-    closure_bytes = 2 * leaf_bytes([s.value for s in replay.detour.table.values()])
+    step_bytes = max(recorded.end_bytes, 1)  # its residuals and its outputs (the next carry)
+    term = backward_pass.peak_bytes  # one step's backward, its parameter gradients included
+    if closure is None:
+        closure_bytes = leaf_bytes([s.value for s in replay.detour.table.values()])
+    else:
+        # a dry run's step closes over plain arrays: its tape lacks their inputs' entries and
+        # its backward their gradients, which a real run's has (measured 5-10% of a small
+        # RNN step's tape, and one gradient term)
+        closure_bytes = leaf_bytes(closure)
+        with memory.track(device=device) as inputs_made:
+            private = ReverseTrace()
+            table = {k: private.new_input(v) for k, v in enumerate(closure)}
+        step_bytes += inputs_made.end_bytes
+        term += closure_bytes
+        del table, private
     del replay
-    host = device == "host"
-    carry_bytes = leaf_bytes(carry) + SNAPSHOT_BOOKKEEPING_BYTES * host
-    # cotangent rows of the xs that take them, kept per step until stacked (then twice)
-    xs_cotangents = 2 * leaf_bytes([v for v, w in zip(x, wanted[n:]) if w and
-                                    differentiable(v)])
-    per_step = (leaf_bytes(outputs[n:]) + xs_cotangents + STEP_BOOKKEEPING_BYTES * host)
-    sizes = {"carry_bytes": carry_bytes,
-             # a kept step holds its residuals and its outputs (the next carry)
-             "step_bytes": max(recorded.end_bytes, 1),
-             "other_bytes": per_step * length + carry_bytes
-             + max(recorded.peak_bytes, backward_pass.peak_bytes) + closure_bytes}
+    with memory.track(device=device) as held:
+        # a recomputing plan keeps a fingerprint of every step's outputs (`verify.py`)
+        checker = Checker("exact" if host else "allclose", None)
+        checker.note(-1, outputs)  # the notes' table made, then one note per step
+        with memory.track(device=device) as fingerprints:
+            for i in range(REPEATS):
+                checker.note(i, outputs)
+        # a stored carry: the store's entry and the random state saved with it
+        # (`executor.Region.snapshot`); its arrays are the carry's own
+        stores, tiers, states = {}, {}, {}
+        with memory.track(device=device) as stored:
+            for i in range(REPEATS):
+                stores[i] = list(carry)
+                tiers[i] = "fast"
+                states[i] = get_all_states()
+    del held, checker, stores, tiers, states
+    checked = fingerprints.end_bytes // REPEATS
+    carry_bytes = leaf_bytes(carry) + stored.end_bytes // REPEATS * host
+    ys = leaf_bytes(outputs[n:])
+    # cotangent rows of the xs that take them, kept per reversed step until stacked
+    xs_rows = [c for c in in_cots[n:] if c is not None]
+    xs_stacked = leaf_bytes(xs_rows)
+    xs_row = xs_stacked + (sum(_header_bytes(c) for c in xs_rows)
+                           + XS_ROW_BOOKKEEPING_BYTES * bool(xs_rows)) * host
+    del in_cots
+    temporaries = recorded.peak_bytes - recorded.end_bytes
+    sizes = {"carry_bytes": carry_bytes, "step_bytes": step_bytes, "reused_step_bytes": reused,
+             "forward_step_bytes": ys + STEP_BOOKKEEPING_BYTES * host,
+             "checked_step_bytes": checked,
+             # the ys stacked as the forward phase ends, beside the rows not yet freed
+             "forward_bytes": carry_bytes + temporaries + ys * length,
+             "xs_row_bytes": xs_row, "xs_stacked_bytes": xs_stacked,
+             # the stacked ys and their cotangents, the carry and its cotangent, and the
+             # worst of: a recomputed step's temporaries; the parameters' gradient summed so
+             # far beside a step's backward; that sum, the step's term and their new sum
+             "backward_bytes": 2 * ys * length + 2 * carry_bytes
+             + max(temporaries, closure_bytes + term, 3 * closure_bytes)}
+    sizes["other_bytes"] = other_bytes(sizes, length)
     if timed:
         start = time.perf_counter()
         body(list(carry), list(x))
@@ -75,20 +156,79 @@ def measure_step(trace, touched, body, carry, x, wanted, length, device, timed=F
     return sizes
 
 
+PROFILE = ("reused_step_bytes", "forward_step_bytes", "checked_step_bytes", "forward_bytes", "xs_row_bytes",
+           "xs_stacked_bytes", "backward_bytes")
+
+
+def other_bytes(sizes, length, recomputes=True):
+    """The most the parts besides stored carries and kept tapes take at any moment: what a
+    plan of `length` steps must leave for them."""
+    checked = sizes["checked_step_bytes"] * recomputes * length
+    forward = length * sizes["forward_step_bytes"] + sizes["forward_bytes"] + checked
+    backward = (length * (sizes["xs_row_bytes"] + sizes["xs_stacked_bytes"])
+                + sizes["backward_bytes"] + checked)
+    return max(forward, backward)
+
+
 def peak_bytes(plan, sizes):
-    """The plan's peak under the cost model: a dict with "fast", "slow" (stored carries per
-    tier), "tapes", "outputs" (`other_bytes`) and "total"."""
-    peaks = dict(plan.peak_bytes(sizes["carry_bytes"], sizes["step_bytes"]))
-    other = sizes.get("other_bytes", 0)
-    peaks["outputs"] = other
-    peaks["total"] += other
-    return peaks
+    """The plan's peak under the cost model, its worst moment: a dict with "fast", "slow"
+    (stored carries per tier at that moment), "tapes" (kept tapes), "outputs" (the rest) and
+    "total". Sizes without the profile of `measure_step` (planned by hand) count
+    `other_bytes` at every moment."""
+    carry, step = sizes["carry_bytes"], sizes["step_bytes"]
+    moments = plan.moments
+    fast, slow, tapes = moments[:, 0] * carry, moments[:, 1] * carry, moments[:, 2] * step
+    if all(k in sizes for k in PROFILE):
+        tapes = tapes - np.minimum(moments[:, 2] * sizes["reused_step_bytes"], FREELIST_BYTES)
+        ran, reversed_ = moments[:, 3], moments[:, 4]
+        checked = sizes["checked_step_bytes"] * plan.recomputes
+        forward = ran * (sizes["forward_step_bytes"] + checked) + sizes["forward_bytes"]
+        backward = (reversed_ * sizes["xs_row_bytes"] + sizes["backward_bytes"]
+                    + moments[:, 5] * plan.length * sizes["xs_stacked_bytes"]
+                    + plan.length * checked)
+        rest = np.where(ran >= 0, forward, backward)
+    else:
+        rest = np.full(len(moments), sizes.get("other_bytes", 0), np.int64)
+    totals = fast + slow + tapes + rest
+    worst = int(np.argmax(totals))
+    return {"fast": int(fast[worst]), "slow": int(slow[worst]), "tapes": int(tapes[worst]),
+            "outputs": int(rest[worst]), "total": int(totals[worst])}
 
 
 def seconds(plan, times):
     """The plan's predicted seconds from one step's measured times."""
     return (plan.forward_steps * times["advance_s"] + plan.recorded_steps * times["record_s"]
             + plan.length * times["backward_s"])
+
+
+@contextlib.contextmanager
+def _freelists_spent(host):
+    """Hold every tuple, list and dict CPython keeps for reuse (its freelists) for the block:
+    a step's objects are then all newly allocated, so `gpuad.memory` counts them as a long
+    run does once the freelists are spent. Measured without this, an LSTM step (hidden 16,
+    batch 8) read 10.3 KiB where StoreAll kept 15.1 KiB per step at T=400 (its tuples came
+    from the freelists; in 3.11, 2000 per size up to 20 items). The held objects (3 MiB,
+    3-5 ms to make) are left out of every `track` block."""
+    if not host:
+        yield
+        return
+    from .. import memory
+    with memory.untracked():
+        held = [tuple(range(k)) for k in range(1, 21) for _ in range(2000)]
+        held += [[] for _ in range(100)] + [{} for _ in range(100)]
+    try:
+        yield
+    finally:
+        with memory.untracked():
+            held.clear()
+
+
+def _header_bytes(x):
+    """The bytes of an array's Python object beside its data, where `sys.getsizeof` knows."""
+    raw = primal_value(x)
+    nbytes = getattr(raw, "nbytes", 0)
+    size = sys.getsizeof(raw)
+    return size - nbytes if getattr(raw, "base", 0) is None else size
 
 
 def _ones(x):

@@ -13,11 +13,13 @@ import numpy as np
 
 from ..numpy import random as _random
 from ..reverse import ReverseTrace
-from ..trace import TRACER_TYPES, innermost_trace, primal_value
+from ..config import config
+from ..trace import NAN_CONTEXT, TRACER_TYPES, check_nans, innermost_trace, primal_value
 from ..tree import check_registered, tree_flatten, tree_unflatten
 from .actions import Advance, Free, Record, Restore, Reverse, Snapshot
 from .batched import freezing_finished, keeps_looping
 from .costs import measure_step
+from .schedules import check_schedule
 from .replay import Replay, differentiable, record_region, run_paused, translate_leaves
 from .storage import make_store
 from .verify import Checker, leaf_names, mode_for, recomputes
@@ -117,7 +119,15 @@ def _zeros(like):
     return zeros_like(like)
 
 
-def scan(step, init, xs=None, length=None, schedule=None):
+# `scan(..., comm=...)` is the sequence-parallel scan of gpuad.distributed, a layer above this
+# one (it builds on this scan and on the collectives). It puts itself here when imported, so
+# checkpoint never imports it, and a plain scan neither imports nor pays for it: a communicator
+# to pass exists only once gpuad.distributed has been imported.
+SEQUENCE_SCAN = []
+
+
+def scan(step, init, xs=None, length=None, schedule=None, comm=None, microbatches=1,
+         xs_batched=None):
     """Run a recurrence, with reverse mode following a checkpointing schedule.
 
     Equivalent to this Python loop (which is what runs when nothing is differentiated)::
@@ -139,10 +149,22 @@ def scan(step, init, xs=None, length=None, schedule=None):
       schedule: how reverse mode trades recomputation for memory (`StoreAll()` by default;
         `EveryK`, `Revolve`, `Budget`, `Online`, `Tiered`). Every schedule gives the same
         gradient; they differ in peak memory and step evaluations (see `forecast`).
+      comm: a `gpuad.distributed` communicator (`gd.world()`) to split the time axis over its
+        ranks (sequence parallel): `xs` is then this rank's contiguous chunk; rank 0 starts
+        from `init`, rank r > 0 from rank r - 1's last carry, and the carry's cotangent flows
+        back from rank r + 1 to rank r. Each rank runs `schedule` on its own chunk. None (the
+        default): one process, the loop above.
+      microbatches: with `comm`, split the batch (axis 0 of the carry's leaves, axis 1 of the
+        xs leaves) into this many microbatches pipelined over the ranks, so the ranks compute
+        at once; the gradient is the same as with 1.
+      xs_batched: with microbatches, a pytree of bools like `xs` saying which leaves have the
+        batch on axis 1 (None: all); the others (parameters passed as xs) go whole to every
+        microbatch. See `gpuad.distributed.sequence.scan`.
 
     Returns:
       `(carry, ys)`: the final carry and the y's stacked along a new leading axis (None if
-      step's y is None).
+      step's y is None). With `comm`: the final carry of the whole sequence on every rank, and
+      this rank's ys.
 
     Under `grad`/`vjp` the backward pass recomputes what the schedule did not store, drawing the
     same random numbers (`gnp.random` state is saved with each stored carry). Under forward mode
@@ -160,7 +182,22 @@ def scan(step, init, xs=None, length=None, schedule=None):
     naming the step, the leaf and the difference; `ga.config.recompute_check` sets the
     comparison ("auto": bit for bit on NumPy, allclose on CuPy; "exact", "allclose", "off";
     env `GPUAD_RECOMPUTE_CHECK`). StoreAll recomputes nothing, so checks nothing.
+
+    Sequence parallel, under `mpiexec -n 2 python script.py`::
+
+        comm = gd.world()
+        carry, ys = scan(step, init, gd.shard(xs, comm=comm), schedule=Revolve(8), comm=comm,
+                         microbatches=4)
     """
+    if comm is not None:
+        return _sequence_scan(step, init, xs, length, schedule, comm, microbatches, xs_batched)
+    if microbatches != 1 or xs_batched is not None:
+        raise ValueError(f"scan: microbatches={microbatches!r}, xs_batched={xs_batched!r} "
+                         f"without comm: microbatches pipeline a sequence split over ranks. "
+                         f"Pass comm=gd.world() (import gpuad.distributed as gd), or leave "
+                         f"them out.")
+    if schedule is not None:
+        check_schedule("scan", schedule)
     xs_leaves, xs_def = tree_flatten(xs)
     check_registered("scan", xs_leaves, xs_def, "xs")
     n = _length("scan", xs_leaves, length)
@@ -172,6 +209,20 @@ def scan(step, init, xs=None, length=None, schedule=None):
         from .schedules import StoreAll
         schedule = StoreAll()
     return Region(trace, "scan", body, init, xs_leaves, schedule).run_planned(n)
+
+
+def _sequence_scan(step, init, xs, length, schedule, comm, microbatches, xs_batched):
+    if not SEQUENCE_SCAN:
+        raise TypeError(f"scan: comm={type(comm).__name__} needs gpuad.distributed, which is "
+                        f"not imported: `import gpuad.distributed as gd` and pass gd.world() "
+                        f"or gd.Communicator(mpi_comm)")
+    if length is not None or xs is None:
+        raise ValueError("scan: with comm, the time axis is xs's leading axis (this rank's "
+                         "chunk); give xs, not length")
+    if schedule is not None:
+        check_schedule("scan", schedule)
+    return SEQUENCE_SCAN[0](step, init, xs, schedule=schedule, comm=comm,
+                            microbatches=microbatches, xs_batched=xs_batched)
 
 
 def while_loop(cond, body, init, schedule=None):
@@ -202,6 +253,8 @@ def while_loop(cond, body, init, schedule=None):
     loop would. So `body` must not fail on a finished example's carry, and a NaN it makes there
     can reach the gradient through `where`, as in JAX.
     """
+    if schedule is not None:
+        check_schedule("while_loop", schedule)
     body = freezing_finished(cond, body)
     step_body = Body("while_loop", lambda c, _: (body(c), None), init, None)
     trace = recording_trace()
@@ -422,7 +475,50 @@ class Region:
     def x(self, i):
         return [leaf[i] for leaf in self.xs]
 
+    def debugged(self, i, stage, run, *args):
+        """`run(*args)` with debug_nans naming step i and the pass (`stage`) in its message;
+        then the step's outputs are checked too, for NaNs made by ops on constants alone."""
+        step = "iteration" if self.name == "while_loop" else "step"
+        NAN_CONTEXT.append(f"{self.name} {step} {i} ({stage}, schedule {self.schedule!r})")
+        before, rng = list(self.current or ()), _random.get_all_states()
+        try:
+            outputs = run(*args)
+            if stage == "backward sweep":
+                return outputs
+            try:
+                check_nans(tuple(outputs), "the step function", "carry or y")
+            except FloatingPointError:
+                if run == self._advance:  # ran untaped: run it again taped to name the op
+                    self.name_the_op(i, before, rng)
+                raise
+            return outputs
+        finally:
+            NAN_CONTEXT.pop()
+
+    def name_the_op(self, i, before, rng):
+        """Step i again on a private tape, whose ops debug_nans checks one by one (an untaped
+        step's ops on plain arrays are not seen); the tape is dropped."""
+        self.current, self.position = before, i
+        _random.set_all_states(rng)
+        collect, self.collect = self.collect, False
+        try:
+            self._record(i)
+        finally:
+            self.kept.pop(i, None)
+            self.collect = collect
+
+    # advance, record and reverse: with debug_nans, each step's NaN is blamed on its op and
+    # step (`debugged`) before the recomputation check compares its outputs
     def advance(self, i):
+        run = self.debugged if config.debug_nans else _plain
+        outputs = run(i, self.stage(), self._advance, i)
+        if self.checker is not None:
+            self.checker.check(i, outputs)
+
+    def stage(self):
+        return "first forward pass" if self.collect else "recomputation in the backward pass"
+
+    def _advance(self, i):
         self._at(i, "advance")
         self.step_calls += 1
         carry, y = run_paused(self._trace(), self.touched, _call_translated, self, i)
@@ -430,10 +526,15 @@ class Region:
         self.position = i + 1
         if self.collect:
             self.ys[i] = y
-        if self.checker is not None:
-            self.checker.check(i, carry + y)
+        return carry + y
 
     def record(self, i):
+        run = self.debugged if config.debug_nans else _plain
+        outputs = run(i, self.stage(), self._record, i)
+        if self.checker is not None:
+            self.checker.check(i, outputs)
+
+    def _record(self, i):
         self._at(i, "record")
         self.step_calls += 1
         n = self.n_carry
@@ -451,10 +552,14 @@ class Region:
         self.position = i + 1
         if self.collect:
             self.ys[i] = values[n:]
-        if self.checker is not None:
-            self.checker.check(i, values)
+        return values
 
     def reverse(self, i):
+        if config.debug_nans:
+            return self.debugged(i, "backward sweep", self._reverse, i)
+        return self._reverse(i)
+
+    def _reverse(self, i):
         replay = self.kept.pop(i, None)
         if replay is None:
             raise RuntimeError(f"{self.name}: the plan reverses step {i} whose tape was not "
@@ -522,6 +627,10 @@ class Region:
                                 self.x(0), self.wanted, self.length, _device_of(inputs))
         finally:
             _random.set_all_states(self.rng0)
+
+
+def _plain(i, stage, run, *args):
+    return run(*args)
 
 
 def _device_of(leaves):

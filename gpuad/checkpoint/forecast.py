@@ -1,12 +1,11 @@
 """`forecast`: what a schedule will cost, from one step, before anything long runs."""
 from .. import backend
 from ..reverse import ReverseTrace
-from ..trace import primal_value
+from ..trace import BATCH_TRACER_TYPES, TRACER_TYPES, primal_value
 from ..tree import tree_flatten
 from ..units import format_bytes
-from .costs import measure_step, peak_bytes, seconds
+from .costs import PROFILE, measure_step, peak_bytes, seconds
 from .executor import Body, _length
-from .replay import leaf_bytes
 
 
 class Forecast:
@@ -47,6 +46,27 @@ class Forecast:
         return f"Forecast(\n{self.table()}\n)"
 
 
+def _refuse_batched(*trees):
+    """forecast is a dry run on concrete shapes: under vmap, the values below the batch tracers
+    have the batch axis first, so measuring "one step" would slice the batch instead."""
+    for tree in trees:
+        for leaf in tree_flatten(tree)[0]:
+            if _batched(leaf):
+                raise TypeError(
+                    "forecast: called under vmap, where each value's shape hides the batch "
+                    "axis; a dry run needs the shapes the scan will really run on. Call "
+                    "forecast outside vmap, with the batch in the arrays (for xs of T steps "
+                    "and a batch of B: shape (T, B, ...)).")
+
+
+def _batched(x):
+    while type(x) in TRACER_TYPES:
+        if type(x) in BATCH_TRACER_TYPES:
+            return True
+        x = x.value
+    return False
+
+
 def forecast(step, init, xs=None, length=None, schedule=None, params=None, grad_xs=False):
     """Predict the memory and time of differentiating `scan(step, init, xs, length, schedule)`
     without running it: one step is evaluated on a private tape and backpropagated, as `scan`
@@ -61,34 +81,37 @@ def forecast(step, init, xs=None, length=None, schedule=None, params=None, grad_
         pytree: their gradients are summed over the steps, which the peak counts. Closed-over
         values not given here are constants of the dry run.
       grad_xs: whether the xs will be differentiated too (parameters passed per step through
-        xs, for instance): their cotangent rows are kept until stacked.
+        xs, for instance): their cotangent rows are kept until stacked. A bool for every leaf
+        of xs, or a pytree of bools with the structure of xs (`(False, True)` for
+        `xs = (inputs, per_step_bias)`).
 
         >>> fc = forecast(step, h0, xs, schedule=Revolve(16), params=(W, U))
         >>> fc.peak_bytes["total"], fc.slowdown
     """
-    from .schedules import StoreAll
+    from .schedules import StoreAll, check_schedule
     xs_leaves, xs_def = tree_flatten(xs)
+    _refuse_batched(init, xs, params)
     n = _length("forecast", xs_leaves, length)
     if n == 0:
         raise ValueError("forecast: the scan has no steps.")
-    schedule = StoreAll() if schedule is None else schedule
+    schedule = StoreAll() if schedule is None else check_schedule("forecast", schedule)
     body = Body("forecast", step, init, None if xs is None else xs_def)
     carry = [primal_value(x) for x in tree_flatten(init)[0]]
     x0 = [primal_value(leaf)[0] for leaf in xs_leaves]
-    wanted = [True] * len(carry) + [bool(grad_xs)] * len(x0)
+    wanted = [True] * len(carry) + _xs_wanted(grad_xs, xs, len(x0))
     device = "cuda" if any(backend.is_cupy_array(v) for v in carry + x0) else "host"
+    closure = [primal_value(v) for v in tree_flatten(params)[0]]
     best = None
     for _ in range(2):  # the smaller of two runs: the first may warm caches up
         enclosing = _Enclosing()
         try:
-            sizes = measure_step(enclosing, {}, body, carry, x0, wanted, n, device, timed=True)
+            sizes = measure_step(enclosing, {}, body, carry, x0, wanted, n, device, timed=True,
+                                 closure=closure)
         finally:
             enclosing.close()
         best = sizes if best is None else {k: min(v, best[k]) for k, v in sizes.items()}
     sizes = best
-    closure = 2 * leaf_bytes(tree_flatten(params)[0]) if params is not None else 0
-    sizes["other_bytes"] += closure  # a running sum and one step's term, as `scan` measures
-    model = {k: sizes[k] for k in ("carry_bytes", "step_bytes", "other_bytes")}
+    model = {k: sizes[k] for k in ("carry_bytes", "step_bytes", "other_bytes") + PROFILE}
     plan = schedule.plan(n, **model) if schedule.measures else schedule.plan(n)
     base = StoreAll().plan(n)
     return Forecast(plan=plan, plan_schedule=schedule, store_all_plan=base, length=n,
@@ -100,6 +123,17 @@ def forecast(step, init, xs=None, length=None, schedule=None, params=None, grad_
                     advance_s=sizes["advance_s"], record_s=sizes["record_s"],
                     backward_s=sizes["backward_s"],
                     slowdown=seconds(plan, sizes) / seconds(base, sizes))
+
+
+def _xs_wanted(grad_xs, xs, count):
+    if isinstance(grad_xs, bool):
+        return [grad_xs] * count
+    flags, flags_def = tree_flatten(grad_xs)
+    if len(flags) != count or not all(isinstance(f, bool) for f in flags):
+        raise ValueError(f"forecast: grad_xs must be a bool or a pytree of bools with the "
+                         f"structure of xs ({tree_flatten(xs)[1]}, {count} leaves); got "
+                         f"{flags_def} with leaves {flags!r}.")
+    return flags
 
 
 class _Enclosing(ReverseTrace):

@@ -1,5 +1,7 @@
 """`Plan`: a schedule's actions for one length, with the counts that describe its cost, and
 `validate`, the independent simulator those counts come from."""
+import numpy as np
+
 from .actions import Advance, Free, Record, Restore, Reverse, Snapshot
 
 
@@ -13,7 +15,9 @@ class Plan:
       peak_snapshots: the most carries stored at once, every tier (the initial carry counts);
       peak_by_tier: the most stored at once per tier; slow_writes, slow_reads: traffic to and
       from the slow tier; peak_tapes: the most step tapes kept at once;
-      forward_phase_end: index of the first action of the backward phase.
+      forward_phase_end: index of the first action of the backward phase; recomputes:
+      whether the backward phase evaluates steps (then every step's outputs are checked,
+      `verify.py`); moments: see the property.
     """
 
     def __init__(self, length, actions, schedule, online=False):
@@ -35,6 +39,16 @@ class Plan:
         tapes = self.peak_tapes * step_bytes
         total = max((f * carry_bytes + t * step_bytes for f, _, t in self._levels), default=0)
         return {"fast": fast, "slow": slow, "tapes": tapes, "total": total}
+
+    @property
+    def moments(self):
+        """The plan's moments as an int64 array of rows (fast, slow, kept tapes, steps run in
+        the forward phase or -1 in the backward phase, steps reversed, 1 while the xs'
+        cotangent rows are stacked), for `costs.peak_bytes`."""
+        rows = self.__dict__.get("_moment_rows")
+        if rows is None:
+            rows = self._moment_rows = np.array(sorted(self._moments), np.int64).reshape(-1, 6)
+        return rows
 
     def table(self):
         rows = [("schedule", self.schedule), ("length", self.length),
@@ -70,7 +84,12 @@ def validate(actions, length, online=False):
     peak_tapes = 0
     slow_writes = slow_reads = 0
     levels = {(0, 0, 0)}
+    # every moment as (fast, slow, kept tapes, steps run in the forward phase or -1 once it
+    # ended, steps reversed, 1 while the xs' cotangents are stacked): what
+    # `costs.peak_bytes` weighs moment by moment
+    moments = {(0, 0, 0, 0, 0, 0)}
     forward_phase_end = None
+    recomputes = False     # whether the backward phase evaluates steps (they are checked)
 
     def fail(k, why):
         raise ValueError(f"invalid plan for length {length}: action {k} ({actions[k]!r}) {why}")
@@ -82,6 +101,8 @@ def validate(actions, length, online=False):
                 fail(k, f"starts at state {act.start}, but the current state is {position}")
             if not act.start < act.stop <= length:
                 fail(k, f"must satisfy start < stop <= {length}")
+            if forward_phase_end is not None:
+                recomputes = True
             if kind is Advance:
                 forward += act.stop - act.start
             else:
@@ -118,12 +139,21 @@ def validate(actions, length, online=False):
                 fail(k, f"reverses step {act.index}; step {next_reverse} is next")
             if act.index not in kept:
                 fail(k, "reverses a step whose tape is not kept")
+            # the moment the step is backpropagated: its tape still held
+            moments.add((fast, len(stored) - fast, len(kept), -1, length - 1 - next_reverse, 0))
             kept.discard(act.index)
             next_reverse -= 1
         else:
             fail(k, "is not an action")
         levels.add((fast, len(stored) - fast, len(kept)))
+        # the action that ends the forward phase still counts in it: the ys of every step are
+        # stacked after it, before the backward phase begins
+        moments.add((fast, len(stored) - fast, len(kept),
+                     position if forward_phase_end in (None, k + 1) else -1,
+                     length - 1 - next_reverse, 0))
         peak_tapes = max(peak_tapes, len(kept))
+    # the xs' cotangent rows stacked after the last step is reversed: rows and stack at once
+    moments.add((fast, len(stored) - fast, 0, -1, length, 1))
     if next_reverse != -1:
         raise ValueError(f"invalid plan for length {length}: steps {next_reverse}..0 are never "
                          f"reversed")
@@ -135,4 +165,5 @@ def validate(actions, length, online=False):
             "peak_by_tier": {"fast": max(f for f, _, _ in levels),
                              "slow": max(s for _, s, _ in levels)},
             "peak_tapes": peak_tapes, "slow_writes": slow_writes, "slow_reads": slow_reads,
-            "forward_phase_end": forward_phase_end, "_levels": levels}
+            "forward_phase_end": forward_phase_end, "_levels": levels,
+            "recomputes": recomputes, "_moments": moments}

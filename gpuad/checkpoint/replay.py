@@ -14,9 +14,10 @@ transforms stays correct.
 """
 import contextlib
 
+from ..config import config
 from ..reverse import ReverseTrace, ReverseTracer, backward, held_arrays
-from ..trace import (TRACER_TYPES, Meta, Primitive, as_value, bind, primal_value,
-                     raise_level_above, restore_depth, run_impl)
+from ..trace import (PYTHON_NUMBERS, TRACER_TYPES, Meta, Primitive, as_value, bind, check_nans,
+                     primal_value, raise_level_above, restore_depth, run_impl)
 
 
 class Detour:
@@ -39,7 +40,10 @@ class Detour:
                 return bind(prim, args, params)
         # all values (the paused forward sweep of a checkpointed loop: each step's ops on the
         # weights it closes over come here)
-        return run_impl(prim, args, params)
+        out = run_impl(prim, args, params)
+        if config.debug_nans:  # untaped, so no tape position: NAN_CONTEXT names the step
+            check_nans(out, prim.name, "forward result")
+        return out
 
     def resolve(self, tracer):
         """What `tracer` (of a trace this detour pauses) stands for, through several replays
@@ -151,8 +155,12 @@ class Replay:
         saved_depth = raise_level_above(trace.level)
         tape = ReverseTrace()
         try:
-            boxed = [tape.new_input(v) if differentiable(v) and (wanted is None or wanted[k])
-                     else v for k, v in enumerate(inputs)]
+            # A Python number stays one: no traced value went into it (it would be a tracer or
+            # an array), so it takes no cotangent, and boxing it would hand the code a float64
+            # array where the first, paused run saw a Python float, whose weak type keeps
+            # float32 math float32 (NEP 50) and which the recompute check compares by type.
+            boxed = [tape.new_input(v) if differentiable(v) and type(v) not in PYTHON_NUMBERS
+                     and (wanted is None or wanted[k]) else v for k, v in enumerate(inputs)]
             self.in_nodes = [b.node if type(b) is ReverseTracer else None for b in boxed]
             self.detour = Substitute(tape, touched, frozen)
             with detoured(trace, self.detour):

@@ -41,6 +41,47 @@ class Schedule:
         return repr(self)
 
 
+_SCHEDULE_NAMES = ("StoreAll", "EveryK", "Revolve", "Segments", "Budget", "Online", "Tiered")
+_EXAMPLES = ('StoreAll(), EveryK(10), Revolve(8), Budget("512MB"), Online(8), '
+             'Tiered("1GB"), Segments("64MB", carry_bytes, step_bytes)')
+
+
+def check_schedule(op, schedule, parameter="schedule"):
+    """`schedule` itself if it is a schedule (an object with `plan`, like `Schedule`'s
+    subclasses); else a TypeError naming `op`, `parameter`, what was passed and the fix."""
+    if not isinstance(schedule, type) and callable(getattr(schedule, "plan", None)):
+        return schedule
+    if isinstance(schedule, type):
+        got = f"the class {schedule.__name__}, not a schedule"
+        fix = (f"make one: {_example(schedule.__name__)}" if issubclass(schedule, Schedule)
+               else "pass a schedule object")
+    elif isinstance(schedule, str):
+        known = {name.lower(): name for name in _SCHEDULE_NAMES}
+        name = known.get(schedule.strip().lower().rstrip("()"))
+        got = f"the string {schedule!r}"
+        fix = (f"pass the schedule object: {_example(name)}" if name else
+               "schedules are objects, not names")
+    elif isinstance(schedule, Plan):
+        got = "a Plan (what a schedule makes for one length)"
+        fix = f"pass the schedule that made it ({schedule.schedule})"
+    elif isinstance(schedule, int) and not isinstance(schedule, bool):
+        got = f"the int {schedule}"
+        fix = (f"give the number of snapshots to a schedule: Revolve({schedule}) (or "
+               f"Online({schedule}) for while_loop), or EveryK({schedule}) to store every "
+               f"{schedule}th carry")
+    else:
+        got = f"{schedule!r} of type {type(schedule).__name__}"
+        fix = "pass a schedule object"
+    raise TypeError(f"{op}: {parameter}= got {got}; {fix}. Schedules: {_EXAMPLES}.")
+
+
+def _example(name):
+    return {"StoreAll": "StoreAll()", "EveryK": "EveryK(10)", "Revolve": "Revolve(8)",
+            "Budget": 'Budget("512MB")', "Online": "Online(8)", "Tiered": 'Tiered("1GB")',
+            "Segments": 'Segments("64MB", carry_bytes, step_bytes)'}.get(
+                name, f"{name}(...)")
+
+
 def _keeps_last_plan(plan_method):
     """A schedule's plan depends only on the length (and the schedule's settings), and a
     training loop asks for the same one at every call: keep the last, as building one costs
@@ -239,12 +280,17 @@ class Budget(Schedule):
         self.chosen = None
         self._last = None  # (length, plan)
 
-    def choose(self, length, carry_bytes, step_bytes, other_bytes=0):
+    def choose(self, length, carry_bytes, step_bytes, other_bytes=0, **profile):
         if carry_bytes is None or step_bytes is None:
             raise TypeError("Budget.plan needs carry_bytes and step_bytes (scan measures them "
                             "on the first step; pass them when planning by hand).")
+        sizes = {"carry_bytes": carry_bytes, "step_bytes": step_bytes,
+                 "other_bytes": other_bytes, **profile}
         usable = int(self.budget * (1 - self.HEADROOM))
-        if other_bytes + length * step_bytes <= usable:
+        # StoreAll keeps every step's tape: when those alone overflow, skip simulating its
+        # plan (a million actions for a million steps)
+        if (length * step_bytes <= usable
+                and peak_bytes(StoreAll().plan(length), sizes)["total"] <= usable):
             return StoreAll()
         memory = usable - other_bytes
         if memory < carry_bytes + step_bytes:
@@ -271,16 +317,17 @@ class Budget(Schedule):
             budget += 1
         return budget
 
-    def plan(self, length, carry_bytes=None, step_bytes=None, other_bytes=0):
+    def plan(self, length, carry_bytes=None, step_bytes=None, other_bytes=0, **profile):
         _check_length(length)
         sizes = {"carry_bytes": carry_bytes, "step_bytes": step_bytes,
-                 "other_bytes": other_bytes}
-        usable = int(self.budget * (1 - self.HEADROOM))
+                 "other_bytes": other_bytes, **profile}
         last = self._last
+        # kept while it fits the whole budget: the sizes measured at each call vary by a few
+        # hundred bytes (the headroom is for that), and planning again costs 0.1-0.6 s at T=1000
         if (last is not None and last[0] == length and carry_bytes is not None
-                and step_bytes is not None and peak_bytes(last[1], sizes)["total"] <= usable):
+                and step_bytes is not None and peak_bytes(last[1], sizes)["total"] <= self.budget):
             return last[1]
-        self.chosen = self.choose(length, carry_bytes, step_bytes, other_bytes)
+        self.chosen = self.choose(length, **sizes)
         plan = self.chosen.plan(length)
         plan.schedule = f"{self!r} -> {self.chosen!r}"
         self._last = (length, plan)
@@ -519,9 +566,9 @@ class Tiered(Schedule):
     def __init__(self, fast, slow=None, schedule=None):
         self.fast = parse_bytes(fast)
         self.slow = None if slow is None else parse_bytes(slow)
-        self.schedule = schedule
+        self.schedule = schedule if schedule is None else check_schedule("Tiered", schedule)
 
-    def plan(self, length, carry_bytes=None, step_bytes=None, other_bytes=0):
+    def plan(self, length, carry_bytes=None, step_bytes=None, other_bytes=0, **profile):
         _check_length(length)
         if carry_bytes is None:
             raise TypeError("Tiered.plan needs carry_bytes (scan measures it on the first "
@@ -530,7 +577,7 @@ class Tiered(Schedule):
         slow_slots = length if self.slow is None else self.slow // max(carry_bytes, 1)
         inner = self.schedule or Revolve(int(max(1, min(length, fast_slots + slow_slots))))
         base = inner.plan(length, carry_bytes=carry_bytes, step_bytes=step_bytes,
-                          other_bytes=other_bytes) if getattr(inner, "measures", False) \
+                          other_bytes=other_bytes, **profile) if getattr(inner, "measures", False) \
             else inner.plan(length)
         acts, fast_live = [], set()
         for act in base.actions:
@@ -560,5 +607,3 @@ def _reverse_all(last, first):
 def _check_length(length):
     if not isinstance(length, int) or length < 1:
         raise ValueError(f"a plan needs a length >= 1, got {length!r}")
-
-

@@ -5,6 +5,7 @@
     comm = gd.world()                    # COMM_WORLD under mpiexec, a size-1 stand-in otherwise
     total = gd.allreduce(x)              # its cotangent is the allreduce of the cotangents
     grads = gd.data_parallel_grad(loss)(params, gd.shard(x), gd.shard(y))
+    carry, ys = gd.sequence.scan(step, init, gd.shard(xs), microbatches=4)   # time axis split
 
 Run a script on N ranks with `mpiexec -n N python script.py` (`pip install gpuad[distributed]`
 installs mpi4py and MPICH); the same script runs on one process under plain `python`. mpi4py is
@@ -19,3 +20,4 @@ from .collectives import (allgather, allreduce, broadcast, reduce, reduce_scatte
                           split_sizes)
 from .data_parallel import data_parallel_grad, data_parallel_value_and_grad
 from .world import Communicator, launched_under_mpi, world
+from . import sequence

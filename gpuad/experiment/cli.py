@@ -17,11 +17,18 @@ BUDGET_FRACTION = 0.10  # of StoreAll's peak, for Budget's rows and the training
 def main(argv=None):
     """Parse and check every option (exit status 2 and one line on stderr for a bad one),
     then run the experiment."""
+    argv = sys.argv[1:] if argv is None else list(argv)
     try:
         args = preflight.check(parse(argv))
     except OptionError as exc:
         print(f"python -m gpuad: error: {exc}", file=sys.stderr)
         return 2
+    if args.ranks > 1:  # sequence parallel: start the ranks, or be one of them
+        from . import distributed
+        import gpuad.distributed as gd
+        if not gd.launched_under_mpi():
+            return distributed.launch(args.ranks, argv)
+        return distributed.run(args)
     return run(args)
 
 

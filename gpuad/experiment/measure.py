@@ -128,7 +128,9 @@ class _Probe:
     """A schedule that only takes the sizes `scan` measures for it (see `Schedule`)."""
     measures = True
 
-    def plan(self, length, carry_bytes, step_bytes, other_bytes=0):
+    def plan(self, length, carry_bytes, step_bytes, other_bytes=0, **profile):
+        # `profile`: the forward-phase sizes scan measures too (forward_step_bytes, ...);
+        # Budget.smallest needs only these three
         raise _Measured({"carry_bytes": carry_bytes, "step_bytes": step_bytes,
                          "other_bytes": other_bytes})
 

@@ -28,9 +28,11 @@ def init_state(params, xs):
     return nn.lstm_zero_state(xs.shape[1], params["lstm"]["w_h"].shape[0], dtype=xs.dtype)
 
 
-def loss(params, xs, targets, schedule=None, counter=None):
+def loss(params, xs, targets, schedule=None, counter=None, comm=None, microbatches=1):
     """Mean squared error of the readout of the last hidden state; `xs` is (T, batch, 2).
-    `counter[0]` (if given) counts step evaluations."""
+    `counter[0]` (if given) counts step evaluations. With `comm` (sequence parallel), `xs` is
+    this rank's chunk of the time axis and the loss, of the whole sequence's last state, is the
+    same on every rank."""
     (h, _), _ = scan(step_fn(params["lstm"], counter), init_state(params, xs), xs,
-                     schedule=schedule)
+                     schedule=schedule, comm=comm, microbatches=microbatches)
     return nn.mse(nn.linear(params["readout"], h), targets)

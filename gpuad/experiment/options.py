@@ -97,6 +97,8 @@ OPTIONS = {
     "learning_rate": ("0.02", None, number("--learning-rate")),
     "seed": ("0", None, integer("--seed")),
     "out": ("gpuad-results", None, str),
+    "ranks": ("1", None, positive_int("--ranks")),
+    "microbatches": ("1", None, positive_int("--microbatches")),
 }
 
 
@@ -139,6 +141,15 @@ def build_parser():
     add("--seed", help=f"random seed, >= 0 (default: {d['seed']})")
     add("--out", help="output directory for results.json and the plots, made if missing "
                       f"(default: ./{d['out']}/)")
+    add("--ranks",
+        help="split each sequence's time axis over this many MPI ranks (sequence-parallel "
+             "BPTT, gpuad.checkpoint.scan(comm=...)): starts mpiexec itself and reports, per "
+             "schedule, time and peak memory per rank against one rank and the gradient's "
+             "difference from the single-process run; needs `pip install gpuad[distributed]` "
+             "(default: 1, no MPI)")
+    add("--microbatches",
+        help="with --ranks: the batch is split into this many microbatches pipelined over "
+             "the ranks; must divide --batch (default: 1)")
     quick = ", ".join(f"--{k.replace('_', '-')} {v[1]}" for k, v in OPTIONS.items()
                       if v[1] is not None)
     add("--quick", action="store_true",

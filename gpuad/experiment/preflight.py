@@ -16,6 +16,7 @@ def check(args):
     floor `args.smallest_budget` (bytes). Cheap: one LSTM step is measured, nothing trains.
     """
     check_values(args)
+    check_ranks(args)
     check_backend(args.backend)
     check_out(args.out)
     check_plotting()
@@ -34,6 +35,25 @@ def check_values(args):
     if args.seed < 0:
         raise OptionError(f"--seed: got {args.seed}; give an integer >= 0 (NumPy's "
                           f"default_rng refuses negative seeds)")
+
+
+def check_ranks(args):
+    """`--ranks N` > 1: an mpiexec to start (outside one) and mpi4py, lengths of at least N
+    steps (each rank scans a chunk of the time axis) and `--microbatches` dividing `--batch`."""
+    if args.microbatches > 1 and args.ranks == 1:
+        raise OptionError(f"--microbatches {args.microbatches}: pipelines the batch over MPI "
+                          f"ranks; give --ranks 2 or more with it")
+    if args.ranks == 1:
+        return
+    if args.batch % args.microbatches:
+        raise OptionError(f"--microbatches {args.microbatches}: must divide --batch "
+                          f"{args.batch} (the ranks exchange one microbatch's carry at a time)")
+    short = [t for t in args.lengths if t < args.ranks]
+    if short:
+        raise OptionError(f"--ranks {args.ranks}: --lengths {short[0]} has fewer steps than "
+                          f"ranks; give lengths of at least {args.ranks}")
+    from . import distributed
+    distributed.check_launch(args.ranks)
 
 
 def check_backend(requested):

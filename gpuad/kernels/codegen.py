@@ -5,6 +5,34 @@ the program backwards, writing the cotangent of every differentiable external in
 single pass over the elements. Kernels are cached by structure: in memory, and on disk (the
 source is written to a cache directory as a module, so Numba's file cache can keep the
 compiled code across processes; `GPUAD_CACHE_DIR` chooses the directory).
+
+A sample: the CPU kernel that `gpuad.grad(lambda x, y: gnp.sum(gnp.sin(x) * y),
+argnums=(0, 1))` runs on two small contiguous float64 vectors (its group: `v0 = sin(x0)`,
+`v1 = v0 * x1`; `v1` escapes into the sum). The kernel is named `KERNEL` here and by the hash
+of its source once written out. `p0` is `sin(x0)`, recomputed beforehand by NumPy's SIMD loops
+(`backward._chunked`: Numba's scalar libm is slower); `g1`, the cotangent of a sum, is one
+scalar for all elements (a stride-0 broadcast); `v1` is dead code Numba drops. The derivative
+of `sin` is written in its declaration (`gpuad.numpy.elementwise`) and read off by
+`symbolic.scalar_forms`. tests/kernels/test_codegen.py checks this sample against the code
+path::
+
+    import math
+    import numba
+    F = numba.float64
+
+    @numba.njit(parallel=False, cache=True, error_model='numpy', fastmath={'nsz', 'arcp', 'contract', 'afn', 'reassoc'})
+    def KERNEL(in0, in1, g1, p0, out0, out1):
+        for i0 in range(out0.shape[0]):
+            x0 = in0[i0]
+            x1 = in1[i0]
+            v0 = p0[i0]
+            v1 = (v0 * x1)
+            a1 = g1
+            a0 = a1 * (x1)
+            d1 = a1 * (v0)
+            d0 = a0 * (math.cos(x0))
+            out0[i0] = d0
+            out1[i0] = d1
 """
 import functools
 import hashlib

@@ -13,7 +13,8 @@ import dis
 import numpy as np
 
 from .. import backend
-from ..trace import EMPTY, TRACER_TYPES, Primitive, _referenced_names, _parameter_names, nondiff
+from ..trace import (DROP, EMPTY, KEEP, TRACER_TYPES, Primitive, _parameter_names,
+                     _referenced_names, nondiff)
 from .helpers import holds_tracer, ops
 
 
@@ -220,7 +221,6 @@ def elementwise_primitive(name, impl, derivatives, vjp=None, jvp=None, scalar=No
 
 
 def _keep_from(derivatives, explicit_vjp, arity):
-    from ..trace import DROP, KEEP
     used = [False] * arity
     ans_used = False
     sources = []

@@ -28,12 +28,14 @@ import math
 import numpy as np
 
 from .. import backend
-from ..trace import Primitive, nondiff, primal_value
+from ..trace import TRACER_TYPES, Primitive, nondiff, primal_value
 from ..numpy.define import defunary, elementwise_primitive, binary_op
 from ..numpy.helpers import expand_reduced, is_complex, normalize_axis, shape_of
 from ..numpy.elementwise import exp, log, log1p, real, sign, sinc, where  # noqa: F401 (sinc: re-exported)
+from ..numpy.elementwise import logaddexp as _logaddexp
 from ..numpy.reductions import sum as _sum
 from ..numpy.shapes import asarray_traced
+from ..numpy.shapes import reshape as _reshape
 from ..numpy.special_calls import special_call, special_impl
 from ..numpy.bessel import i0, i0_p, i1, i1_p, iv, iv_p  # noqa: F401  (SciPy's names)
 
@@ -374,7 +376,6 @@ def zeta(x, q=None):
     derivative in x is asked for).
     """
     if q is None:
-        from ..trace import TRACER_TYPES
         if type(x) in TRACER_TYPES:
             _no_derivative("zeta", "x", x)
         return special_call("zeta", x)
@@ -513,9 +514,8 @@ def _log_abs_and_phase(log_sum, zero):
 
 def _drop_reduced(x, axes):
     """Drop the size-1 axes a keepdims reduction over `axes` kept."""
-    from ..numpy.shapes import reshape
     shape = tuple(n for i, n in enumerate(shape_of(x)) if i not in axes)
-    return reshape(x, shape)
+    return _reshape(x, shape)
 
 
 def log_softmax(x, axis=None):
@@ -542,6 +542,5 @@ def softmax(x, axis=None):
 
 def log_expit(x):
     """log(expit(x)) = -log(1 + exp(-x)), stable for large |x|."""
-    from ..numpy.elementwise import logaddexp
     _refuse_complex("log_expit", primal_value(x))
-    return -logaddexp(0.0, -x)
+    return -_logaddexp(0.0, -x)

@@ -290,3 +290,28 @@ def test_inputs_are_not_modified_and_results_unchanged_by_the_check():
     ga.config.recompute_check = "off"
     assert grad_of(closure_counter, StoreAll()) == on
     assert np.array_equal(h0, H0) and np.array_equal(xs, XS)
+
+
+@pytest.mark.parametrize("name", list(RECOMPUTING))
+def test_python_float_leaves_stay_python_floats_in_recomputation(name):
+    """A Python float in the carry (or a checkpointed function's arguments) was boxed as a
+    float64 array for the recomputation, where the first pass had the Python float: the check
+    raised on a pure step, and with it off float32 math became float64 (another gradient)."""
+    schedule = RECOMPUTING[name]
+    schedule = schedule() if callable(schedule) else schedule
+    xs = XS.astype(np.float32)
+    scaled = checkpoint(lambda h, s: h * s)
+
+    def loss(w, schedule):
+        def step(c, x):
+            h, s = c
+            h = gnp.tanh(h * w + x)
+            return (h, s), gnp.sum(h) * s  # s passes through as a Python float
+        if schedule == "checkpoint":
+            step = checkpoint(step)
+            schedule = StoreAll()
+        (h, s), ys = scan(step, (H0.astype(np.float32), 0.5), xs, schedule=schedule)
+        return gnp.sum(ys) + gnp.sum(scaled(h, 0.25))
+    want = ga.grad(loss)(np.float32(W), StoreAll())
+    got = ga.grad(loss)(np.float32(W), schedule)
+    assert want.dtype == got.dtype == np.float32 and got == want

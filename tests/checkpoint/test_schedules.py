@@ -218,3 +218,44 @@ def test_budget_smallest_is_the_least_accepted(seed):
         assert Budget(least).choose(length, carry, tape, other) is not None
         with pytest.raises(ValueError, match=f"need at least {least} bytes"):
             Budget(least - 1).choose(length, carry, tape, other)
+
+
+# a schedule given the wrong way: (value, words the error must contain)
+_NOT_SCHEDULES = [
+    ("revolve", ["the string 'revolve'", "Revolve(8)"]),
+    ("Online()", ["the string 'Online()'", "Online(8)"]),
+    ("fastest", ["the string 'fastest'", "objects, not names"]),
+    (Revolve, ["the class Revolve, not a schedule", "make one: Revolve(8)"]),
+    (Budget, ["the class Budget", 'Budget("512MB")']),
+    (8, ["the int 8", "Revolve(8)", "Online(8)", "EveryK(8)"]),
+    (Revolve(3).plan(10), ["a Plan", "the schedule that made it (Revolve(3))"]),
+    (2.5, ["2.5 of type float"]),
+    (dict, ["the class dict", "pass a schedule object"]),
+]
+
+
+@pytest.mark.parametrize("op", ["scan", "while_loop", "forecast", "Tiered"])
+@pytest.mark.parametrize("value, words", _NOT_SCHEDULES,
+                         ids=[repr(v)[:20] for v, _ in _NOT_SCHEDULES])
+def test_a_schedule_given_the_wrong_way_is_a_clear_type_error(op, value, words):
+    from gpuad.checkpoint import forecast, scan, while_loop
+    calls = {
+        "scan": lambda: scan(lambda c, x: (c + x, None), 0.0, np.ones(3), schedule=value),
+        "while_loop": lambda: while_loop(lambda c: c < 3, lambda c: c + 1, 0, schedule=value),
+        "forecast": lambda: forecast(lambda c, x: (c + x, None), np.zeros(2), np.ones((3, 2)),
+                                     schedule=value),
+        "Tiered": lambda: Tiered("1MB", schedule=value),
+    }
+    with pytest.raises(TypeError) as info:
+        calls[op]()
+    message = str(info.value)
+    assert message.startswith(f"{op}: schedule= got ")
+    for w in words + ["Segments(", "StoreAll()"]:
+        assert w in message, (w, message)
+
+
+def test_every_schedule_passes_the_check():
+    from gpuad.checkpoint.schedules import Segments, check_schedule
+    for schedule in (StoreAll(), EveryK(2), Revolve(2), Budget("1MB"), Online(1),
+                     Tiered("1MB"), Segments(10**5, 100, 1000)):
+        assert check_schedule("scan", schedule) is schedule

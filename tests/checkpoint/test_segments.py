@@ -1,6 +1,5 @@
 """Binomial checkpointing over segments: exact against brute force, valid plans, Budget's pick."""
 import functools
-import time
 
 import numpy as np
 import pytest
@@ -65,10 +64,8 @@ def test_budget_beats_the_issue_example():
     1960; the new one is at least as good as every fixed schedule that fits."""
     carry, tape, length = 64 * 1024, 267 * 1024, 1000
     budget = Budget(int(length * tape * 0.10 / 0.95))
-    start = time.perf_counter()
     plan = budget.plan(length, carry_bytes=carry, step_bytes=tape)
     assert budget.plan(length, carry_bytes=carry, step_bytes=tape + 8) is plan  # kept
-    elapsed = time.perf_counter() - start
     usable = int(budget.budget * 0.95)
     assert plan.peak_bytes(carry, tape)["total"] <= usable
     for fixed in [EveryK(k) for k in (8, 16, 24, 32, 48, 64)] + [Revolve(s) for s in
@@ -77,4 +74,4 @@ def test_budget_beats_the_issue_example():
         if other.peak_bytes(carry, tape)["total"] <= usable:
             assert plan.step_evaluations <= other.step_evaluations, fixed
     assert plan.step_evaluations <= 1960
-    assert elapsed < 2.0  # about 0.1 s compiled on these machines; generous for CI noise
+    # (its planning time is a benchmark figure, benchmarks/README.md, not a unit test's)

@@ -262,3 +262,21 @@ def test_while_loop_with_batched_condition_matches_finite_differences():
 def test_while_loop_condition_must_be_one_boolean_per_example():
     with pytest.raises(ValueError, match=r"one boolean per example, got shape \(3,\)"):
         ga.vmap(lambda v: while_loop(lambda c: c < 1.0, lambda c: c + 1.0, v))(np.zeros((2, D)))
+
+
+def test_forecast_under_vmap_is_refused_not_measured_on_the_batch_axis():
+    """forecast measures one step on concrete values: under vmap those have the batch axis
+    first, so it would silently measure a slice of the batch as a step."""
+    from gpuad.checkpoint import forecast
+    W = np.random.default_rng(0).normal(size=(3, 3))
+
+    def step(h, x):
+        return gnp.tanh(h @ W + x), None
+
+    def f(xs):
+        forecast(step, gnp.zeros(3), xs)
+        return gnp.sum(xs)
+
+    with pytest.raises(TypeError, match="forecast: called under vmap"):
+        ga.vmap(f)(np.ones((2, 5, 3)))
+    assert forecast(step, np.zeros(3), np.ones((5, 3))).length == 5

@@ -1,7 +1,9 @@
 """Running a rank program under `mpiexec -n N` from a test, with a timeout.
 
 The programs live in `programs/` (not collected by pytest: they run once per rank). They print
-one JSON line starting with `RESULT ` on rank 0, which `run_ranks` parses.
+one JSON line starting with `RESULT ` on rank 0, which `run_ranks` parses. The checks of the
+collectives, data-parallel and sequence-parallel programs run in one launch per rank count
+(`suite`, programs/suite.py): each launch costs seconds of process start-up under load.
 """
 import importlib.util
 import json
@@ -67,3 +69,30 @@ def parse(stdout):
         if line.startswith("RESULT "):
             return json.loads(line[len("RESULT "):])
     return None
+
+
+# What each rank count's one launch runs. 3 ranks (uneven chunks 4/4/3 of T = 11) run a part of
+# the sequence-parallel checks, to keep the suite's MPI time near 40 s.
+SUITE = {2: ["collectives", "data_parallel", "sequence"],
+         3: ["collectives", "data_parallel", "sequence=lstm_closed_grad,rnn_xs_jvp_hvp"]}
+_suites = {}
+
+
+def suite(n, program):
+    """{check: {rank: "ok" or a traceback}} of `program`'s checks in the launch of `n` ranks,
+    which runs once per test session (the first test that asks starts it)."""
+    if n not in _suites:
+        proc, result = run_ranks("suite.py", n, timeout=300, args=SUITE[n])
+        assert proc.returncode == 0 and result is not None, \
+            f"mpiexec -n {n} suite.py failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}"
+        _suites[n] = result
+    prefix = program + "/"
+    return {k[len(prefix):]: v for k, v in _suites[n].items() if k.startswith(prefix)}
+
+
+def assert_ok(result, check, n):
+    """Every one of the `n` ranks reported `check` as passed."""
+    assert check in result, f"{check} did not run on {n} ranks (ran: {sorted(result)})"
+    assert sorted(result[check]) == [str(r) for r in range(n)]
+    failures = {r: text for r, text in result[check].items() if text != "ok"}
+    assert not failures, "\n".join(f"rank {r}: {t}" for r, t in failures.items())

@@ -8,26 +8,16 @@ import gpuad as ga
 import gpuad.distributed as gd
 import gpuad.numpy as gnp
 
-from .launch import run_ranks
+from .launch import assert_ok, suite
 from .programs import collectives as program
 
 CASES = sorted(program.cases(2))
 
 
-@pytest.fixture(scope="module", params=[2, 3], ids=lambda n: f"{n}ranks")
-def outcome(request):
-    proc, result = run_ranks("collectives.py", request.param, timeout=120)
-    assert proc.returncode == 0 and result is not None, \
-        f"mpiexec -n {request.param} failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}"
-    return request.param, result
-
-
+@pytest.mark.parametrize("n", [2, 3], ids=lambda n: f"{n}ranks")
 @pytest.mark.parametrize("case", CASES + ["mismatch"])
-def test_collective_on_ranks(outcome, case):
-    n, result = outcome
-    assert sorted(result[case]) == [str(r) for r in range(n)]
-    failures = {r: text for r, text in result[case].items() if text != "ok"}
-    assert not failures, "\n".join(f"rank {r}: {t}" for r, t in failures.items())
+def test_collective_on_ranks(n, case):
+    assert_ok(suite(n, "collectives"), case, n)
 
 
 def test_cases_cover_every_collective():

@@ -5,25 +5,15 @@ import pytest
 
 import gpuad.distributed as gd
 
-from .launch import run_ranks
+from .launch import assert_ok, suite
 
 CHECKS = ["gradients_match", "hvp_through_average", "aux_is_local"]
 
 
-@pytest.fixture(scope="module", params=[2, 3], ids=lambda n: f"{n}ranks")
-def outcome(request):
-    proc, result = run_ranks("data_parallel.py", request.param, timeout=120)
-    assert proc.returncode == 0 and result is not None, \
-        f"mpiexec -n {request.param} failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}"
-    return request.param, result
-
-
+@pytest.mark.parametrize("n", [2, 3], ids=lambda n: f"{n}ranks")
 @pytest.mark.parametrize("check", CHECKS)
-def test_data_parallel_on_ranks(outcome, check):
-    n, result = outcome
-    assert sorted(result[check]) == [str(r) for r in range(n)]
-    failures = {r: text for r, text in result[check].items() if text != "ok"}
-    assert not failures, "\n".join(f"rank {r}: {t}" for r, t in failures.items())
+def test_data_parallel_on_ranks(n, check):
+    assert_ok(suite(n, "data_parallel"), check, n)
 
 
 def _leaves(*sizes, dtype=np.float64):

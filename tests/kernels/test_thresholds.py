@@ -14,7 +14,7 @@ import pytest
 
 import gpuad as ga
 import gpuad.numpy as gnp
-from gpuad.checkpoint import Revolve, scan
+from gpuad.checkpoint import Online, Revolve, checkpoint, scan, while_loop
 from gpuad.config import config
 
 _rng = np.random.default_rng(42)
@@ -60,8 +60,22 @@ def buffer_written_after_use(x, y):
     return gnp.sum(z * y)
 
 
-PROGRAMS = [chain, broadcasting, where, escaping, scan_steps, buffer_written_before_use,
-            buffer_written_after_use]
+def checkpointed(x, y):
+    layer = checkpoint(lambda x, y, s: gnp.tanh(x * y + s) * gnp.cos(x))  # s: a Python float
+    return gnp.sum(layer(layer(x, y, 0.5), y, 0.25) * C)
+
+
+def while_trips(x, y):
+    def body(c):
+        h, k, s = c  # k: a trip count in the carry (not a closure); s a Python float
+        return gnp.sin(h * y + 0.1 * k) * s + x, k + 1, s * 0.5 + 0.25
+
+    h, k, s = while_loop(lambda c: c[1] < 4, body, (x, 0, 1.0), schedule=Online(2))
+    return gnp.sum(h * h) * s
+
+
+PROGRAMS = [chain, broadcasting, where, escaping, scan_steps, checkpointed, while_trips,
+            buffer_written_before_use, buffer_written_after_use]
 
 
 def _grad(f, x, y, tx, ty):

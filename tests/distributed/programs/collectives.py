@@ -134,21 +134,26 @@ def mismatch_checks(c):
            lambda: dp(np.ones(2 if r == 0 else 3)))
 
 
-def main():
-    from report import run_checks  # (beside this file: the programs run as scripts)
-    comm = gd.world()
+def checks(comm):
+    """(name, check(comm)) of every case on this world, plus the mismatch errors on 2+ ranks."""
     n = comm.size
     rng = np.random.default_rng(0)  # the same X, U, V on every rank
     X, V = rng.normal(size=SHAPE), rng.normal(size=SHAPE)
-    checks = []
+    out = []
     for name, (fn, ref) in cases(n).items():
         out_shape = np.shape(ref(X))
         U = np.random.default_rng(1).normal(size=out_shape)
-        checks.append((name, lambda c, fn=fn, ref=ref, U=U:
-                       check_case(replicated(fn, c), ref, X, U, V)))
+        out.append((name, lambda c, fn=fn, ref=ref, U=U:
+                    check_case(replicated(fn, c), ref, X, U, V)))
     if n > 1:
-        checks.append(("mismatch", mismatch_checks))
-    run_checks(checks, comm)
+        out.append(("mismatch", mismatch_checks))
+    return out
+
+
+def main():
+    from report import run_checks  # (beside this file: the programs run as scripts)
+    comm = gd.world()
+    run_checks(checks(comm), comm)
 
 
 if __name__ == "__main__":

@@ -88,10 +88,14 @@ def aux_is_local(comm):
     close(grads, ga.grad(loss)(params, x, y), "has_aux:")
 
 
+def checks(comm):
+    return [("gradients_match", gradients_match), ("hvp_through_average", hvp_through_average),
+            ("aux_is_local", aux_is_local)]
+
+
 def main():
     from report import run_checks  # (beside this file: the programs run as scripts)
-    run_checks([("gradients_match", gradients_match), ("hvp_through_average", hvp_through_average),
-                ("aux_is_local", aux_is_local)])
+    run_checks(checks(gd.world()))
 
 
 if __name__ == "__main__":

@@ -1,0 +1,70 @@
+"""`forecast`'s predicted peak against the peak `gpuad.memory` measures (issue 17: ±15%), on a
+small grid of benchmarks/forecast_accuracy.py's problems, and the moment-by-moment model on
+counting plans."""
+import os
+import sys
+
+import numpy as np
+import pytest
+
+import gpuad as ga
+from gpuad.checkpoint import Budget, EveryK, Online, Revolve, StoreAll, forecast
+from gpuad.checkpoint.costs import PROFILE, peak_bytes
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "benchmarks"))
+import forecast_accuracy  # noqa: E402
+
+# (model, hidden, batch, length, dtype, parameters passed as xs)
+GRID = [("rnn", 64, 16, 200, np.float32, False), ("lstm", 32, 8, 150, np.float64, True)]
+
+
+@pytest.mark.parametrize("config", GRID, ids=lambda c: f"{c[0]}-h{c[1]}-{np.dtype(c[4])}"
+                         f"-{'xs' if c[5] else 'closed'}")
+def test_predicted_peak_within_15_percent(config):
+    step, init, xs, closed, loss, params = forecast_accuracy.problem(*config)
+    grad_xs = (False, True) if config[5] else False
+    vg = ga.value_and_grad(loss)
+    base = forecast(step, init, xs, schedule=StoreAll(), params=closed, grad_xs=grad_xs)
+    other, top = base.outputs_bytes, base.store_all_peak_bytes["total"]
+    for schedule in (StoreAll(), EveryK(1), EveryK(8), Revolve(8), Online(16),
+                     Budget(int(other + 0.2 * (top - other)))):
+        fc = forecast(step, init, xs, schedule=schedule, params=closed, grad_xs=grad_xs)
+        measured = forecast_accuracy.measured_peak(vg, params, schedule)
+        error = fc.peak_bytes["total"] / measured - 1
+        assert abs(error) <= 0.15, (schedule.name, fc.peak_bytes, measured, error)
+        if isinstance(schedule, Budget):
+            assert measured <= schedule.budget  # the budget holds in the run, not only the plan
+
+
+def sizes(rng):
+    """Random sizes of the cost model, every part of the profile included."""
+    named = ("carry_bytes", "step_bytes", "other_bytes") + PROFILE
+    return {k: int(rng.integers(1, 1000)) for k in named} | {"reused_step_bytes": 0}
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_moments_weigh_each_part_where_it_is_held(seed):
+    """StoreAll's peak is either the end of its forward phase (every tape, every step's
+    forward bytes), its first backward moment or the stacking of the xs' cotangents;
+    Revolve(1) holds one tape at a time: the model's peak is the largest of the candidates
+    counted by hand."""
+    rng = np.random.default_rng(seed)
+    length = int(rng.integers(2, 60))
+    s = sizes(rng)
+    carry, step, checked = s["carry_bytes"], s["step_bytes"], s["checked_step_bytes"]
+    end_of_forward = length * step + length * s["forward_step_bytes"] + s["forward_bytes"]
+    first_reverse = length * step + s["backward_bytes"]
+    stacking = s["backward_bytes"] + length * (s["xs_row_bytes"] + s["xs_stacked_bytes"])
+    got = peak_bytes(StoreAll().plan(length), s)["total"]
+    assert got == max(end_of_forward, first_reverse, stacking)
+    # Revolve(1): the initial carry stored throughout, at most one tape; recomputes, so every
+    # step's fingerprint is held
+    plan = Revolve(1).plan(length)
+    forward_end = (carry + step + length * (s["forward_step_bytes"] + checked)
+                   + s["forward_bytes"])
+    backward = (carry + step + (length - 1) * s["xs_row_bytes"] + s["backward_bytes"]
+                + length * checked)
+    after_last = carry + length * s["xs_row_bytes"] + s["backward_bytes"] + length * checked
+    stacking = (s["backward_bytes"] + length * checked
+                + length * (s["xs_row_bytes"] + s["xs_stacked_bytes"]))
+    assert peak_bytes(plan, s)["total"] == max(forward_end, backward, after_last, stacking)
