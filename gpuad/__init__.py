@@ -23,6 +23,9 @@ from .config import config
 from . import numpy  # noqa: F401  (attaches array behaviour to tracers)
 from .forward import jvp, linearize
 from .reverse import grad, stop_gradient, value_and_grad, vjp
+# the fusing tape, installed as the recorder ReverseTrace() gives (kernels/tape.py; light: the
+# kernels' code generator and Numba load on the first op that fuses)
+from .kernels import tape as _tape  # noqa: F401
 from .trace import ConcretizationError, ConcretizationTypeError, UnexpectedTracerError
 from .batching import vmap
 from .custom import custom_jvp, custom_vjp
@@ -49,8 +52,8 @@ def to_device(tree):
 
 # Submodules and names loaded on first access rather than by `import gpuad`: together they were
 # about a third of its import time (nn pulls in gpuad.scipy.special; checkpoint its executor).
-_LAZY_SUBMODULES = frozenset({"checkpoint", "distributed", "experiment", "kernels", "memory", "nn",
-                              "optim", "scipy", "tasks", "test_util", "tree_util"})
+_LAZY_SUBMODULES = frozenset({"checkpoint", "distributed", "experiment", "memory", "nn", "optim",
+                              "scipy", "tasks", "test_util", "tree_util"})
 _LAZY_NAMES = {"RecomputationMismatchError": "checkpoint", "check_grads": "test_util"}
 
 

@@ -39,8 +39,8 @@ import numpy as np
 from .batching import BatchTrace, BatchTracer
 from .forward import ForwardTrace, ForwardTracer
 from .numpy import getitem, stack, zeros_like
-from .reverse import LazyTracer, ReverseTrace, ReverseTracer, vjp
-from .trace import Primitive, as_value, find_top_trace, primal_value
+from .reverse import ReverseTrace, ReverseTracer, vjp
+from .trace import TRACER_TYPES, Primitive, as_value, find_top_trace, primal_value
 from .tree import tree_flatten, tree_map, tree_unflatten
 
 
@@ -90,7 +90,9 @@ class CustomFunction:
             if top.detour is None:
                 raise top.escaped(self.primitive)
             # checkpointing is replaying this call: see what the tracers stand for, and retry
-            return self(*[tree_map(top.translate, a) for a in args])
+            translate = top.detour.translate
+            return self(*[tree_map(lambda x: translate(x) if type(x) in TRACER_TYPES
+                                   and x._trace is top else x, a) for a in args])
         if isinstance(top, BatchTrace):
             return self._per_example(top, args)
         if isinstance(top, ForwardTrace):
@@ -143,10 +145,9 @@ class CustomFunction:
     def _reverse(self, trace, args):
         nondiff, diff = self._split(args)
         leaves, treedef = tree_flatten(diff)
-        for leaf in leaves:
-            if type(leaf) is LazyTracer:
-                leaf.value  # a fused value not computed yet: computed, a ReverseTracer now
-        vals = [leaf.value if type(leaf) is ReverseTracer and leaf._trace is trace else leaf
+        # (isinstance: a value of a fused group not computed yet, gpuad/kernels' LazyTracer,
+        # is computed by reading it, and is a ReverseTracer from then on)
+        vals = [leaf.value if isinstance(leaf, ReverseTracer) and leaf._trace is trace else leaf
                 for leaf in leaves]
         trace.hold_constants(leaves + list(nondiff), vals + list(nondiff), {})  # bwd may read
         parents = [(i, leaf.node, None) for i, leaf in enumerate(leaves)

@@ -188,6 +188,7 @@ def _recording_trace():
 
     class RecordingTrace(ReverseTrace):
         __slots__ = ()
+        records_regions = False  # a checkpointed loop runs step by step: every op recorded
 
         # ReverseTrace's fast paths drop residuals; this tape must keep them all.
         process1 = Trace.process1

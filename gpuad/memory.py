@@ -19,6 +19,7 @@ import contextlib
 import tracemalloc
 
 from . import backend
+from .units import format_bytes
 
 
 class MemoryReport:
@@ -33,7 +34,6 @@ class MemoryReport:
         self.end_bytes = 0
 
     def __repr__(self):
-        from .checkpoint.units import format_bytes
         return (f"MemoryReport(device={self.device!r}, peak={format_bytes(self.peak_bytes)}, "
                 f"end={format_bytes(self.end_bytes)})")
 

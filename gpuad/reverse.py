@@ -30,7 +30,6 @@ from .trace import (EMPTY, KEEP, META, PYTHON_NUMBERS, STAGED_TRACER_TYPES,
                     strip_derivatives)
 from .tree import tree_flatten, tree_paths, tree_unflatten, unregistered_hint
 
-FUSABLE = backend.FUSABLE_ARRAY_TYPES  # NumPy arrays, and CuPy arrays once CuPy is imported
 _ndarray = np.ndarray
 _NUMBERS = frozenset((float, int, bool, complex))
 
@@ -63,66 +62,31 @@ class ReverseTracer(Tracer):
         return f"ReverseTracer(level={self._trace.level}, node={self.node}, value={self.value!r})"
 
 
-_value_slot = Tracer.__dict__["value"]  # the slot itself, under LazyTracer's property
-
-
-class LazyTracer(ReverseTracer):
-    """A result of a fused elementwise group that is not computed yet (gpuad/kernels/forward.py).
-
-    Its shape and dtype are known; reading `value` (which everything but the fused ops does)
-    computes it and turns the tracer into a plain `ReverseTracer`, in place. The trace computes
-    the lazy tracers still alive when it closes, so none outlives the transform that made it.
-    """
-
-    __slots__ = ()
-
-    @property
-    def value(self):
-        value = _value_slot.__get__(self).compute()
-        _value_slot.__set__(self, value)
-        self.__class__ = ReverseTracer
-        return value
-
-    def pending(self):
-        return _value_slot.__get__(self)
-
-    shape = property(lambda self: _value_slot.__get__(self).meta.shape)
-    dtype = property(lambda self: _value_slot.__get__(self).meta.dtype)
-    ndim = property(lambda self: len(_value_slot.__get__(self).meta.shape))
-    size = property(lambda self: _value_slot.__get__(self).meta.size)
-
-
 TRACER_TYPES.add(ReverseTracer)
-TRACER_TYPES.add(LazyTracer)
-_OURS = (ReverseTracer, LazyTracer)
 
 
 class ReverseTrace(Trace):
-    """Records primitives applied to its tracers onto `tape`."""
+    """Records primitives applied to its tracers onto `tape`.
 
-    __slots__ = ("tape", "count", "group", "lazy", "fused", "held")
+    `ReverseTrace()` gives the recorder installed with `install_recorder` while
+    `config.fusion` is on (gpuad/kernels installs its fusing subclass at import), else this
+    class itself: the tape records op by op, and its record paths test nothing about fusion.
+    """
+
+    __slots__ = ("tape", "count", "held")
+    records_regions = True  # a checkpointed loop may be one entry (False: run it step by step)
+
+    def __new__(cls):
+        if cls is ReverseTrace and _recorder[0] is not None and config.fusion:
+            cls = _recorder[0]
+        return object.__new__(cls)
 
     def __init__(self):
         super().__init__()
         self.tape = []
         self.count = 0
-        self.group = None  # weakly, the open fused group (gpuad/kernels) while it is the last entry
-        self.lazy = []  # weak references to the LazyTracers made, computed at `close`
-        self.fused = False  # whether the tape holds fused groups (compacted at `close`)
         self.held = []  # the arrays from outside kept read-only for the tape (`release`)
-
-    def close(self):
-        lazy, self.lazy = self.lazy, []
-        for ref in lazy:  # values still referenced (results, aux, closures) are computed
-            tracer = ref()
-            if type(tracer) is LazyTracer:
-                tracer.value
-        if self.fused and self.active:
-            for entry in self.tape:  # groups may store such values instead of inputs
-                compact = getattr(entry[SAVED], "compact", None)
-                if compact is not None:
-                    compact()
-        super().close()
+        # (gpuad/kernels/tape.py's FusingTrace.__init__ repeats these: keep them in step)
 
     def release(self):
         """The tape will not be read again: the arrays it held become writeable again."""
@@ -166,15 +130,11 @@ class ReverseTrace(Trace):
     def process1(self, prim, x):
         """`process` for a one-argument primitive without parameters (the hot path of long
         elementwise chains: see benchmarks/overhead.py)."""
-        if type(x) is not ReverseTracer or not prim.fast:  # a LazyTracer, or a slow op
+        if type(x) is not ReverseTracer or not prim.fast:  # a tracer of a subclass, a slow op
             return self.process(prim, (x,), EMPTY)
         v = x.value
         if type(v) in TRACER_TYPES:
             return self.process(prim, (x,), EMPTY)
-        if type(v) in FUSABLE and v.size >= config.fusion_min_size and config.fusion:
-            fused = self.fuse(prim, (x,), (v,))
-            if fused is not None:
-                return fused
         ans = prim.impl(v)
         tape = self.tape
         if config.debug_nans:
@@ -193,13 +153,7 @@ class ReverseTrace(Trace):
         vy = y.value if y_ours else y
         tx, ty = type(vx), type(vy)
         if not prim.fast or tx in TRACER_TYPES or ty in TRACER_TYPES:
-            return self.process(prim, (x, y), EMPTY)  # (LazyTracers go there too)
-        # groups are decided on the operands, before the op runs: it may not run (forward.py)
-        if ((tx in FUSABLE and vx.size >= config.fusion_min_size
-             or ty in FUSABLE and vy.size >= config.fusion_min_size) and config.fusion):
-            fused = self.fuse(prim, (x, y), (vx, vy))
-            if fused is not None:
-                return fused
+            return self.process(prim, (x, y), EMPTY)  # (a subclass's tracers go there too)
         ans = (prim.array_impl if tx is _ndarray else prim.impl)(vx, vy)
         tape = self.tape
         if config.debug_nans:
@@ -232,37 +186,7 @@ class ReverseTrace(Trace):
                      ans if prim.keep_ans else None, EMPTY))
         return ReverseTracer(ans, self, node)
 
-    def fuse(self, prim, args, vals):
-        """Record an elementwise op into the open fused group (or a new one); None where the
-        op cannot join a group (see gpuad/kernels): the caller then runs and records it as
-        usual. `vals` are the arguments' values (a LazyTracer's pending value for one)."""
-        if prim.scalar is False or config.debug_nans:
-            return None
-        from .kernels.record import record_fused
-        return record_fused(self, prim, args, vals)
-
-    def process_lazy(self, prim, args, params):
-        """`process` for arguments among which a LazyTracer is: an elementwise op may join its
-        group without computing it; any other op computes the lazy arguments first."""
-        if not params and prim.elementwise is not None and config.fusion:
-            vals = [(a.pending() if type(a) is LazyTracer else a.value)
-                    if type(a) in _OURS and a._trace is self else a for a in args]
-            fused = self.fuse(prim, args, vals)
-            if fused is not None:
-                return fused
-        for a in args:
-            if type(a) is LazyTracer and a._trace is self:
-                a.value  # computed: a ReverseTracer from now on
-        if prim.fast and not params:
-            if len(args) == 1:
-                return self.process1(prim, args[0])
-            if len(args) == 2:
-                return self.process2(prim, *args)
-        return self.process(prim, args, params)
-
     def process(self, prim, args, params):
-        if self.lazy and any(type(a) is LazyTracer and a._trace is self for a in args):
-            return self.process_lazy(prim, args, params)
         vals, ours, nested = self.unwrap(ReverseTracer, args)
         parents = [(i, a.node) for i, a in ours]
         if not prim.variadic:
@@ -272,17 +196,6 @@ class ReverseTrace(Trace):
         if nested:
             ans = prim.bind(*vals, **params)
         else:
-            if (prim.elementwise is not None and not params and config.fusion
-                    and any(type(v) in FUSABLE and v.size >= config.fusion_min_size
-                            for v in vals)):
-                # where, clip (three operands), and ops on tracers of a paused trace, which
-                # unwrap has translated: the group must see the tracers that stand for them
-                own = list(args)
-                for i, a in ours:
-                    own[i] = a
-                fused = self.fuse(prim, own, vals)
-                if fused is not None:
-                    return fused
             ans = prim.impl(*vals, **params) if params else prim.impl(*vals)
         if params or len(ours) < len(args):
             self.hold_constants(args, vals, params)
@@ -316,6 +229,19 @@ class ReverseTrace(Trace):
         kept_ans = ans if keep_ans == KEEP else (Meta(ans) if keep_ans == META else None)
         tape.append((prim, node, parents, saved, kept_ans, params))
         return ReverseTracer(ans, self, node)
+
+
+_recorder = [None]  # the ReverseTrace subclass `ReverseTrace()` gives while config.fusion is on
+
+
+def install_recorder(cls):
+    """Make `ReverseTrace()` give a `cls` (a subclass) while `config.fusion` is on: the hook
+    through which gpuad/kernels records elementwise ops as fused groups. The tape's own code
+    never imports kernels/."""
+    if not issubclass(cls, ReverseTrace):
+        raise TypeError(f"install_recorder: {cls.__name__} is not a subclass of ReverseTrace; "
+                        f"a recorder must keep the tape's entries and nodes as ReverseTrace does.")
+    _recorder[0] = cls
 
 
 class _Late:

@@ -23,7 +23,6 @@ import dis
 import numpy as np
 
 from . import backend
-from .config import config
 
 
 class Tracer:
@@ -80,33 +79,15 @@ class Trace:
 
     def inactive(self, prim, args, params):
         """An op reached a tracer of this trace while it is not recording. Normally the tracer
-        escaped; checkpointing installs a `detour(trace, prim, args, params)` that runs the op
-        another way (on the values, or on substitutes). Keeping this off the `active` test of
-        the hot path makes it free when unused. A detour is an object whose
-        `translate(tracer)` gives what the tracer stands for."""
+        escaped; while checkpointing pauses or replays the trace, it sets `detour`, the one
+        hook checkpointing has here (gpuad/checkpoint/replay.py's `Detour`): an object whose
+        `run(trace, prim, args, params)` runs the op another way (on the values, or on
+        substitutes) and whose `resolve(tracer)` says what a tracer stands for. Keeping this
+        off the `active` test of the hot path makes it free when unused."""
         detour = self.detour
         if detour is None:
             raise self.escaped(prim)
-        translate = detour.translate
-        args = tuple([translate(a) if type(a) in TRACER_TYPES and a._trace is self else a
-                      for a in args])
-        for a in args:
-            if type(a) in TRACER_TYPES:  # a substitute, or a tracer of another trace
-                return bind(prim, args, params)
-        # all values (the paused forward sweep of a checkpointed loop: each step's ops on the
-        # weights it closes over come here)
-        out = run_impl(prim, args, params)
-        if config.debug_nans:  # untaped, so no tape position: NAN_CONTEXT names the step
-            check_nans(out, prim.name, "forward result")
-        return out
-
-    def translate(self, x):
-        """`x` with this trace's tracers replaced as the detour says (leaves other values)."""
-        if type(x) in TRACER_TYPES and x._trace is self and not self.active:
-            if self.detour is None:
-                raise self.escaped(None)
-            return self.detour.translate(x)
-        return x
+        return detour.run(self, prim, args, params)
 
     # Unary and binary ops without parameters call these; traces with a fast path override them.
     def process1(self, prim, x):
@@ -128,14 +109,10 @@ class Trace:
                 if type(v) in TRACER_TYPES:
                     nested = True
             elif type(a) in TRACER_TYPES:
-                other = a._trace
-                if not other.active and other.detour is not None:
-                    # a paused or replayed trace: its tracer may stand for one of ours (through
-                    # several replays when checkpoints nest)
-                    while (type(a) in TRACER_TYPES and not a._trace.active
-                           and a._trace.detour is not None):
-                        a = a._trace.detour.translate(a)
-                    vals[i] = a
+                detour = a._trace.detour
+                if detour is not None and not a._trace.active:
+                    # a paused or replayed trace: its tracer may stand for one of ours
+                    a = vals[i] = detour.resolve(a)
                     if type(a) is tracer_type and a._trace is self:
                         v = vals[i] = a.value
                         ours.append((i, a))

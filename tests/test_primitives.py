@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 import gpuad as ga
+from gpuad.kernels.tape import FusingTrace
 from gpuad.reverse import ReverseTrace
 from gpuad.trace import PRIMITIVES
 from gpuad.tree import tree_leaves
@@ -40,24 +41,24 @@ def test_float32_inputs_give_float32_cotangents(case):
 
 @contextlib.contextmanager
 def _recording(seen):
-    """Record the name of every primitive put on any reverse-mode tape."""
-    originals = {name: getattr(ReverseTrace, name) for name in ("process", "process1", "process2")}
+    """Record the name of every primitive put on any reverse-mode tape: the plain one and the
+    fusing one `ReverseTrace()` gives while fusion is on (each has its own record paths)."""
+    originals = {(cls, name): cls.__dict__[name] for cls in (ReverseTrace, FusingTrace)
+                 for name in ("process", "process1", "process2")}
 
-    def spy(name):
-        original = originals[name]
-
+    def spy(original):
         def method(self, prim, *args):
             seen.add(prim.name)
             return original(self, prim, *args)
         return method
 
-    for name in originals:
-        setattr(ReverseTrace, name, spy(name))
+    for (cls, name), original in originals.items():
+        setattr(cls, name, spy(original))
     try:
         yield
     finally:
-        for name, original in originals.items():
-            setattr(ReverseTrace, name, original)
+        for (cls, name), original in originals.items():
+            setattr(cls, name, original)
 
 
 def test_cases_reach_every_primitive():

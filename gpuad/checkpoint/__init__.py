@@ -12,7 +12,7 @@ from .plan import Plan, validate
 from .remat import checkpoint
 from .schedules import (Budget, EveryK, Online, Revolve, Segments, StoreAll, Tiered,
                         binomial_cost, online_lower_bounds)
-from .units import format_bytes, parse_bytes
+from ..units import format_bytes, parse_bytes
 from .verify import RecomputationMismatchError
 
 __all__ = ["Budget", "EveryK", "Forecast", "Online", "Plan", "RecomputationMismatchError",

@@ -23,7 +23,7 @@ from .schedules import Online, StoreAll, check_schedule
 def recording_trace():
     """The reverse-mode trace a region would be recorded on, or None (run a plain loop)."""
     trace = innermost_trace()
-    if type(trace) is ReverseTrace and trace.active:
+    if isinstance(trace, ReverseTrace) and trace.records_regions and trace.active:
         return trace
     return None
 

@@ -3,10 +3,10 @@ from .. import backend
 from ..reverse import ReverseTrace
 from ..trace import BATCH_TRACER_TYPES, TRACER_TYPES, primal_value
 from ..tree import tree_flatten
+from ..units import format_bytes
 from .costs import PROFILE, measure_step, peak_bytes, seconds
 from .executor import Body, _length
 from .schedules import StoreAll, check_schedule
-from .units import format_bytes
 
 
 class Forecast:
@@ -139,3 +139,5 @@ def _xs_wanted(grad_xs, xs, count):
 class _Enclosing(ReverseTrace):
     """The enclosing reverse trace of a dry run: nothing is recorded on it (the step's
     closed-over values are plain arrays), but the private tape is made above it, as in `scan`."""
+
+    records_regions = False

@@ -14,12 +14,57 @@ transforms stays correct.
 """
 import contextlib
 
+from ..config import config
 from ..reverse import ReverseTrace, ReverseTracer, backward, held_arrays
-from ..trace import (PYTHON_NUMBERS, TRACER_TYPES, Meta, Primitive, as_value, primal_value,
-                     raise_level_above, restore_depth)
+from ..trace import (PYTHON_NUMBERS, TRACER_TYPES, Meta, Primitive, as_value, bind, check_nans,
+                     primal_value, raise_level_above, restore_depth, run_impl)
 
 
-class Pause:
+class Detour:
+    """What a paused or replayed trace does with an op that meets its tracers: the hook
+    `Trace.inactive` and `Trace.unwrap` call (gpuad/trace.py knows no more of checkpointing).
+    A subclass says what one tracer stands for (`translate`)."""
+
+    __slots__ = ()
+
+    def translate(self, tracer):
+        raise NotImplementedError
+
+    def run(self, trace, prim, args, params):
+        """`prim` on `args`, `trace`'s tracers among them replaced by what they stand for."""
+        translate = self.translate
+        args = tuple([translate(a) if type(a) in TRACER_TYPES and a._trace is trace else a
+                      for a in args])
+        for a in args:
+            if type(a) in TRACER_TYPES:  # a substitute, or a tracer of another trace
+                return bind(prim, args, params)
+        # all values (the paused forward sweep of a checkpointed loop: each step's ops on the
+        # weights it closes over come here)
+        out = run_impl(prim, args, params)
+        if config.debug_nans:  # untaped, so no tape position: NAN_CONTEXT names the step
+            check_nans(out, prim.name, "forward result")
+        return out
+
+    def resolve(self, tracer):
+        """What `tracer` (of a trace this detour pauses) stands for, through several replays
+        when checkpoints nest: a value, or a tracer of a trace that records."""
+        a = self.translate(tracer)
+        while (type(a) in TRACER_TYPES and not a._trace.active
+               and a._trace.detour is not None):
+            a = a._trace.detour.translate(a)
+        return a
+
+
+def translate(trace, x):
+    """`x` with `trace`'s tracers replaced as its detour says (other values as they are)."""
+    if type(x) in TRACER_TYPES and x._trace is trace and not trace.active:
+        if trace.detour is None:
+            raise trace.escaped(None)
+        return trace.detour.translate(x)
+    return x
+
+
+class Pause(Detour):
     """Detour of a paused trace: a tracer stands for its value; `touched` collects the nodes of
     the tracers met (the enclosing computation's values the code depends on)."""
 
@@ -33,7 +78,7 @@ class Pause:
         return tracer.value
 
 
-class Substitute:
+class Substitute(Detour):
     """Detour during a replay: a tracer stands for an input of the private tape, made the
     first time the tracer is met (in the backward sweep, only tracers met in the forward pass
     may appear: `frozen`)."""
@@ -72,7 +117,7 @@ def detoured(trace, detour):
 
 def translate_leaves(trace, leaves):
     """Output leaves with `trace`'s tracers replaced (code may return a closed-over tracer)."""
-    return [trace.translate(x) if type(x) in TRACER_TYPES and x._trace is trace else x
+    return [translate(trace, x) if type(x) in TRACER_TYPES and x._trace is trace else x
             for x in leaves]
 
 

@@ -12,7 +12,7 @@ from .actions import Advance, Free, Record, Restore, Reverse, Snapshot
 from .costs import peak_bytes
 from .plan import Plan
 from .segments import INFEASIBLE, fewest_evaluations, segment_actions
-from .units import format_bytes, parse_bytes
+from ..units import format_bytes, parse_bytes
 
 
 class Schedule:

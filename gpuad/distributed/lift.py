@@ -18,7 +18,7 @@ import numpy as np
 
 from .. import backend
 from ..forward import ForwardTrace, ForwardTracer
-from ..reverse import LazyTracer, ReverseTrace, ReverseTracer
+from ..reverse import ReverseTrace, ReverseTracer
 from ..trace import TRACER_TYPES, open_traces, primal_value
 
 
@@ -60,7 +60,7 @@ def _tower(x, traces):
 
 def _rewrap(x, inner):
     """`x`'s tracer around a value that gained lower layers."""
-    if type(x) in (ReverseTracer, LazyTracer):
+    if isinstance(x, ReverseTracer):  # (or gpuad/kernels' LazyTracer, a subclass)
         return ReverseTracer(inner, x._trace, x.node)
     if type(x) is ForwardTracer:
         return ForwardTracer(inner, x.tangent, x._trace)

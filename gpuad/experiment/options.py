@@ -2,6 +2,8 @@
 import argparse
 import math
 
+from ..units import parse_bytes
+
 DEFAULT_LENGTHS = (100, 300, 1000)
 SCHEDULE_NAMES = ("storeall", "everyk", "revolve", "budget", "online")
 
@@ -43,7 +45,6 @@ def parse_schedules(text):
 def parse_budget(text):
     if text is None:
         return None
-    from ..checkpoint.units import parse_bytes
     try:
         return parse_bytes(text)
     except (ValueError, TypeError):

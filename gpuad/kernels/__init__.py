@@ -7,7 +7,9 @@ backward pass is one generated Numba kernel (CPU) or numba.cuda kernel (GPU).
 - `backward.py`: the group's VJP (fused kernel, or replayed per-op rules).
 - `forward.py`: the group's forward values on NumPy arrays, computed only when read, chunk by
   chunk (a chain of k ops holds no intermediate forwards either).
-- `record.py`: how the tape's fast paths grow groups.
+- `tape.py`: the fusing tape (`FusingTrace`), installed as the recorder
+  `ReverseTrace()` gives (`reverse.install_recorder`) when gpuad is imported.
+- `record.py`: how its record paths grow groups.
 
 Switches: `gpuad.config.fusion` (`GPUAD_FUSION=0`), `gpuad.config.fusion_min_size`
 (`GPUAD_FUSION_MIN_SIZE`): smaller arrays are recorded op by op, and

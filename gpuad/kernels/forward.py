@@ -1,8 +1,8 @@
 """The forward values of a fused group, computed only when read, chunk by chunk.
 
 An elementwise op that joins a group on NumPy arrays (of `config.fusion_forward_min_size`
-elements or more) is not computed when it is called: its tracer is a `LazyTracer` (see
-`gpuad/reverse.py`) holding a `Pending` (the group and the instruction). Whatever reads the
+elements or more) is not computed when it is called: its tracer is a `LazyTracer` (below)
+holding a `Pending` (the group and the instruction). Whatever reads the
 value (a non-elementwise op, `float(x)`, printing, the end of the transform) computes that
 value alone: the instructions it depends on run with NumPy, on chunks of `CHUNK` elements,
 and only the value asked for is written out in full. So the forward
@@ -26,12 +26,47 @@ when it is called, as in eager mode.
 """
 import numpy as np
 
+from ..reverse import ReverseTracer
+from ..trace import TRACER_TYPES, Tracer
+
 
 # elements per chunk: a few chunks of float64 fit in a core's L2 cache; of 2^12 ... 2^18, the
 # fastest forward pass at 10^7 and 2^20 elements (2^15-2^16 within noise of each other)
 CHUNK = 1 << 15
 
 _DEFAULT_ERRSTATE = {"divide": "warn", "over": "warn", "under": "ignore", "invalid": "warn"}
+
+
+_value_slot = Tracer.__dict__["value"]  # the slot itself, under LazyTracer's property
+
+
+class LazyTracer(ReverseTracer):
+    """A result of a fused elementwise group that is not computed yet (this module).
+
+    Its shape and dtype are known; reading `value` (which everything but the fused ops does)
+    computes it and turns the tracer into a plain `ReverseTracer`, in place. The trace computes
+    the lazy tracers still alive when it closes, so none outlives the transform that made it.
+    """
+
+    __slots__ = ()
+
+    @property
+    def value(self):
+        value = _value_slot.__get__(self).compute()
+        _value_slot.__set__(self, value)
+        self.__class__ = ReverseTracer
+        return value
+
+    def pending(self):
+        return _value_slot.__get__(self)
+
+    shape = property(lambda self: _value_slot.__get__(self).meta.shape)
+    dtype = property(lambda self: _value_slot.__get__(self).meta.dtype)
+    ndim = property(lambda self: len(_value_slot.__get__(self).meta.shape))
+    size = property(lambda self: _value_slot.__get__(self).meta.size)
+
+
+TRACER_TYPES.add(LazyTracer)
 
 
 def lazy_allowed():

@@ -1,7 +1,7 @@
 """A group: a run of elementwise primitives recorded as one small scalar program.
 
 While recording, consecutive elementwise ops on arrays of one shape and float dtype join the
-open group (`ReverseTrace` calls `extend`). The group keeps its *external inputs* (the arrays
+open group (`FusingTrace`, tape.py, calls `extend`). The group keeps its *external inputs* (the arrays
 and constants that came from outside) and an SSA list of instructions, and no intermediate:
 its backward pass recomputes them (see `backward.py`). Every instruction's result is an
 ordinary tracer with its own node, so a value used outside the group (escaping) gets its

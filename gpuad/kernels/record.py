@@ -1,4 +1,5 @@
-"""Recording elementwise ops into fused groups (called from `ReverseTrace`'s fast paths).
+"""Recording elementwise ops into fused groups (called from `FusingTrace`'s record paths,
+`tape.py`).
 
 An op joins the open group when its result has the group's shape and dtype and the group is
 still the tape's last entry. On NumPy arrays of `config.fusion_forward_min_size` elements or
@@ -12,11 +13,11 @@ import numpy as np
 
 from .. import backend
 from ..config import config
-from ..reverse import SAVED, LazyTracer, ReverseTracer
+from ..reverse import SAVED, ReverseTracer
 from ..trace import EMPTY, TRACER_TYPES, Meta
 from .backward import FUSED
 from .codegen import register_forms
-from .forward import Pending, lazy_allowed
+from .forward import LazyTracer, Pending, lazy_allowed
 from .group import Group
 
 _PYTHON_SCALARS = (bool, int, float)

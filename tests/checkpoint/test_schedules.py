@@ -11,7 +11,7 @@ from gpuad.checkpoint.plan import Plan, validate
 from gpuad.checkpoint.schedules import (Budget, EveryK, Online, Revolve, StoreAll, Tiered,
                                         binomial_cost, online_lower_bounds)
 from gpuad.checkpoint.storage import DiskStore, make_store
-from gpuad.checkpoint.units import format_bytes, parse_bytes
+from gpuad.units import format_bytes, parse_bytes
 
 LENGTHS = (1, 2, 3, 17, 100, 1000)
 

@@ -10,7 +10,8 @@ import gpuad as ga
 import gpuad.numpy as gnp
 from gpuad.config import config
 from gpuad.kernels import forward
-from gpuad.reverse import LazyTracer, ReverseTracer
+from gpuad.kernels.forward import LazyTracer
+from gpuad.reverse import ReverseTracer
 from tests.kernels.test_fusion import programs, run_program
 
 

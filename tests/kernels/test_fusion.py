@@ -14,6 +14,7 @@ import gpuad as ga
 import gpuad.numpy as gnp
 from gpuad.config import config
 from gpuad.kernels.backward import FUSED
+from gpuad.reverse import ReverseTrace
 
 from .chains import both_ways, cheap, fuse_small_arrays, transcendental  # noqa: F401 (fixture)
 
@@ -337,5 +338,5 @@ def test_budget_and_forecast_measure_steps_with_groups(tmp_path, monkeypatch):
 
     _, vjp_fn = ga.vjp(lambda a, b: gnp.tanh(a * b + 1.0), h0, h0 * 2.0)
     trace_tapes = [c.cell_contents for c in vjp_fn.__closure__
-                   if type(c.cell_contents).__name__ == "ReverseTrace"]
+                   if isinstance(c.cell_contents, ReverseTrace)]
     assert residual_bytes(trace_tapes[0], []) == 2 * h0.nbytes  # the group's two inputs

@@ -1,4 +1,7 @@
-"""Byte counts as people write them: `parse_bytes("512MB")`, `format_bytes(3 * 2**30)`."""
+"""Byte counts as people write them: `parse_bytes("512MB")`, `format_bytes(3 * 2**30)`.
+
+On the ground floor (no gpuad imports): `memory`, `checkpoint` and `experiment` all print or
+read byte counts."""
 import re
 
 _UNITS = {"": 1, "b": 1, "kb": 10**3, "mb": 10**6, "gb": 10**9, "tb": 10**12,
