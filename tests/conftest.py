@@ -44,3 +44,17 @@ def _restore_config():
     yield
     for name, value in zip(_CONFIG_FIELDS, saved):
         setattr(ga.config, name, value)
+
+
+@pytest.fixture(autouse=True)
+def _no_trace_left_open():
+    """A test (or the library under it) that leaves a trace open makes every later transform in
+    the process see a stale trace (a collective lifts its arguments into all open traces): fail
+    the test that did it, not a later one, and close them so the rest of the run is clean."""
+    from gpuad import trace
+    before = list(trace._open_traces)
+    yield
+    leaked = [t for t in trace._open_traces if t not in before]
+    for t in leaked:
+        t.close()
+    assert not leaked, f"the test left {len(leaked)} trace(s) open: {leaked[:3]}"
