@@ -72,7 +72,7 @@ def test_moments_weigh_each_part_where_it_is_held(seed):
     carry, step, checked = s["carry_bytes"], s["step_bytes"], s["checked_step_bytes"]
     end_of_forward = length * step + length * s["forward_step_bytes"] + s["forward_bytes"]
     first_reverse = length * step + s["backward_bytes"]
-    stacking = s["backward_bytes"] + length * (s["xs_row_bytes"] + s["xs_stacked_bytes"])
+    stacking = s["stacking_bytes"] + length * (s["xs_row_bytes"] + s["xs_stacked_bytes"])
     got = peak_bytes(StoreAll().plan(length), s)["total"]
     assert got == max(end_of_forward, first_reverse, stacking)
     # Revolve(1): the initial carry stored throughout, at most one tape; recomputes, so every
@@ -83,6 +83,6 @@ def test_moments_weigh_each_part_where_it_is_held(seed):
     backward = (carry + step + (length - 1) * s["xs_row_bytes"] + s["backward_bytes"]
                 + length * checked)
     after_last = carry + length * s["xs_row_bytes"] + s["backward_bytes"] + length * checked
-    stacking = (s["backward_bytes"] + length * checked
+    stacking = (s["stacking_bytes"] + length * checked
                 + length * (s["xs_row_bytes"] + s["xs_stacked_bytes"]))
     assert peak_bytes(plan, s)["total"] == max(forward_end, backward, after_last, stacking)
