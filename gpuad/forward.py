@@ -58,7 +58,7 @@ class ForwardTrace(Trace):
             if out is None:
                 out = o
             elif prim.multiple_results:
-                out = tuple(a + b for a, b in zip(out, o))
+                out = tuple([a + b for a, b in zip(out, o)])
             else:
                 out = out + o
         if config.debug_nans:
@@ -66,7 +66,7 @@ class ForwardTrace(Trace):
             check_nans(ans, where, "primal result")
             check_nans(out, where, "tangent")
         if prim.multiple_results:
-            return tuple(ForwardTracer(a, _match(t, a), self) for a, t in zip(ans, out))
+            return tuple([ForwardTracer(a, _match(t, a), self) for a, t in zip(ans, out)])
         return ForwardTracer(ans, _match(out, ans), self)
 
 

@@ -212,7 +212,7 @@ class ReverseTrace(Trace):
 
         keep = prim.keep
         if type(keep) is int:  # variadic: one choice for all arguments
-            saved = tuple(Meta(v) for v in vals) if keep == META else tuple(vals)
+            saved = tuple([Meta(v) for v in vals]) if keep == META else tuple(vals)
         else:
             saved = tuple([(v if k == KEEP else Meta(v) if k == META else None)
                            for v, k in zip(vals, keep)] + [None] * (len(vals) - len(keep)))
@@ -221,9 +221,9 @@ class ReverseTrace(Trace):
             first = self.count
             self.count = first + len(ans)
             out = tuple(range(first, first + len(ans)))
-            kept_ans = ans if keep_ans == KEEP else tuple(Meta(a) for a in ans)
+            kept_ans = ans if keep_ans == KEEP else tuple([Meta(a) for a in ans])
             tape.append((prim, out, parents, saved, kept_ans, params))
-            return tuple(ReverseTracer(a, self, n) for a, n in zip(ans, out))
+            return tuple([ReverseTracer(a, self, n) for a, n in zip(ans, out)])
         node = self.count
         self.count = node + 1
         kept_ans = ans if keep_ans == KEEP else (Meta(ans) if keep_ans == META else None)

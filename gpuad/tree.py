@@ -108,8 +108,8 @@ def register_dataclass(nodetype, data_fields=None, meta_fields=None, drop_fields
                              f"drop_fields.")
 
     def flatten(x):
-        return (tuple(getattr(x, n) for n in data_fields),
-                tuple(getattr(x, n) for n in meta_fields))
+        return (tuple([getattr(x, n) for n in data_fields]),
+                tuple([getattr(x, n) for n in meta_fields]))
 
     def unflatten(meta, data):
         return nodetype(**dict(zip(meta_fields, meta)), **dict(zip(data_fields, data)))
@@ -247,7 +247,7 @@ def _flatten(tree, leaves, is_leaf):
         leaves.append(tree)
         return LEAF
     kind, meta, children = node
-    return TreeDef(kind, meta, tuple(_flatten(c, leaves, is_leaf) for c in children))
+    return TreeDef(kind, meta, tuple([_flatten(c, leaves, is_leaf) for c in children]))
 
 
 def tree_flatten(tree, is_leaf=None):

@@ -5,15 +5,19 @@ Memory: a plan's peak is its worst moment, simulated over the plan's actions (`P
     stored carries x carry_bytes + kept tapes x step_bytes
   + in the forward phase:  steps run x forward_step_bytes + forward_bytes
   + in the backward phase: steps reversed x xs_row_bytes + backward_bytes
+  + while the xs' cotangent rows are stacked: length x (xs_row_bytes + xs_stacked_bytes)
+                                              + stacking_bytes
 
 `forward_step_bytes` is what each step run leaves until the forward phase ends (its ys, the
 executor's entries, and for a plan that recomputes the fingerprint `verify.py` keeps);
 `forward_bytes` the current carry and one step's temporaries; `xs_row_bytes` the cotangent
 row of the xs a reversed step leaves until they are stacked (into `xs_stacked_bytes` per
 step, beside the rows, once the last step is reversed); `backward_bytes` what the
-backward phase holds throughout (the stacked ys and their cotangents, the fingerprints, the
+backward phase holds while it reverses steps (the stacked ys and their cotangents, the
 carry's cotangent, the closed-over parameters' gradients summed so far and one step's term,
-one step's backward temporaries). A peak taken as a sum of the parts' maxima was 1.1-4x too
+one step's backward temporaries), `stacking_bytes` what it holds once every step is
+reversed (the same without the step: 0.14 MiB less than `backward_bytes` on the LSTM of
+forecast_accuracy.py at hidden 32, whose stacking moment read 15% high with it). A peak taken as a sum of the parts' maxima was 1.1-4x too
 high where the xs take cotangents (the rows grow while the tapes shrink) and 25-50% too low
 for small steps (the fingerprints were not counted): benchmarks/forecast_accuracy.py.
 
@@ -61,7 +65,12 @@ FREELIST_BYTES = 1 << 20
 # grow, there are no reference cycles, the recompute check off changes nothing, CPython's
 # free 2-tuples grow by 8 a step (`sys._debugmallocstats`), and with `gc.collect()` (which
 # empties those free lists) before each reading the growth is 130 B and -100 B a step.
-# Such peaks read 10-28% above the forecast at peaks of 0.1-0.4 MiB.
+# Such peaks read 10-28% above the forecast at peaks of 0.1-0.4 MiB. The cause (issue 17,
+# c-forecast): `tuple(generator)` allocates 10 slots and shrinks the tuple, which then goes
+# to the free list of its final size and stays counted by tracemalloc, one block a call
+# until that list holds 2000; the hot paths now build such tuples from lists, and the
+# LSTM's growth measured -67 B a step (the RNN's fused backward: 317 B -> -27 B). Kept as
+# Budget's margin for user code that still builds them.
 UNSEEN_STEP_BYTES = 512
 # what each measured overhead is averaged over (dict growth amortised)
 REPEATS = 16
@@ -170,7 +179,9 @@ def measure_step(trace, touched, body, carry, x, wanted, length, device, timed=F
              # far beside a step's backward; that sum, the step's term and their new sum
              "backward_bytes": WITH_COTANGENT * (ys * length + carry_bytes)
              + max(temporaries, closure_bytes + term,
-                   SUM_SO_FAR_TERM_AND_NEW_SUM * closure_bytes)}
+                   SUM_SO_FAR_TERM_AND_NEW_SUM * closure_bytes),
+             # once the last step is reversed: the same, with the gradients' sums alone
+             "stacking_bytes": WITH_COTANGENT * (ys * length + carry_bytes) + closure_bytes}
     sizes["other_bytes"] = other_bytes(sizes, length)
     sizes["unseen_step_bytes"] = UNSEEN_STEP_BYTES * host  # Budget's margin, not a forecast
     if timed:
@@ -181,8 +192,8 @@ def measure_step(trace, touched, body, carry, x, wanted, length, device, timed=F
     return sizes
 
 
-PROFILE = ("reused_step_bytes", "forward_step_bytes", "checked_step_bytes", "forward_bytes", "xs_row_bytes",
-           "xs_stacked_bytes", "backward_bytes")
+PROFILE = ("reused_step_bytes", "forward_step_bytes", "checked_step_bytes", "forward_bytes",
+           "xs_row_bytes", "xs_stacked_bytes", "backward_bytes", "stacking_bytes")
 
 
 def other_bytes(sizes, length, recomputes=True):
@@ -190,8 +201,9 @@ def other_bytes(sizes, length, recomputes=True):
     plan of `length` steps must leave for them."""
     checked = sizes["checked_step_bytes"] * recomputes * length
     forward = length * sizes["forward_step_bytes"] + sizes["forward_bytes"] + checked
-    backward = (length * (sizes["xs_row_bytes"] + sizes["xs_stacked_bytes"])
-                + sizes["backward_bytes"] + checked)
+    rows = length * sizes["xs_row_bytes"]
+    backward = max(rows + sizes["backward_bytes"],
+                   rows + length * sizes["xs_stacked_bytes"] + sizes["stacking_bytes"]) + checked
     return max(forward, backward)
 
 
@@ -208,9 +220,10 @@ def peak_bytes(plan, sizes):
         ran, reversed_ = moments[:, 3], moments[:, 4]
         checked = sizes["checked_step_bytes"] * plan.recomputes
         forward = ran * (sizes["forward_step_bytes"] + checked) + sizes["forward_bytes"]
-        backward = (reversed_ * sizes["xs_row_bytes"] + sizes["backward_bytes"]
-                    + moments[:, 5] * plan.length * sizes["xs_stacked_bytes"]
-                    + plan.length * checked)
+        stacking = moments[:, 5]
+        backward = (reversed_ * sizes["xs_row_bytes"] + plan.length * checked
+                    + np.where(stacking == 1, plan.length * sizes["xs_stacked_bytes"]
+                               + sizes["stacking_bytes"], sizes["backward_bytes"]))
         rest = np.where(ran >= 0, forward, backward)
     else:
         rest = np.full(len(moments), sizes.get("other_bytes", 0), np.int64)

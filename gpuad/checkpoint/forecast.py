@@ -109,7 +109,8 @@ def forecast(step, init, xs=None, length=None, schedule=None, params=None, grad_
                                  closure=closure)
         finally:
             enclosing.close()
-        best = sizes if best is None else {k: min(v, best[k]) for k, v in sizes.items()}
+        best = sizes if best is None else {k: (max if k in _WARM_LARGER else min)(v, best[k])
+                                           for k, v in sizes.items()}
     sizes = best
     model = {k: sizes[k] for k in ("carry_bytes", "step_bytes", "other_bytes") + PROFILE}
     plan = schedule.plan(n, **model) if schedule.measures else schedule.plan(n)
@@ -123,6 +124,14 @@ def forecast(step, init, xs=None, length=None, schedule=None, params=None, grad_
                     advance_s=sizes["advance_s"], record_s=sizes["record_s"],
                     backward_s=sizes["backward_s"],
                     slowdown=seconds(plan, sizes) / seconds(base, sizes))
+
+
+# What the first run reads too small: the step run with CPython's freelists as they are also
+# makes the one-time objects (caches, lazily imported modules), which `reused_step_bytes` then
+# misses (StoreAll on the LSTM of forecast_accuracy.py, hidden 16, batch 8, T = 100: 3.1 KiB
+# read in the first run, 8.0 KiB in the second; a kept tape measured 11.0 KiB against the
+# model's 18.0 KiB less these, so the first run's figure read StoreAll's peak 34% high)
+_WARM_LARGER = frozenset({"reused_step_bytes"})
 
 
 def _xs_wanted(grad_xs, xs, count):

@@ -456,7 +456,23 @@ def measure(region):
 def _stack(rows, like=None):
     if like is not None:
         rows = [r if r is not None else zeros_like(like) for r in rows]
+    first = rows[0]
+    if type(first) in _HOST_ROWS:
+        shape, dtype = np.shape(first), first.dtype
+        if all(type(r) in _HOST_ROWS and r.dtype == dtype and np.shape(r) == shape
+               for r in rows):
+            # NumPy rows (the ys, the xs' cotangent rows): copied into one array. gnp.stack
+            # makes a view per row first, alive until they are concatenated: 200-300 B a row
+            # beside the result, 81 KiB at the stacking of 400 rows of 256 B on the RNN of
+            # forecast_accuracy.py (hidden 64, batch 32, bias in xs), then its peak
+            out = np.empty((len(rows),) + shape, dtype)
+            for i, r in enumerate(rows):
+                out[i] = r
+            return out
     return stack(rows)
+
+
+_HOST_ROWS = (np.ndarray, np.float64, np.float32, np.complex128, np.complex64, np.float16)
 
 
 def _device_of(leaves):

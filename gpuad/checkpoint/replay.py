@@ -238,7 +238,7 @@ def record_region(trace, region, parent_nodes, out_leaves):
     nodes = tuple(range(first, first + len(wrapped)))
     parents = [(k, node, None) for k, node in enumerate(parent_nodes)]
     trace.tape.append((CHECKPOINTED, nodes, parents, (),
-                       tuple(Meta(out_leaves[i]) for i in wrapped), {"region": region}))
+                       tuple([Meta(out_leaves[i]) for i in wrapped]), {"region": region}))
     result = list(out_leaves)
     for i, node in zip(wrapped, nodes):
         result[i] = ReverseTracer(as_value(out_leaves[i]), trace, node)

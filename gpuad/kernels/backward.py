@@ -129,7 +129,7 @@ def _replay_values(group, inputs, targets, known):
 
 def _uniform(g, escapes):
     """Escapes whose cotangent is one value broadcast to every element."""
-    return tuple(k for k in escapes if g[k].ndim and not any(g[k].strides))
+    return tuple([k for k in escapes if g[k].ndim and not any(g[k].strides)])
 
 
 def _scalar(a, dtype):

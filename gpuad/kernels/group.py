@@ -188,8 +188,8 @@ class Group:
 
     def structure(self):
         """What a generated kernel depends on (constants are kernel arguments, not code)."""
-        return tuple((prim.name, tuple((kind, ref if kind != CONST else None)
-                                       for kind, ref in ops)) for prim, ops in self.instrs)
+        return tuple([(prim.name, tuple([(kind, ref if kind != CONST else None)
+                                         for kind, ref in ops])) for prim, ops in self.instrs])
 
     def constants(self):
         return [ref for _, ops in self.instrs for kind, ref in ops if kind == CONST]

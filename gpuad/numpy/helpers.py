@@ -159,8 +159,8 @@ def unbroadcast(g, target):
     g_shape = g.shape
     if g_shape != shape:
         lead = len(g_shape) - len(shape)
-        axes = tuple(range(lead)) + tuple(lead + i for i, n in enumerate(shape)
-                                          if n == 1 and g_shape[lead + i] != 1)
+        axes = tuple(range(lead)) + tuple([lead + i for i, n in enumerate(shape)
+                                           if n == 1 and g_shape[lead + i] != 1])
         if axes:
             g = ops.sum(g, axis=axes)
         if g.shape != shape:

@@ -60,7 +60,7 @@ def _strip_index(idx):
     their derivative tracers at every level (see `helpers.as_constant`), lists become arrays. What is
     left traced is batched by vmap: `_batched_index` says so."""
     if isinstance(idx, tuple):
-        return tuple(_index_array(i) for i in idx)
+        return tuple([_index_array(i) for i in idx])
     return _index_array(idx)
 
 

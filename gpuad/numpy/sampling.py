@@ -72,7 +72,7 @@ def get_all_states():
     # checkpointed scan's instructions (benchmarks/callgrind.py scan_revolve; 0.5% with this).
     if not _generators:
         return get_state(), ()
-    return get_state(), tuple((weakref.ref(g), g._save()) for g in list(_generators))
+    return get_state(), tuple([(weakref.ref(g), g._save()) for g in list(_generators)])
 
 
 def set_all_states(states):

@@ -136,7 +136,7 @@ def squeeze(a, axis=None):
         if bad:
             raise ValueError(f"squeeze: cannot select axis {bad[0]} of shape {shape}: "
                              f"its size is not 1")
-    return reshape(a, tuple(n for i, n in enumerate(shape) if i not in axes))
+    return reshape(a, tuple([n for i, n in enumerate(shape) if i not in axes]))
 
 
 def atleast_1d(*arys):

@@ -18,14 +18,27 @@ import forecast_accuracy  # noqa: E402
 GRID = [("rnn", 64, 16, 200, np.float32, False), ("lstm", 32, 8, 150, np.float64, True)]
 
 
+# The fusion thresholds both passes run under: the defaults (the grid's arrays are below them:
+# per-op rules) and the lowest (every elementwise op of a step joins a fused group and its
+# forward values are lazy, as in CI's second pass), set here so either pass covers both
+THRESHOLDS = {"default": (65536, 1 << 20), "fused": (2, 2)}
+
+
+@pytest.fixture(params=sorted(THRESHOLDS))
+def thresholds(request):
+    saved = ga.config.fusion, ga.config.fusion_min_size, ga.config.fusion_forward_min_size
+    ga.config.fusion = True
+    ga.config.fusion_min_size, ga.config.fusion_forward_min_size = THRESHOLDS[request.param]
+    yield request.param
+    ga.config.fusion, ga.config.fusion_min_size, ga.config.fusion_forward_min_size = saved
+
+
 @pytest.mark.parametrize("config", GRID, ids=lambda c: f"{c[0]}-h{c[1]}-{np.dtype(c[4])}"
                          f"-{'xs' if c[5] else 'closed'}")
-def test_predicted_peak_within_15_percent(config):
-    if ga.config.fusion_min_size < 65536 or ga.config.fusion_forward_min_size < 2 ** 20:
-        # Known miss (issue 17's note): with fused groups on arrays this small the recomputing
-        # plans measure 20-24% above the forecast (Revolve(8) on rnn-h64: 196.6k predicted,
-        # 246.6k measured); the grid's arrays are below the default thresholds.
-        pytest.skip("forecast accuracy is measured at the default fusion thresholds")
+def test_predicted_peak_within_15_percent(config, thresholds):
+    """The dry run measures the step under the thresholds the run will use: with fused groups
+    a step's tape, its backward and what it leaves behind differ (a kept tape of the RNN below
+    is 18.8 KiB fused, 16.0 KiB per op)."""
     step, init, xs, closed, loss, params = forecast_accuracy.problem(*config)
     grad_xs = (False, True) if config[5] else False
     vg = ga.value_and_grad(loss)
@@ -36,9 +49,7 @@ def test_predicted_peak_within_15_percent(config):
         fc = forecast(step, init, xs, schedule=schedule, params=closed, grad_xs=grad_xs)
         measured = forecast_accuracy.measured_peak(vg, params, schedule)
         error = fc.peak_bytes["total"] / measured - 1
-        # Known miss, not yet fixed: Online's plans on the RNN read ~16% low (issue 17's note)
-        tolerance = 0.17 if isinstance(schedule, Online) else 0.15
-        assert abs(error) <= tolerance, (schedule.name, fc.peak_bytes, measured, error)
+        assert abs(error) <= 0.15, (thresholds, schedule.name, fc.peak_bytes, measured, error)
         if isinstance(schedule, Budget):
             assert measured <= schedule.budget  # the budget holds in the run, not only the plan
 
@@ -72,7 +83,7 @@ def test_moments_weigh_each_part_where_it_is_held(seed):
     carry, step, checked = s["carry_bytes"], s["step_bytes"], s["checked_step_bytes"]
     end_of_forward = length * step + length * s["forward_step_bytes"] + s["forward_bytes"]
     first_reverse = length * step + s["backward_bytes"]
-    stacking = s["backward_bytes"] + length * (s["xs_row_bytes"] + s["xs_stacked_bytes"])
+    stacking = s["stacking_bytes"] + length * (s["xs_row_bytes"] + s["xs_stacked_bytes"])
     got = peak_bytes(StoreAll().plan(length), s)["total"]
     assert got == max(end_of_forward, first_reverse, stacking)
     # Revolve(1): the initial carry stored throughout, at most one tape; recomputes, so every
@@ -83,6 +94,6 @@ def test_moments_weigh_each_part_where_it_is_held(seed):
     backward = (carry + step + (length - 1) * s["xs_row_bytes"] + s["backward_bytes"]
                 + length * checked)
     after_last = carry + length * s["xs_row_bytes"] + s["backward_bytes"] + length * checked
-    stacking = (s["backward_bytes"] + length * checked
+    stacking = (s["stacking_bytes"] + length * checked
                 + length * (s["xs_row_bytes"] + s["xs_stacked_bytes"]))
     assert peak_bytes(plan, s)["total"] == max(forward_end, backward, after_last, stacking)
