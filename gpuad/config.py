@@ -83,6 +83,10 @@ class Config:
     def recompute_check(self, value):
         self._recompute_check = _recompute_check(value, "config.recompute_check")
 
+    def snapshot(self):
+        """The settings as a tuple, for keys of what depends on them."""
+        return tuple(getattr(self, k) for k in self.FIELDS)
+
     def __repr__(self):
         fields = ", ".join(f"{k}={getattr(self, k)!r}" for k in self.FIELDS)
         return f"Config({fields})"

@@ -98,19 +98,11 @@ def measure_step(trace, touched, body, carry, x, wanted, length, device, timed=F
     when they are not tracers of `trace` (a dry run: `forecast`).
     """
     n = len(carry)
-    inputs = list(carry) + list(x)
-
-    def fun(boxed):
-        c, y = body(boxed[:n], boxed[n:])
-        return c + y
-
+    fun, inputs = _flat_step(body, carry, x)
     host = device == "host"
     reused = 0
     if host:  # the same step with CPython's freelists as they are: what it takes from them
-        with memory.track(device=device) as as_is:
-            first = Replay(trace, touched, fun, inputs, False, wanted)
-        reused = as_is.end_bytes
-        del first
+        reused = step_bytes_as_is(trace, touched, body, carry, x, wanted, device)
     with _freelists_spent(host), memory.track(device=device) as recorded:
         start = time.perf_counter()
         replay = Replay(trace, touched, fun, inputs, False, wanted)
@@ -190,6 +182,27 @@ def measure_step(trace, touched, body, carry, x, wanted, length, device, timed=F
         sizes.update(advance_s=time.perf_counter() - start, record_s=record_s,
                      backward_s=backward_s)
     return sizes
+
+
+def step_bytes_as_is(trace, touched, body, carry, x, wanted, device):
+    """What one step's tape holds, recorded with CPython's freelists as they are: a quick
+    reading (one taped step, no backward pass) that `measure_step` takes as its first part,
+    and that tells a later call whether the step still takes what was measured."""
+    fun, inputs = _flat_step(body, carry, x)
+    with memory.track(device=device) as as_is:
+        replay = Replay(trace, touched, fun, inputs, False, wanted)
+    del replay
+    return as_is.end_bytes
+
+
+def _flat_step(body, carry, x):
+    n = len(carry)
+
+    def fun(boxed):
+        c, y = body(boxed[:n], boxed[n:])
+        return c + y
+
+    return fun, list(carry) + list(x)
 
 
 PROFILE = ("reused_step_bytes", "forward_step_bytes", "checked_step_bytes", "forward_bytes",

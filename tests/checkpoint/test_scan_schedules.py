@@ -119,12 +119,55 @@ def test_budget_keeps_measured_peak_under_the_budget():
 
     with gpuad.memory.track() as full:
         expected = ga.grad(f)(W, StoreAll())
+    # once untracked: the first Budget of a process loads segments.py's compiled solver
+    # (36 MiB read under tracemalloc when this test ran alone), once per process, not per plan
+    ga.grad(f)(W, Budget(int(full.peak_bytes * 0.6)))
     for fraction in (0.15, 0.3, 0.6):
         budget = int(full.peak_bytes * fraction)
         with gpuad.memory.track() as m:
             g = ga.grad(f)(W, Budget(budget))
         assert m.peak_bytes <= budget, (fraction, m.peak_bytes, budget)
         np.testing.assert_allclose(g, expected, rtol=1e-10)
+
+
+def test_budget_measures_a_step_once_and_again_when_it_keeps_more(monkeypatch):
+    """Budget's sizes are kept per step signature; a step that keeps more than it did with the
+    same shapes (here: a flag read from a closure) is measured again, and the budget holds."""
+    from gpuad.checkpoint import region
+    measured = []
+    real = region.measure_step
+    monkeypatch.setattr(region, "measure_step",
+                        lambda *a, **k: measured.append(1) or real(*a, **k))
+    monkeypatch.setattr(region, "_MEASURED", {})
+    rng = np.random.default_rng(7)
+    W = rng.standard_normal((48, 48)) * 0.2
+    xs = rng.standard_normal((60, 48, 48))
+    heavy = [False]
+
+    def step(h, x):
+        h = gnp.tanh(h @ W + x)
+        if heavy[0]:  # three more kept residuals, the same shapes in and out
+            h = gnp.tanh(gnp.sin(gnp.cos(h)) * 0.5 + h)
+        return h, None
+
+    def f(W_, schedule):
+        return gnp.sum(scan(lambda h, x: step(h @ W_, x), np.zeros((48, 48)), xs,
+                            schedule=schedule)[0])
+
+    with gpuad.memory.track() as full:
+        ga.grad(f)(W, StoreAll())
+    budget = Budget(int(full.peak_bytes * 0.3))
+    for _ in range(3):
+        ga.grad(f)(W, budget)
+    assert len(measured) <= 2  # a process's first call reads a little more than later ones
+    first = len(measured)
+    plain = budget.chosen
+    heavy[0] = True
+    with gpuad.memory.track() as m:
+        ga.grad(f)(W, budget)
+    assert len(measured) == first + 1, "a step that keeps more must be measured again"
+    assert m.peak_bytes <= budget.budget
+    assert budget.chosen != plain  # the heavier tape gives another plan
 
 
 def _snapshot_dirs():
@@ -192,9 +235,12 @@ def test_while_loop_with_online_default():
 
 def test_forecast_predicts_memory_and_steps():
     p = params(6)["rnn"]
-    xs = np.random.default_rng(6).standard_normal((200, 16, INPUT))
+    # batch 64: at batch 16 StoreAll's forecast moved by 14% with the state of CPython's
+    # freelists that earlier tests left (how much of a step's tuples come from them), and with
+    # it the share saved, across the 0.5 asserted below
+    xs = np.random.default_rng(6).standard_normal((200, 64, INPUT))
     step = rnn_step(p, False)
-    h0 = np.zeros((16, HIDDEN))
+    h0 = np.zeros((64, HIDDEN))
     fc = forecast(step, h0, xs, schedule=Revolve(8))
     assert fc.step_evaluations == Revolve(8).plan(200).step_evaluations
     assert fc.store_all_step_evaluations == 200
