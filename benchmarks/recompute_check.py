@@ -24,6 +24,7 @@ bounds).
                                          [--schedules 'EveryK(32),Revolve(32),Revolve(8)']
 """
 import argparse
+import functools
 import importlib.util
 import os
 import statistics
@@ -50,27 +51,33 @@ def schedules(base_peak):
             ("Online(32)", Online(32)), ("Budget(10%)", Budget(max(1, int(0.1 * base_peak))))]
 
 
-def measure(model, args):
+def selected(model, args):
+    """(label, run) for each schedule that --schedules selects: run() is one checkpointed
+    value_and_grad of the model."""
     import gpuad as ga
     import gpuad.memory
     from gpuad.checkpoint import StoreAll
-    from gpuad.config import config
     loss, params, xs = gpuad_loss(model, args.length, args.hidden, args.batch, args.inputs)
     vg = ga.value_and_grad(loss)
     with gpuad.memory.track() as m:
         vg(params, xs, StoreAll())
+    for label, schedule in schedules(m.peak_bytes):
+        if not args.schedules or label in args.schedules.split(","):
+            yield label, functools.partial(vg, params, xs, schedule)
+
+
+def measure(model, args):
+    from gpuad.config import config
     rows = []
     saved = config.recompute_check
     try:
-        for label, schedule in schedules(m.peak_bytes):
-            if args.schedules and label not in args.schedules.split(","):
-                continue
+        for label, run in selected(model, args):
             wall = {mode: [] for mode in MODES}
             cpu = {mode: [] for mode in MODES}
             try:
                 for mode in MODES:  # warm-up, and the check passes (a pure step)
                     config.recompute_check = mode
-                    vg(params, xs, schedule)
+                    run()
             except ValueError as exc:  # a Budget below one step's needs says so; report it
                 print(f"  {model} {label}: {exc}", file=sys.stderr)
                 continue
@@ -78,7 +85,7 @@ def measure(model, args):
                 for mode in MODES if r % 2 == 0 else MODES[::-1]:
                     config.recompute_check = mode
                     t0, c0 = time.perf_counter(), time.process_time()
-                    vg(params, xs, schedule)
+                    run()
                     wall[mode].append(time.perf_counter() - t0)
                     cpu[mode].append(time.process_time() - c0)
             ratio = [a / b for a, b in zip(wall["exact"], wall["off"])]
@@ -161,25 +168,17 @@ def checker_at(rev):
 
 def measure_inside(model, args, variants):
     """Rows of the check's CPU share per schedule, for each Checker class in `variants`."""
-    import gpuad as ga
-    import gpuad.memory
-    from gpuad.checkpoint import StoreAll, region, remat
+    from gpuad.checkpoint import region, remat
     from gpuad.config import config
-    loss, params, xs = gpuad_loss(model, args.length, args.hidden, args.batch, args.inputs)
-    vg = ga.value_and_grad(loss)
-    with gpuad.memory.track() as m:
-        vg(params, xs, StoreAll())
     rows = []
     saved = config.recompute_check, region.Checker, remat.Checker
     config.recompute_check = "exact"
     try:
-        for label, schedule in schedules(m.peak_bytes):
-            if args.schedules and label not in args.schedules.split(","):
-                continue
+        for label, run in selected(model, args):
             share = {name: [] for name in variants}
             numbers = {name: [] for name in variants}
             try:
-                vg(params, xs, schedule)  # warm-up
+                run()  # warm-up
             except ValueError as exc:  # a Budget below one step's needs says so; report it
                 print(f"  {model} {label}: {exc}", file=sys.stderr)
                 continue
@@ -189,17 +188,17 @@ def measure_inside(model, args, variants):
                     region.Checker = remat.Checker = variants[name]
                     with Inside(variants[name]) as inside:
                         c0 = time.process_time()
-                        vg(params, xs, schedule)
-                        run = time.process_time() - c0
-                    share[name].append(inside.seconds / run)
-                    numbers[name].append((inside.calls, inside.seconds, run))
+                        run()
+                        spent = time.process_time() - c0
+                    share[name].append(inside.seconds / spent)
+                    numbers[name].append((inside.calls, inside.seconds, spent))
             for name in names:
-                k = share[name].index(statistics.median(share[name]))
-                calls, seconds, run = numbers[name][k]
+                k = share[name].index(statistics.median_low(share[name]))
+                calls, seconds, spent = numbers[name][k]
                 rows.append([model, label, name,
                              f"{100 * share[name][k]:.1f}% ({100 * min(share[name]):.1f}"
                              f"-{100 * max(share[name]):.1f})",
-                             str(calls), f"{1e3 * seconds:.0f} / {1e3 * run:.0f}",
+                             str(calls), f"{1e3 * seconds:.0f} / {1e3 * spent:.0f}",
                              f"{1e6 * seconds / max(calls, 1):.1f}"])
                 print(f"  {model} {label} {name}: {rows[-1][3]}", file=sys.stderr)
     finally:
