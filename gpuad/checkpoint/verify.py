@@ -9,14 +9,18 @@ recomputed, and every recomputation is compared with it:
 - small leaves (up to 512 bytes: scalars, per-step losses) keep their bytes, so a mismatch
   reports the exact largest difference;
 - larger ones keep one reduction, no copy. "exact": the wrapping sum of the leaf's bits read as
-  unsigned integers (`x.view(uint32).sum(dtype=uint32)` for float32), which any one changed
-  bit changes. "allclose": the float64 sum, which passes if |sum - sum'| <= size·atol +
+  unsigned integers, 64-bit words of its bytes in C order when their number is a multiple of 8
+  (else words of its itemsize), which any one changed bit changes. "allclose": the float64 sum, which passes if |sum - sum'| <= size·atol +
   rtol·sum(|x'|), as every pair passing `np.allclose(x, x', rtol, atol)` does.
 - "allclose" uses NumPy's atol 1e-8 and rtol 1e-5 (or 4 ulps of the dtype if larger); NaN
   matches NaN. "auto" (the default) is exact on NumPy arrays and allclose on CuPy arrays,
   whose reductions (and cuBLAS) need not be bitwise reproducible.
 
-On NumPy each recomputed step is compared at once. Fingerprints of CuPy arrays stay on the
+The check runs on every evaluation of a step, so its cost is Python's per leaf: plain NumPy
+leaves (C-contiguous arrays of a numeric dtype, NumPy scalars) take one fast path (`_keys`:
+one reduction or one copy of their bytes, no tracer unwrapping), and a recomputation whose
+fingerprints all equal the first pass's passes with one list comparison. On NumPy each
+recomputed step is compared at once. Fingerprints of CuPy arrays stay on the
 device and are compared in one batch when the region's backward pass ends: one host sync per
 region instead of one per step. (PyTorch's checkpoint compares only the shapes and dtypes of
 recomputed tensors; comparing values is the point here.) Cost: benchmarks/README.md.
@@ -49,6 +53,12 @@ ADVICE = (
 
 _UINT = {1: np.uint8, 2: np.uint16, 4: np.uint32, 8: np.uint64}
 _NUMBERS = (bool, int, float, complex)
+_U64 = np.dtype(np.uint64)
+# dtypes (native byte order) all of whose bytes are value bits, and their scalar types: the
+# fast path (`_keys`)
+_PLAIN = frozenset(np.dtype(c) for c in "?bBhHiIlLqQefdFD")
+_SCALARS = frozenset(d.type for d in _PLAIN)
+_add = np.add.reduce
 
 # fingerprint kinds: (kind, key)
 _BYTES = 0    # key: (bytes, dtype, shape) of a small NumPy array or scalar
@@ -78,28 +88,34 @@ class Checker:
     for the error: (what, names of the leaves, which step).
     """
 
-    __slots__ = ("deferred", "describe", "exact", "notes")
+    __slots__ = ("deferred", "describe", "devices", "exact", "notes")
 
     def __init__(self, mode, describe):
         self.exact = mode == "exact"
         self.describe = describe
         self.notes = {}
         self.deferred = []
+        self.devices = False  # whether a fingerprint stays on a device (compared in flush)
 
     def note(self, i, leaves):
-        exact = self.exact
-        self.notes[i] = [_fingerprint(value_for_check(x), exact) for x in leaves]
+        self.notes[i] = self._keys(leaves)
 
     def check(self, i, leaves):
         first = self.notes.get(i)
         if first is None:  # evaluated for the first time (a plan may do so outside the sweep)
-            self.note(i, leaves)
+            self.notes[i] = self._keys(leaves)
+            return
+        keys = self._keys(leaves)
+        # equal fingerprints: the same values (bits, or NaN where NaN was); device
+        # fingerprints are compared in flush, without a host sync per step
+        if keys == first and not self.devices:
             return
         exact = self.exact
         rows = None
-        for k, (x, old) in enumerate(zip(leaves, first)):
+        for k, (x, old, new) in enumerate(zip(leaves, first, keys)):
+            if old[0] != _DEVICE and old == new:  # (== on device keys would sync)
+                continue
             raw = value_for_check(x)
-            new = _fingerprint(raw, exact)
             if old[0] == _DEVICE and new[0] == _DEVICE:
                 scale = None if exact else (abs(raw).sum(dtype=np.float64), raw.size,
                                             raw.dtype)
@@ -118,6 +134,31 @@ class Checker:
                 rows = (rows or []) + [(k, _difference(old, new, raw, exact))]
         if rows:
             self.fail(i, rows)
+
+    def _keys(self, leaves):
+        """The fingerprints of `leaves` (`_fingerprint`), plain NumPy leaves without a call."""
+        exact = self.exact
+        keys = []
+        for x in leaves:
+            kind = type(x)
+            if kind is np.ndarray:
+                dtype = x.dtype
+                if dtype in _PLAIN:
+                    nbytes = x.nbytes
+                    if nbytes <= SMALL_BYTES:
+                        keys.append((_BYTES, (x.tobytes(), dtype, x.shape)))
+                        continue
+                    if exact and not nbytes & 7 and x.flags.c_contiguous:
+                        keys.append((_SUM, _add(np.frombuffer(x, _U64))))
+                        continue
+            elif kind in _SCALARS:
+                keys.append((_BYTES, (memoryview(x).tobytes(), x.dtype, ())))
+                continue
+            key = _fingerprint(value_for_check(x), exact)
+            if key[0] == _DEVICE:
+                self.devices = True
+            keys.append(key)
+        return keys
 
     def flush(self):
         """Compare the fingerprints left on a device (one host sync); raise on a mismatch."""
@@ -176,7 +217,7 @@ def _reduce(xp, raw, exact):
     its float64 (complex128) sum."""
     dtype = raw.dtype
     if exact or dtype.kind in "biu":
-        if dtype.itemsize == 16:  # complex128: a pair of 64-bit words, contiguous
+        if not raw.nbytes & 7:  # 64-bit words of the bytes in C order (as `Checker._keys`)
             return xp.ascontiguousarray(raw).reshape(-1).view(np.uint64).sum(dtype=np.uint64)
         uint = _UINT[dtype.itemsize]
         return raw.view(uint).sum(dtype=uint)
