@@ -476,17 +476,24 @@ class Primitive:
       collective: the op communicates between ranks (gpuad/distributed), so every rank must run
         its rules in step: the backward sweep runs its VJP with a zero cotangent where the result
         got none, instead of skipping it (which would leave the other ranks waiting).
+      batch: the op's vmap rule, `batch(trace, prim, vals, batched, params)` -> the result for
+        the stacked values (batch axis first), where `batched[i]` says whether `vals[i]` carries
+        the batch axis (shift an axis parameter, align operands, add an einsum letter...; the
+        rule makers are in gpuad/numpy/batch_rules.py). None: a broadcasting op aligns its
+        operands and runs once, any other runs once per example (gpuad/batching.py).
     """
 
     __slots__ = ("name", "impl", "vjp", "jvp", "broadcasting", "multiple_results", "variadic",
                  "keep", "keep_ans", "elementwise", "scalar", "jvp_joint", "vjp_joint", "fast",
-                 "sparse_cotangents", "array_impl", "collective", "__weakref__")
+                 "sparse_cotangents", "array_impl", "collective", "batch", "__weakref__")
 
     def __init__(self, name, impl, vjp=(), jvp=(), *, broadcasting=False, meta_only=(),
                  multiple_results=False, variadic=False, elementwise=None, scalar=None,
-                 jvp_joint=None, vjp_joint=None, register=True, collective=False):
+                 jvp_joint=None, vjp_joint=None, register=True, collective=False,
+                 batch=None):
         self.name = name
         self.collective = collective
+        self.batch = batch
         self.impl = impl
         # what impl runs when its first argument is a NumPy array (for the arithmetic ops: the
         # ufunc itself, without the scalar test of `scalar_aware`)

@@ -13,7 +13,8 @@ Which way each goes, and why:
 * `hvp` is `jvp(grad(f))`: H v at a small constant multiple of one gradient's cost, without
   forming H.
 Ops without a batching rule make the batched sweep loop over the basis internally (still one
-recording of f, just slower); gpuad/batching.py lists the rules.
+recording of f, just slower); each primitive declares its rule (`Primitive(batch=...)`) and
+`gpuad.batching.BATCHING_RULES` lists them.
 
 Layout (as JAX's): a Jacobian of an output of shape O with respect to an input of shape I has
 shape O + I; pytrees nest as output structure outside, input structure inside.

@@ -17,6 +17,7 @@ import numpy as np
 
 from .. import backend
 from ..trace import Primitive, namespace_of, nondiff, primal_value, strip_derivatives
+from .batch_rules import map_rule
 from .define import (binary_op, defbinary, defunary, elementwise_primitive, scalar_aware,
                      unary_op)
 from .helpers import balanced_eq, is_complex, ops as _helper_ops
@@ -233,11 +234,11 @@ def _to_dtype_of(g, x):
 
 
 real_p = Primitive("real", _real, vjp=[lambda ans, x, g: _to_dtype_of(g, x)],
-                   jvp=[lambda ans, x, t: real(t)])
+                   jvp=[lambda ans, x, t: real(t)], batch=map_rule)
 imag_p = Primitive("imag", _imag, vjp=[lambda ans, x, g: g * -1j],
-                   jvp=[lambda ans, x, t: imag(t)])
+                   jvp=[lambda ans, x, t: imag(t)], batch=map_rule)
 conj_p = Primitive("conjugate", np.conjugate, vjp=[lambda ans, x, g: conjugate(g)],
-                   jvp=[lambda ans, x, t: conjugate(t)])
+                   jvp=[lambda ans, x, t: conjugate(t)], batch=map_rule)
 real = unary_op(real_p, "`numpy.real`, differentiable.")
 _helper_ops.real = real  # for helpers.cast_cotangent
 imag = unary_op(imag_p, "`numpy.imag`, differentiable.")

@@ -15,6 +15,7 @@ import numpy as np
 
 from .. import backend
 from ..trace import TRACER_TYPES, Primitive, namespace_of, nondiff, primal_value, strip_derivatives
+from .batch_rules import map_rule
 from .elementwise import (absolute, conjugate, imag, real, where)
 from .helpers import (conj_if_complex, is_complex, mH, mT, shape_of, square_check)
 from .products import diagonal, tril, triu
@@ -74,7 +75,7 @@ def _cholesky_vjp(ans, a, g):
 
 
 cholesky_p = Primitive("linalg.cholesky", lambda a: _xp(a).linalg.cholesky(a),
-                       vjp=[_cholesky_vjp], jvp=[_cholesky_jvp])
+                       vjp=[_cholesky_vjp], jvp=[_cholesky_jvp], batch=map_rule)
 
 
 def cholesky(a, upper=False):
@@ -167,7 +168,7 @@ def diag_embed(d):
 
 
 eigh_p = Primitive("linalg.eigh", lambda a, *, UPLO: tuple(_xp(a).linalg.eigh(a, UPLO=UPLO)),
-                   vjp=[_eigh_vjp], jvp=[_eigh_jvp], multiple_results=True)
+                   vjp=[_eigh_vjp], jvp=[_eigh_jvp], multiple_results=True, batch=map_rule)
 eigh_p.sparse_cotangents = True
 EighResult = namedtuple("EighResult", ["eigenvalues", "eigenvectors"])
 
@@ -274,7 +275,7 @@ def _unless_defective(x, v):
 
 
 eig_p = Primitive("linalg.eig", _eig_impl, vjp=[_eig_vjp], jvp=[_eig_jvp],
-                  multiple_results=True)
+                  multiple_results=True, batch=map_rule)
 eig_p.sparse_cotangents = True
 EigResult = namedtuple("EigResult", ["eigenvalues", "eigenvectors"])
 
@@ -294,7 +295,7 @@ def _eigvals_vjp(ans, a, g):
 eigvals_p = Primitive("linalg.eigvals",
                       lambda a: _xp(a).linalg.eigvals(a).astype(_complex_dtype(a.dtype),
                                                                 copy=False),
-                      vjp=[_eigvals_vjp], jvp=[_eigvals_jvp])
+                      vjp=[_eigvals_vjp], jvp=[_eigvals_jvp], batch=map_rule)
 
 
 def eig(a):
@@ -370,7 +371,7 @@ def _qr_vjp(ans, a, g):
 
 
 qr_p = Primitive("linalg.qr", lambda a: tuple(_xp(a).linalg.qr(a, mode="reduced")),
-                 vjp=[_qr_vjp], jvp=[_qr_jvp], multiple_results=True)
+                 vjp=[_qr_vjp], jvp=[_qr_jvp], multiple_results=True, batch=map_rule)
 QRResult = namedtuple("QRResult", ["Q", "R"])
 
 

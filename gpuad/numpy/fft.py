@@ -20,6 +20,7 @@ import numpy as np
 
 from .. import backend
 from ..trace import Primitive, namespace_of, primal_value
+from .batch_rules import axis_rule
 from .elementwise import conjugate, real
 from .helpers import is_complex, shape_of
 from .shapes import asarray_traced
@@ -88,7 +89,8 @@ def _twin_weights(n, ndim, axis, x, g):
 fft_p = Primitive(
     "fft", _impl,
     vjp=[_fft_vjp], meta_only=(0,),  # the rules need only the input's shape and dtype
-    jvp=[lambda ans, x, t, *, kind, s, axes, norm: _transform(t, kind, s, axes, norm)])
+    jvp=[lambda ans, x, t, *, kind, s, axes, norm: _transform(t, kind, s, axes, norm)],
+    batch=axis_rule("axes"))
 
 
 def _transform(x, kind, s, axes, norm):

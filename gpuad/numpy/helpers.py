@@ -33,14 +33,15 @@ from ..trace import (BATCH_TRACER_TYPES, STAGED_TRACER_TYPES, TRACER_TYPES, Meta
 
 
 class _Ops:
-    """The ops the helpers below and define.py call (`sum`, `reshape`, `real`, `astype`,
-    `asarray_traced`, `swapaxes`, `conjugate`, `stack`). The family modules that declare them
-    import this module (and define.py), so each hands its op over once declared (reductions.py:
-    sum; shapes.py: reshape, astype, asarray_traced, swapaxes; elementwise.py: real, conjugate;
-    manipulation.py: stack, which shapes.py's asarray_traced stacks lists with) and neither
-    module imports them."""
+    """The ops the helpers below, define.py and batch_rules.py call (`sum`, `reshape`, `real`,
+    `astype`, `asarray_traced`, `swapaxes`, `conjugate`, `stack`, `getitem`, `broadcast_to`,
+    `expand_dims`). The family modules that declare them import this module (and define.py,
+    batch_rules.py), so each hands its op over once declared (reductions.py: sum; shapes.py:
+    reshape, astype, asarray_traced, swapaxes, broadcast_to, expand_dims; elementwise.py: real,
+    conjugate; indexing.py: getitem; manipulation.py: stack, which shapes.py's asarray_traced
+    stacks lists with) and none of those modules imports them."""
     __slots__ = ("sum", "reshape", "real", "astype", "asarray_traced", "swapaxes", "conjugate",
-                 "stack")
+                 "stack", "getitem", "broadcast_to", "expand_dims")
 
 
 ops = _Ops()

@@ -14,7 +14,10 @@ import numpy as np
 from .. import backend
 from ..trace import (TRACER_TYPES, Primitive, bind1, namespace_of, nondiff, staged_trace)
 from .elementwise import where
-from .helpers import (as_constant, holds_tracer, np_function, shape_of, unbroadcast)
+from .batch_rules import (aligned_to, index_keeps_batch_first, loop_rule, materialized,
+                          prefixed)
+from .helpers import (as_constant, holds_tracer, np_function, ops as _helper_ops, shape_of,
+                      unbroadcast)
 
 
 def _xp(*xs):
@@ -44,15 +47,29 @@ def _unindex_impl(g, *, shape, idx):
     return out
 
 
+def _batch_getitem(trace, prim, vals, batched, params):
+    idx = params["idx"]
+    if not index_keeps_batch_first(idx):
+        return loop_rule(trace, prim, vals, batched, params)
+    return prim.bind(vals[0], idx=prefixed(idx))
+
+
+def _batch_unindex(trace, prim, vals, batched, params):
+    idx = params["idx"]
+    if not index_keeps_batch_first(idx):
+        return loop_rule(trace, prim, vals, batched, params)
+    return prim.bind(vals[0], shape=(trace.size,) + tuple(params["shape"]), idx=prefixed(idx))
+
+
 getitem_p = Primitive(
     "getitem", lambda x, *, idx: x[idx],
     vjp=[lambda ans, x, g, *, idx: unindex(g, x.shape, idx)],
     jvp=[lambda ans, x, t, *, idx: getitem(t, idx)],
-    meta_only=(0,))
+    meta_only=(0,), batch=_batch_getitem)
 unindex_p = Primitive(
     "unindex", _unindex_impl,
     vjp=[lambda ans, g, ct, *, shape, idx: getitem(ct, idx)],
-    jvp=[lambda ans, g, t, *, shape, idx: unindex(t, shape, idx)])
+    jvp=[lambda ans, g, t, *, shape, idx: unindex(t, shape, idx)], batch=_batch_unindex)
 
 
 def _strip_index(idx):
@@ -99,6 +116,9 @@ def getitem(x, idx):
     if _batched_index(idx):
         return _gather(x, idx)
     return bind1(getitem_p, x, {"idx": idx})
+
+
+_helper_ops.getitem = getitem  # for batch_rules.loop_rule
 
 
 def _gather(x, idx):
@@ -178,19 +198,31 @@ def _at_set_vjp_v(ans, x, v, g, *, idx):
     return unbroadcast(picked, v)
 
 
+def _batch_at(trace, prim, vals, batched, params):
+    idx = params["idx"]
+    if not index_keeps_batch_first(idx):
+        return loop_rule(trace, prim, vals, batched, params)
+    x = materialized(vals[0], batched[0], trace.size)
+    v = vals[1]
+    if batched[1]:
+        selected = np.empty(tuple(vals[0].shape)[1 if batched[0] else 0:], dtype=np.int8)[idx]
+        (v,) = aligned_to(v, selected.ndim)
+    return prim.bind(x, v, idx=prefixed(idx))
+
+
 at_add_p = Primitive(
     "at.add", _at_add_impl,
     vjp=[lambda ans, x, v, g, *, idx: g,
          lambda ans, x, v, g, *, idx: unbroadcast(getitem(g, idx), v)],
     jvp=[lambda ans, x, v, t, *, idx: t,
          lambda ans, x, v, t, *, idx: at_add(zeros_like_raw(x), t, idx)],
-    meta_only=(0, 1))
+    meta_only=(0, 1), batch=_batch_at)
 at_set_p = Primitive(
     "at.set", _at_set_impl,
     vjp=[lambda ans, x, v, g, *, idx: at_set(g, 0.0, idx), _at_set_vjp_v],
     jvp=[lambda ans, x, v, t, *, idx: at_set(t, 0.0, idx),
          lambda ans, x, v, t, *, idx: at_set(zeros_like_raw(x), t, idx)],
-    meta_only=(0, 1))
+    meta_only=(0, 1), batch=_batch_at)
 
 
 def at_add(x, v, idx):
@@ -289,11 +321,19 @@ def _take_index(indices, axis, ndim):
     return (slice(None),) * axis + (indices,)
 
 
+def _batch_take(trace, prim, vals, batched, params):
+    x = vals[0]
+    if params["axis"] is None:
+        x = reshape(x, (trace.size, -1))
+        return prim.bind(x, indices=params["indices"], axis=1)
+    return prim.bind(x, indices=params["indices"], axis=params["axis"] + 1)
+
+
 take_p = Primitive(
     "take", _take_impl,
     vjp=[lambda ans, a, g, *, indices, axis: _untake(g, a, indices, axis)],
     jvp=[lambda ans, a, t, *, indices, axis: take(t, indices, axis)],
-    meta_only=(0,))
+    meta_only=(0,), batch=_batch_take)
 
 
 def _untake(g, a, indices, axis):
@@ -323,12 +363,17 @@ def take(a, indices, axis=None):
 # The indices are an argument (not a parameter) so that vmap can batch them; they have no
 # derivative (integers), hence no rules in their position. Both ops take arr and indices
 # broadcast against each other already (but along `axis`), as `take_along_axis` makes them.
+def _batch_take_along_axis(trace, prim, vals, batched, params):
+    arr, indices = (materialized(v, b, trace.size) for v, b in zip(vals, batched))
+    return prim.bind(arr, indices, axis=params["axis"] + 1)
+
+
 take_along_axis_p = Primitive(
     "take_along_axis", lambda arr, indices, *, axis: _xp(arr).take_along_axis(arr, indices, axis),
     vjp=[lambda ans, arr, indices, g, *, axis: add_along_axis(zeros_like_raw(arr), g, indices,
                                                               axis), None],
     jvp=[lambda ans, arr, indices, t, *, axis: take_along_axis(t, indices, axis), None],
-    meta_only=(0,))
+    meta_only=(0,), batch=_batch_take_along_axis)
 
 
 def _add_along_axis_impl(x, v, indices, *, axis):
@@ -338,6 +383,11 @@ def _add_along_axis_impl(x, v, indices, *, axis):
 
 
 # The transpose of take_along_axis: x with v added at `indices` along `axis` (repeats accumulate).
+def _batch_add_along_axis(trace, prim, vals, batched, params):
+    x, v, indices = (materialized(a, b, trace.size) for a, b in zip(vals, batched))
+    return prim.bind(x, v, indices, axis=params["axis"] + 1)
+
+
 add_along_axis_p = Primitive(
     "add_along_axis", _add_along_axis_impl,
     vjp=[lambda ans, x, v, indices, g, *, axis: g,
@@ -345,7 +395,7 @@ add_along_axis_p = Primitive(
     jvp=[lambda ans, x, v, indices, t, *, axis: t,
          lambda ans, x, v, indices, t, *, axis: add_along_axis(zeros_like_raw(x), t, indices,
                                                                axis), None],
-    meta_only=(0, 1))
+    meta_only=(0, 1), batch=_batch_add_along_axis)
 
 
 def add_along_axis(x, v, indices, axis):

@@ -11,6 +11,7 @@ import numpy as np
 
 from .. import backend
 from ..trace import Primitive, namespace_of, primal_value
+from .batch_rules import loop_rule, materialized, shift_axis
 from .helpers import (ops as _helper_ops,
                       shape_of)
 
@@ -38,9 +39,15 @@ def _concatenate_jvp_joint(ans, vals, tangents, *, axis):
     return concatenate(pieces, axis=axis)
 
 
+def _batch_concatenate(trace, prim, vals, batched, params):
+    stacked = [materialized(v, b, trace.size) for v, b in zip(vals, batched)]
+    return prim.bind(*stacked, axis=params["axis"] + 1)
+
+
 concatenate_p = Primitive(
     "concatenate", lambda *xs, axis: _xp(*xs).concatenate(xs, axis=axis),
-    vjp=_concatenate_vjp, jvp_joint=_concatenate_jvp_joint, variadic=True, meta_only="all")
+    vjp=_concatenate_vjp, jvp_joint=_concatenate_jvp_joint, variadic=True, meta_only="all",
+    batch=_batch_concatenate)
 
 
 def concatenate(arrays, axis=0):
@@ -179,10 +186,16 @@ def _negate_shift(shift):
     return tuple(-s for s in shift) if isinstance(shift, tuple) else -shift
 
 
+def _batch_roll(trace, prim, vals, batched, params):
+    if params["axis"] is None:
+        return loop_rule(trace, prim, vals, batched, params)
+    return prim.bind(vals[0], shift=params["shift"], axis=shift_axis(params["axis"]))
+
+
 roll_p = Primitive(
     "roll", lambda x, *, shift, axis: _xp(x).roll(x, shift, axis),
     vjp=[lambda ans, x, g, *, shift, axis: roll(g, _negate_shift(shift), axis)],
-    jvp=[lambda ans, x, t, *, shift, axis: roll(t, shift, axis)])
+    jvp=[lambda ans, x, t, *, shift, axis: roll(t, shift, axis)], batch=_batch_roll)
 
 
 def roll(a, shift, axis=None):
@@ -198,12 +211,17 @@ def _pad_vjp(ans, x, g, *, pad_width, constant_values):
     return getitem(g, index)
 
 
+def _batch_pad(trace, prim, vals, batched, params):
+    return prim.bind(vals[0], pad_width=((0, 0),) + tuple(params["pad_width"]),
+                     constant_values=params["constant_values"])
+
+
 pad_p = Primitive(
     "pad", lambda x, *, pad_width, constant_values: _xp(x).pad(
         x, pad_width, mode="constant", constant_values=constant_values),
     vjp=[_pad_vjp],
     jvp=[lambda ans, x, t, *, pad_width, constant_values: pad(t, pad_width)],
-    meta_only=(0,))
+    meta_only=(0,), batch=_batch_pad)
 
 
 def pad(array, pad_width, mode="constant", constant_values=0):

@@ -10,10 +10,12 @@ import numpy as np
 
 from .. import backend
 from ..trace import Primitive, namespace_of, primal_value
+from .batch_rules import aligned, example_ndim
 from .define import binary_op
 from .elementwise import conjugate, multiply, where
 from .helpers import mT, shape_of, shaped, unbroadcast
-from .shapes import asarray_traced, broadcast_to, expand_dims, moveaxis, ravel, reshape, transpose
+from .shapes import (asarray_traced, broadcast_to, expand_dims, moveaxis, ravel, reshape, squeeze,
+                     transpose)
 from .indexing import getitem, unindex
 from .reductions import sum as _sum
 
@@ -67,8 +69,27 @@ def _matmul_vjp_y(ans, x, y, g):
     return reshape(gy, shape_of(y))
 
 
+def _batch_matmul(trace, prim, vals, batched, params):
+    """Promote 1-D examples to matrices (as matmul does), align batch axes, multiply, squeeze."""
+    x, y = vals
+    bx, by = batched
+    x_vec, y_vec = example_ndim(x, bx) == 1, example_ndim(y, by) == 1
+    if x_vec:
+        x = expand_dims(x, -2)
+    if y_vec:
+        y = expand_dims(y, -1)
+    x, y = aligned([x, y], [bx, by])
+    out = prim.bind(x, y)
+    if y_vec:
+        out = squeeze(out, -1)
+    if x_vec:
+        out = squeeze(out, -2 if not y_vec else -1)
+    return out
+
+
 matmul_p = Primitive("matmul", np.matmul, vjp=[_matmul_vjp_x, _matmul_vjp_y],
-                     jvp=[lambda ans, x, y, t: matmul(t, y), lambda ans, x, y, t: matmul(x, t)])
+                     jvp=[lambda ans, x, y, t: matmul(t, y), lambda ans, x, y, t: matmul(x, t)],
+                     batch=_batch_matmul)
 
 
 _matmul = binary_op(matmul_p)
@@ -274,9 +295,22 @@ def _einsum_jvp_joint(ans, operands, tangents, *, subscripts):
     return total
 
 
+_BATCH_LETTERS = string.ascii_uppercase + string.ascii_lowercase
+
+
+def _batch_einsum(trace, prim, vals, batched, params):
+    """One more letter, free in the subscripts, for the batch axis of the batched operands."""
+    shapes = [tuple(v.shape)[1:] if b else tuple(getattr(v, "shape", ()))
+              for v, b in zip(vals, batched)]
+    terms, out = parse_einsum(params["subscripts"], shapes)
+    letter = next(c for c in _BATCH_LETTERS if c not in "".join(terms) + out)
+    terms = [letter + t if b else t for t, b in zip(terms, batched)]
+    return prim.bind(*vals, subscripts=",".join(terms) + "->" + letter + out)
+
+
 einsum_p = Primitive(
     "einsum", lambda *ops, subscripts: _xp(*ops).einsum(subscripts, *ops, optimize=len(ops) > 2),
-    vjp=_einsum_vjp, jvp_joint=_einsum_jvp_joint, variadic=True)
+    vjp=_einsum_vjp, jvp_joint=_einsum_jvp_joint, variadic=True, batch=_batch_einsum)
 
 
 def einsum(subscripts, *operands):

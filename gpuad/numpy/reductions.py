@@ -10,6 +10,7 @@ import numpy as np
 
 from .. import backend
 from ..trace import Primitive, bind1, namespace_of, primal_value, strip_derivatives
+from .batch_rules import axis_rule
 from .elementwise import imag, real, sqrt, square
 from .helpers import expand_reduced, normalize_axis, np_function, ops as _helper_ops, shape_of
 from .shapes import asarray_traced, astype, broadcast_to, moveaxis, reshape
@@ -45,7 +46,7 @@ sum_p = Primitive(
     "sum", lambda x, *, axis, keepdims: x.sum(axis=axis, keepdims=keepdims),
     vjp=[lambda ans, x, g, *, axis, keepdims: _broadcast_back(g, x, axis, keepdims)],
     jvp=[lambda ans, x, t, *, axis, keepdims: sum(t, axis, keepdims=keepdims)],
-    meta_only=(0,))
+    meta_only=(0,), batch=axis_rule("axis"))
 
 
 def sum(a, axis=None, dtype=None, keepdims=False):
@@ -138,7 +139,8 @@ def _extreme_primitive(name, impl):
         vjp=[lambda ans, x, g, *, axis, keepdims: expand_reduced(g, axis, keepdims)
              * _argmax_share(ans, x, axis, keepdims)],
         jvp=[lambda ans, x, t, *, axis, keepdims: sum(t * _argmax_share(ans, x, axis, keepdims),
-                                                      axis, keepdims=keepdims)])
+                                                      axis, keepdims=keepdims)],
+        batch=axis_rule("axis"))
 
 
 max_p = _extreme_primitive("max", lambda x, *, axis, keepdims: x.max(axis=axis, keepdims=keepdims))
@@ -191,7 +193,8 @@ prod_p = Primitive(
     vjp=[lambda ans, x, g, *, axis, keepdims: expand_reduced(g, axis, keepdims)
          * _product_of_others(x, axis)],
     jvp=[lambda ans, x, t, *, axis, keepdims: sum(t * _product_of_others(x, axis), axis,
-                                                  keepdims=keepdims)])
+                                                  keepdims=keepdims)],
+    batch=axis_rule("axis"))
 
 
 def prod(a, axis=None, dtype=None, keepdims=False):
@@ -212,7 +215,7 @@ def _reverse_cumsum(g, axis):
 cumsum_p = Primitive(
     "cumsum", lambda x, *, axis: x.cumsum(axis=axis),
     vjp=[lambda ans, x, g, *, axis: _reverse_cumsum(g, axis)],
-    jvp=[lambda ans, x, t, *, axis: cumsum(t, axis)])
+    jvp=[lambda ans, x, t, *, axis: cumsum(t, axis)], batch=axis_rule("axis"))
 
 
 def _scan_operand(a, axis, dtype):
@@ -294,7 +297,7 @@ def _cumprod_jvp(ans, x, t, *, axis):
 
 
 cumprod_p = Primitive("cumprod", lambda x, *, axis: x.cumprod(axis=axis),
-                      vjp=[_cumprod_vjp], jvp=[_cumprod_jvp])
+                      vjp=[_cumprod_vjp], jvp=[_cumprod_jvp], batch=axis_rule("axis"))
 
 
 def cumprod(a, axis=None, dtype=None):

@@ -14,6 +14,7 @@ import numpy as np
 
 from .. import backend
 from ..trace import TRACER_TYPES, Primitive, bind1, namespace_of, primal_value
+from .batch_rules import aligned_to, map_rule
 from .define import unary_op
 from .helpers import (as_constant, cast_cotangent, holds_tracer, ops as _helper_ops,
                       shape_of, unbroadcast)
@@ -24,12 +25,20 @@ def _xp(*xs):
 
 
 # ---- reshape and transpose -------------------------------------------------------------------
+def _batch_reshape(trace, prim, vals, batched, params):
+    return prim.bind(vals[0], shape=(trace.size,) + tuple(params["shape"]))
+
+
+def _batch_transpose(trace, prim, vals, batched, params):
+    return prim.bind(vals[0], axes=(0,) + tuple(a + 1 for a in params["axes"]))
+
+
 reshape_p = Primitive(
     "reshape", lambda x, *, shape: x.reshape(shape) if hasattr(x, "reshape")
     else np.reshape(x, shape),
     vjp=[lambda ans, x, g, *, shape: reshape(g, x.shape)],
     jvp=[lambda ans, x, t, *, shape: reshape(t, shape)],
-    meta_only=(0,))
+    meta_only=(0,), batch=_batch_reshape)
 
 
 def reshape(a, newshape=None, order="C", *, shape=None):
@@ -61,7 +70,7 @@ def ravel(a, order="C"):
 transpose_p = Primitive(
     "transpose", lambda x, *, axes: x.transpose(axes),
     vjp=[lambda ans, x, g, *, axes: transpose(g, tuple(np.argsort(axes)))],
-    jvp=[lambda ans, x, t, *, axes: transpose(t, axes)])
+    jvp=[lambda ans, x, t, *, axes: transpose(t, axes)], batch=_batch_transpose)
 
 
 def transpose(a, axes=None):
@@ -124,6 +133,9 @@ def expand_dims(a, axis):
     return reshape(a, tuple(shape))
 
 
+_helper_ops.expand_dims = expand_dims  # for batch_rules.materialized
+
+
 def squeeze(a, axis=None):
     """`numpy.squeeze`, differentiable."""
     a = asarray_traced(a)
@@ -170,11 +182,16 @@ def atleast_3d(*arys):
 
 
 # ---- broadcasting ----------------------------------------------------------------------------
+def _batch_broadcast_to(trace, prim, vals, batched, params):
+    (v,) = aligned_to(vals[0], len(params["shape"]))
+    return prim.bind(v, shape=(trace.size,) + tuple(params["shape"]))
+
+
 broadcast_to_p = Primitive(
     "broadcast_to", lambda x, *, shape: _xp(x).broadcast_to(x, shape),
     vjp=[lambda ans, x, g, *, shape: unbroadcast(g, x)],
     jvp=[lambda ans, x, t, *, shape: broadcast_to(t, shape)],
-    meta_only=(0,))
+    meta_only=(0,), batch=_batch_broadcast_to)
 
 
 def broadcast_to(array, shape):
@@ -188,6 +205,9 @@ def broadcast_to(array, shape):
     if shape_of(array) == shape:
         return array
     return bind1(broadcast_to_p, array, {"shape": shape})
+
+
+_helper_ops.broadcast_to = broadcast_to  # for batch_rules.materialized
 
 
 def _broadcast_one(a, shape):
@@ -213,7 +233,7 @@ astype_p = Primitive(
     else np.asarray(x, dtype=dtype),
     vjp=[lambda ans, x, g, *, dtype: cast_cotangent(g, x.dtype)],
     jvp=[lambda ans, x, t, *, dtype: astype(t, dtype)],
-    meta_only=(0,))
+    meta_only=(0,), batch=map_rule)
 
 
 def astype(x, dtype, copy=True):
@@ -241,7 +261,7 @@ def _cast_constant(x, dtype):
 
 
 copy_p = Primitive("copy", lambda x: x.copy(), vjp=[lambda ans, x, g: g],
-                   jvp=[lambda ans, x, t: t])
+                   jvp=[lambda ans, x, t: t], batch=map_rule)
 copy = unary_op(copy_p, "`numpy.copy`, differentiable.")
 
 

@@ -8,11 +8,12 @@ import numpy as np
 
 from .. import backend
 from ..trace import Primitive, namespace_of, primal_value
+from .batch_rules import aligned, example_ndim, map_rule
 from .elementwise import (imag, real)
 from .helpers import (is_complex, mT, shape_of, shaped,
                       square_check, unbroadcast)
 from .products import diagonal, matmul
-from .shapes import asarray_traced, expand_dims, reshape
+from .shapes import asarray_traced, expand_dims, reshape, squeeze
 from .indexing import getitem
 from .reductions import sum as _sum
 
@@ -25,7 +26,7 @@ def _xp(*xs):
 inv_p = Primitive(
     "linalg.inv", lambda a: _xp(a).linalg.inv(a),
     vjp=[lambda ans, a, g: -(mT(ans) @ g @ mT(ans))],
-    jvp=[lambda ans, a, t: -(ans @ t @ ans)])
+    jvp=[lambda ans, a, t: -(ans @ t @ ans)], batch=map_rule)
 
 
 def inv(a):
@@ -67,9 +68,22 @@ def _solve_jvp_a(ans, a, b, t):
     return -solve(a, t @ ans)
 
 
+def batch_solve(trace, prim, vals, batched, params):
+    """The vmap rule of solve and scipy's solve_triangular: a vector right-hand side becomes a
+    column, the operands are aligned, the column is dropped again."""
+    a, b = vals
+    ba, bb = batched
+    b_vec = example_ndim(b, bb) == 1
+    if b_vec:
+        b = expand_dims(b, -1)
+    a, b = aligned([a, b], [ba, bb])
+    out = prim.bind(a, b, **params)
+    return squeeze(out, -1) if b_vec else out
+
+
 solve_p = Primitive("linalg.solve", lambda a, b: _xp(a, b).linalg.solve(a, b),
                     vjp=[_solve_vjp_a, _solve_vjp_b],
-                    jvp=[_solve_jvp_a, lambda ans, a, b, t: solve(a, t)])
+                    jvp=[_solve_jvp_a, lambda ans, a, b, t: solve(a, t)], batch=batch_solve)
 
 
 def solve(a, b):
@@ -86,7 +100,7 @@ def _trace_last2(x):
 det_p = Primitive(
     "linalg.det", lambda a: _xp(a).linalg.det(a),
     vjp=[lambda ans, a, g: expand_dims(expand_dims(g * ans, -1), -1) * mT(inv(a))],
-    jvp=[lambda ans, a, t: ans * _trace_last2(solve(a, t))])
+    jvp=[lambda ans, a, t: ans * _trace_last2(solve(a, t))], batch=map_rule)
 
 
 def det(a):
@@ -124,7 +138,7 @@ def _slogdet_jvp(ans, a, t):
 
 
 slogdet_p = Primitive("linalg.slogdet", _slogdet_impl, vjp=[_slogdet_vjp], jvp=[_slogdet_jvp],
-                      multiple_results=True)
+                      multiple_results=True, batch=map_rule)
 
 
 def slogdet(a):

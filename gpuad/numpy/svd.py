@@ -9,6 +9,7 @@ import numpy as np
 
 from .. import backend
 from ..trace import TRACER_TYPES, Primitive, primal_value
+from .batch_rules import map_rule
 from .elementwise import (absolute, imag, power, real, sign, sqrt, square)
 from .helpers import (conj_if_complex, is_complex, mH, mT, refuse_vmap, shape_of, square_check)
 from .products import diagonal, matmul
@@ -100,7 +101,7 @@ def _svd_vjp(ans, a, g):
 
 svd_p = Primitive("linalg.svd",
                   lambda a: tuple(_xp(a).linalg.svd(a, full_matrices=False)),
-                  vjp=[_svd_vjp], jvp=[_svd_jvp], multiple_results=True)
+                  vjp=[_svd_vjp], jvp=[_svd_jvp], multiple_results=True, batch=map_rule)
 svd_p.sparse_cotangents = True
 
 
@@ -120,7 +121,7 @@ def _svdvals_jvp(ans, a, t):
 # so svd(compute_uv=False) is its own primitive rather than svd(...)[1], whose VJP would divide
 # zero cotangents of U and V by those gaps.
 svdvals_p = Primitive("linalg.svdvals", lambda a: _xp(a).linalg.svd(a, compute_uv=False),
-                      vjp=[_svdvals_vjp], jvp=[_svdvals_jvp])
+                      vjp=[_svdvals_vjp], jvp=[_svdvals_jvp], batch=map_rule)
 SVDResult = namedtuple("SVDResult", ["U", "S", "Vh"])
 
 
@@ -302,7 +303,7 @@ def _pinv_vjp(ans, a, g, *, rcond):
 
 
 pinv_p = Primitive("linalg.pinv", lambda a, *, rcond: _xp(a).linalg.pinv(a, rcond=rcond),
-                   vjp=[_pinv_vjp], jvp=[_pinv_jvp])
+                   vjp=[_pinv_vjp], jvp=[_pinv_jvp], batch=map_rule)
 
 
 _NO_VALUE = object()  # NumPy's pinv tells an omitted rtol from rtol=None

@@ -17,6 +17,7 @@ from ..numpy.helpers import mT, shape_of, shaped, square_check, unbroadcast
 from ..numpy.linalg import cholesky, einsum, matmul, solve, tril, triu
 from ..numpy.elementwise import conjugate
 from ..numpy.shapes import asarray_traced, astype, reshape
+from ..numpy.solvers import batch_solve
 from ..numpy.indexing import getitem
 
 
@@ -81,7 +82,7 @@ def _solve_triangular_jvp_b(ans, a, b, t, *, lower, trans, unit_diagonal):
 solve_triangular_p = Primitive(
     "linalg.solve_triangular", _solve_triangular_impl,
     vjp=[_solve_triangular_vjp_a, _solve_triangular_vjp_b],
-    jvp=[_solve_triangular_jvp_a, _solve_triangular_jvp_b])
+    jvp=[_solve_triangular_jvp_a, _solve_triangular_jvp_b], batch=batch_solve)
 
 
 def _solve_triangular(a, b, **params):

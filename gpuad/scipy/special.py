@@ -29,6 +29,7 @@ import numpy as np
 
 from .. import backend
 from ..trace import TRACER_TYPES, Primitive, nondiff, primal_value, strip_derivatives
+from ..numpy.batch_rules import axis_rule
 from ..numpy.define import defunary, elementwise_primitive, binary_op
 from ..numpy.helpers import expand_reduced, is_complex, normalize_axis, shape_of
 from ..numpy.elementwise import exp, log, log1p, real, sign, sinc, where  # noqa: F401 (sinc: re-exported)
@@ -435,7 +436,8 @@ logsumexp_p = Primitive(
     vjp=[lambda ans, x, g, *, axis, keepdims: expand_reduced(g, axis, keepdims)
          * _logsumexp_weights(ans, x, axis, keepdims)],
     jvp=[lambda ans, x, t, *, axis, keepdims: _sum(t * _logsumexp_weights(ans, x, axis, keepdims),
-                                                   axis, keepdims=keepdims)])
+                                                   axis, keepdims=keepdims)],
+    batch=axis_rule("axis"))
 
 
 def logsumexp(a, axis=None, b=None, keepdims=False, return_sign=False):
