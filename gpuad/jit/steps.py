@@ -49,7 +49,13 @@ from .record import JitTrace, JitTracer
 
 
 class NotReplayable(Exception):
-    """Abandons a recording: the scan runs its step eagerly (the message says why)."""
+    """Abandons a recording: the scan runs its step eagerly (the message says why). `quiet`:
+    the step meets values of a further transform (a derivative of a derivative, a jvp around
+    the scan), which ga.jit runs eagerly without a warning too."""
+
+    def __init__(self, why, quiet=False):
+        super().__init__(why)
+        self.quiet = quiet
 
 
 def step_programs(step, jit):
@@ -88,7 +94,7 @@ class StepPrograms:
             try:
                 self.forward, carry, y = _record_forward(trace, touched, body, leaves)
             except NotReplayable as exc:
-                self._give_up(str(exc))
+                self._give_up(str(exc), exc.quiet)
                 return eager()
             self.check_forward = self._mode(leaves) != "off"
             return carry, y
@@ -110,7 +116,7 @@ class StepPrograms:
             try:
                 joint = _record_joint(trace, touched, fun, leaves, frozen, wanted, None)[0]
             except NotReplayable as exc:
-                self._give_up(str(exc))
+                self._give_up(str(exc), exc.quiet)
                 return eager()
             self.primary = self.joints[joint.pattern] = joint
             self.check_joint = self._mode(leaves) != "off"
@@ -149,11 +155,12 @@ class StepPrograms:
                           "from gnp.random")
         return want
 
-    def _give_up(self, why):
+    def _give_up(self, why, quiet=False):
         if self.off is None:
             self.off = why
-            warnings.warn(f"scan(jit=True): the step is not replayed, since {why}. This scan "
-                          f"call runs it eagerly (correct, not faster).", stacklevel=5)
+            if not quiet:
+                warnings.warn(f"scan(jit=True): the step is not replayed, since {why}. This "
+                              f"scan call runs it eagerly (correct, not faster).", stacklevel=5)
 
 
 # ---- the forward program ---------------------------------------------------------------------
@@ -322,7 +329,7 @@ class _Closure:
             value = tracer.value
             if type(value) in TRACER_TYPES:
                 raise NotReplayable("the step closes over a value traced by a further "
-                                    "transform (a derivative of a derivative)")
+                                    "transform (a derivative of a derivative)", quiet=True)
             j = self.inputs[tracer.node] = self.trace.new_input(value)
             self.tracers.append(tracer)
         return j
@@ -372,7 +379,7 @@ def _recording(run, leaves):
     """`run(trace, closure, inputs)` under a new JitTrace whose inputs stand for `leaves`:
     (trace, closure, inputs, result). Raises NotReplayable if the recording is impure."""
     jt = JitTrace()
-    np_state = np.random.get_state()
+    np_state, rng = np.random.get_state(), _random.get_all_states()
     try:
         closure = _Closure(jt)
         ins = [jt.new_input(v) for v in leaves]
@@ -385,9 +392,11 @@ def _recording(run, leaves):
         jt.close()
     if jt.impure is None and not _same_np_state(np_state, np.random.get_state()):
         jt.impure = "it draws from numpy.random (draw from gnp.random, whose draws replay)"
-    if jt.impure is not None:
+    if jt.impure is not None:  # the eager step runs instead, drawing what it would have
         release(jt.held)
-        raise NotReplayable(jt.impure)
+        np.random.set_state(np_state)
+        _random.set_all_states(rng)
+        raise NotReplayable(jt.impure, quiet="outer transform" in jt.impure)
     return jt, closure, ins, result
 
 
@@ -397,7 +406,8 @@ def _slots(jt, leaves):
         if type(x) is JitTracer and x._trace is jt:
             out.append(x.slot)
         elif type(x) in TRACER_TYPES:
-            raise NotReplayable("the step returns a value traced by another transform")
+            raise NotReplayable("the step returns a value traced by another transform",
+                                quiet=True)
         else:
             out.append((None, x))
     return out
