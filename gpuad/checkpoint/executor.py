@@ -108,8 +108,13 @@ def _length(name, xs_leaves, length):
 SEQUENCE_SCAN = []
 
 
+# `scan(..., jit=True)` replays the step's recording (gpuad/jit/steps.py), a layer above this
+# one: gpuad.jit puts the factory of a scan's step recordings here when imported.
+STEP_PROGRAMS = []
+
+
 def scan(step, init, xs=None, length=None, schedule=None, comm=None, microbatches=1,
-         xs_batched=None):
+         xs_batched=None, jit=False):
     """Run a recurrence, with reverse mode following a checkpointing schedule.
 
     Equivalent to this Python loop (which is what runs when nothing is differentiated)::
@@ -142,6 +147,15 @@ def scan(step, init, xs=None, length=None, schedule=None, comm=None, microbatche
       xs_batched: with microbatches, a pytree of bools like `xs` saying which leaves have the
         batch on axis 1 (None: all); the others (parameters passed as xs) go whole to every
         microbatch. See `gpuad.distributed.sequence.scan`.
+      jit: record `step` once (with `ga.jit`'s recorder) and replay the recording at every
+        evaluation the schedule makes: the first pass, every recomputation and, recorded with
+        its VJP, every step of the backward sweep. Results equal jit=False's bit for bit on
+        NumPy; small steps run several times faster (benchmarks/README.md). A `ga.jit` step
+        is replayed so too. The recording belongs to this call (the weights `step` closes
+        over are its inputs); `step` must not depend on Python state that changes (a
+        counter, a NumPy Generator): step 1 is run eagerly and replayed, and if the two
+        differ this call warns and runs eagerly, as it does for a step that cannot be
+        recorded (a value read on the host, `float()` of a traced value). Not with comm.
 
     Returns:
       `(carry, ys)`: the final carry and the y's stacked along a new leading axis (None if
@@ -172,6 +186,9 @@ def scan(step, init, xs=None, length=None, schedule=None, comm=None, microbatche
                          microbatches=4)
     """
     if comm is not None:
+        if jit:
+            raise ValueError("scan: jit=True with comm is not supported yet; leave jit out "
+                             "(the sequence-parallel scan runs its steps eagerly).")
         return _sequence_scan(step, init, xs, length, schedule, comm, microbatches, xs_batched)
     if microbatches != 1 or xs_batched is not None:
         raise ValueError(f"scan: microbatches={microbatches!r}, xs_batched={xs_batched!r} "
@@ -183,13 +200,26 @@ def scan(step, init, xs=None, length=None, schedule=None, comm=None, microbatche
     xs_leaves, xs_def = tree_flatten(xs)
     check_registered("scan", xs_leaves, xs_def, "xs")
     n = _length("scan", xs_leaves, length)
+    step, programs = _step_programs(step, jit)
     body = Body("scan", step, init, None if xs is None else xs_def)
     trace = recording_trace()
     if trace is None or n == 0:
-        return _plain_scan(body, init, xs_leaves, n)
+        return _plain_scan(body, init, xs_leaves, n, programs)
     if schedule is None:
         schedule = StoreAll()
-    return forward_planned(Region(trace, "scan", body, init, xs_leaves, schedule), n)
+    region = Region(trace, "scan", body, init, xs_leaves, schedule)
+    region.programs = programs
+    return forward_planned(region, n)
+
+
+def _step_programs(step, jit):
+    """(the step to call, its recordings or None): see `jit` in `scan`."""
+    if not STEP_PROGRAMS:
+        if jit:
+            raise TypeError("scan: jit=True needs gpuad.jit, which is not imported: "
+                            "`import gpuad` (it imports gpuad.jit), or leave jit out.")
+        return step, None
+    return STEP_PROGRAMS[0](step, jit)
 
 
 def _sequence_scan(step, init, xs, length, schedule, comm, microbatches, xs_batched):
@@ -250,11 +280,16 @@ def while_loop(cond, body, init, schedule=None):
     return forward_online(Region(trace, "while_loop", step_body, init, [], schedule), cond, init)
 
 
-def _plain_scan(body, init, xs_leaves, n):
+def _plain_scan(body, init, xs_leaves, n, programs=None):
     carry = tree_flatten(init)[0]
     ys = []
     for i in range(n):
-        carry, y = body(carry, [leaf[i] for leaf in xs_leaves])
+        x = [leaf[i] for leaf in xs_leaves]
+        if programs is not None:
+            carry, y = programs.advance(None, None, body, carry + x,
+                                        lambda: body(carry, x))  # noqa: B023 (called at once)
+        else:
+            carry, y = body(carry, x)
         ys.append(y)
     y_def = body.y_def
     if y_def is None:  # no steps: ys is empty, with step's structure unknown

@@ -44,7 +44,9 @@ class Region:
         # cotangents, during the backward phase only
         "g_carry", "g_ys", "g_xs", "g_closure",
         # whether the forward phase's stores were used up; the recomputation check
-        "spent", "checker")
+        "spent", "checker",
+        # scan(..., jit=True): the step's recordings (gpuad/jit/steps.py), or None
+        "programs")
 
     def __init__(self, trace, name, body, init, xs_leaves, schedule):
         self.trace_ref = weakref.ref(trace)  # the tape holds this region: no reference cycle
@@ -81,6 +83,7 @@ class Region:
         self.g_carry = self.g_ys = self.g_xs = self.g_closure = None
         self.spent = False
         self.checker = None  # compares recomputed steps with the first pass (verify.py)
+        self.programs = None
 
     def backward(self, g):
         """The region's VJP, as the tape entry's rule calls it (`replay.record_region`)."""
@@ -259,7 +262,13 @@ def advance(region, i):
 
 def _advance(region, i):
     _at(region, i, "advance")
-    carry, y = run_paused(region.trace_ref(), region.touched, _call_translated, region, i)
+    trace = region.trace_ref()
+    if region.programs is not None:  # the step's recording replayed (gpuad/jit/steps.py)
+        carry, y = region.programs.advance(
+            trace, region.touched, region.body, region.current + step_xs(region, i),
+            lambda: run_paused(trace, region.touched, _call_translated, region, i))
+    else:
+        carry, y = run_paused(trace, region.touched, _call_translated, region, i)
     region.current = carry
     region.position = i + 1
     if region.collect:
@@ -284,8 +293,13 @@ def _record(region, i):
         carry, y = body(boxed[:n], boxed[n:])
         return carry + y
 
-    replay = Replay(region.trace_ref(), region.touched, fun, region.current + step_xs(region, i),
-                    frozen=not region.collect, wanted=region.wanted)
+    trace, leaves = region.trace_ref(), region.current + step_xs(region, i)
+    if region.programs is not None:  # a replayed recording of fun and its VJP (jit/steps.py)
+        replay = region.programs.record(trace, region.touched, fun, leaves,
+                                        not region.collect, region.wanted)
+    else:
+        replay = Replay(trace, region.touched, fun, leaves, frozen=not region.collect,
+                        wanted=region.wanted)
     values = replay.values()
     region.kept[i] = replay
     region.current = values[:n]

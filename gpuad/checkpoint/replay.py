@@ -147,10 +147,12 @@ class Replay:
 
     __slots__ = ("tape", "in_nodes", "detour", "out_leaves")
 
-    def __init__(self, trace, touched, fun, inputs, frozen, wanted=None):
+    def __init__(self, trace, touched, fun, inputs, frozen, wanted=None, substitute=None):
         """Run `fun(list of input leaves) -> list of output leaves` on a private tape whose
         inputs are `inputs` (the differentiable ones, or those `wanted[k]` marks) and the
-        tracers of `trace` it meets."""
+        tracers of `trace` it meets (`substitute(tape, touched, frozen)` makes the detour that
+        says what they stand for: `Substitute` by default; scan(jit=True) records the step
+        with a subclass, gpuad/jit/steps.py)."""
         saved_depth = raise_level_above(trace.level)
         tape = ReverseTrace()
         try:
@@ -161,7 +163,7 @@ class Replay:
             boxed = [tape.new_input(v) if differentiable(v) and type(v) not in PYTHON_NUMBERS
                      and (wanted is None or wanted[k]) else v for k, v in enumerate(inputs)]
             self.in_nodes = [b.node if type(b) is ReverseTracer else None for b in boxed]
-            self.detour = Substitute(tape, touched, frozen)
+            self.detour = (substitute or Substitute)(tape, touched, frozen)
             with detoured(trace, self.detour):
                 self.out_leaves = translate_leaves(trace, fun(boxed))
         finally:

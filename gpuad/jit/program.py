@@ -51,7 +51,26 @@ class Program:
         s = self.template.copy()
         for slot, leaf in zip(self.inputs, leaves):
             s[slot] = leaf
-        for impl, ins, out, params, multiple, free, check in self.steps:
+        self.run_steps(s, 0, None)
+        return [s[o] if type(o) is int else o[1] for o in self.outputs]
+
+    def start(self, leaves, count):
+        """The slots of a run in two parts (a step's forward now, its backward later:
+        scan(jit=True), gpuad/jit/steps.py): the first `count` inputs set from `leaves`."""
+        s = self.template.copy()
+        for slot, leaf in zip(self.inputs[:count], leaves):
+            s[slot] = leaf
+        return s
+
+    def feed(self, s, leaves, first):
+        """Set the inputs from the `first`-th on (the part run next reads them)."""
+        for slot, leaf in zip(self.inputs[first:], leaves):
+            s[slot] = leaf
+
+    def run_steps(self, s, lo, hi):
+        """Steps lo..hi-1 (hi None: to the end) on the slots `s` (see `start`)."""
+        steps = self.steps if lo == 0 and hi is None else self.steps[lo:hi]
+        for impl, ins, out, params, multiple, free, check in steps:
             if params:
                 r = impl(*[s[i] for i in ins], **params)
             else:
@@ -65,7 +84,10 @@ class Program:
                 s[i] = None
             if check is not None:
                 _check_shapes(impl, check, r if multiple else (r,))
-        return [s[o] if type(o) is int else o[1] for o in self.outputs]
+
+    def read(self, s, lo, hi):
+        """Output leaves lo..hi-1 from the slots `s`."""
+        return [s[o] if type(o) is int else o[1] for o in self.outputs[lo:hi]]
 
     def release(self):
         """The program will not run again: the constants it kept read-only are writeable."""

@@ -219,14 +219,39 @@ class JitTrace(Trace):
                 ins.append(a.slot)
                 vals.append(a._raw)
             elif type(a) in TRACER_TYPES:
-                return None, None
+                a = self._resolve(a)
+                if a is None:
+                    return None, None
+                ins.append(a.slot)
+                vals.append(a._raw)
             else:
                 ins.append(self.const(a))
                 vals.append(a)
         return ins, vals
 
+    def _resolve(self, a):
+        """The tracer of this recording that `a`, a tracer of a paused trace, stands for, or
+        None. `scan(..., jit=True)` pauses the enclosing trace with a detour that makes its
+        tracers (the weights a step closes over) inputs of the step's recording
+        (gpuad/jit/steps.py); any other detour gives values, which stay foreign."""
+        t = a._trace
+        if t.active or t.detour is None:
+            return None
+        r = t.detour.resolve(a)
+        return r if type(r) is JitTracer and r._trace is self else None
+
+    def _resolve_tree(self, obj):
+        def one(x):
+            if type(x) in TRACER_TYPES and not (type(x) is JitTracer and x._trace is self):
+                r = self._resolve(x)
+                return x if r is None else r
+            return x
+        return _map_tree(one, obj)
+
     def process(self, prim, args, params):
         ins, vals = self._inputs(args)
+        if params and self._holds_foreign(params):
+            params = self._resolve_tree(params)
         if ins is None or (params and self._holds_foreign(params)):
             return self._unreplayable(prim, args, params)
         if params and self._holds_ours(params):
@@ -240,6 +265,8 @@ class JitTrace(Trace):
 
     def apply_nondiff(self, fn, args, kwargs):
         """An op without derivative (comparison, argmax, mask...) on this trace's tracers."""
+        if self._holds_foreign((args, kwargs)):
+            args, kwargs = self._resolve_tree((args, kwargs))
         if self._holds_foreign((args, kwargs)):
             return self._unreplayable(None, args, kwargs, fn=fn)
         return self._record_template(fn, args, kwargs, getattr(fn, "__name__", "op"), None,
