@@ -11,6 +11,7 @@ forward mode keeps no tape, so there is nothing to save.
 """
 import numpy as np
 
+from ..hooks import SCAN_STEP_PROGRAMS
 from ..numpy import stack
 from ..reverse import ReverseTrace
 from ..trace import innermost_trace
@@ -108,9 +109,6 @@ def _length(name, xs_leaves, length):
 SEQUENCE_SCAN = []
 
 
-# `scan(..., jit=True)` replays the step's recording (gpuad/jit/steps.py), a layer above this
-# one: gpuad.jit puts the factory of a scan's step recordings here when imported.
-STEP_PROGRAMS = []
 
 
 def scan(step, init, xs=None, length=None, schedule=None, comm=None, microbatches=1,
@@ -214,12 +212,14 @@ def scan(step, init, xs=None, length=None, schedule=None, comm=None, microbatche
 
 def _step_programs(step, jit):
     """(the step to call, its recordings or None): see `jit` in `scan`."""
-    if not STEP_PROGRAMS:
+    # `scan(..., jit=True)` replays the step's recording (gpuad/jit/steps.py), a layer above
+    # this one, whose factory gpuad.jit puts in `hooks.SCAN_STEP_PROGRAMS` when imported
+    if not SCAN_STEP_PROGRAMS:
         if jit:
             raise TypeError("scan: jit=True needs gpuad.jit, which is not imported: "
                             "`import gpuad` (it imports gpuad.jit), or leave jit out.")
         return step, None
-    return STEP_PROGRAMS[0](step, jit)
+    return SCAN_STEP_PROGRAMS[0](step, jit)
 
 
 def _sequence_scan(step, init, xs, length, schedule, comm, microbatches, xs_batched):

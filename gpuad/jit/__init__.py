@@ -5,5 +5,17 @@ draws.py: random draws as steps; program.py: the flat program and its replay loo
 api.py: `jit`, its cache and its composition with the other transforms; steps.py: the
 recordings of `scan(..., jit=True)`'s step.
 """
-from . import steps  # noqa: F401 (installs scan(..., jit=True))
-from .api import jit  # noqa: F401
+from ..hooks import SCAN_STEP_PROGRAMS
+from .api import Jitted, jit  # noqa: F401
+
+
+def _scan_step_programs(step, wanted):
+    """`scan`'s step and its recordings (steps.py), imported at a scan's first need: steps.py
+    imports gpuad.checkpoint, which `import gpuad` leaves for later (import time)."""
+    if not wanted and not isinstance(step, Jitted):
+        return step, None
+    from .steps import step_programs
+    return step_programs(step, wanted)
+
+
+SCAN_STEP_PROGRAMS.append(_scan_step_programs)

@@ -34,7 +34,6 @@ import warnings
 import numpy as np
 
 from .. import backend
-from ..checkpoint import executor
 from ..checkpoint.replay import Detour, Replay, Substitute, translate_leaves
 from ..checkpoint.verify import mode_for
 from ..config import config
@@ -59,15 +58,14 @@ class NotReplayable(Exception):
 
 
 def step_programs(step, jit):
-    """executor.STEP_PROGRAMS's factory: (the step to call, its StepPrograms or None)."""
+    """`hooks.SCAN_STEP_PROGRAMS`'s factory (installed by gpuad/jit/__init__.py): (the step to
+    call, its StepPrograms or None)."""
     if isinstance(step, Jitted) and not (step.static_argnums or step.static_argnames):
         step, jit = step.fun, True
     if not jit or config.debug_nans:  # debug_nans names the op: eager steps do
         return step, None
     return step, StepPrograms()
 
-
-executor.STEP_PROGRAMS.append(step_programs)
 
 
 class StepPrograms:

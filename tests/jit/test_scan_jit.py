@@ -3,7 +3,7 @@ replayed in the first pass, every recomputation and the backward sweep of every 
 values and gradients equal to jit=False's bit for bit on NumPy; gradients against finite
 differences in float64; impure steps fall back to eager, where the recompute check still
 raises."""
-import sys
+import importlib
 import warnings
 
 import numpy as np
@@ -18,7 +18,7 @@ from gpuad.test_util import check_grads
 
 from ..checkpoint.forced_budget import ForcedBudget
 
-steps_module = sys.modules["gpuad.jit.steps"]
+steps_module = importlib.import_module("gpuad.jit.steps")  # (gpuad.jit has an attribute steps)
 
 SCHEDULES = {"default": lambda: None, "StoreAll": StoreAll, "EveryK(3)": lambda: EveryK(3),
              "EveryK(1)": lambda: EveryK(1), "Revolve(1)": lambda: Revolve(1),
