@@ -304,6 +304,8 @@ def _difference(old, new, raw, exact):
         a, b = _values(old[1]), _values(new[1])
         if a.shape != b.shape:
             return f"changed shape, from {a.shape} to {b.shape}"
+        if a.dtype != b.dtype:  # (a Python float is float64)
+            return f"changed dtype, from {a.dtype} to {b.dtype}"
         return (f"largest difference {_largest(a, b):.6g} (shape {a.shape}, {a.dtype}; first "
                 f"pass {_short(a)}, recomputed {_short(b)})")
     if kind == _NUMBER:
