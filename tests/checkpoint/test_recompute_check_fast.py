@@ -7,7 +7,9 @@ import pytest
 
 import gpuad as ga
 import gpuad.numpy as gnp
-from gpuad.checkpoint import EveryK, RecomputationMismatchError, scan
+from gpuad.checkpoint import (EveryK, Plan, RecomputationMismatchError, Revolve, StoreAll,
+                              scan)
+from gpuad.checkpoint.actions import Advance, Record, Restore, Reverse, Snapshot
 from gpuad.checkpoint.verify import Checker, _fingerprint
 
 DTYPES = [np.bool_, np.int8, np.uint16, np.int32, np.int64, np.uint64, np.float16, np.float32,
@@ -143,3 +145,49 @@ def test_one_changed_bit_in_a_scan_carry_raises():
     assert np.isfinite(ga.grad(loss)(np.float32(0.5), False))
     with pytest.raises(RecomputationMismatchError, match=r"carry: its bits differ"):
         ga.grad(loss)(np.float32(0.5), True)
+
+
+@pytest.mark.parametrize("schedule", [EveryK(1), EveryK(3), EveryK(32), Revolve(1), Revolve(4),
+                                      Revolve(32)], ids=repr)
+@pytest.mark.parametrize("length", [1, 2, 10, 100])
+def test_evaluated_once_from_is_where_every_step_is_evaluated_once(schedule, length):
+    plan = schedule.plan(length)
+    counts = np.zeros(length + 1, int)
+    for act in plan.actions:
+        if type(act) in (Advance, Record):
+            counts[act.start:act.stop] += 1
+    counts = counts[:length]
+    k = plan.evaluated_once_from
+    assert (counts[k:] == 1).all() and (k == 0 or counts[k - 1] > 1)
+
+
+def test_steps_evaluated_once_are_not_fingerprinted(monkeypatch):
+    """A plan that records steps 6..9 in its forward phase and recomputes 0..5: only those
+    are fingerprinted, and an impure step among them still raises."""
+    actions = [Snapshot(0), Advance(0, 6), Record(6, 10), Reverse(9), Reverse(8), Reverse(7),
+               Reverse(6), Restore(0), Record(0, 6)] + [Reverse(i) for i in range(5, -1, -1)]
+
+    class Partial(StoreAll):
+        def plan(self, length):
+            return Plan(length, actions, "Partial")
+    seen = []
+    check = Checker.check
+    monkeypatch.setattr(Checker, "check", lambda self, i, leaves: (seen.append(i),
+                                                                   check(self, i, leaves)))
+    assert Partial().plan(10).evaluated_once_from == 6
+    xs = np.arange(10.0)
+
+    def loss(w, impure):
+        calls = [0]
+
+        def step(h, x):
+            calls[0] += 1
+            return gnp.tanh(h * w + x) + (1e-9 * calls[0] if impure else 0), None
+        h, _ = scan(step, 0.1, xs, schedule=Partial())
+        return h
+    np.testing.assert_allclose(ga.grad(loss)(0.5, False), ga.grad(
+        lambda w: scan(lambda h, x: (gnp.tanh(h * w + x), None), 0.1, xs,
+                       schedule=StoreAll())[0])(0.5), rtol=1e-12)
+    assert sorted(seen) == sorted(2 * list(range(6)))
+    with pytest.raises(RecomputationMismatchError, match="step 0"):
+        ga.grad(loss)(0.5, True)
