@@ -10,7 +10,7 @@ import gpuad.numpy as gnp
 from gpuad.checkpoint import (EveryK, Plan, RecomputationMismatchError, Revolve, StoreAll,
                               scan)
 from gpuad.checkpoint.actions import Advance, Record, Restore, Reverse, Snapshot
-from gpuad.checkpoint.verify import Checker, _fingerprint
+from gpuad.checkpoint.verify import _UINT, Checker, _fingerprint
 
 DTYPES = [np.bool_, np.int8, np.uint16, np.int32, np.int64, np.uint64, np.float16, np.float32,
           np.float64, np.complex64, np.complex128]
@@ -112,6 +112,26 @@ def test_scalar_sign_of_zero_and_nan():
         with pytest.raises(RecomputationMismatchError,
                            match="changed dtype, from float32 to float64"):
             c.check(0, [np.float32(0.0), np.float64(np.nan), other])
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64, np.complex64])
+def test_nan_payloads_match(dtype):
+    """A signaling NaN scalar's bytes may come back quiet (struct goes through a double):
+    NaN matches NaN whatever its payload, in kept bytes; a number where NaN was still differs."""
+    bits = {2: 0x7C01, 4: 0x7F800001, 8: 0x7FF0000000000001}
+    part = np.dtype(dtype).type(0).real.dtype
+    snan = np.array(bits[part.itemsize], _UINT[part.itemsize]).view(part)
+    quiet = np.array(np.nan, part)
+    assert np.isnan(snan) and snan.tobytes() != quiet.tobytes()
+    first, again = (np.array([v, v]).view(dtype).reshape(()) if part != dtype else v
+                    for v in (snan, quiet))
+    for mode in ("exact", "allclose"):
+        c = checker(mode)
+        c.note(0, [first[()], first])
+        c.check(0, [again[()], again])
+        c.check(0, [first, first[()]])
+        with pytest.raises(RecomputationMismatchError, match="largest difference nan"):
+            c.check(0, [np.zeros((), dtype)[()], first])
 
 
 def test_allclose_mode_is_unchanged_for_large_leaves():
