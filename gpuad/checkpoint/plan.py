@@ -17,7 +17,9 @@ class Plan:
       from the slow tier; peak_tapes: the most step tapes kept at once;
       forward_phase_end: index of the first action of the backward phase; recomputes:
       whether the backward phase evaluates steps (then every step's outputs are checked,
-      `verify.py`); moments: see the property.
+      `verify.py`); evaluated_once_from: the first step from which on the plan evaluates
+      every step once (their outputs have nothing to be compared with); moments: see the
+      property.
     """
 
     def __init__(self, length, actions, schedule, online=False):
@@ -90,6 +92,7 @@ def validate(actions, length, online=False):
     moments = {(0, 0, 0, 0, 0, 0)}
     forward_phase_end = None
     recomputes = False     # whether the backward phase evaluates steps (they are checked)
+    reached = once_from = 0  # the furthest state reached; steps below once_from evaluated again
 
     def fail(k, why):
         raise ValueError(f"invalid plan for length {length}: action {k} ({actions[k]!r}) {why}")
@@ -103,6 +106,9 @@ def validate(actions, length, online=False):
                 fail(k, f"must satisfy start < stop <= {length}")
             if forward_phase_end is not None:
                 recomputes = True
+            if act.start < reached:
+                once_from = max(once_from, min(act.stop, reached))
+            reached = max(reached, act.stop)
             if kind is Advance:
                 forward += act.stop - act.start
             else:
@@ -166,4 +172,4 @@ def validate(actions, length, online=False):
                              "slow": max(s for _, s, _ in levels)},
             "peak_tapes": peak_tapes, "slow_writes": slow_writes, "slow_reads": slow_reads,
             "forward_phase_end": forward_phase_end, "_levels": levels,
-            "recomputes": recomputes, "_moments": moments}
+            "recomputes": recomputes, "evaluated_once_from": once_from, "_moments": moments}

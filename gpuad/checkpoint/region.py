@@ -44,7 +44,8 @@ class Region:
         # cotangents, during the backward phase only
         "g_carry", "g_ys", "g_xs", "g_closure",
         # whether the forward phase's stores were used up; the recomputation check
-        "spent", "checker",
+        # (verify.py), and the first step from which on no evaluation is compared
+        "spent", "checker", "check_below",
         # scan(..., jit=True): the step's recordings (gpuad/jit/steps.py), or None
         "programs")
 
@@ -83,6 +84,7 @@ class Region:
         self.g_carry = self.g_ys = self.g_xs = self.g_closure = None
         self.spent = False
         self.checker = None  # compares recomputed steps with the first pass (verify.py)
+        self.check_below = None  # steps from it on are evaluated once: not fingerprinted
         self.programs = None
 
     def backward(self, g):
@@ -109,6 +111,7 @@ def forward_planned(region, length):
     region.forward_actions, region.backward_actions = actions[:end], actions[end:]
     if plan.recomputes:
         start_checking(region)
+        region.check_below = plan.evaluated_once_from
     begin(region)
     try:
         run(region, region.forward_actions)
@@ -126,6 +129,7 @@ def forward_online(region, cond, init):
     policy = _start(region.schedule)
     if policy is not None:  # an online plan recomputes every step in the backward phase
         start_checking(region)
+        region.check_below = float("inf")
     begin(region)
     i = 0
     try:
@@ -256,7 +260,7 @@ def advance(region, i):
     """Step i without a tape."""
     run_step = debugged if config.debug_nans else _plain
     outputs = run_step(region, i, stage(region), _advance)
-    if region.checker is not None:
+    if region.checker is not None and i < region.check_below:
         region.checker.check(i, outputs)
 
 
@@ -280,7 +284,7 @@ def record(region, i):
     """Step i with its tape kept for `reverse`."""
     run_step = debugged if config.debug_nans else _plain
     outputs = run_step(region, i, stage(region), _record)
-    if region.checker is not None:
+    if region.checker is not None and i < region.check_below:
         region.checker.check(i, outputs)
 
 
@@ -398,7 +402,10 @@ def stage(region):
 
 def start_checking(region):
     """Fingerprint every step's outputs in the first pass and compare each recomputation
-    with them (`config.recompute_check`, gpuad/checkpoint/verify.py)."""
+    with them (`config.recompute_check`, gpuad/checkpoint/verify.py). Steps the plan evaluates
+    once (from `region.check_below` = `plan.evaluated_once_from` on: the tail a plan records
+    in its forward phase) are not fingerprinted, nor compared when a second call of the VJP
+    runs the forward phase again."""
     mode = mode_for(region.init)
     if mode != "off":
         region.checker = Checker(mode, lambda i: describe(region, i))
