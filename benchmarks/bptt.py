@@ -40,7 +40,7 @@ def gpuad_loss(model, length, hidden, batch, inputs, seed=0, xp=np):
     if xp is not np:  # benchmarks/gpu/bptt.py: the same on the device
         params, xs = {k: xp.asarray(v) for k, v in params.items()}, xp.asarray(xs)
 
-    def loss(params, xs, schedule, counter=None):
+    def loss(params, xs, schedule, counter=None, jit=False):
         w, b = params["w"], params["b"]
 
         def step(carry, x):
@@ -56,7 +56,7 @@ def gpuad_loss(model, length, hidden, batch, inputs, seed=0, xp=np):
             return (h, c), gnp.mean(h * h)
         zeros = xp.zeros((batch, hidden), np.float32)
         init = zeros if model == "rnn" else (zeros, zeros)
-        _, ys = scan(step, init, xs, schedule=schedule)
+        _, ys = scan(step, init, xs, schedule=schedule, jit=jit)
         return gnp.sum(ys)
     return loss, params, xs
 

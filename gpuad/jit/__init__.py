@@ -6,6 +6,7 @@ api.py: `jit`, its cache and its composition with the other transforms; steps.py
 recordings of `scan(..., jit=True)`'s step.
 """
 from ..hooks import SCAN_STEP_PROGRAMS
+from . import api
 from .api import Jitted, jit  # noqa: F401
 
 
@@ -18,4 +19,11 @@ def _scan_step_programs(step, wanted):
     return step_programs(step, wanted)
 
 
+def _differentiated_call(jitted, args, kwargs, leaves, treedef):
+    """`grad(jit(f))`'s replay with f's VJP (steps.py), imported at its first need."""
+    from .steps import differentiated_call
+    return differentiated_call(jitted, args, kwargs, leaves, treedef)
+
+
 SCAN_STEP_PROGRAMS.append(_scan_step_programs)
+api.DIFFERENTIATED.append(_differentiated_call)

@@ -17,6 +17,11 @@ MAX_QUIET_KEYS = 8
 
 _recording = [0]  # how many recordings are running (a jitted call inside one runs inline)
 
+# `grad(jit(f))`: a call whose arguments are tracers of the innermost reverse trace replays f
+# with its VJP (gpuad/jit/steps.py puts `differentiated_call` here; it returns NotImplemented
+# where it does not apply, and the call then runs f under the transform).
+DIFFERENTIATED = []
+
 
 def jit(fun, static_argnums=(), static_argnames=()):
     """`fun` recorded on its first call with each argument signature and replayed afterwards.
@@ -75,7 +80,15 @@ def jit(fun, static_argnums=(), static_argnames=()):
         the arguments are traced by an outer transform (`grad(jit(f))`, `jvp`, `vmap`, `hvp`
         of a jitted function), or while another function is being recorded, `fun` runs as it
         is under that transform (eagerly, correct, not replayed yet).
-      * Not yet: `scan(..., jit=True)`, CUDA graphs, `out=` buffer reuse, fused groups.
+      * `scan(step, ..., jit=True)` (or a jitted `step`) records the step once per scan call
+        and replays it in the first pass, every recomputation and the backward sweep
+        (gpuad/jit/steps.py); that works under `grad` of an un-jitted function too.
+      * `grad(jit(f))` (`vjp`, `value_and_grad`): when the arguments are tracers of the
+        innermost reverse trace over arrays, f is recorded once per signature with its VJP
+        and replayed: the forward part now, the backward part in the backward sweep
+        (gpuad/jit/steps.py, `differentiated_call`). Gradients equal grad(f)'s to rounding
+        (the cotangents of f's inputs are summed inside f first). A function closing over
+        traced values runs eagerly. Not yet: CUDA graphs, `out=` buffers, fused groups.
 
     Example:
       >>> import gpuad as ga, gpuad.numpy as gnp, numpy as np
@@ -103,6 +116,7 @@ class Jitted:
         self._cache = {}  # key -> Program, or None: recorded, not replayable (runs eagerly)
         self._why = {}  # key -> why its recording is not replayed
         self._warned = False
+        self._vjp = {}  # key -> StepPrograms of grad(jit(f)) (gpuad/jit/steps.py), or None
         functools.update_wrapper(self, fun)
 
     def clear_cache(self):
@@ -112,6 +126,7 @@ class Jitted:
                 program.release()
         self._cache.clear()
         self._why.clear()
+        self._vjp = {}
 
     def cache_size(self):
         """How many signatures are recorded (replayable or not: see `replayable`)."""
@@ -157,6 +172,10 @@ class Jitted:
     def __call__(self, *args, **kwargs):
         key, leaves, treedef = self._key(args, kwargs)
         if key is None:
+            if DIFFERENTIATED and not _recording[0]:
+                out = DIFFERENTIATED[0](self, args, kwargs, leaves, treedef)
+                if out is not NotImplemented:
+                    return out
             return self.fun(*args, **kwargs)  # under an outer transform, or inside a recording
         program = self._cache.get(key, False)
         if program is False:

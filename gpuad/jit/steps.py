@@ -34,15 +34,17 @@ import warnings
 import numpy as np
 
 from .. import backend
-from ..checkpoint.replay import Detour, Replay, Substitute, translate_leaves
+from ..checkpoint.replay import (Detour, Replay, Substitute, differentiable, record_region,
+                                 translate_leaves)
 from ..checkpoint.verify import mode_for
 from ..config import config
 from ..numpy import random as _random
 from ..readonly import release
-from ..reverse import ReverseTracer
-from ..trace import TRACER_TYPES
+from ..reverse import ReverseTrace, ReverseTracer
+from ..trace import TRACER_TYPES, innermost_trace
+from ..tree import tree_flatten, tree_unflatten
 from . import draws
-from .api import Jitted, _same_np_state
+from .api import Jitted, _leaf_key, _name, _same_np_state, _Static
 from .program import Program
 from .record import JitTrace, JitTracer
 
@@ -454,3 +456,105 @@ def _same_state(a, b):
     if hasattr(a, "shape"):
         return a.shape == b.shape and bool((a == b).all())
     return bool(a == b)
+
+
+# ---- grad(jit(f)) -----------------------------------------------------------------------------
+
+def differentiated_call(jitted, args, kwargs, leaves, treedef):
+    """`jitted(*args, **kwargs)` under the innermost reverse trace: the forward part of f's
+    joint program now, a tape entry whose VJP runs its backward part (api.DIFFERENTIATED);
+    NotImplemented where it does not apply (other transforms, nested derivatives, Python
+    numbers among the arguments)."""
+    trace = innermost_trace()
+    if not isinstance(trace, ReverseTrace) or not trace.active:
+        return NotImplemented
+    positions, primal, wanted, nodes = [], [], [], []
+    for k, x in enumerate(leaves):
+        if x is _Static:
+            continue
+        if type(x) in TRACER_TYPES:
+            if (type(x) is not ReverseTracer or x._trace is not trace
+                    or type(x.value) in TRACER_TYPES or not differentiable(x)):
+                return NotImplemented
+            nodes.append(x.node)
+            x = x.value
+            wanted.append(True)
+        else:
+            wanted.append(False)
+        if not hasattr(x, "dtype"):
+            return NotImplemented
+        positions.append(k)
+        primal.append(x)
+    statics = tuple((i, args[i]) for i in sorted(jitted.static_argnums) if i < len(args))
+    kw_static = tuple(sorted((k, v) for k, v in kwargs.items() if k in jitted.static_argnames))
+    key = (treedef, statics, kw_static, tuple(_leaf_key(x) for x in primal), tuple(wanted))
+    try:
+        owner = jitted._vjp.get(key, False)
+    except TypeError:  # unhashable statics: as the plain call
+        return NotImplemented
+    if owner is None:  # recorded, not replayable
+        return NotImplemented
+    out_tree = []
+
+    def fun(boxed):
+        full = list(leaves)
+        for k, v in zip(positions, boxed):
+            full[k] = v
+        dyn_args, dyn_kwargs = tree_unflatten(treedef, full)
+        call_args = tuple(args[i] if a is _Static else a for i, a in enumerate(dyn_args))
+        call_kwargs = dict(kwargs)
+        call_kwargs.update(dyn_kwargs)
+        out_leaves, tree = tree_flatten(jitted.fun(*call_args, **call_kwargs))
+        out_tree.append(tree)
+        return out_leaves
+
+    rng = _random.get_all_states()
+    if owner is False:
+        try:
+            joint = _record_joint(trace, {}, fun, primal, False, wanted, None)[0]
+            if joint.tracers:
+                raise NotReplayable("it closes over traced values (pass them as arguments)",
+                                    quiet=True)
+        except NotReplayable as exc:
+            _random.set_all_states(rng)
+            jitted._vjp[key] = None
+            if not exc.quiet:
+                warnings.warn(f"jit({_name(jitted.fun)}) under grad: not replayed, since {exc}. "
+                              f"It runs eagerly on every call with these argument shapes.",
+                              stacklevel=4)
+            return NotImplemented
+        owner = jitted._vjp[key] = _Differentiated(out_tree[0])
+        owner.primary = owner.joints[joint.pattern] = joint
+        _random.set_all_states(rng)  # the recording drew; the replay draws the same again
+    kept = _Kept(owner, owner.primary, primal, trace, {}, fun, False, wanted)
+    entry = _Entry(kept, [k for k, w in enumerate(wanted) if w])
+    outs, entry.wrapped = record_region(trace, entry, nodes, kept.values())
+    entry.n_out = len(outs)
+    return tree_unflatten(owner.out_tree, outs)
+
+
+class _Differentiated(StepPrograms):
+    """The joint programs of a differentiated jitted function, and its output tree."""
+
+    __slots__ = ("out_tree",)
+
+    def __init__(self, out_tree):
+        super().__init__()
+        self.out_tree = out_tree
+
+
+class _Entry:
+    """The tape entry of a differentiated jitted call (checkpoint's `record_region`)."""
+
+    __slots__ = ("kept", "parents", "wrapped", "n_out")
+
+    def __init__(self, kept, parents):
+        self.kept, self.parents = kept, parents
+        self.wrapped, self.n_out = [], 0
+
+    def backward(self, g):
+        out_cots = [None] * self.n_out
+        for i, gi in zip(self.wrapped, g):
+            out_cots[i] = gi
+        in_cots = self.kept.backprop(None, out_cots)[0]
+        return [in_cots[k] for k in self.parents]
