@@ -12,13 +12,13 @@ PYTHONDONTWRITEBYTECODE=1): there compiling is most of gpuad's import time.
 
     python benchmarks/import_time.py [--runs 5] [--top 8] [--root SOURCE_TREE]
 """
-import tempfile
 import argparse
 import os
 import resource
 import statistics
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -19,8 +19,15 @@ from collections.abc import Mapping
 import numpy as np
 
 from .numpy.batch_rules import aligned, broadcasting_rule, loop_rule, materialized
-from .trace import (BATCH_TRACER_TYPES, PRIMITIVES, TRACER_TYPES, Trace, Tracer, _open_traces,
-                    explain_attribute_error)
+from .trace import (
+    BATCH_TRACER_TYPES,
+    PRIMITIVES,
+    TRACER_TYPES,
+    Trace,
+    Tracer,
+    _open_traces,
+    explain_attribute_error,
+)
 from .tree import check_registered, tree_flatten, tree_unflatten
 
 

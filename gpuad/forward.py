@@ -9,8 +9,16 @@ import numpy as np
 
 from . import backend
 from .config import config
-from .trace import (PYTHON_NUMBERS, TRACER_TYPES, Trace, Tracer, as_value, check_nans,
-                    explain_attribute_error, primal_value)
+from .trace import (
+    PYTHON_NUMBERS,
+    TRACER_TYPES,
+    Trace,
+    Tracer,
+    as_value,
+    check_nans,
+    explain_attribute_error,
+    primal_value,
+)
 from .tree import check_registered, tree_flatten, tree_paths, tree_unflatten
 
 

@@ -23,11 +23,25 @@ import numpy as np
 
 from . import backend
 from .config import config
-from .readonly import hold, release as release_held
-from .trace import (EMPTY, KEEP, META, PYTHON_NUMBERS, STAGED_TRACER_TYPES,
-                    TRACER_TYPES, Meta, Trace, Tracer,
-                    as_value, check_nans, explain_attribute_error, namespace_of, primal_value,
-                    strip_derivatives)
+from .readonly import hold
+from .readonly import release as release_held
+from .trace import (
+    EMPTY,
+    KEEP,
+    META,
+    PYTHON_NUMBERS,
+    STAGED_TRACER_TYPES,
+    TRACER_TYPES,
+    Meta,
+    Trace,
+    Tracer,
+    as_value,
+    check_nans,
+    explain_attribute_error,
+    namespace_of,
+    primal_value,
+    strip_derivatives,
+)
 from .tree import tree_flatten, tree_paths, tree_unflatten, unregistered_hint
 
 _ndarray = np.ndarray

@@ -26,8 +26,7 @@ import numpy as np
 from . import backend
 from .batching import vmap
 from .forward import _jvp
-from .reverse import (_normalize_argnums, _value_and_grad, _vjp, check_differentiable,
-                      transform_name)
+from .reverse import _normalize_argnums, _value_and_grad, _vjp, check_differentiable, transform_name
 from .trace import as_value, namespace_of, primal_value
 from .tree import tree_flatten, tree_unflatten
 

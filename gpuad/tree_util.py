@@ -19,9 +19,19 @@ optimized directly:
 The implementation lives in `gpuad/tree.py` (the ground layer every transform imports); this
 module is its public face.
 """
-from .tree import (TreeDef, register_dataclass, register_pytree_node,
-                   register_pytree_node_class, tree_all, tree_flatten, tree_leaves, tree_map,
-                   tree_reduce, tree_structure, tree_unflatten)
+from .tree import (
+                   TreeDef,
+                   register_dataclass,
+                   register_pytree_node,
+                   register_pytree_node_class,
+                   tree_all,
+                   tree_flatten,
+                   tree_leaves,
+                   tree_map,
+                   tree_reduce,
+                   tree_structure,
+                   tree_unflatten,
+)
 
 PyTreeDef = TreeDef  # JAX's name for the structure type
 

@@ -1,8 +1,8 @@
 """gnp.fft: every transform with its n / s, axes and norm options, real and complex input."""
 import gpuad.numpy as gnp
 
-from .cases import add
 from . import cases_complex  # noqa: F401  (the complex domains)
+from .cases import add
 
 F = gnp.fft
 

@@ -6,8 +6,8 @@ import numpy as np
 
 import gpuad.numpy as gnp
 
-from .cases import DOMAINS, add
 from . import cases_complex  # noqa: F401  (the complex domains)
+from .cases import DOMAINS, add
 
 
 def _phases(shape, rng):

@@ -4,9 +4,8 @@ tests/cases.py, which collects every tests/cases_*.py)."""
 import numpy as np
 
 from gpuad.scipy import linalg as sla
-from gpuad.scipy import signal
+from gpuad.scipy import signal, stats
 from gpuad.scipy import special as sp
-from gpuad.scipy import stats
 
 from .cases import DOMAINS, add
 

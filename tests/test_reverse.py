@@ -313,8 +313,8 @@ def test_augmented_assignment_rebinds_and_works():
 
 
 def test_missing_rule_names_op_and_argument():
-    from gpuad.trace import Primitive
     from gpuad.numpy.define import binary_op
+    from gpuad.trace import Primitive
     prim = Primitive("halfrule", np.multiply, vjp=[lambda ans, x, y, g: g * y, None],
                      jvp=[None, None])
     op = binary_op(prim)

@@ -13,8 +13,9 @@ import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
-import gpuad  # noqa: E402
 import bptt  # noqa: E402
+
+import gpuad  # noqa: E402
 
 
 def bptt_argv(argv):

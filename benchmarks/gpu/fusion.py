@@ -19,11 +19,12 @@ import numpy as np
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
+from fusion import chains, inputs, median_seconds  # noqa: E402
+from timing import environment, optional, print_table  # noqa: E402
+
 import gpuad as ga  # noqa: E402
 import gpuad.memory  # noqa: E402
 import gpuad.numpy as gnp  # noqa: E402
-from fusion import chains, inputs, median_seconds  # noqa: E402
-from timing import environment, optional, print_table  # noqa: E402
 
 
 def parse_args(argv=None):

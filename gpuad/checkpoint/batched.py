@@ -13,8 +13,13 @@ import numpy as np
 from .. import backend
 from ..batching import batching_active
 from ..numpy import reshape, where
-from ..trace import (BATCH_TRACER_TYPES, STAGED_TRACER_TYPES, TRACER_TYPES, primal_value,
-                     staged_trace)
+from ..trace import (
+    BATCH_TRACER_TYPES,
+    STAGED_TRACER_TYPES,
+    TRACER_TYPES,
+    primal_value,
+    staged_trace,
+)
 from ..tree import tree_flatten, tree_unflatten
 
 

@@ -16,8 +16,19 @@ import contextlib
 
 from ..config import config
 from ..reverse import ReverseTrace, ReverseTracer, backward, held_arrays
-from ..trace import (PYTHON_NUMBERS, TRACER_TYPES, Meta, Primitive, as_value, bind, check_nans,
-                     primal_value, raise_level_above, restore_depth, run_impl)
+from ..trace import (
+    PYTHON_NUMBERS,
+    TRACER_TYPES,
+    Meta,
+    Primitive,
+    as_value,
+    bind,
+    check_nans,
+    primal_value,
+    raise_level_above,
+    restore_depth,
+    run_impl,
+)
 
 
 class Detour:

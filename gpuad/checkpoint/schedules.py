@@ -8,11 +8,11 @@ counts include the initial carry.
 import functools
 from math import comb
 
+from ..units import format_bytes, parse_bytes
 from .actions import Advance, Free, Record, Restore, Reverse, Snapshot
 from .costs import peak_bytes
 from .plan import Plan
 from .segments import INFEASIBLE, fewest_evaluations, segment_actions
-from ..units import format_bytes, parse_bytes
 
 
 class Schedule:

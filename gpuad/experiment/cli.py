@@ -24,8 +24,9 @@ def main(argv=None):
         print(f"python -m gpuad: error: {exc}", file=sys.stderr)
         return 2
     if args.ranks > 1:  # sequence parallel: start the ranks, or be one of them
-        from . import distributed
         import gpuad.distributed as gd
+
+        from . import distributed
         if not gd.launched_under_mpi():
             return distributed.launch(args.ranks, argv)
         return distributed.run(args)
@@ -82,6 +83,7 @@ def run(args):
 def train(args, params, baseline):
     """A short Adam run at the training length under the schedule Budget picks."""
     from tqdm import tqdm
+
     from gpuad import optim
     length = args.train_length
     if args.memory_budget is None:

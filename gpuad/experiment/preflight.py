@@ -101,6 +101,7 @@ def check_budget(args):
     """The smallest budget Budget accepts at the training length; OptionError naming it when
     `--memory-budget` is below. Returns it (bytes)."""
     from gpuad.checkpoint import format_bytes
+
     from .data import batch
     from .measure import smallest_budget
     from .model import init_params

@@ -40,8 +40,16 @@ import numpy as np
 from .. import backend
 from .. import trace as _trace_module
 from ..readonly import hold
-from ..trace import (BATCH_TRACER_TYPES, EMPTY, STAGED_TRACER_TYPES, TRACER_TYPES,
-                     ConcretizationError, Trace, Tracer, as_value)
+from ..trace import (
+    BATCH_TRACER_TYPES,
+    EMPTY,
+    STAGED_TRACER_TYPES,
+    TRACER_TYPES,
+    ConcretizationError,
+    Trace,
+    Tracer,
+    as_value,
+)
 
 _GPUAD_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 _TRACE_FILE = os.path.abspath(_trace_module.__file__)

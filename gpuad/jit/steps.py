@@ -34,8 +34,14 @@ import warnings
 import numpy as np
 
 from .. import backend
-from ..checkpoint.replay import (Detour, Replay, Substitute, differentiable, record_region,
-                                 translate_leaves)
+from ..checkpoint.replay import (
+    Detour,
+    Replay,
+    Substitute,
+    differentiable,
+    record_region,
+    translate_leaves,
+)
 from ..checkpoint.verify import mode_for
 from ..config import config
 from ..numpy import random as _random

@@ -37,8 +37,8 @@ path::
 import functools
 import hashlib
 import importlib.util
-import re
 import os
+import re
 import sys
 import tempfile
 

@@ -29,7 +29,6 @@ import numpy as np
 from ..reverse import ReverseTracer
 from ..trace import TRACER_TYPES, Tracer
 
-
 # elements per chunk: a few chunks of float64 fit in a core's L2 cache; of 2^12 ... 2^18, the
 # fastest forward pass at 10^7 and 2^20 elements (2^15-2^16 within noise of each other)
 CHUNK = 1 << 15

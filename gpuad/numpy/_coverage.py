@@ -23,6 +23,7 @@ import types
 import numpy as np
 
 import gpuad.numpy as gnp
+
 from ..trace import nondiff
 from .unsupported import REASONS
 

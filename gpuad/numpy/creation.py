@@ -13,8 +13,8 @@ from .. import backend
 from ..trace import TRACER_TYPES, concrete_value, namespace_of, nondiff, primal_value
 from .elementwise import floor, log10, power, sign
 from .helpers import holds_tracer, shape_of
-from .shapes import asarray_traced, astype, broadcast_to, expand_dims, moveaxis, reshape
 from .indexing import at_set
+from .shapes import asarray_traced, astype, broadcast_to, expand_dims, moveaxis, reshape
 
 
 def _default():

@@ -13,8 +13,16 @@ import dis
 import numpy as np
 
 from .. import backend
-from ..trace import (DROP, EMPTY, KEEP, TRACER_TYPES, Primitive, _parameter_names,
-                     _referenced_names, nondiff)
+from ..trace import (
+    DROP,
+    EMPTY,
+    KEEP,
+    TRACER_TYPES,
+    Primitive,
+    _parameter_names,
+    _referenced_names,
+    nondiff,
+)
 from .helpers import holds_tracer, ops
 
 

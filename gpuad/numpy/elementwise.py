@@ -18,9 +18,9 @@ import numpy as np
 from .. import backend
 from ..trace import Primitive, namespace_of, nondiff, primal_value, strip_derivatives
 from .batch_rules import map_rule
-from .define import (binary_op, defbinary, defunary, elementwise_primitive, scalar_aware,
-                     unary_op)
-from .helpers import balanced_eq, is_complex, ops as _helper_ops
+from .define import binary_op, defbinary, defunary, elementwise_primitive, scalar_aware, unary_op
+from .helpers import balanced_eq, is_complex
+from .helpers import ops as _helper_ops
 
 LN2 = math.log(2.0)
 LN10 = math.log(10.0)

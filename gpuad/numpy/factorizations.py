@@ -16,14 +16,15 @@ import numpy as np
 from .. import backend
 from ..trace import TRACER_TYPES, Primitive, namespace_of, nondiff, primal_value, strip_derivatives
 from .batch_rules import map_rule
-from .elementwise import (absolute, conjugate, imag, real, where)
-from .helpers import (conj_if_complex, is_complex, mH, mT, shape_of, square_check)
-from .products import diagonal, tril, triu
-from .logic import logical_and, logical_or
-from .shapes import asarray_traced, expand_dims
+from .elementwise import absolute, conjugate, imag, real, where
+from .helpers import conj_if_complex, is_complex, mH, mT, shape_of, square_check
 from .indexing import getitem
+from .logic import logical_and, logical_or
 from .manipulation import concatenate
-from .reductions import max as _max, sum as _sum
+from .products import diagonal, tril, triu
+from .reductions import max as _max
+from .reductions import sum as _sum
+from .shapes import asarray_traced, expand_dims
 
 
 def _xp(*xs):

@@ -23,9 +23,9 @@ from ..trace import Primitive, namespace_of, primal_value
 from .batch_rules import axis_rule
 from .elementwise import conjugate, real
 from .helpers import is_complex, shape_of
-from .shapes import asarray_traced
 from .indexing import getitem
 from .manipulation import pad, roll
+from .shapes import asarray_traced
 
 _KINDS = ("fftn", "ifftn", "rfftn", "irfftn")
 _NORMS = ("backward", "ortho", "forward")

@@ -11,13 +11,13 @@ import re
 
 import numpy as np
 
-from .helpers import shape_of
 from .. import backend
 from ..trace import primal_value
 from .creation import asarray
-from .shapes import astype, broadcast_to, expand_dims, moveaxis, reshape
+from .helpers import shape_of
 from .indexing import getitem
 from .manipulation import stack
+from .shapes import astype, broadcast_to, expand_dims, moveaxis, reshape
 
 
 def _array(a):

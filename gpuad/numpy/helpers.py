@@ -28,8 +28,15 @@ import builtins
 import numpy as np
 
 from .. import backend
-from ..trace import (BATCH_TRACER_TYPES, STAGED_TRACER_TYPES, TRACER_TYPES, Meta, nondiff,
-                     primal_value, strip_derivatives)
+from ..trace import (
+    BATCH_TRACER_TYPES,
+    STAGED_TRACER_TYPES,
+    TRACER_TYPES,
+    Meta,
+    nondiff,
+    primal_value,
+    strip_derivatives,
+)
 
 
 class _Ops:

@@ -16,15 +16,15 @@ import builtins
 
 import numpy as np
 
-from .helpers import refuse_vmap, shape_of
 from .. import backend
 from ..trace import TRACER_TYPES, primal_value, strip_derivatives
-from .shapes import asarray_traced, astype, reshape
+from .helpers import refuse_vmap, shape_of
 from .indexing import at_add, getitem
 from .numerical import diff
 from .reductions import max as _max
 from .reductions import min as _min
 from .reductions import sum as _sum
+from .shapes import asarray_traced, astype, reshape
 
 
 def _traced(*xs):

@@ -17,8 +17,8 @@ import numpy as np
 from .. import backend
 from .creation import linspace
 from .helpers import holds_tracer, shape_of
-from .shapes import asarray_traced, reshape, swapaxes, transpose
 from .manipulation import concatenate
+from .shapes import asarray_traced, reshape, swapaxes, transpose
 
 _PYTHON_SCALARS = (int, float, complex, bool)
 

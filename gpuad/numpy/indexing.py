@@ -12,20 +12,18 @@ import builtins
 import numpy as np
 
 from .. import backend
-from ..trace import (TRACER_TYPES, Primitive, bind1, namespace_of, nondiff, staged_trace)
+from ..trace import TRACER_TYPES, Primitive, bind1, namespace_of, nondiff, staged_trace
+from .batch_rules import aligned_to, index_keeps_batch_first, loop_rule, materialized, prefixed
 from .elementwise import where
-from .batch_rules import (aligned_to, index_keeps_batch_first, loop_rule, materialized,
-                          prefixed)
-from .helpers import (as_constant, holds_tracer, np_function, ops as _helper_ops, shape_of,
-                      unbroadcast)
+from .helpers import as_constant, holds_tracer, np_function, shape_of, unbroadcast
+from .helpers import ops as _helper_ops
 
 
 def _xp(*xs):
     return backend.namespace(*xs)
 
 
-from .shapes import (asarray_traced, astype, broadcast_to, ravel, ravel_raw, reshape,
-                     zeros_like_raw)
+from .shapes import asarray_traced, astype, broadcast_to, ravel, ravel_raw, reshape, zeros_like_raw
 
 
 # ---- indexing --------------------------------------------------------------------------------

@@ -6,10 +6,10 @@ values of traced arguments, as a plain integer array or tuple, so it can index a
 """
 import numpy as np
 
-from .helpers import shape_of
 from .. import backend
 from ..trace import TRACER_TYPES, nondiff, primal_value
 from .define import passthrough
+from .helpers import shape_of
 from .indexing import getitem
 
 argwhere = passthrough("argwhere")

@@ -8,13 +8,13 @@ with the writes applied, differentiable in the array and the written values (as 
 """
 import numpy as np
 
-from .helpers import shape_of
 from .. import backend
 from ..trace import TRACER_TYPES, primal_value, strip_derivatives
 from .creation import asarray
 from .elementwise import where as _where
-from .shapes import astype, broadcast_to, ravel, reshape
+from .helpers import shape_of
 from .indexing import along_axis_index_for, at_set
+from .shapes import astype, broadcast_to, ravel, reshape
 from .shaping import resize
 
 

@@ -11,17 +11,73 @@ hold the rules:
 numpy.linalg's `diagonal`, `trace` and `outer` are linalg_api's (last two axes, 1-D vectors), not
 the main namespace's products of the same names. This module declares nothing.
 """
-from .products import (dot, einsum, einsum_p, inner, kron, matmul, matmul_p, tensordot,  # noqa: F401
-                       tril, triu, vdot, diag)
-from .solvers import (  # noqa: F401
-    SlogdetResult, det, det_p, inv, inv_p, matrix_power, multi_dot, slogdet, slogdet_p, solve,
-    solve_p)
 from .factorizations import (  # noqa: F401
-    EigResult, EighResult, QRResult, cholesky, cholesky_p, eig, eig_p, eigh, eigh_p, eigvals,
-    eigvals_p, eigvalsh, qr, qr_p)
-from .svd import (  # noqa: F401
-    LstsqResult, SVDResult, lstsq, matrix_rank, norm, pinv, pinv_p, svd, svd_p, svdvals,
-    svdvals_p)
+                       EighResult,
+                       EigResult,
+                       QRResult,
+                       cholesky,
+                       cholesky_p,
+                       eig,
+                       eig_p,
+                       eigh,
+                       eigh_p,
+                       eigvals,
+                       eigvals_p,
+                       eigvalsh,
+                       qr,
+                       qr_p,
+)
 from .linalg_api import (  # noqa: F401
-    LinAlgError, cond, cross, diagonal, matrix_norm, matrix_transpose, outer, tensorinv,
-    tensorsolve, trace, vecdot, vector_norm)
+                       LinAlgError,
+                       cond,
+                       cross,
+                       diagonal,
+                       matrix_norm,
+                       matrix_transpose,
+                       outer,
+                       tensorinv,
+                       tensorsolve,
+                       trace,
+                       vecdot,
+                       vector_norm,
+)
+from .products import (  # noqa: F401
+                       diag,
+                       dot,
+                       einsum,
+                       einsum_p,
+                       inner,
+                       kron,
+                       matmul,
+                       matmul_p,
+                       tensordot,
+                       tril,
+                       triu,
+                       vdot,
+)
+from .solvers import (  # noqa: F401
+                       SlogdetResult,
+                       det,
+                       det_p,
+                       inv,
+                       inv_p,
+                       matrix_power,
+                       multi_dot,
+                       slogdet,
+                       slogdet_p,
+                       solve,
+                       solve_p,
+)
+from .svd import (  # noqa: F401
+                       LstsqResult,
+                       SVDResult,
+                       lstsq,
+                       matrix_rank,
+                       norm,
+                       pinv,
+                       pinv_p,
+                       svd,
+                       svd_p,
+                       svdvals,
+                       svdvals_p,
+)

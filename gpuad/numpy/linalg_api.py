@@ -15,19 +15,26 @@ import numpy as np
 
 from .. import backend
 from ..trace import primal_value
-from .solvers import inv, solve
-from .svd import norm, svdvals
 from .elementwise import where
 from .helpers import conj_if_complex, shape_of
+from .indexing import getitem
+from .numerical import cross as general_cross
 from .products import diagonal as general_diagonal
 from .products import matmul
 from .products import outer as general_outer
 from .products import trace as general_trace  # noqa: F401  (gnp.trace)
-from .numerical import cross as general_cross
-from .shapes import matrix_transpose  # noqa: F401  (gnp.linalg.matrix_transpose)
-from .shapes import asarray_traced, expand_dims, moveaxis, ravel, reshape, transpose
-from .indexing import getitem
 from .reductions import sum as _sum
+from .shapes import (
+    asarray_traced,
+    expand_dims,
+    matrix_transpose,  # noqa: F401  (gnp.linalg.matrix_transpose)
+    moveaxis,
+    ravel,
+    reshape,
+    transpose,
+)
+from .solvers import inv, solve
+from .svd import norm, svdvals
 
 LinAlgError = np.linalg.LinAlgError
 

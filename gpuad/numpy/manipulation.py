@@ -12,8 +12,8 @@ import numpy as np
 from .. import backend
 from ..trace import Primitive, namespace_of, primal_value
 from .batch_rules import loop_rule, materialized, shift_axis
-from .helpers import (ops as _helper_ops,
-                      shape_of)
+from .helpers import ops as _helper_ops
+from .helpers import shape_of
 
 
 def _xp(*xs):
@@ -21,8 +21,19 @@ def _xp(*xs):
 
 
 from .indexing import getitem, take
-from .shapes import (asarray_traced, astype, atleast_1d, atleast_2d, atleast_3d, broadcast_to,
-                     expand_dims, ravel, reshape, transpose, zeros_like_raw)
+from .shapes import (
+    asarray_traced,
+    astype,
+    atleast_1d,
+    atleast_2d,
+    atleast_3d,
+    broadcast_to,
+    expand_dims,
+    ravel,
+    reshape,
+    transpose,
+    zeros_like_raw,
+)
 
 
 # ---- joining and splitting -------------------------------------------------------------------

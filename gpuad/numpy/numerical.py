@@ -16,14 +16,13 @@ import numpy as np
 
 from ..trace import TRACER_TYPES, namespace_of, primal_value, strip_derivatives
 from .bessel import i0 as bessel_i0
-from .elementwise import (absolute, deg2rad, imag, rad2deg, real, where)
+from .elementwise import absolute, deg2rad, imag, rad2deg, real, where
 from .helpers import normalize_axis, np_function, one_axis, raw_array, refuse_vmap, shape_of
-from .products import diag
-from .shapes import (asarray_traced, astype, broadcast_arrays, broadcast_to,
-                     moveaxis, ravel, reshape)
 from .indexing import at_set, getitem, take, take_along_axis
 from .manipulation import concatenate, stack
+from .products import diag
 from .reductions import sum as _sum
+from .shapes import asarray_traced, astype, broadcast_arrays, broadcast_to, moveaxis, ravel, reshape
 
 
 def _xp(*xs):

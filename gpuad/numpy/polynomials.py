@@ -12,22 +12,29 @@ import warnings
 
 import numpy as np
 
-from .helpers import raw_array, refuse_vmap, shape_of
 from .. import backend
 from ..trace import namespace_of, primal_value
+from .elementwise import real, sqrt
 from .factorizations import eigvals
+from .helpers import raw_array, refuse_vmap, shape_of
+from .indexing import at_add, at_set, getitem
+from .linalg_api import outer
+from .manipulation import concatenate, pad
+from .products import dot
+from .reductions import cumprod
+from .reductions import sum as _sum
+from .shapes import (
+    asarray_traced,
+    astype,
+    atleast_1d,
+    broadcast_to,
+    expand_dims,
+    reshape,
+    transpose,
+)
+from .signal import convolve
 from .solvers import inv
 from .svd import lstsq
-from .elementwise import real, sqrt
-from .linalg_api import outer
-from .products import dot
-from .shapes import (asarray_traced, astype, atleast_1d, broadcast_to, expand_dims, reshape,
-                     transpose)
-from .indexing import at_add, at_set, getitem
-from .manipulation import concatenate, pad
-from .reductions import cumprod
-from .signal import convolve
-from .reductions import sum as _sum
 
 
 def _xp(*xs):

@@ -14,10 +14,19 @@ from .batch_rules import aligned, example_ndim
 from .define import binary_op
 from .elementwise import conjugate, multiply, where
 from .helpers import mT, shape_of, shaped, unbroadcast
-from .shapes import (asarray_traced, broadcast_to, expand_dims, moveaxis, ravel, reshape, squeeze,
-                     transpose)
 from .indexing import getitem, unindex
 from .reductions import sum as _sum
+from .shapes import (
+    asarray_traced,
+    broadcast_to,
+    expand_dims,
+    moveaxis,
+    ravel,
+    reshape,
+    squeeze,
+    transpose,
+)
+
 
 def _xp(*xs):
     return backend.namespace(*xs)

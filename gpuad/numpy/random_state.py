@@ -30,7 +30,8 @@ from .. import backend
 from ..trace import TRACER_TYPES, primal_value
 from . import sampling as _random
 from .elementwise import exp
-from .helpers import refuse_vmap as _refuse_vmap, shape_of as _shape_of
+from .helpers import refuse_vmap as _refuse_vmap
+from .helpers import shape_of as _shape_of
 from .indexing import take
 
 _STREAM_TAG = "gpuad.Philox"

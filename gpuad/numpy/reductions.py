@@ -12,11 +12,14 @@ from .. import backend
 from ..trace import Primitive, bind1, namespace_of, primal_value, strip_derivatives
 from .batch_rules import axis_rule
 from .elementwise import imag, real, sqrt, square
-from .helpers import expand_reduced, normalize_axis, np_function, ops as _helper_ops, shape_of
-from .shapes import asarray_traced, astype, broadcast_to, moveaxis, reshape
-from .indexing import getitem
+from .helpers import expand_reduced, normalize_axis, np_function, shape_of
+from .helpers import ops as _helper_ops
+from .indexing import (
+    argsort,  # noqa: F401  (gnp.argsort; sort in indexing.py needs it)
+    getitem,
+)
 from .manipulation import concatenate, flip, pad
-from .indexing import argsort  # noqa: F401  (gnp.argsort; sort in indexing.py needs it)
+from .shapes import asarray_traced, astype, broadcast_to, moveaxis, reshape
 
 
 def _xp(*xs):

@@ -10,12 +10,12 @@ The result's size depends on the values, so vmap cannot batch these (a clear err
 """
 from collections import namedtuple
 
-from .helpers import refuse_vmap
 from ..trace import TRACER_TYPES, namespace_of, primal_value
 from .creation import asarray
-from .shapes import ravel
+from .helpers import refuse_vmap
 from .indexing import getitem, sort, take
 from .manipulation import concatenate
+from .shapes import ravel
 
 UniqueAllResult = namedtuple("UniqueAllResult", "values indices inverse_indices counts")
 UniqueCountsResult = namedtuple("UniqueCountsResult", "values counts")

@@ -16,8 +16,8 @@ from .. import backend
 from ..trace import TRACER_TYPES, Primitive, bind1, namespace_of, primal_value
 from .batch_rules import aligned_to, map_rule
 from .define import unary_op
-from .helpers import (as_constant, cast_cotangent, holds_tracer, ops as _helper_ops,
-                      shape_of, unbroadcast)
+from .helpers import as_constant, cast_cotangent, holds_tracer, shape_of, unbroadcast
+from .helpers import ops as _helper_ops
 
 
 def _xp(*xs):

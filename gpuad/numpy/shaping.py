@@ -13,9 +13,9 @@ from .. import backend
 from ..trace import TRACER_TYPES, namespace_of, primal_value, strip_derivatives
 from .creation import asarray
 from .helpers import holds_tracer, refuse_vmap, shape_of
-from .shapes import astype, moveaxis, ravel, reshape
 from .indexing import getitem, take, take_along_axis
 from .manipulation import concatenate, vstack
+from .shapes import astype, moveaxis, ravel, reshape
 
 
 def _xp(*xs):

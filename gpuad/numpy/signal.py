@@ -14,10 +14,10 @@ from .creation import on_default_backend
 from .elementwise import conjugate
 from .float_parts import shifted_to
 from .helpers import is_complex, shape_of
-from .shapes import asarray_traced
 from .indexing import getitem
 from .manipulation import pad
 from .products import tensordot
+from .shapes import asarray_traced
 
 
 def _xp(*xs):

@@ -9,13 +9,12 @@ import numpy as np
 from .. import backend
 from ..trace import Primitive, namespace_of, primal_value
 from .batch_rules import aligned, example_ndim, map_rule
-from .elementwise import (imag, real)
-from .helpers import (is_complex, mT, shape_of, shaped,
-                      square_check, unbroadcast)
-from .products import diagonal, matmul
-from .shapes import asarray_traced, expand_dims, reshape, squeeze
+from .elementwise import imag, real
+from .helpers import is_complex, mT, shape_of, shaped, square_check, unbroadcast
 from .indexing import getitem
+from .products import diagonal, matmul
 from .reductions import sum as _sum
+from .shapes import asarray_traced, expand_dims, reshape, squeeze
 
 
 def _xp(*xs):

@@ -13,14 +13,25 @@ import numpy as np
 from ..trace import namespace_of, primal_value, strip_derivatives
 from .elementwise import clip, conjugate, imag, real, sqrt, where
 from .helpers import normalize_axis, one_axis, raw_array, refuse_vmap, shape_of
-from .products import diagonal, matmul
-from .shapes import (asarray_traced, astype, atleast_2d, expand_dims, moveaxis, ravel, reshape,
-                     transpose)
 from .indexing import sort, take, take_along_axis
 from .manipulation import concatenate
 from .numerical import diff
+from .products import diagonal, matmul
 from .reductions import cumprod, cumsum
-from .reductions import max as _max, min as _min, prod as _prod, sum as _sum
+from .reductions import max as _max
+from .reductions import min as _min
+from .reductions import prod as _prod
+from .reductions import sum as _sum
+from .shapes import (
+    asarray_traced,
+    astype,
+    atleast_2d,
+    expand_dims,
+    moveaxis,
+    ravel,
+    reshape,
+    transpose,
+)
 
 
 def _xp(*xs):

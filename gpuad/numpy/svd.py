@@ -10,19 +10,29 @@ import numpy as np
 from .. import backend
 from ..trace import TRACER_TYPES, Primitive, primal_value
 from .batch_rules import map_rule
-from .elementwise import (absolute, imag, power, real, sign, sqrt, square)
-from .helpers import (conj_if_complex, is_complex, mH, mT, refuse_vmap, shape_of, square_check)
-from .products import diagonal, matmul
-from .shapes import asarray_traced, broadcast_to, expand_dims, moveaxis, reshape
+from .elementwise import absolute, imag, power, real, sign, sqrt, square
+from .helpers import conj_if_complex, is_complex, mH, mT, refuse_vmap, shape_of, square_check
 from .indexing import getitem, sort, take_along_axis
-from .reductions import argsort, max as _max, min as _min, sum as _sum
+from .products import diagonal, matmul
+from .reductions import argsort
+from .reductions import max as _max
+from .reductions import min as _min
+from .reductions import sum as _sum
+from .shapes import asarray_traced, broadcast_to, expand_dims, moveaxis, reshape
 
 
 def _xp(*xs):
     return backend.namespace(*xs)
 
-from .factorizations import (diag_embed, eigh, eigvalsh, over_gaps, pairwise_gaps,
-                             symmetric_from_triangle, tied_pairs)
+from .factorizations import (
+    diag_embed,
+    eigh,
+    eigvalsh,
+    over_gaps,
+    pairwise_gaps,
+    symmetric_from_triangle,
+    tied_pairs,
+)
 
 
 # ---- singular value decomposition ------------------------------------------------------------

@@ -25,8 +25,7 @@ from collections.abc import Callable
 from typing import NamedTuple
 
 from .. import backend
-from ..tree import (looks_unregistered, tree_flatten, tree_paths, tree_unflatten,
-                    unregistered_hint)
+from ..tree import looks_unregistered, tree_flatten, tree_paths, tree_unflatten, unregistered_hint
 
 
 class GradientTransformation(NamedTuple):

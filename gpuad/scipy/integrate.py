@@ -23,11 +23,11 @@ must match finite differences closely), not the derivatives of SciPy's discrete 
 """
 import numpy as np
 
-from ..numpy.helpers import shape_of
 from .. import backend
 from .. import numpy as gnp
 from ..custom import custom_vjp
 from ..forward import jvp
+from ..numpy.helpers import shape_of
 from ..reverse import vjp
 from ..trace import primal_value
 from ..tree import tree_flatten, tree_map, tree_unflatten

@@ -12,13 +12,13 @@ triangle (and off the diagonal when `unit_diagonal=True`).
 import numpy as np
 
 from .. import backend
-from ..trace import Primitive, namespace_of, primal_value
-from ..numpy.helpers import mT, shape_of, shaped, square_check, unbroadcast
-from ..numpy.linalg import cholesky, einsum, matmul, solve, tril, triu
 from ..numpy.elementwise import conjugate
+from ..numpy.helpers import mT, shape_of, shaped, square_check, unbroadcast
+from ..numpy.indexing import getitem
+from ..numpy.linalg import cholesky, einsum, matmul, solve, tril, triu
 from ..numpy.shapes import asarray_traced, astype, reshape
 from ..numpy.solvers import batch_solve
-from ..numpy.indexing import getitem
+from ..trace import Primitive, namespace_of, primal_value
 
 
 def _xp(*xs):

@@ -9,8 +9,8 @@ Reference semantics, for 1-D 'full' mode:
     out[n] = sum_k in1[n - k] * in2[k],   0 <= n < len(in1) + len(in2) - 1
 """
 
-from ..numpy.helpers import shape_of
 from .. import numpy as gnp
+from ..numpy.helpers import shape_of
 from ..numpy.shapes import asarray_traced
 from ..numpy.signal import direct_convolve as _convolve
 

@@ -28,17 +28,17 @@ import math
 import numpy as np
 
 from .. import backend
-from ..trace import TRACER_TYPES, Primitive, nondiff, primal_value, strip_derivatives
 from ..numpy.batch_rules import axis_rule
-from ..numpy.define import defunary, elementwise_primitive, binary_op
-from ..numpy.helpers import expand_reduced, is_complex, normalize_axis, shape_of
+from ..numpy.bessel import i0, i0_p, i1, i1_p, iv, iv_p  # noqa: F401  (SciPy's names)
+from ..numpy.define import binary_op, defunary, elementwise_primitive
 from ..numpy.elementwise import exp, log, log1p, real, sign, sinc, where  # noqa: F401 (sinc: re-exported)
 from ..numpy.elementwise import logaddexp as _logaddexp
+from ..numpy.helpers import expand_reduced, is_complex, normalize_axis, shape_of
 from ..numpy.reductions import sum as _sum
 from ..numpy.shapes import asarray_traced
 from ..numpy.shapes import reshape as _reshape
 from ..numpy.special_calls import special_call, special_impl
-from ..numpy.bessel import i0, i0_p, i1, i1_p, iv, iv_p  # noqa: F401  (SciPy's names)
+from ..trace import TRACER_TYPES, Primitive, nondiff, primal_value, strip_derivatives
 
 _TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
 _SQRT_PI_OVER_TWO = math.sqrt(math.pi) / 2.0

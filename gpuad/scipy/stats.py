@@ -27,9 +27,9 @@ import numpy as np
 
 from .. import backend
 from .. import numpy as gnp
-from . import special
 from ..numpy.shapes import asarray_traced
 from ..trace import primal_value
+from . import special
 
 _LOG_2PI = math.log(2.0 * math.pi)
 _SQRT2 = math.sqrt(2.0)

@@ -6,8 +6,18 @@ import pytest
 
 import gpuad as ga
 import gpuad.numpy as gnp
-from gpuad.checkpoint import (Budget, EveryK, Online, RecomputationMismatchError, Revolve,
-                              StoreAll, Tiered, checkpoint, scan, while_loop)
+from gpuad.checkpoint import (
+    Budget,
+    EveryK,
+    Online,
+    RecomputationMismatchError,
+    Revolve,
+    StoreAll,
+    Tiered,
+    checkpoint,
+    scan,
+    while_loop,
+)
 
 from .forced_budget import ForcedBudget
 

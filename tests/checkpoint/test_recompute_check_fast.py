@@ -7,8 +7,7 @@ import pytest
 
 import gpuad as ga
 import gpuad.numpy as gnp
-from gpuad.checkpoint import (EveryK, Plan, RecomputationMismatchError, Revolve, StoreAll,
-                              scan)
+from gpuad.checkpoint import EveryK, Plan, RecomputationMismatchError, Revolve, StoreAll, scan
 from gpuad.checkpoint.actions import Advance, Record, Restore, Reverse, Snapshot
 from gpuad.checkpoint.verify import _UINT, Checker, _fingerprint
 

@@ -9,10 +9,19 @@ import pytest
 import gpuad as ga
 import gpuad.memory
 import gpuad.numpy as gnp
+from gpuad.checkpoint import (
+    Budget,
+    EveryK,
+    Online,
+    Revolve,
+    StoreAll,
+    Tiered,
+    forecast,
+    scan,
+    while_loop,
+)
 from gpuad.scipy.special import expit
 from gpuad.tree import tree_flatten
-from gpuad.checkpoint import (Budget, EveryK, Online, Revolve, StoreAll, Tiered, forecast, scan,
-                              while_loop)
 
 HIDDEN, BATCH, INPUT = 4, 2, 3
 

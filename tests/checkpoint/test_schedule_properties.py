@@ -16,8 +16,16 @@ from hypothesis import strategies as st
 
 import gpuad as ga
 import gpuad.numpy as gnp
-from gpuad.checkpoint import (EveryK, Online, RecomputationMismatchError, Revolve,
-                              StoreAll, Tiered, checkpoint, scan)
+from gpuad.checkpoint import (
+    EveryK,
+    Online,
+    RecomputationMismatchError,
+    Revolve,
+    StoreAll,
+    Tiered,
+    checkpoint,
+    scan,
+)
 
 from .forced_budget import ForcedBudget
 

@@ -8,8 +8,16 @@ import pytest
 
 from gpuad.checkpoint.actions import Advance, Record, Reverse, Snapshot
 from gpuad.checkpoint.plan import Plan, validate
-from gpuad.checkpoint.schedules import (Budget, EveryK, Online, Revolve, StoreAll, Tiered,
-                                        binomial_cost, online_lower_bounds)
+from gpuad.checkpoint.schedules import (
+    Budget,
+    EveryK,
+    Online,
+    Revolve,
+    StoreAll,
+    Tiered,
+    binomial_cost,
+    online_lower_bounds,
+)
 from gpuad.checkpoint.storage import DiskStore, make_store
 from gpuad.units import format_bytes, parse_bytes
 

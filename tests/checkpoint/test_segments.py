@@ -4,10 +4,9 @@ import functools
 import numpy as np
 import pytest
 
-from gpuad.checkpoint import Budget, EveryK, Revolve, binomial_cost
+from gpuad.checkpoint import Budget, EveryK, Revolve, binomial_cost, segments
 from gpuad.checkpoint.actions import Free, Snapshot
 from gpuad.checkpoint.plan import Plan
-from gpuad.checkpoint import segments
 from gpuad.checkpoint.segments import INFEASIBLE, fewest_evaluations, segment_actions
 
 

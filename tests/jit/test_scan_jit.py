@@ -11,8 +11,15 @@ import pytest
 
 import gpuad as ga
 import gpuad.numpy as gnp
-from gpuad.checkpoint import (EveryK, Online, RecomputationMismatchError, Revolve, StoreAll,
-                              Tiered, scan)
+from gpuad.checkpoint import (
+    EveryK,
+    Online,
+    RecomputationMismatchError,
+    Revolve,
+    StoreAll,
+    Tiered,
+    scan,
+)
 from gpuad.scipy.special import expit
 from gpuad.test_util import check_grads
 

@@ -18,7 +18,6 @@ from gpuad.reverse import ReverseTrace
 
 from .chains import both_ways, cheap, fuse_small_arrays, transcendental  # noqa: F401 (fixture)
 
-
 UNARY = [gnp.sin, gnp.cos, gnp.tanh, gnp.square, gnp.negative, lambda v: gnp.exp(gnp.tanh(v)),
          lambda v: gnp.sqrt(v * v + 1.0), lambda v: gnp.log1p(v * v)]
 BINARY = [gnp.add, gnp.subtract, gnp.multiply, gnp.maximum, gnp.minimum,

@@ -1,7 +1,8 @@
 """Elementwise ops: hypothesis-driven shapes and values, and the semantics at special points."""
 import numpy as np
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 import gpuad as ga

@@ -125,6 +125,7 @@ def test_sylvester_and_banded_solves_match_scipy():
 
 def test_sqrtm_without_a_principal_root_returns_scipys_root_or_raises():
     import warnings
+
     import scipy.linalg
     q, _ = np.linalg.qr(RNG.standard_normal((4, 4)))
     indefinite = (q * [-2.0, 1.0, 3.0, 4.0]) @ q.T  # used to come out real, off by up to 8

@@ -136,6 +136,7 @@ def test_cdf_derivative_in_a_shape_parameter_names_the_argument():
 def test_entropy_and_gammasgn_match_scipy():
     import scipy.special
     import scipy.stats
+
     from gpuad.scipy import special
     p = np.array([[0.2, 1.0], [0.5, 0.3], [1.3, 0.7]])
     np.testing.assert_allclose(stats.entropy(p), scipy.stats.entropy(p), rtol=1e-12)

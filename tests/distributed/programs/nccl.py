@@ -12,8 +12,8 @@ import gpuad.numpy as gnp
 
 def main():
     import cupy
-    from report import run_checks  # (beside this file: the programs run as scripts)
     from collectives import SHAPE, cases, replicated
+    from report import run_checks  # (beside this file: the programs run as scripts)
     comm = gd.world()
     cupy.cuda.Device(comm.rank % cupy.cuda.runtime.getDeviceCount()).use()
     X = np.random.default_rng(0).normal(size=SHAPE)
