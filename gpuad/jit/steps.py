@@ -30,6 +30,7 @@ says; "off" skips it). A difference warns and the call runs eagerly from there o
 recompute check compares recomputations as it does without jit.
 """
 import warnings
+import weakref
 
 import numpy as np
 
@@ -272,7 +273,9 @@ class _Kept:
 
     def __init__(self, owner, joint, leaves, trace, touched, fun, frozen, wanted):
         self.owner, self.joint, self.leaves = owner, joint, leaves
-        self.trace, self.touched, self.fun = trace, touched, fun
+        # (the tape that holds this holds the trace: a weak reference keeps that acyclic)
+        self.trace = weakref.ref(trace)
+        self.touched, self.fun = touched, fun
         self.frozen, self.wanted = frozen, wanted
         self.rng = _random.get_all_states()  # (a whole rerun draws what this run drew)
         program = joint.program
@@ -306,7 +309,7 @@ class _Kept:
         try:
             joint = owner.joints.get(pattern)
             if joint is None:
-                joint, _, back = _record_joint(self.trace, self.touched, self.fun,
+                joint, _, back = _record_joint(self.trace(), self.touched, self.fun,
                                                self.leaves, True, self.wanted, out_cots)
                 owner.joints[pattern] = joint
                 return joint.cotangents(back)
