@@ -47,7 +47,7 @@ _probe_result = None         # (usable: bool, reason: str) once probed
 _default = None              # "numpy" or "cupy" once decided
 
 
-def _import_cupy():
+def import_cupy():
     global _cupy, _cupy_ndarray
     if _cupy is None:
         import cupy
@@ -150,7 +150,7 @@ def probe_cupy():
     if _probe_result is not None:
         return _probe_result
     try:
-        cupy = _import_cupy()
+        cupy = import_cupy()
     except Exception as exc:  # ImportError, or a broken install raising anything at import
         _probe_result = (False, f"cupy does not import ({type(exc).__name__}: {exc})")
         return _probe_result
@@ -224,7 +224,7 @@ def namespace(*args):
         if t is np.ndarray:
             host = True
         elif t is _cupy_ndarray or (_cupy is None and t.__module__.startswith("cupy")):
-            xp = _import_cupy()
+            xp = import_cupy()
     if host and xp is not np and any(type(a) is np.ndarray and a.ndim > 0 for a in args):
         raise DeviceMismatchError(describe_devices(args))
     return xp
@@ -312,7 +312,7 @@ def special_function(name, *args):
         import cupyx.scipy.special
         fn = getattr(cupyx.scipy.special, name, None)
         if fn is None:
-            return on_host(_host_special, _import_cupy().asarray)(name, *args)
+            return on_host(_host_special, import_cupy().asarray)(name, *args)
         return fn(*args)
     return _host_special(name, *args)
 
@@ -349,7 +349,7 @@ def linalg_function(name, *args, **kwargs):
         import cupyx.scipy.linalg
         fn = getattr(cupyx.scipy.linalg, name, None)
         if fn is None:  # not in this CuPy: on the host, with a copy each way
-            return on_host(_host_linalg(name), _import_cupy().asarray)(*args, **kwargs)
+            return on_host(_host_linalg(name), import_cupy().asarray)(*args, **kwargs)
         return fn(*args, **kwargs)
     return _host_linalg(name)(*args, **kwargs)
 
@@ -365,7 +365,7 @@ def cupy_allocation_hook(on_malloc, on_free):
 
     Each hook has a name of its own: CuPy refuses (KeyError) to enter a hook whose name is
     already in use, which nested `gpuad.memory.track("cuda")` blocks would be."""
-    _import_cupy()
+    import_cupy()
     from cupy.cuda import memory_hook
 
     class _Hook(memory_hook.MemoryHook):
@@ -383,13 +383,13 @@ def cupy_allocation_hook(on_malloc, on_free):
 
 def side_stream():
     """A CUDA stream of its own, for copies that overlap compute."""
-    return _import_cupy().cuda.Stream(non_blocking=True)
+    return import_cupy().cuda.Stream(non_blocking=True)
 
 
 def copy_to_pinned(x, stream):
     """Start copying device array `x` into fresh pinned host memory on `stream`; returns the
     host array (valid once `stream` is synchronized)."""
-    cupy = _import_cupy()
+    cupy = import_cupy()
     memory = cupy.cuda.alloc_pinned_memory(x.nbytes)
     host = np.frombuffer(memory, x.dtype, x.size).reshape(x.shape)
     stream.wait_event(cupy.cuda.get_current_stream().record())  # x is complete first
@@ -400,13 +400,13 @@ def copy_to_pinned(x, stream):
 def copy_from_pinned(host, stream):
     """A device array with the contents of a host array filled by `copy_to_pinned`."""
     stream.synchronize()
-    return _import_cupy().asarray(host)
+    return import_cupy().asarray(host)
 
 
 def launch_cuda(kernel, n, args, threads=256):
     """Launch a numba.cuda kernel over `n` elements on CuPy's current stream."""
     from numba import cuda
-    cupy = _import_cupy()
+    cupy = import_cupy()
     stream = cuda.external_stream(cupy.cuda.get_current_stream().ptr)
     blocks = min(max(1, (n + threads - 1) // threads), 65535)
     kernel[blocks, threads, stream](*args)

@@ -11,13 +11,13 @@ refuses two ranks on one device).
 """
 import numpy as np
 
-from .backend import _import_cupy
+from .backend import import_cupy
 
 
 def available():
     """(usable, reason): whether cupy.cuda.nccl imports and a device answers."""
     try:
-        cupy = _import_cupy()
+        cupy = import_cupy()
         from cupy.cuda import nccl  # noqa: F401
         cupy.cuda.runtime.getDeviceCount()
     except Exception as exc:  # ImportError, CUDARuntimeError, a CuPy built without NCCL
@@ -36,7 +36,7 @@ class NcclEngine:
     def __init__(self, size, uid, rank):
         from cupy.cuda import nccl
         self.nccl = nccl
-        self.cupy = _import_cupy()
+        self.cupy = import_cupy()
         self.comm = nccl.NcclCommunicator(size, uid, rank)
         self.rank, self.size = rank, size
         self.types = {np.dtype(np.float16): nccl.NCCL_FLOAT16,

@@ -25,8 +25,8 @@ from .trace import (
     TRACER_TYPES,
     Trace,
     Tracer,
-    _open_traces,
     explain_attribute_error,
+    open_traces,
 )
 from .tree import check_registered, tree_flatten, tree_unflatten
 
@@ -118,7 +118,7 @@ BATCHING_RULES = _Rules()
 def batching_active():
     """Whether a `vmap` is running (its trace is open), for code that must act per example
     only then (`while_loop` freezing finished examples)."""
-    return any(type(t) is BatchTrace for t in _open_traces)
+    return any(type(t) is BatchTrace for t in open_traces())
 
 
 def _normalize_in_axes(in_axes, nargs):

@@ -115,10 +115,10 @@ def jvp(fun, primals, tangents):
       >>> ga.jvp(gnp.sin, (gnp.asarray(0.5),), (gnp.asarray(1.0),))   # (sin 0.5, cos 0.5)
       (array(0.47942554), array(0.87758256))
     """
-    return _jvp(fun, primals, tangents, "jvp")
+    return jvp_named(fun, primals, tangents, "jvp")
 
 
-def _jvp(fun, primals, tangents, name):
+def jvp_named(fun, primals, tangents, name):
     """`jvp`, its errors naming `name` (jacfwd, hessian and hvp are built on it)."""
     if not isinstance(primals, (tuple, list)) or not isinstance(tangents, (tuple, list)):
         raise TypeError(f"{name}: primals and tangents must be tuples (or lists) of arguments, "

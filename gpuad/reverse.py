@@ -385,7 +385,7 @@ def check_differentiable(fun_name, args, argnums):
             _as_differentiable(leaf, fun_name, (n, treedef, i))
 
 
-def _normalize_argnums(fun_name, argnums, nargs):
+def normalize_argnums(fun_name, argnums, nargs):
     single = isinstance(argnums, int)
     nums = (argnums,) if single else tuple(argnums)
     if not nums:
@@ -571,7 +571,7 @@ def value_and_grad(fun, argnums=0, has_aux=False):
       >>> ga.value_and_grad(lambda x: gnp.sum(x ** 2))(gnp.asarray([1.0, 2.0]))
       (array(5.), array([2., 4.]))
     """
-    return _value_and_grad(fun, argnums, has_aux, transform_name("value_and_grad", fun))
+    return value_and_grad_named(fun, argnums, has_aux, transform_name("value_and_grad", fun))
 
 
 def transform_name(transform, fun):
@@ -579,7 +579,7 @@ def transform_name(transform, fun):
     return f"{transform}({getattr(fun, '__name__', 'fun')})"
 
 
-def _value_and_grad(fun, argnums, has_aux, name):
+def value_and_grad_named(fun, argnums, has_aux, name):
     """`value_and_grad`, its errors naming `name` (grad and hvp are built on it)."""
     normalized = {}  # number of positional arguments -> (single, argnums), checked once
 
@@ -588,7 +588,7 @@ def _value_and_grad(fun, argnums, has_aux, name):
         nargs = len(args)
         checked = normalized.get(nargs)
         if checked is None:
-            checked = normalized[nargs] = _normalize_argnums(name, argnums, nargs)
+            checked = normalized[nargs] = normalize_argnums(name, argnums, nargs)
         single, nums = checked
         trace = ReverseTrace()
         try:  # (the arrays the tape holds are writeable again when this returns or raises)
@@ -636,7 +636,7 @@ def grad(fun, argnums=0, has_aux=False):
       >>> ga.grad(f, argnums=(0, 1))(2.0, 4.0)     # (-sin(2) + 4, 2 - e^4)
       (array(3.09070257), array(-52.59815003))
     """
-    vg = _value_and_grad(fun, argnums, has_aux, transform_name("grad", fun))
+    vg = value_and_grad_named(fun, argnums, has_aux, transform_name("grad", fun))
 
     @functools.wraps(fun)
     def grad_fn(*args, **kwargs):
@@ -666,10 +666,10 @@ def vjp(fun, *primals, has_aux=False):
       >>> vjp_fn(gnp.asarray([1.0, 1.0]))          # (cos(x),)
       (array([1.        , 0.54030231]),)
     """
-    return _vjp(fun, primals, has_aux, transform_name("vjp", fun))
+    return vjp_named(fun, primals, has_aux, transform_name("vjp", fun))
 
 
-def _vjp(fun, primals, has_aux, name):
+def vjp_named(fun, primals, has_aux, name):
     """`vjp`, its errors naming `name` (the Jacobian transforms are built on it)."""
     trace = ReverseTrace()  # (its arrays stay read-only until vjp_fn is deleted: __del__)
     try:

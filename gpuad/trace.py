@@ -406,7 +406,7 @@ _LOCAL_LOADS = ("FAST", "DEREF", "CLOSURE", "MAKE_CELL")
 _names_by_code = {}  # code object -> frozenset: 319 rules share 126 code objects at import
 
 
-def _referenced_names(fn):
+def referenced_names(fn):
     """Names a rule's code reads from its locals and cells: which parameters it actually uses.
 
     Depends on the code object only, so it is computed once per code: the generated rules of
@@ -431,7 +431,8 @@ def _referenced_names(fn):
     return names
 
 
-def _parameter_names(fn):
+def parameter_names(fn):
+    """The names of a rule's positional parameters, or None when it is not plain Python."""
     code = getattr(fn, "__code__", None)
     if code is None:
         return None
@@ -530,12 +531,12 @@ class Primitive:
         if self.variadic:  # all arguments alike: keep them all, or only their metadata
             return (META if meta_only == "all" else KEEP), (META if "ans" in meta_only else KEEP)
         rules = [r for r in self.vjp if r is not None]
-        arity = max((len(_parameter_names(r) or ()) - 2 for r in rules), default=0)
+        arity = max((len(parameter_names(r) or ()) - 2 for r in rules), default=0)
         used = [False] * arity
         ans_used = False
         for rule in rules:
-            params = _parameter_names(rule)
-            names = _referenced_names(rule)
+            params = parameter_names(rule)
+            names = referenced_names(rule)
             if params is None or names is None:  # not plain Python: keep everything
                 used = [True] * arity
                 ans_used = True

@@ -25,8 +25,14 @@ import numpy as np
 
 from . import backend
 from .batching import vmap
-from .forward import _jvp
-from .reverse import _normalize_argnums, _value_and_grad, _vjp, check_differentiable, transform_name
+from .forward import jvp_named
+from .reverse import (
+    check_differentiable,
+    normalize_argnums,
+    transform_name,
+    value_and_grad_named,
+    vjp_named,
+)
 from .trace import as_value, namespace_of, primal_value
 from .tree import tree_flatten, tree_unflatten
 
@@ -65,7 +71,7 @@ def _split_rows(stacked, sizes, shapes, trailing_shape, rows_first):
 def _diff_args(fun, args, argnums, name):
     """(fun of the differentiated args only, their values, single?), the values checked as
     `grad` checks its inputs (errors name their positions among `args`)."""
-    single, nums = _normalize_argnums(name, argnums, len(args))
+    single, nums = normalize_argnums(name, argnums, len(args))
     check_differentiable(name, args, nums)
 
     def restricted(*diff):
@@ -104,7 +110,7 @@ def _jacfwd(fun, argnums, name):
         p_leaves, p_def = tree_flatten(primals)
         basis, sizes = _basis(p_leaves)
         out_tangents = vmap(
-            lambda *t: _jvp(restricted, primals, tree_unflatten(p_def, t), name)[1])(*basis)
+            lambda *t: jvp_named(restricted, primals, tree_unflatten(p_def, t), name)[1])(*basis)
         return _assemble(out_tangents, p_def, p_leaves, sizes, single, forward=True)
 
     return jacobian_fn
@@ -126,7 +132,7 @@ def _jacrev(fun, argnums, name):
     @functools.wraps(fun)
     def jacobian_fn(*args):
         restricted, primals, single = _diff_args(fun, args, argnums, name)
-        out, vjp_fn = _vjp(restricted, primals, False, name)
+        out, vjp_fn = vjp_named(restricted, primals, False, name)
         o_leaves, o_def = tree_flatten(out)
         basis, sizes = _basis(o_leaves)
         cots = vmap(lambda *u: vjp_fn(tree_unflatten(o_def, u)))(*basis)
@@ -199,8 +205,8 @@ def hvp(fun, primals, tangents):
         raise TypeError(f"{name}: primals and tangents must be tuples of arguments, "
                         f"e.g. ga.hvp(f, (x,), (v,))")
     argnums = 0 if len(primals) == 1 else tuple(range(len(primals)))
-    value_and_grad_fn = _value_and_grad(fun, argnums, False, name)
-    return _jvp(lambda *p: value_and_grad_fn(*p)[1], tuple(primals), tuple(tangents), name)[1]
+    value_and_grad_fn = value_and_grad_named(fun, argnums, False, name)
+    return jvp_named(lambda *p: value_and_grad_fn(*p)[1], tuple(primals), tuple(tangents), name)[1]
 
 
 def elementwise_grad(fun, argnum=0):
@@ -216,7 +222,7 @@ def elementwise_grad(fun, argnum=0):
     @functools.wraps(fun)
     def derivative(*args):
         restricted, primals, _ = _diff_args(fun, args, argnum, name)
-        out, vjp_fn = _vjp(restricted, primals, False, name)
+        out, vjp_fn = vjp_named(restricted, primals, False, name)
         from .numpy import ones_like
         leaves, treedef = tree_flatten(out)
         return vjp_fn(tree_unflatten(treedef, [ones_like(o) for o in leaves]))[0]
@@ -250,7 +256,7 @@ def holomorphic_grad(fun, argnums=0):
                     raise TypeError(f"{name}: differentiated argument {n} has dtype {dtype}; "
                                     f"a holomorphic derivative needs complex inputs: pass "
                                     f"x.astype(complex), or use ga.grad for real inputs.")
-        out, vjp_fn = _vjp(restricted, primals, False, name)
+        out, vjp_fn = vjp_named(restricted, primals, False, name)
         value = primal_value(out)
         shape = getattr(value, "shape", ())
         if shape != () or not np.iscomplexobj(value):

@@ -212,7 +212,7 @@ def _modules():
 
 def _namespace_functions(modules):
     """Names of functions (anywhere in gpuad) that return an array namespace."""
-    found = set(NAMESPACE_FUNCTIONS) | {"_import_cupy"}
+    found = set(NAMESPACE_FUNCTIONS) | {"import_cupy"}
     changed = True
     while changed:
         changed = False

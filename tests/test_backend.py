@@ -37,7 +37,7 @@ def _fake_cupy(device_count_error=None):
 def test_cupy_missing_falls_back_to_numpy(fresh_backend):
     def no_cupy():
         raise ImportError("No module named 'cupy'")
-    fresh_backend.setattr(backend, "_import_cupy", no_cupy)
+    fresh_backend.setattr(backend, "import_cupy", no_cupy)
     fresh_backend.delenv("GPUAD_BACKEND", raising=False)
     assert backend.get_backend() == "numpy"
     assert backend.default_namespace() is np
@@ -47,7 +47,7 @@ def test_cupy_missing_falls_back_to_numpy(fresh_backend):
 
 def test_cupy_without_driver_falls_back_silently(fresh_backend):
     fake = _fake_cupy("cudaErrorInsufficientDriver: CUDA driver version is insufficient")
-    fresh_backend.setattr(backend, "_import_cupy", lambda: fake)
+    fresh_backend.setattr(backend, "import_cupy", lambda: fake)
     fresh_backend.delenv("GPUAD_BACKEND", raising=False)
     assert backend.get_backend() == "numpy"
     with pytest.raises(backend.BackendError, match="cudaErrorInsufficientDriver"):
@@ -58,7 +58,7 @@ def test_cupy_without_driver_falls_back_silently(fresh_backend):
                                             ((12, 4), "gpuad[cuda12]"), ((11, 8), "update the driver"),
                                             (None, "gpuad[cuda13]` (CUDA 13 driver) or `gpuad[cuda12]")])
 def test_the_probe_names_the_extra_for_the_drivers_cuda(fresh_backend, version, extra):
-    fresh_backend.setattr(backend, "_import_cupy", lambda: _fake_cupy("cudaErrorNoDevice"))
+    fresh_backend.setattr(backend, "import_cupy", lambda: _fake_cupy("cudaErrorNoDevice"))
     fresh_backend.setattr(backend, "driver_cuda_version", lambda: version)
     with pytest.raises(backend.BackendError, match=re.escape(extra)):
         ga.set_backend("cupy")
@@ -175,7 +175,7 @@ def fake_cupyx(monkeypatch):
         monkeypatch.setitem(__import__("sys").modules, name, module)
     monkeypatch.setattr(backend, "is_cupy_array", lambda a: type(a) is np.ndarray)
     monkeypatch.setattr(backend, "to_numpy_array", lambda a: a)  # already on the host
-    monkeypatch.setattr(backend, "_import_cupy", lambda: types.SimpleNamespace(asarray=OnDevice))
+    monkeypatch.setattr(backend, "import_cupy", lambda: types.SimpleNamespace(asarray=OnDevice))
 
 
 def test_special_function_cupyx_lacks_runs_on_the_host(fake_cupyx, rng):
@@ -233,7 +233,7 @@ def test_nested_cuda_memory_blocks_each_count(monkeypatch):
     cupy.cuda = cuda
     for name, module in [("cupy", cupy), ("cupy.cuda", cuda), ("cupy.cuda.memory_hook", memory_hook)]:
         monkeypatch.setitem(sys.modules, name, module)
-    monkeypatch.setattr(backend, "_import_cupy", lambda: cupy)
+    monkeypatch.setattr(backend, "import_cupy", lambda: cupy)
     with gpuad.memory.track("cuda") as outer:
         allocate(512)
         with gpuad.memory.track("cuda") as inner:

@@ -1,6 +1,6 @@
 """Random draws as steps of a recording (see gpuad/jit/record.py).
 
-gnp.random's functions take a stream with `sampling._next_stream` (which advances the global
+gnp.random's functions take a stream with `sampling.next_stream` (which advances the global
 (seed, counter) state) and call one method of it; `RandomState` and `Generator` draw with their
 `_draw(name, ...)`. While a function is recorded, both are replaced (`recording(trace)`): the draw
 runs as eagerly, and a step is recorded that on replay draws again from the state as it is
@@ -14,7 +14,7 @@ from ..numpy import random_state, sampling
 from ..trace import EMPTY
 from .record import TemplateCall
 
-_next_stream = sampling._next_stream  # the originals, called by the steps on replay
+_next_stream = sampling.next_stream  # the originals, called by the steps on replay
 _draw = random_state.OwnState._draw
 _active = []  # the trace recording now (innermost last); None while a draw runs eagerly
 # per recording trace: [the global state the next draw should find, the generators that existed
@@ -27,9 +27,9 @@ _expected = {}
 def global_draw(xp, method, *args, **kwargs):
     """One draw of gnp.random's global state on replay: what `_next_stream` then
     `stream.<method>(...)` do eagerly."""
-    state = sampling._state
-    stream = backend.random_stream(xp, state["seed"], state["counter"])
-    state["counter"] += 1
+    seed, counter = sampling.get_state()
+    stream = backend.random_stream(xp, seed, counter)
+    sampling.set_state((seed, counter + 1))
     return getattr(stream, method)(*args, **kwargs)
 
 
@@ -103,9 +103,9 @@ def _recording_draw(self, name, *args, **kwargs):
 def recording(trace):
     """Draws made in the block become steps of `trace`'s program."""
     _active.append(trace)
-    _expected[id(trace)] = [sampling.get_state(), set(sampling._generators)]
+    _expected[id(trace)] = [sampling.get_state(), sampling.registered_generators()]
     if len(_active) == 1:
-        sampling._next_stream = _recording_next_stream
+        sampling.next_stream = _recording_next_stream
         random_state.OwnState._draw = _recording_draw
     try:
         yield
@@ -114,6 +114,6 @@ def recording(trace):
         if sampling.get_state() != _expected.pop(id(trace))[0]:
             trace.impure = "the function sets gnp.random's state (seed, set_state)"
         if not _active:
-            sampling._next_stream = _next_stream
+            sampling.next_stream = _next_stream
             random_state.OwnState._draw = _draw
 

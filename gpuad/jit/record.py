@@ -26,7 +26,7 @@ value only compared by a check (`trace.value_for_check`, the recompute check of 
 loops). This costs nothing outside jit: only JitTracer has the property.
 
 Random draws (`gnp.random`, `RandomState`, `Generator`) are not primitives: while recording,
-`sampling._next_stream` and the generators' `_draw` are replaced by versions that run the
+`sampling.next_stream` and the generators' `_draw` are replaced by versions that run the
 draw and record a step which, on replay, draws again from the state as it is then and advances
 it. So the random state is an implicit input and output of every replay, and a replay draws
 exactly what the eager call in its place would have drawn.

@@ -19,9 +19,9 @@ from ..trace import (
     KEEP,
     TRACER_TYPES,
     Primitive,
-    _parameter_names,
-    _referenced_names,
     nondiff,
+    parameter_names,
+    referenced_names,
 )
 from .helpers import holds_tracer, ops
 
@@ -144,8 +144,8 @@ def _named(fn, name, doc):
 
 def _constant_value(d, arity):
     """If the derivative `d` ignores its arguments (add: 1, negative: -1), its value; else None."""
-    names = _referenced_names(d)
-    params = _parameter_names(d)
+    names = referenced_names(d)
+    params = parameter_names(d)
     if names is None or params is None or names & set(params):
         return None
     return d(*([None] * (arity + 1)))
@@ -159,7 +159,7 @@ def _returned_parameter(d):
                if ins.opname not in ("RESUME", "NOP", "CACHE")]
     except TypeError:
         return None
-    params = _parameter_names(d)
+    params = parameter_names(d)
     if (params and len(ops) == 2 and ops[0].opname == "LOAD_FAST"
             and ops[1].opname == "RETURN_VALUE" and ops[0].argval in params):
         return params.index(ops[0].argval)
@@ -238,8 +238,8 @@ def _keep_from(derivatives, explicit_vjp, arity):
         elif derivatives[i] is not None:
             sources.append((derivatives[i], False))
     for fn, has_g in sources:
-        params = _parameter_names(fn)
-        names = _referenced_names(fn)
+        params = parameter_names(fn)
+        names = referenced_names(fn)
         if params is None or names is None:
             return tuple([KEEP] * arity), KEEP
         ans_used |= params[0] in names

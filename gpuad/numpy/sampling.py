@@ -65,6 +65,11 @@ def register(generator):
     _generators.add(generator)
 
 
+def registered_generators():
+    """The live registered generators (a set)."""
+    return set(_generators)
+
+
 def get_all_states():
     """The global state and the state of every live registered generator, for
     `set_all_states`. Checkpointing saves this before running a function it will recompute."""
@@ -97,7 +102,9 @@ def refuse_traced(name, args, kwargs):
                 f"derivative is meant")
 
 
-def _next_stream(like=()):
+def next_stream(like=()):
+    """The stream the next draw takes, and its namespace (that of the arrays in `like`, else the
+    default one); advances the global state. gpuad/jit/draws.py replaces it while recording."""
     arrays = [a for a in like if hasattr(a, "shape")]
     xp = namespace_of(*arrays) if arrays else backend.default_namespace()
     stream = backend.random_stream(xp, _state["seed"], _state["counter"])
@@ -122,13 +129,13 @@ def _float_dtype(dtype, *params):
 
 def standard_normal(size=None, dtype=None):
     """Samples from N(0, 1)."""
-    stream, _ = _next_stream()
+    stream, _ = next_stream()
     return stream.standard_normal(_shape(size), dtype=_float_dtype(dtype))
 
 
 def random(size=None, dtype=None):
     """Uniform samples in [0, 1)."""
-    stream, _ = _next_stream()
+    stream, _ = next_stream()
     return stream.random(_shape(size), dtype=_float_dtype(dtype))
 
 
@@ -149,7 +156,7 @@ def randn(*shape, dtype=None):
 def normal(loc=0.0, scale=1.0, size=None, dtype=None):
     """Samples from N(loc, scale^2); differentiable in loc and scale."""
     shape = _shape(size, loc, scale)
-    stream, _ = _next_stream((loc, scale))
+    stream, _ = next_stream((loc, scale))
     noise = stream.standard_normal(shape, dtype=_float_dtype(dtype, loc, scale))
     return loc + scale * noise
 
@@ -157,7 +164,7 @@ def normal(loc=0.0, scale=1.0, size=None, dtype=None):
 def uniform(low=0.0, high=1.0, size=None, dtype=None):
     """Uniform samples in [low, high); differentiable in low and high."""
     shape = _shape(size, low, high)
-    stream, _ = _next_stream((low, high))
+    stream, _ = next_stream((low, high))
     u = stream.random(shape, dtype=_float_dtype(dtype, low, high))
     return low + (high - low) * u
 
@@ -165,14 +172,14 @@ def uniform(low=0.0, high=1.0, size=None, dtype=None):
 def exponential(scale=1.0, size=None, dtype=None):
     """Exponential samples with mean `scale`; differentiable in scale."""
     shape = _shape(size, scale)
-    stream, _ = _next_stream((scale,))
+    stream, _ = next_stream((scale,))
     return scale * stream.standard_exponential(shape, dtype=_float_dtype(dtype, scale))
 
 
 def laplace(loc=0.0, scale=1.0, size=None, dtype=None):
     """Laplace samples; differentiable in loc and scale."""
     shape = _shape(size, loc, scale)
-    stream, xp = _next_stream((loc, scale))
+    stream, xp = next_stream((loc, scale))
     u = stream.random(shape, dtype=_float_dtype(dtype, loc, scale)) - 0.5
     return loc - scale * (xp.sign(u) * xp.log1p(-2.0 * xp.abs(u)))
 
@@ -180,7 +187,7 @@ def laplace(loc=0.0, scale=1.0, size=None, dtype=None):
 def logistic(loc=0.0, scale=1.0, size=None, dtype=None):
     """Logistic samples; differentiable in loc and scale."""
     shape = _shape(size, loc, scale)
-    stream, xp = _next_stream((loc, scale))
+    stream, xp = next_stream((loc, scale))
     u = stream.random(shape, dtype=_float_dtype(dtype, loc, scale))
     tiny = np.finfo(u.dtype).tiny
     return loc + scale * (xp.log(u + tiny) - xp.log1p(-u))
@@ -189,7 +196,7 @@ def logistic(loc=0.0, scale=1.0, size=None, dtype=None):
 def gumbel(loc=0.0, scale=1.0, size=None, dtype=None):
     """Gumbel samples; differentiable in loc and scale."""
     shape = _shape(size, loc, scale)
-    stream, xp = _next_stream((loc, scale))
+    stream, xp = next_stream((loc, scale))
     u = stream.random(shape, dtype=_float_dtype(dtype, loc, scale))
     tiny = np.finfo(u.dtype).tiny
     return loc - scale * xp.log(-xp.log(u + tiny))
@@ -199,7 +206,7 @@ def randint(low, high=None, size=None, dtype=np.int64):
     """Integers in [low, high) (or [0, low) with one bound), not differentiable."""
     if high is None:
         low, high = 0, low
-    stream, _ = _next_stream()
+    stream, _ = next_stream()
     return stream.integers(low, high, size=_shape(size), dtype=dtype)
 
 
@@ -209,7 +216,7 @@ integers = randint
 def permutation(x):
     """A permuted range (int x) or a permuted copy of x along its first axis (differentiable
     in x)."""
-    stream, xp = _next_stream((x,) if hasattr(x, "shape") else ())
+    stream, xp = next_stream((x,) if hasattr(x, "shape") else ())
     n = int(x) if isinstance(x, (int, np.integer)) else len(x)
     order = xp.argsort(stream.random(n))
     if isinstance(x, (int, np.integer)):
@@ -221,7 +228,7 @@ def choice(a, size=None, replace=True, p=None):
     """Samples from `a` (an int n means range(n)), as `numpy.random.choice`; differentiable in
     the array `a`, not in the probabilities `p` (a traced p raises)."""
     refuse_traced("choice (p)", (p,), {})
-    stream, xp = _next_stream()
+    stream, xp = next_stream()
     n = int(a) if isinstance(a, (int, np.integer)) else len(a)
     shape = _shape(size)
     count = int(np.prod(shape))
@@ -250,7 +257,7 @@ def choice(a, size=None, replace=True, p=None):
 def _plain(name):
     def draw(*args, **kwargs):
         refuse_traced(name, args, kwargs)
-        stream, xp = _next_stream()
+        stream, xp = next_stream()
         method = getattr(stream, name, None)
         if method is None:
             raise NotImplementedError(
@@ -283,7 +290,7 @@ def rayleigh(scale=1.0, size=None, dtype=None):
     """Rayleigh samples of mode `scale`, scale * sqrt(2 E) with E standard exponential;
     differentiable in scale."""
     shape = _shape(size, scale)
-    stream, xp = _next_stream((scale,))
+    stream, xp = next_stream((scale,))
     e = stream.standard_exponential(shape, dtype=_float_dtype(dtype, scale))
     return scale * xp.sqrt(2.0 * e)
 
@@ -296,14 +303,14 @@ def shuffle(x):
     if type(x) in TRACER_TYPES:
         raise TypeError("random.shuffle: shuffles in place, which a traced array cannot be; "
                         "use x = gnp.random.permutation(x), which returns a shuffled copy")
-    stream, xp = _next_stream((x,))
+    stream, xp = next_stream((x,))
     x[...] = x[xp.argsort(stream.random(len(x)))]  # the order permutation(x) would give
 
 
 def bernoulli(p, size=None, dtype=None):
     """0/1 samples with P(1) = p, in p's floating dtype (for dropout masks)."""
     shape = _shape(size, p)
-    stream, _ = _next_stream((p,))
+    stream, _ = next_stream((p,))
     u = stream.random(shape, dtype=_float_dtype(dtype, p))
     return (u < primal_value(p)).astype(_float_dtype(dtype, p))
 
