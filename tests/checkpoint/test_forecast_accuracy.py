@@ -2,6 +2,7 @@
 small grid of benchmarks/forecast_accuracy.py's problems, and the moment-by-moment model on
 counting plans."""
 import os
+import subprocess
 import sys
 
 import numpy as np
@@ -24,21 +25,10 @@ GRID = [("rnn", 64, 16, 200, np.float32, False), ("lstm", 32, 8, 150, np.float64
 THRESHOLDS = {"default": (65536, 1 << 20), "fused": (2, 2)}
 
 
-@pytest.fixture(params=sorted(THRESHOLDS))
-def thresholds(request):
-    saved = ga.config.fusion, ga.config.fusion_min_size, ga.config.fusion_forward_min_size
-    ga.config.fusion = True
-    ga.config.fusion_min_size, ga.config.fusion_forward_min_size = THRESHOLDS[request.param]
-    yield request.param
-    ga.config.fusion, ga.config.fusion_min_size, ga.config.fusion_forward_min_size = saved
-
-
-@pytest.mark.parametrize("config", GRID, ids=lambda c: f"{c[0]}-h{c[1]}-{np.dtype(c[4])}"
-                         f"-{'xs' if c[5] else 'closed'}")
-def test_predicted_peak_within_15_percent(config, thresholds):
-    """The dry run measures the step under the thresholds the run will use: with fused groups
-    a step's tape, its backward and what it leaves behind differ (a kept tape of the RNN below
-    is 18.8 KiB fused, 16.0 KiB per op)."""
+def check_peaks(k, thresholds):
+    """The forecast of grid row `k` against measured peaks, every schedule; run in a fresh
+    process by the test below."""
+    config = GRID[k]
     step, init, xs, closed, loss, params = forecast_accuracy.problem(*config)
     grad_xs = (False, True) if config[5] else False
     vg = ga.value_and_grad(loss)
@@ -52,6 +42,28 @@ def test_predicted_peak_within_15_percent(config, thresholds):
         assert abs(error) <= 0.15, (thresholds, schedule.name, fc.peak_bytes, measured, error)
         if isinstance(schedule, Budget):
             assert measured <= schedule.budget  # the budget holds in the run, not only the plan
+
+
+@pytest.mark.parametrize("thresholds", sorted(THRESHOLDS))
+@pytest.mark.parametrize("k", range(len(GRID)), ids=[
+    f"{c[0]}-h{c[1]}-{np.dtype(c[4])}-{'xs' if c[5] else 'closed'}" for c in GRID])
+def test_predicted_peak_within_15_percent(k, thresholds):
+    """The dry run measures the step under the thresholds the run will use: with fused groups
+    a step's tape, its backward and what it leaves behind differ (a kept tape of the RNN below
+    is 18.8 KiB fused, 16.0 KiB per op).
+
+    In a fresh process: host peaks depend on what CPython's freelists hold, which earlier
+    tests leave behind (in CI's order StoreAll's measured peak of the LSTM row moved 20%
+    above its forecast, and passed when run alone)."""
+    root = os.path.join(os.path.dirname(__file__), "..", "..")
+    fusion_min, forward_min = THRESHOLDS[thresholds]
+    env = dict(os.environ, GPUAD_FUSION="1", GPUAD_FUSION_MIN_SIZE=str(fusion_min),
+               GPUAD_FUSION_FORWARD_MIN_SIZE=str(forward_min))
+    code = ("from tests.checkpoint.test_forecast_accuracy import check_peaks; "
+            f"check_peaks({k}, {thresholds!r})")
+    done = subprocess.run([sys.executable, "-c", code], cwd=root, env=env,
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
 
 
 def test_forecast_leaves_no_trace_open():
