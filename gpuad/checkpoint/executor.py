@@ -172,7 +172,8 @@ def scan(step, init, xs=None, length=None, schedule=None, comm=None, microbatche
     So no NumPy random numbers (`np.random.*`, or a `np.random.default_rng()` Generator made
     outside `step`: draw from `gnp.random`), no counters in closures, no mutable Python state
     read or changed (put it in the carry). Each recomputed step's carry and y are compared with
-    the first pass's and a difference raises `gpuad.checkpoint.RecomputationMismatchError`
+    the first pass's where a tape or a snapshot uses them (a recomputed carry that only feeds
+    further recomputation is compared where its effect arrives), and a difference raises `gpuad.checkpoint.RecomputationMismatchError`
     naming the step, the leaf and the difference; `ga.config.recompute_check` sets the
     comparison ("auto": bit for bit on NumPy, allclose on CuPy; "exact", "allclose", "off";
     env `GPUAD_RECOMPUTE_CHECK`). StoreAll recomputes nothing, so checks nothing.

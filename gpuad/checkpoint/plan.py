@@ -16,8 +16,8 @@ class Plan:
       peak_by_tier: the most stored at once per tier; slow_writes, slow_reads: traffic to and
       from the slow tier; peak_tapes: the most step tapes kept at once;
       forward_phase_end: index of the first action of the backward phase; recomputes:
-      whether the backward phase evaluates steps (then every step's outputs are checked,
-      `verify.py`); evaluated_once_from: the first step from which on the plan evaluates
+      whether the backward phase evaluates steps (then the recomputed outputs that a record
+      or a snapshot uses are checked, `verify.py`); evaluated_once_from: the first step from which on the plan evaluates
       every step once (their outputs have nothing to be compared with); moments: see the
       property.
     """

@@ -44,8 +44,9 @@ class Region:
         # cotangents, during the backward phase only
         "g_carry", "g_ys", "g_xs", "g_closure",
         # whether the forward phase's stores were used up; the recomputation check
-        # (verify.py), and the first step from which on no evaluation is compared
-        "spent", "checker", "check_below",
+        # (verify.py), the first step from which on no evaluation is compared, and the
+        # recomputed step whose outputs are current and not yet compared (`advance`)
+        "spent", "checker", "check_below", "unchecked",
         # scan(..., jit=True): the step's recordings (gpuad/jit/steps.py), or None
         "programs")
 
@@ -85,6 +86,7 @@ class Region:
         self.spent = False
         self.checker = None  # compares recomputed steps with the first pass (verify.py)
         self.check_below = None  # steps from it on are evaluated once: not fingerprinted
+        self.unchecked = None
         self.programs = None
 
     def backward(self, g):
@@ -166,6 +168,7 @@ def begin(region):
     region.snap_tier = {}
     region.collect = True
     region.ys = {}
+    region.unchecked = None
 
 
 def finish_forward(region, trace):
@@ -257,11 +260,29 @@ def run(region, actions):
 # advance, record and reverse: with debug_nans, each step's NaN is blamed on its op and step
 # (`debugged`) before the recomputation check compares its outputs
 def advance(region, i):
-    """Step i without a tape."""
+    """Step i without a tape.
+
+    A recomputation is compared with the first pass where its carry is used: by a record
+    (`record`) or a snapshot (`snapshot`). A carry that only feeds further advances is not
+    compared: whatever it differs in either reaches a compared carry or never reaches a
+    tape, so every tape is still recorded at the first pass's inputs with its outputs. That
+    saves 40% of the comparisons of a Revolve(8) plan (benchmarks/README.md)."""
     run_step = debugged if config.debug_nans else _plain
     outputs = run_step(region, i, stage(region), _advance)
     if region.checker is not None and i < region.check_below:
-        region.checker.check(i, outputs)
+        if region.collect:  # the first pass: its fingerprints
+            region.checker.check(i, outputs)
+        else:
+            region.unchecked = (i, outputs)
+
+
+def check_pending(region, i):
+    """Compare the recomputed outputs of step i - 1 (the current carry) if not yet done."""
+    pending = region.unchecked
+    if pending is not None:
+        region.unchecked = None
+        if pending[0] == i - 1:
+            region.checker.check(*pending)
 
 
 def _advance(region, i):
@@ -282,6 +303,8 @@ def _advance(region, i):
 
 def record(region, i):
     """Step i with its tape kept for `reverse`."""
+    if region.unchecked is not None:
+        check_pending(region, i)
     run_step = debugged if config.debug_nans else _plain
     outputs = run_step(region, i, stage(region), _record)
     if region.checker is not None and i < region.check_below:
@@ -341,6 +364,8 @@ def _reverse(region, i):
 def snapshot(region, i, tier):
     """Store the current carry (state i) in `tier`, with the random state."""
     _at(region, i, "snapshot")
+    if region.unchecked is not None:
+        check_pending(region, i)
     if tier != "fast" and any(type(x) in TRACER_TYPES for x in region.current):
         tier = "fast"  # traced values (higher-order derivatives) cannot leave the device tier
     _store(region, tier).put(i, region.current)
@@ -356,6 +381,7 @@ def restore(region, i):
                            f"(an invalid plan).")
     region.current = list(region.stores[tier].get(i))
     region.position = i
+    region.unchecked = None  # the advances since the last restore fed no tape
     _random.set_all_states(region.snap_rng[i])
 
 

@@ -19,8 +19,11 @@ recomputed, and every recomputation is compared with it:
 The check runs on every evaluation of a step, so its cost is Python's per leaf: plain NumPy
 leaves (C-contiguous arrays of a numeric dtype, NumPy scalars) take one fast path (`_keys`:
 one reduction or one copy of their bytes, no tracer unwrapping), and a recomputation whose
-fingerprints all equal the first pass's passes with one list comparison. On NumPy each
-recomputed step is compared at once. Fingerprints of CuPy arrays stay on the
+fingerprints all equal the first pass's passes with one list comparison. Recomputed steps
+are compared where a record or a snapshot uses their outputs (region.advance): a carry that
+only feeds further advances is not compared, since a difference in it either reaches a
+compared carry or no tape; every tape is still recorded at the first pass's inputs, with its
+outputs. On NumPy each compared step is compared at once. Fingerprints of CuPy arrays stay on the
 device and are compared in one batch when the region's backward pass ends: one host sync per
 region instead of one per step. (PyTorch's checkpoint compares only the shapes and dtypes of
 recomputed tensors; comparing values is the point here.) Cost: benchmarks/README.md.

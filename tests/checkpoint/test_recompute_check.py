@@ -322,3 +322,48 @@ def test_python_float_leaves_stay_python_floats_in_recomputation(name):
     want = ga.grad(loss)(np.float32(W), StoreAll())
     got = ga.grad(loss)(np.float32(W), schedule)
     assert want.dtype == got.dtype == np.float32 and got == want
+
+
+def perturbed_at(call):
+    """A pure step except for its evaluation number `call`, whose carry is nudged."""
+    def make(w):
+        calls = [0]
+
+        def step(h, x):
+            calls[0] += 1
+            h = gnp.tanh(h * w + x)
+            return h * (1 + 1e-6) if calls[0] == call + 1 else h
+        return step
+    return make
+
+
+@pytest.mark.parametrize("name", ["EveryK(2)", "Revolve(1)", "Revolve(2)", "Budget", "Tiered",
+                                  "Tiered(fast, slow)", "Online(2)"])
+def test_an_impure_evaluation_anywhere_raises_or_leaves_the_gradient_exact(name):
+    # Recomputed carries that only feed further advances are not compared (region.advance):
+    # a wrong one must still either be caught where its effect reaches a record or a snapshot,
+    # or reach no tape, the gradient then being StoreAll's to the bit. Every evaluation is
+    # tried as the wrong one.
+    schedule = RECOMPUTING[name]
+    counter = [0]
+
+    def counting(w):
+        def step(h, x):
+            counter[0] += 1
+            return gnp.tanh(h * w + x)
+        return step
+    grad_of(counting, schedule())
+    evaluations = counter[0]
+    assert evaluations > LENGTH + 2  # the schedule recomputes
+    # right answers: StoreAll's gradient, or that of the function nudged at step k (a wrong
+    # first-pass evaluation of a step the plan evaluates once makes another function)
+    exact = [grad_of(perturbed_at(k), StoreAll()) for k in range(-1, LENGTH)]
+    raised = 0
+    for call in range(evaluations):
+        try:
+            g = grad_of(perturbed_at(call), schedule())
+        except RecomputationMismatchError:
+            raised += 1
+            continue
+        assert g in exact, f"evaluation {call}: a wrong gradient without an error"
+    assert raised >= LENGTH // 2  # the recomputed steps' records, at least
