@@ -1,6 +1,7 @@
 """`ga.jit`: record a function once per argument signature, replay the recording afterwards."""
 import functools
 import inspect
+import types
 import warnings
 
 import numpy as np
@@ -38,7 +39,9 @@ def jit(fun, static_argnums=(), static_argnames=()):
       fun: a function of arrays (pytrees of them) returning arrays (pytrees of them).
       static_argnums: positions of arguments that are settings (ints, strings, flags): keyed on
         their value, passed to `fun` as they are. Python control flow may depend on them.
-      static_argnames: the same, by keyword name.
+      static_argnames: the same, by keyword name. As in JAX, a static argument is keyed on
+        its hash and equality, so it must not change between calls (a plain class instance
+        hashes by identity: changing its attributes would not be seen).
 
     Returns:
       A function with `fun`'s signature, and `clear_cache()`, `cache_size()` (signatures
@@ -75,7 +78,12 @@ def jit(fun, static_argnums=(), static_argnames=()):
         instead of being silently ignored. Rebinding a name the function reads to a new array
         is not seen: call `clear_cache()` after it (or pass the array as an argument).
       * Python numbers passed as arguments are traced as 0-d arrays of NumPy's default dtype,
-        as `grad` boxes them.
+        as `grad` boxes them. Other leaves that are not arrays are constants of the recording,
+        keyed on their value: strings, None, frozen dataclasses; functions, classes and
+        modules by identity (as code, like a closure). An object that hashes by its identity
+        (a plain class instance) or not at all (a mutable dataclass, a set) raises TypeError
+        naming the argument, since a replay could not see its attributes change: pass its
+        arrays, register it as a pytree, or mark it static.
       * Composition: `jit(value_and_grad(f))`, `jit(vjp...)` record forward and backward. When
         the arguments are traced by an outer transform (`grad(jit(f))`, `jvp`, `vmap`, `hvp`
         of a jitted function), or while another function is being recorded, `fun` runs as it
@@ -144,7 +152,10 @@ class Jitted:
         leaves, treedef = tree_flatten((dyn_args, dyn_kwargs))
         if _recording[0] or any(type(x) in TRACER_TYPES for x in leaves):
             return None, leaves, treedef
-        key = (treedef, statics, kw_static, tuple(_leaf_key(x) for x in leaves))
+        try:
+            key = (treedef, statics, kw_static, tuple(_leaf_key(x) for x in leaves))
+        except _MutableLeaf as exc:
+            raise self._mutable_leaf_error(exc.args[0], leaves, treedef) from None
         try:
             hash(key)
         except TypeError as exc:
@@ -254,6 +265,20 @@ class Jitted:
             self._cache[key] = program
         return tree_unflatten(out_tree, values)
 
+    def _mutable_leaf_error(self, leaf, leaves, treedef):
+        names = _argument_names(self.fun, tree_paths(treedef))
+        where = next((names[i] for i, x in enumerate(leaves) if x is leaf), "an argument")
+        kind = type(leaf).__name__
+        how = ("is not hashable" if type(leaf).__hash__ is None
+               else "hashes by its identity")
+        return TypeError(
+            f"jit({_name(self.fun)}): {where} is a {kind}, neither an array nor a number, and "
+            f"it {how}: a replay could not see a change to its contents and would compute "
+            f"with the recording's values. Pass the arrays or numbers it holds as arguments, "
+            f"register {kind} as a pytree (gpuad.tree_util.register_pytree_node) so they "
+            f"become leaves, or, for a setting that never changes, mark it static "
+            f"(static_argnums/static_argnames, keyed on its hash and equality).")
+
     def _changing(self, key, treedef):
         """Which argument leaves differ in shape or dtype across the keys recorded."""
         keys = [k for k in self._cache if k[0] == key[0]] + [key]
@@ -270,12 +295,24 @@ class _StaticMarker:
     def __repr__(self):
         return "<static>"
 
+    def __hash__(self):  # one instance: a constant key (`_leaf_key`)
+        return 0x57A71C
+
 
 _Static = _StaticMarker()  # stands for a static positional argument in the flattened tree
 
 
 def _is_traced_leaf(x):
     return hasattr(x, "shape") and hasattr(x, "dtype") or type(x) in PYTHON_NUMBERS
+
+
+# leaves keyed by identity although they hash by it: code, not state, as a closure is
+_CODE_TYPES = (types.FunctionType, types.BuiltinFunctionType, types.MethodType,
+               types.ModuleType, type, functools.partial, np.ufunc)
+
+
+class _MutableLeaf(Exception):
+    """A leaf a cache key cannot stand for (`_leaf_key`): `Jitted._key` names it."""
 
 
 def _leaf_key(x):
@@ -285,11 +322,14 @@ def _leaf_key(x):
         device = getattr(x, "device", None)
         device = getattr(device, "id", None) if device is not None else None
         return (type(x), x.shape, x.dtype, device)
-    try:
-        hash(x)
-        return ("value", type(x), x)
-    except TypeError:
-        return ("id", id(x))
+    # any other leaf is a constant of the recording: its key must change when it does. An
+    # object hashed by its identity (a plain class instance) or not hashable at all (a
+    # mutable dataclass, a set) can change its attributes under the same key, and a replay
+    # would silently compute with the recording's values
+    kind_hash = type(x).__hash__
+    if kind_hash is None or (kind_hash is object.__hash__ and not isinstance(x, _CODE_TYPES)):
+        raise _MutableLeaf(x)
+    return ("value", type(x), x)
 
 
 def _same_np_state(a, b):

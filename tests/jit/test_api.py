@@ -1,5 +1,6 @@
 """ga.jit: cache keys, replays equal to eager, conversions refused, random draws, closures,
 composition with the other transforms."""
+import dataclasses
 import warnings
 
 import numpy as np
@@ -192,3 +193,53 @@ def test_replay_matches_finite_differences():
     wm = {"a": w["a"] - eps * d, "b": w["b"]}
     fd = (loss(wp, x) - loss(wm, x)) / (2 * eps)
     np.testing.assert_allclose(np.sum(g * d), fd, rtol=1e-6)
+
+
+class _Settings:  # a plain class: hashed by identity, its attributes free to change
+    def __init__(self, scale):
+        self.scale = scale
+
+
+@dataclasses.dataclass
+class _MutableSettings:  # eq without frozen: not hashable
+    scale: float
+
+
+@dataclasses.dataclass(frozen=True)
+class _FrozenSettings:  # hashed by value: a new value is a new key
+    scale: float
+
+
+def _scaled_sum(x, settings):
+    return gnp.sum(x * settings.scale)
+
+
+@pytest.mark.parametrize("settings", [_Settings(2.5), _MutableSettings(2.5), {1, 2}],
+                         ids=["identity-hashed", "unhashable-dataclass", "set"])
+def test_an_object_leaf_that_could_change_under_its_key_raises_naming_it(settings):
+    # keyed by identity, a replay after `settings.scale = 5.0` gave the recording's 2.5 * sum
+    f = ga.jit(lambda x, settings: gnp.sum(x) * len(settings) if isinstance(settings, set)
+               else _scaled_sum(x, settings))
+    with pytest.raises(TypeError, match=r"settings is a .*neither an array nor a number.*static"):
+        f(np.arange(3.0), settings)
+
+
+def test_objects_hashed_by_value_and_functions_key_the_cache():
+    f = ga.jit(_scaled_sum)
+    x = np.linspace(0.5, 2.0, 3)
+    assert f(x, _FrozenSettings(2.5)) == np.sum(x * 2.5)
+    assert f(x, _FrozenSettings(2.5)) == np.sum(x * 2.5)
+    assert f(x, _FrozenSettings(4.0)) == np.sum(x * 4.0)  # a new value: recorded anew
+    assert f.cache_size() == 2
+    g = ga.jit(lambda x, act: gnp.sum(act(x)))
+    assert g(x, gnp.tanh) == np.sum(np.tanh(x)) and g(x, gnp.sin) == np.sum(np.sin(x))
+    assert g(x, gnp.tanh) == np.sum(np.tanh(x))
+
+
+def test_an_object_marked_static_is_keyed_on_its_hash_as_jax_does():
+    f = ga.jit(_scaled_sum, static_argnums=1)
+    x = np.linspace(0.5, 2.0, 3)
+    first, second = _Settings(2.5), _Settings(4.0)
+    for _ in range(2):
+        assert f(x, first) == np.sum(x * 2.5) and f(x, second) == np.sum(x * 4.0)
+    assert f.cache_size() == 2
