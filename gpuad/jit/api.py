@@ -75,8 +75,10 @@ def jit(fun, static_argnums=(), static_argnames=()):
       * Closed-over arrays are captured at recording time: a replay reads the array the
         recording read. NumPy arrays captured so are read-only while the cache holds the
         program (`clear_cache()` gives them back), so writing to one raises at the write
-        instead of being silently ignored. Rebinding a name the function reads to a new array
-        is not seen: call `clear_cache()` after it (or pass the array as an argument).
+        instead of being silently ignored. Rebinding a name the function reads (a global or
+        a closed-over variable: an array, a Python number, a helper function) is not seen, as
+        in JAX: a replay uses the value the recording read. Call `clear_cache()` after it,
+        or pass the value as an argument.
       * Python numbers passed as arguments are traced as 0-d arrays of NumPy's default dtype,
         as `grad` boxes them. Other leaves that are not arrays are constants of the recording,
         keyed on their value: strings, None, frozen dataclasses; functions, classes and

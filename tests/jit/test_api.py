@@ -243,3 +243,20 @@ def test_an_object_marked_static_is_keyed_on_its_hash_as_jax_does():
     for _ in range(2):
         assert f(x, first) == np.sum(x * 2.5) and f(x, second) == np.sum(x * 4.0)
     assert f.cache_size() == 2
+
+
+_SCALE = 2.0
+
+
+def test_a_rebound_global_is_seen_after_clear_cache():
+    global _SCALE
+    f = ga.jit(lambda x: gnp.sum(x * _SCALE))
+    x = np.linspace(0.5, 2.0, 3)
+    try:
+        assert f(x) == np.sum(x * 2.0) and f(x) == np.sum(x * 2.0)
+        _SCALE = 3.0
+        assert f(x) == np.sum(x * 2.0)  # as in JAX: the recording's value (documented)
+        f.clear_cache()
+        assert f(x) == np.sum(x * 3.0)
+    finally:
+        _SCALE = 2.0
