@@ -20,6 +20,8 @@ import dataclasses
 import functools
 from collections import OrderedDict, defaultdict
 
+import numpy as np
+
 _custom_nodes = {}
 _field_names = {}    # registered dataclass -> its data field names, for readable paths
 _NO_INITIALIZER = object()
@@ -155,7 +157,7 @@ def check_registered(name, leaves, treedef, what):
 class TreeDef:
     """The structure of a pytree without its leaves."""
 
-    __slots__ = ("kind", "meta", "children", "num_leaves")
+    __slots__ = ("kind", "meta", "children", "num_leaves", "_hash")
 
     def __init__(self, kind, meta, children):
         self.kind = kind            # "leaf", "none", tuple, list, dict, namedtuple class, custom class
@@ -183,7 +185,12 @@ class TreeDef:
                 and self.children == other.children)
 
     def __hash__(self):
-        return hash((self.kind if isinstance(self.kind, str) else id(self.kind), self.children))
+        try:
+            return self._hash
+        except AttributeError:  # computed once: cache keys (jit) hash the structure each call
+            self._hash = hash((self.kind if isinstance(self.kind, str) else id(self.kind),
+                               self.children))
+            return self._hash
 
     def __repr__(self):
         if self.kind == "leaf":
@@ -234,9 +241,36 @@ def _node(tree):
     return None
 
 
+_new_treedef = object.__new__
+_ndarray = np.ndarray
+
+
+def _treedef(kind, meta, children, num_leaves):
+    """A TreeDef whose leaf count is known (what `__init__` would sum)."""
+    d = _new_treedef(TreeDef)
+    d.kind, d.meta, d.children, d.num_leaves = kind, meta, children, num_leaves
+    return d
+
+
 def _flatten(tree, leaves, is_leaf):
-    if tree is None and is_leaf is None:
-        return _NONE
+    # tuples, lists, dicts and arrays inline: every transform flattens its arguments on each
+    # call, and the general route below (`_node`, a summing TreeDef) took twice as long
+    kind = type(tree)
+    if is_leaf is None:
+        if kind is tuple or kind is list:
+            start = len(leaves)
+            children = tuple([_flatten(c, leaves, None) for c in tree])
+            return _treedef(kind, None, children, len(leaves) - start)
+        if kind is dict:
+            start = len(leaves)
+            keys = _sorted_keys(tree)
+            children = tuple([_flatten(tree[k], leaves, None) for k in keys])
+            return _treedef(dict, keys, children, len(leaves) - start)
+        if tree is None:
+            return _NONE
+        if kind is _ndarray and kind not in _custom_nodes:
+            leaves.append(tree)
+            return LEAF
     if is_leaf is not None and is_leaf(tree):
         leaves.append(tree)
         return LEAF

@@ -263,3 +263,33 @@ def test_builtin_non_array_input_gets_no_registration_hint():
     with pytest.raises(TypeError, match="is a str, not an array") as info:
         ga.grad(lambda s: 1.0)("text")
     assert "register_pytree_node" not in str(info.value)
+
+
+def test_flattened_structures_count_their_leaves_and_hash_alike():
+    # tuples, lists, dicts and arrays take tree.py's inline route; the rest the general one
+    rng = np.random.default_rng(5)
+    Pair = namedtuple("Pair", "a b")
+
+    def random_tree(depth):
+        pick = rng.integers(6 if depth else 2)
+        if pick == 0:
+            return rng.standard_normal(int(rng.integers(1, 4)))
+        if pick == 1:
+            return float(rng.standard_normal())
+        if pick == 2:
+            return tuple(random_tree(depth - 1) for _ in range(int(rng.integers(0, 3))))
+        if pick == 3:
+            return [random_tree(depth - 1) for _ in range(int(rng.integers(0, 3)))]
+        if pick == 4:
+            return {f"k{j}": random_tree(depth - 1) for j in range(int(rng.integers(0, 3)))}
+        return Pair(random_tree(depth - 1), None)
+    for _ in range(40):
+        tree = random_tree(4)
+        leaves, treedef = tu.tree_flatten(tree)
+        again, treedef_again = tu.tree_flatten(tree)
+        assert treedef.num_leaves == len(leaves)
+        assert treedef == treedef_again and hash(treedef) == hash(treedef_again)
+        assert hash(treedef) == hash(treedef)  # the cached hash is the first one
+        rebuilt = tu.tree_unflatten(treedef, leaves)
+        assert tu.tree_flatten(rebuilt)[1] == treedef
+        assert all(x is y for x, y in zip(tu.tree_flatten(rebuilt)[0], leaves))
