@@ -164,6 +164,7 @@ class TreeDef:
         self.meta = meta            # dict keys, custom aux data, or None
         self.children = children    # tuple of TreeDef
         self.num_leaves = 1 if kind == "leaf" else sum(c.num_leaves for c in children)
+        self._hash = None
 
     @property
     def num_nodes(self):
@@ -185,12 +186,11 @@ class TreeDef:
                 and self.children == other.children)
 
     def __hash__(self):
-        try:
-            return self._hash
-        except AttributeError:  # computed once: cache keys (jit) hash the structure each call
-            self._hash = hash((self.kind if isinstance(self.kind, str) else id(self.kind),
-                               self.children))
-            return self._hash
+        h = self._hash
+        if h is None:  # computed once: jit's cache key hashes it twice a call
+            h = self._hash = hash((self.kind if isinstance(self.kind, str) else id(self.kind),
+                                   self.children))
+        return h
 
     def __repr__(self):
         if self.kind == "leaf":
@@ -248,7 +248,7 @@ _ndarray = np.ndarray
 def _treedef(kind, meta, children, num_leaves):
     """A TreeDef whose leaf count is known (what `__init__` would sum)."""
     d = _new_treedef(TreeDef)
-    d.kind, d.meta, d.children, d.num_leaves = kind, meta, children, num_leaves
+    d.kind, d.meta, d.children, d.num_leaves, d._hash = kind, meta, children, num_leaves, None
     return d
 
 

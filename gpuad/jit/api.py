@@ -147,19 +147,25 @@ class Jitted:
 
     def _key(self, args, kwargs):
         """(cache key or None under an outer transform / a recording, leaves, treedef)."""
-        statics = tuple((i, args[i]) for i in sorted(self.static_argnums) if i < len(args))
-        dyn_args = tuple(_Static if i in self.static_argnums else a for i, a in enumerate(args))
-        kw_static = tuple(sorted((k, v) for k, v in kwargs.items() if k in self.static_argnames))
-        dyn_kwargs = {k: v for k, v in kwargs.items() if k not in self.static_argnames}
+        if self.static_argnums or self.static_argnames:
+            statics = tuple((i, args[i]) for i in sorted(self.static_argnums) if i < len(args))
+            dyn_args = tuple(_Static if i in self.static_argnums else a
+                             for i, a in enumerate(args))
+            kw_static = tuple(sorted((k, v) for k, v in kwargs.items()
+                                     if k in self.static_argnames))
+            dyn_kwargs = {k: v for k, v in kwargs.items() if k not in self.static_argnames}
+        else:  # (the common case: the key is the flattened arguments' signature)
+            statics = kw_static = ()
+            dyn_args, dyn_kwargs = args, kwargs
         leaves, treedef = tree_flatten((dyn_args, dyn_kwargs))
         if _recording[0] or any(type(x) in TRACER_TYPES for x in leaves):
             return None, leaves, treedef
         try:
-            key = (treedef, statics, kw_static, tuple(_leaf_key(x) for x in leaves))
+            key = (treedef, statics, kw_static, tuple([_leaf_key(x) for x in leaves]))
         except _MutableLeaf as exc:
             raise self._mutable_leaf_error(exc.args[0], leaves, treedef) from None
         try:
-            hash(key)
+            hash(key)  # (the TreeDef keeps its hash: the cache lookup hashes it again cheaply)
         except TypeError as exc:
             raise TypeError(f"jit({_name(self.fun)}): the static arguments must be hashable "
                             f"(they key the cache): {exc}. Pass arrays as ordinary arguments, "
