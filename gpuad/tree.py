@@ -192,6 +192,9 @@ class TreeDef:
                                    self.children))
         return h
 
+    def __reduce__(self):  # without the stored hash: id(kind) differs in another process
+        return _treedef, (self.kind, self.meta, self.children, self.num_leaves)
+
     def __repr__(self):
         if self.kind == "leaf":
             return "*"

@@ -293,3 +293,16 @@ def test_flattened_structures_count_their_leaves_and_hash_alike():
         rebuilt = tu.tree_unflatten(treedef, leaves)
         assert tu.tree_flatten(rebuilt)[1] == treedef
         assert all(x is y for x, y in zip(tu.tree_flatten(rebuilt)[0], leaves))
+
+
+_Pair = namedtuple("_Pair", "a b")  # at module level: pickle finds it by name
+
+
+def test_a_pickled_structure_drops_its_stored_hash():
+    import copy
+    import pickle
+    _, treedef = tu.tree_flatten({"x": _Pair(np.ones(2), [np.zeros(1), None])})
+    hash(treedef)  # stored now
+    for again in (pickle.loads(pickle.dumps(treedef)), copy.deepcopy(treedef)):
+        assert again == treedef and again.num_leaves == treedef.num_leaves
+        assert again._hash is None and hash(again) == hash(treedef)
