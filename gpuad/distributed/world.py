@@ -18,6 +18,7 @@ runs unchanged under plain `python`.
 """
 import os
 import sys
+import time
 import traceback
 
 import numpy as np
@@ -198,8 +199,9 @@ def abort_on_uncaught_exception():
     """Make an exception that escapes a rank's script report the rank and abort every rank.
 
     Without it, the failing rank exits while the others wait in their next collective until the
-    job is killed. The hook prints the usual traceback, then one line naming the rank and the
-    exception, then calls MPI_Abort on COMM_WORLD, which makes the launcher end all ranks with a
+    job is killed. The hook prints one line naming the rank and the exception, then the usual
+    traceback, waits half a second for the launcher to forward them, then calls MPI_Abort on
+    COMM_WORLD, which makes the launcher end all ranks with a
     non-zero status. Installed by the first MPI `Communicator`; keeps any earlier hook's output.
     """
     if _hook_installed:
@@ -208,16 +210,20 @@ def abort_on_uncaught_exception():
     previous = sys.excepthook
 
     def hook(exc_type, exc, tb):
+        from mpi4py import MPI
+        rank, size = MPI.COMM_WORLD.Get_rank(), MPI.COMM_WORLD.Get_size()
+        # the line first: MPI_Abort can kill the launcher's output forwarding before the end
+        # of a long traceback is through (seen in CI: the traceback cut, the line lost)
+        sys.stderr.write(f"gpuad.distributed: rank {rank} of {size} failed with "
+                         f"{exc_type.__name__}: {exc}; aborting all ranks (MPI_Abort)\n")
+        sys.stderr.flush()
         try:
             previous(exc_type, exc, tb)
         except Exception:
             traceback.print_exception(exc_type, exc, tb)
-        from mpi4py import MPI
-        rank, size = MPI.COMM_WORLD.Get_rank(), MPI.COMM_WORLD.Get_size()
-        sys.stderr.write(f"gpuad.distributed: rank {rank} of {size} failed with "
-                         f"{exc_type.__name__}: {exc}; aborting all ranks (MPI_Abort)\n")
         sys.stderr.flush()
         sys.stdout.flush()
+        time.sleep(0.5)  # let the launcher forward what was written before the ranks die
         MPI.COMM_WORLD.Abort(1)
 
     sys.excepthook = hook
