@@ -268,7 +268,6 @@ def test_builtin_non_array_input_gets_no_registration_hint():
 def test_flattened_structures_count_their_leaves_and_hash_alike():
     # tuples, lists, dicts and arrays take tree.py's inline route; the rest the general one
     rng = np.random.default_rng(5)
-    Pair = namedtuple("Pair", "a b")
 
     def random_tree(depth):
         pick = rng.integers(6 if depth else 2)
@@ -295,13 +294,10 @@ def test_flattened_structures_count_their_leaves_and_hash_alike():
         assert all(x is y for x, y in zip(tu.tree_flatten(rebuilt)[0], leaves))
 
 
-_Pair = namedtuple("_Pair", "a b")  # at module level: pickle finds it by name
-
-
 def test_a_pickled_structure_drops_its_stored_hash():
     import copy
     import pickle
-    _, treedef = tu.tree_flatten({"x": _Pair(np.ones(2), [np.zeros(1), None])})
+    _, treedef = tu.tree_flatten({"x": Pair(np.ones(2), [np.zeros(1), None])})
     hash(treedef)  # stored now
     for again in (pickle.loads(pickle.dumps(treedef)), copy.deepcopy(treedef)):
         assert again == treedef and again.num_leaves == treedef.num_leaves

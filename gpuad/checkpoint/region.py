@@ -277,12 +277,11 @@ def advance(region, i):
 
 
 def check_pending(region, i):
-    """Compare the recomputed outputs of step i - 1 (the current carry) if not yet done."""
-    pending = region.unchecked
-    if pending is not None:
-        region.unchecked = None
-        if pending[0] == i - 1:
-            region.checker.check(*pending)
+    """Compare the recomputed outputs of step i - 1 (the current carry, `region.unchecked`,
+    which the caller found set)."""
+    pending, region.unchecked = region.unchecked, None
+    if pending[0] == i - 1:
+        region.checker.check(*pending)
 
 
 def _advance(region, i):

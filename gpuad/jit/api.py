@@ -145,17 +145,22 @@ class Jitted:
     def __get__(self, obj, objtype=None):  # a jitted method binds like a function
         return self if obj is None else functools.partial(self, obj)
 
+    def static_parts(self, args, kwargs):
+        """The static arguments as they enter a cache key: ((position, value)...,) and
+        ((name, value)...,) sorted by name."""
+        if not (self.static_argnums or self.static_argnames):
+            return (), ()
+        return (tuple((i, args[i]) for i in sorted(self.static_argnums) if i < len(args)),
+                tuple(sorted((k, v) for k, v in kwargs.items() if k in self.static_argnames)))
+
     def _key(self, args, kwargs):
         """(cache key or None under an outer transform / a recording, leaves, treedef)."""
-        if self.static_argnums or self.static_argnames:
-            statics = tuple((i, args[i]) for i in sorted(self.static_argnums) if i < len(args))
+        statics, kw_static = self.static_parts(args, kwargs)
+        if statics or kw_static:
             dyn_args = tuple(_Static if i in self.static_argnums else a
                              for i, a in enumerate(args))
-            kw_static = tuple(sorted((k, v) for k, v in kwargs.items()
-                                     if k in self.static_argnames))
             dyn_kwargs = {k: v for k, v in kwargs.items() if k not in self.static_argnames}
         else:  # (the common case: the key is the flattened arguments' signature)
-            statics = kw_static = ()
             dyn_args, dyn_kwargs = args, kwargs
         leaves, treedef = tree_flatten((dyn_args, dyn_kwargs))
         if _recording[0] or any(type(x) in TRACER_TYPES for x in leaves):

@@ -494,8 +494,7 @@ def differentiated_call(jitted, args, kwargs, leaves, treedef):
             return NotImplemented
         positions.append(k)
         primal.append(x)
-    statics = tuple((i, args[i]) for i in sorted(jitted.static_argnums) if i < len(args))
-    kw_static = tuple(sorted((k, v) for k, v in kwargs.items() if k in jitted.static_argnames))
+    statics, kw_static = jitted.static_parts(args, kwargs)
     key = (treedef, statics, kw_static, tuple(_leaf_key(x) for x in primal), tuple(wanted))
     try:
         owner = jitted._vjp.get(key, False)
