@@ -7,7 +7,13 @@ backward loop written by hand in NumPy (forward values saved, no tape): the floo
 approach (issue 19: StoreAll within 1.15x of it; small steps >= 3x faster than eager). Each
 jit result is checked bit for bit against eager, and the hand loop's gradient against both.
 
+With --while: `while_loop(cond, body, init, jit=True)` against the eager while_loop on the
+tanh RNN step, for --trips trips (200): the carry holds h, an array trip counter k (cond is
+`k < trips`) and the running loss; the body reads its input as `gnp.take(xs, k, axis=0)`.
+StoreAll and Online(8), each jit result checked bit for bit against eager.
+
 Run: python benchmarks/scan_jit.py [--length 1000] [--hidden 16 32 64] [--min-time 1.0]
+     python benchmarks/scan_jit.py --while [--trips 200] [--hidden 16 32 64]
 """
 import argparse
 import os
@@ -69,6 +75,63 @@ def numpy_value_and_grad(model, params, xs, hidden):
     return total, {"w": gw, "b": gb}
 
 
+def eager_and_jit(grad, params, xs, schedules):
+    """{(schedule name, "eager" or "jit"): a call of grad with that schedule}, each jit call's
+    result checked bit for bit against the eager one's."""
+    import gpuad as ga
+    fns = {}
+    for name, schedule in schedules:
+        def eager(schedule=schedule):
+            return grad(params, xs, schedule)
+
+        def jitted(schedule=schedule):
+            return grad(params, xs, schedule, None, True)
+        for a, b in zip(ga.tree_leaves(eager()), ga.tree_leaves(jitted())):
+            np.testing.assert_array_equal(a, b)  # bit for bit
+        fns[name, "eager"], fns[name, "jit"] = eager, jitted
+    return fns
+
+
+def while_loss(trips, hidden, batch, inputs, seed=0):
+    """(loss(params, xs, schedule, counter, jit), params, xs): bptt.py's tanh RNN as a
+    while_loop (counter unused)."""
+    import gpuad.numpy as gnp
+    from gpuad.checkpoint import while_loop
+    _, params, xs = gpuad_loss("rnn", trips, hidden, batch, inputs, seed)
+
+    def loss(params, xs, schedule, counter=None, jit=False):  # (bptt.py's loss's arguments)
+        w, b = params["w"], params["b"]
+
+        def body(carry):
+            h, k, total = carry
+            h = gnp.tanh(gnp.concatenate([gnp.take(xs, k, axis=0), h], axis=1) @ w + b)
+            return h, k + 1, total + gnp.mean(h * h)
+        init = (np.zeros((batch, hidden), np.float32), np.asarray(0), np.zeros((), np.float32))
+        return while_loop(lambda c: c[1] < trips, body, init, schedule=schedule, jit=jit)[2]
+    return loss, params, xs
+
+
+def main_while(args):
+    import gpuad as ga
+    from gpuad.checkpoint import Online, StoreAll
+    print(environment())
+    print(f"while_loop, tanh RNN, {args.trips} trips, batch {args.batch}, input {args.inputs}, "
+          f"float32; value_and_grad of sum_t mean(h_t^2); medians of interleaved batches")
+    rows = []
+    for hidden in args.hidden:
+        loss, params, xs = while_loss(args.trips, hidden, args.batch, args.inputs)
+        fns = eager_and_jit(ga.value_and_grad(loss), params, xs,
+                            (("StoreAll", StoreAll()), ("Online(8)", Online(8))))
+        times = compare(fns, args.min_time)
+        for name in ("StoreAll", "Online(8)"):
+            e, j = times[name, "eager"], times[name, "jit"]
+            rows.append(["rnn", hidden, name, f"{e * 1e3:.1f} ms", f"{j * 1e3:.1f} ms",
+                         f"{e / j:.2f}x"])
+        print_table(["model", "hidden", "schedule", "eager", "jit=True", "speedup"], rows[-2:])
+    print()
+    print_table(["model", "hidden", "schedule", "eager", "jit=True", "speedup"], rows)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--length", type=int, default=1000)
@@ -77,7 +140,12 @@ def main(argv=None):
     parser.add_argument("--inputs", type=int, default=32)
     parser.add_argument("--models", nargs="+", default=["rnn", "lstm"])
     parser.add_argument("--min-time", type=float, default=1.0, help="seconds per variant")
+    parser.add_argument("--while", dest="while_loop", action="store_true",
+                        help="while_loop(jit=True) against the eager while_loop instead")
+    parser.add_argument("--trips", type=int, default=200, help="with --while")
     args = parser.parse_args(argv)
+    if args.while_loop:
+        return main_while(args)
 
     import gpuad as ga
     from gpuad.checkpoint import Revolve, StoreAll
@@ -88,17 +156,8 @@ def main(argv=None):
     for model in args.models:
         for hidden in args.hidden:
             loss, params, xs = gpuad_loss(model, args.length, hidden, args.batch, args.inputs)
-            grad = ga.value_and_grad(loss)
-            fns = {}
-            for name, schedule in (("StoreAll", StoreAll()), ("Revolve(8)", Revolve(8))):
-                def eager(schedule=schedule):
-                    return grad(params, xs, schedule)
-
-                def jitted(schedule=schedule):
-                    return grad(params, xs, schedule, None, True)
-                for a, b in zip(ga.tree_leaves(eager()), ga.tree_leaves(jitted())):
-                    np.testing.assert_array_equal(a, b)  # bit for bit
-                fns[name, "eager"], fns[name, "jit"] = eager, jitted
+            fns = eager_and_jit(ga.value_and_grad(loss), params, xs,
+                                (("StoreAll", StoreAll()), ("Revolve(8)", Revolve(8))))
             value, g = numpy_value_and_grad(model, params, xs, hidden)
             ref_value, ref_g = fns["StoreAll", "jit"]()
             np.testing.assert_allclose(value, ref_value, rtol=1e-4)

@@ -211,16 +211,17 @@ def scan(step, init, xs=None, length=None, schedule=None, comm=None, microbatche
     return forward_planned(region, n)
 
 
-def _step_programs(step, jit):
-    """(the step to call, its recordings or None): see `jit` in `scan`."""
+def _step_programs(step, jit, name="scan"):
+    """(the step to call, its recordings or None): see `jit` in `scan` (`name`: the loop's,
+    "scan" or "while_loop", whose body is the step)."""
     # `scan(..., jit=True)` replays the step's recording (gpuad/jit/steps.py), a layer above
     # this one, whose factory gpuad.jit puts in `hooks.SCAN_STEP_PROGRAMS` when imported
     if not SCAN_STEP_PROGRAMS:
         if jit:
-            raise TypeError("scan: jit=True needs gpuad.jit, which is not imported: "
-                            "`import gpuad` (it imports gpuad.jit), or leave jit out.")
+            raise TypeError(f"{name}: jit=True needs gpuad.jit, which is not imported: "
+                            f"`import gpuad` (it imports gpuad.jit), or leave jit out.")
         return step, None
-    return SCAN_STEP_PROGRAMS[0](step, jit)
+    return SCAN_STEP_PROGRAMS[0](step, jit, name)
 
 
 def _sequence_scan(step, init, xs, length, schedule, comm, microbatches, xs_batched):
@@ -237,7 +238,7 @@ def _sequence_scan(step, init, xs, length, schedule, comm, microbatches, xs_batc
                             microbatches=microbatches, xs_batched=xs_batched)
 
 
-def while_loop(cond, body, init, schedule=None):
+def while_loop(cond, body, init, schedule=None, jit=False):
     """`carry = init; while cond(carry): carry = body(carry)`, differentiable in reverse mode
     although the number of trips is only known when the loop stops.
 
@@ -248,6 +249,16 @@ def while_loop(cond, body, init, schedule=None):
       init: the initial carry (a pytree).
       schedule: `Online(snapshots)` by default (chooses what to store as the loop runs, with a
         recomputation within the bound stated on `Online`), or `StoreAll()`.
+      jit: record `body` once (with `ga.jit`'s recorder) and replay the recording at every
+        evaluation: each trip of the first pass, every recomputation and, recorded with its
+        VJP, every trip of the backward sweep; outside any trace, each trip of the plain loop.
+        As `scan`'s `jit` (see there): results equal jit=False's bit for bit on NumPy; a
+        `ga.jit` body is replayed so too; a body that cannot be recorded or that depends on
+        Python state that changes warns and runs eagerly. A Python number in the carry (a
+        counter started at `0`) runs the body eagerly without a warning (a recording would
+        make it an array): count with an array, `np.asarray(0)`. `cond` is not recorded: it
+        runs eagerly before each trip of the first pass (it decides the trip count), so it
+        may read the carry's values (`float(carry[0]) < 1`).
 
     Returns:
       the final carry.
@@ -263,22 +274,39 @@ def while_loop(cond, body, init, schedule=None):
     condition holds, and an example whose condition is false keeps its carry (`body` still runs
     on it, and `gnp.where` discards the result; JAX's semantics): each example ends as its own
     loop would. So `body` must not fail on a finished example's carry, and a NaN it makes there
-    can reach the gradient through `where`, as in JAX.
+    can reach the gradient through `where`, as in JAX. (With jit=True a batched body runs
+    eagerly, as a batched scan step does.)
+
+    Example::
+
+        def trips(w):  # Newton's iteration for sqrt(w), to a tolerance
+            x = while_loop(lambda x: float(abs(x * x - w)) > 1e-12,
+                           lambda x: 0.5 * (x + w / x), gnp.asarray(1.0), jit=True)
+            return x
+        ga.grad(trips)(2.0)  # 1 / (2 sqrt 2) = 0.35355...
     """
     if schedule is not None:
         check_schedule("while_loop", schedule)
+    body, programs = _step_programs(body, jit, "while_loop")
     body = freezing_finished(cond, body)
     step_body = Body("while_loop", lambda c, _: (body(c), None), init, None)
     trace = recording_trace()
     if trace is None:
         carry = init
         while keeps_looping(cond(carry)):
-            carry = tree_unflatten(step_body.carry_def,
-                                   step_body(tree_flatten(carry)[0], ())[0])
+            leaves = tree_flatten(carry)[0]
+            if programs is not None:  # the body's recording replayed (gpuad/jit/steps.py)
+                leaves = programs.advance(None, None, step_body, leaves,
+                                          lambda: step_body(leaves, ()))[0]  # noqa: B023
+            else:
+                leaves = step_body(leaves, ())[0]
+            carry = tree_unflatten(step_body.carry_def, leaves)
         return carry
     if schedule is None:
         schedule = Online(32)
-    return forward_online(Region(trace, "while_loop", step_body, init, [], schedule), cond, init)
+    region = Region(trace, "while_loop", step_body, init, [], schedule)
+    region.programs = programs
+    return forward_online(region, cond, init)
 
 
 def _plain_scan(body, init, xs_leaves, n, programs=None):

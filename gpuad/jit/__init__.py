@@ -10,13 +10,14 @@ from . import api
 from .api import Jitted, jit  # noqa: F401
 
 
-def _scan_step_programs(step, wanted):
-    """`scan`'s step and its recordings (steps.py), imported at a scan's first need: steps.py
-    imports gpuad.checkpoint, which `import gpuad` leaves for later (import time)."""
+def _scan_step_programs(step, wanted, name="scan"):
+    """`scan`'s step (or `while_loop`'s body, `name`) and its recordings (steps.py), imported
+    at a loop's first need: steps.py imports gpuad.checkpoint, which `import gpuad` leaves for
+    later (import time)."""
     if not wanted and not isinstance(step, Jitted):
         return step, None
     from .steps import step_programs
-    return step_programs(step, wanted)
+    return step_programs(step, wanted, name)
 
 
 def _differentiated_call(jitted, args, kwargs, leaves, treedef):

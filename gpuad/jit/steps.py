@@ -1,5 +1,5 @@
-"""`scan(step, ..., jit=True)`: a recurrence's step recorded once and replayed at every
-evaluation its schedule makes.
+"""`scan(step, ..., jit=True)` and `while_loop(cond, body, ..., jit=True)`: a recurrence's
+step (a while_loop's body) recorded once and replayed at every evaluation its schedule makes.
 
 A checkpointed scan evaluates its step three ways (gpuad/checkpoint/region.py): *advance*
 (values only: the first pass of a recomputing schedule and its recomputations), *record* (the
@@ -66,14 +66,17 @@ class NotReplayable(Exception):
         self.quiet = quiet
 
 
-def step_programs(step, jit):
+def step_programs(step, jit, name="scan"):
     """`hooks.SCAN_STEP_PROGRAMS`'s factory (installed by gpuad/jit/__init__.py): (the step to
-    call, its StepPrograms or None)."""
+    call, its StepPrograms or None). `name`: the loop's, "scan" or "while_loop" (whose body
+    is the step), for the warnings."""
     if isinstance(step, Jitted) and not (step.static_argnums or step.static_argnames):
         step, jit = step.fun, True
     if not jit or config.debug_nans:  # debug_nans names the op: eager steps do
         return step, None
-    return step, StepPrograms()
+    programs = StepPrograms()
+    programs.name = name
+    return step, programs
 
 
 
@@ -81,9 +84,10 @@ class StepPrograms:
     """One scan call's recordings of its step (see the module docstring)."""
 
     __slots__ = ("forward", "primary", "joints", "off", "mode", "check_forward",
-                 "check_joint")
+                 "check_joint", "name")
 
     def __init__(self):
+        self.name = "scan"    # the loop's, for the warnings ("while_loop": its body)
         self.forward = None   # _Forward
         self.primary = None   # _Joint whose forward part record runs
         self.joints = {}      # pattern -> _Joint
@@ -166,8 +170,10 @@ class StepPrograms:
         if self.off is None:
             self.off = why
             if not quiet:
-                warnings.warn(f"scan(jit=True): the step is not replayed, since {why}. This "
-                              f"scan call runs it eagerly (correct, not faster).", stacklevel=5)
+                what = "body" if self.name == "while_loop" else "step"
+                warnings.warn(f"{self.name}(jit=True): the {what} is not replayed, since {why}. "
+                              f"This {self.name} call runs it eagerly (correct, not faster).",
+                              stacklevel=5)
 
 
 # ---- the forward program ---------------------------------------------------------------------

@@ -3,7 +3,6 @@ replayed in the first pass, every recomputation and the backward sweep of every 
 values and gradients equal to jit=False's bit for bit on NumPy; gradients against finite
 differences in float64; impure steps fall back to eager, where the recompute check still
 raises."""
-import importlib
 import warnings
 
 import numpy as np
@@ -24,8 +23,6 @@ from gpuad.scipy.special import expit
 from gpuad.test_util import check_grads
 
 from ..checkpoint.forced_budget import ForcedBudget
-
-steps_module = importlib.import_module("gpuad.jit.steps")  # (gpuad.jit has an attribute steps)
 
 SCHEDULES = {"default": lambda: None, "StoreAll": StoreAll, "EveryK(3)": lambda: EveryK(3),
              "EveryK(1)": lambda: EveryK(1), "Revolve(1)": lambda: Revolve(1),
@@ -82,19 +79,6 @@ def assert_bitwise(a, b):
     for x, y in zip(la, lb):
         assert np.asarray(x).dtype == np.asarray(y).dtype
         np.testing.assert_array_equal(x, y)
-
-
-@pytest.fixture
-def recordings(monkeypatch):
-    """The StepPrograms each scan call makes, to see that its steps were replayed."""
-    made = []
-    original = steps_module.StepPrograms.__init__
-
-    def init(self):
-        original(self)
-        made.append(self)
-    monkeypatch.setattr(steps_module.StepPrograms, "__init__", init)
-    return made
 
 
 @pytest.mark.parametrize("name", list(SCHEDULES))
