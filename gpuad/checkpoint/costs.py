@@ -44,15 +44,6 @@ from ..trace import primal_value
 from .replay import Replay, differentiable, leaf_bytes
 from .verify import Checker
 
-# Per step, the executor's entries for the ys it collects and its cotangent rows, measured with
-# tracemalloc on the RNN of benchmarks/bptt.py (0.5 KiB). On a GPU these live on the host,
-# which `gpuad.memory` does not count there.
-STEP_BOOKKEEPING_BYTES = 512
-# Per reversed step whose xs take cotangents, host objects beside the rows' arrays (their
-# entries in the executor's table, the index views of the xs): fitted to Revolve(8) on the
-# RNN of forecast_accuracy.py with a per-step bias in xs (hidden 64, batch 32, T=400), where
-# the backward phase grew 290 B per step more than the rows' arrays
-XS_ROW_BOOKKEEPING_BYTES = 256
 # What kept tapes take from CPython's freelists instead of new memory, at most (their tuples
 # above all): fitted to StoreAll's per-step growth on the LSTM of forecast_accuracy.py
 # (hidden 16, batch 8, T = 50...400: 11.3 KiB per step at T=50, 15.1 KiB at T=400, one step
@@ -72,6 +63,13 @@ FREELIST_BYTES = 1 << 20
 # LSTM's growth measured -67 B a step (the RNN's fused backward: 317 B -> -27 B). Kept as
 # Budget's margin for user code that still builds them.
 UNSEEN_STEP_BYTES = 512
+# One chunk of CPython's frame stack (3.11 grows it by 16 KiB chunks, traced by tracemalloc):
+# the executor runs a step some 30 Python calls below `scan`, deep enough that the run holds
+# one more chunk than the caller did (measured: one 16,776 B block alive from the forward
+# phase's first action to the region's end, on forecast_accuracy.py's RNN at hidden 16 and
+# 64 alike). Whether the caller's own depth already paid for it, a dry run cannot see; at
+# hidden 16 it is 8-20% of a peak.
+FRAME_CHUNK_BYTES = 16776
 # what each measured overhead is averaged over (dict growth amortised)
 REPEATS = 16
 # The least a step's tape is said to take: a step that keeps nothing (its outputs are its
@@ -131,13 +129,17 @@ def measure_step(trace, touched, body, carry, x, wanted, length, device, timed=F
         term += closure_bytes
         del table, private
     del replay
-    with memory.track(device=device) as held:
+    with _small_freelists_spent(host), memory.track(device=device) as held:
         # a recomputing plan keeps a fingerprint of every step's outputs (`verify.py`)
         checker = Checker("exact" if host else "allclose", None)
         checker.note(-1, outputs)  # the notes' table made, then one note per step
+        table_before = sys.getsizeof(checker.notes)
         with memory.track(device=device) as fingerprints:
             for i in range(REPEATS):
                 checker.note(i, outputs)
+        # the table's own growth is counted at the scan's length, below
+        fingerprint_bytes = (fingerprints.end_bytes - sys.getsizeof(checker.notes)
+                             + table_before) // REPEATS
         # a stored carry: the store's entry and the random state saved with it
         # (`region.snapshot`); its arrays are the carry's own
         stores, tiers, states = {}, {}, {}
@@ -146,31 +148,53 @@ def measure_step(trace, touched, body, carry, x, wanted, length, device, timed=F
                 stores[i] = list(carry)
                 tiers[i] = "fast"
                 states[i] = get_all_states()
-    del held, checker, stores, tiers, states
-    checked = fingerprints.end_bytes // REPEATS
-    carry_bytes = leaf_bytes(carry) + stored.end_bytes // REPEATS * host
+        # the executor's entry for each step's ys, kept until the forward phase ends
+        # (`region.ys`); the ys' own objects are counted below
+        collected = [None] * REPEATS
+        with memory.track(device=device) as entries:
+            for i in range(REPEATS):
+                collected[i] = outputs[n:]
+    del held, checker, stores, tiers, states, collected
+    # both tables (the ys' and the fingerprints') hold one entry per step
+    table_entry = _table_entry_bytes(length) * host
+    checked = fingerprint_bytes + table_entry
+    # each stored carry is a step's new arrays: their objects too, on the host
+    carry_bytes = leaf_bytes(carry) + (stored.end_bytes // REPEATS
+                                       + sum(_header_bytes(c) for c in carry)) * host
     ys = leaf_bytes(outputs[n:])
     # cotangent rows of the xs that take them, kept per reversed step until stacked
     xs_rows = [c for c in in_cots[n:] if c is not None]
     xs_stacked = leaf_bytes(xs_rows)
-    xs_row = xs_stacked + (sum(_header_bytes(c) for c in xs_rows)
-                           + XS_ROW_BOOKKEEPING_BYTES * bool(xs_rows)) * host
+    # (each row its own array: a fitted 256 B a row more, kept for what the model did not
+    # see, read the xs rows of forecast_accuracy.py 16-31% high once it saw it)
+    xs_row = xs_stacked + sum(_header_bytes(c) for c in xs_rows) * host
+    # the carry's cotangent keeps the buffer it is a view of (the cotangent of the step's
+    # concatenated input, on bptt.py's RNN: 2.4x the carry at hidden 16)
+    carry_cot = _owned_bytes(in_cots[:n], host)
     del in_cots
     temporaries = recorded.peak_bytes - recorded.end_bytes
     sizes = {"carry_bytes": carry_bytes, "step_bytes": step_bytes, "reused_step_bytes": reused,
-             "forward_step_bytes": ys + STEP_BOOKKEEPING_BYTES * host,
+             # a step's ys and the executor's entry for them; on a GPU the entries live on
+             # the host, which `gpuad.memory` does not count there (a constant of 512 B
+             # here read the forward phase of rnn h64 b32 T400 Revolve(8) in
+             # forecast_accuracy.py 24% high: 629 B a step against 293-380 B measured)
+             "forward_step_bytes": ys + (entries.end_bytes // REPEATS + sum(
+                 _header_bytes(y) for y in outputs[n:])) * host + table_entry,
              "checked_step_bytes": checked,
              # the ys stacked as the forward phase ends, beside the rows not yet freed
-             "forward_bytes": carry_bytes + temporaries + ys * length,
+             "forward_bytes": carry_bytes + temporaries + ys * length
+             + FRAME_CHUNK_BYTES * host,
              "xs_row_bytes": xs_row, "xs_stacked_bytes": xs_stacked,
              # the stacked ys and their cotangents, the carry and its cotangent, and the
              # worst of: a recomputed step's temporaries; the parameters' gradient summed so
              # far beside a step's backward; that sum, the step's term and their new sum
-             "backward_bytes": WITH_COTANGENT * (ys * length + carry_bytes)
-             + max(temporaries, closure_bytes + term,
-                   SUM_SO_FAR_TERM_AND_NEW_SUM * closure_bytes),
+             # (beside the sums, the step's new carry cotangent: the old one is its seed)
+             "backward_bytes": WITH_COTANGENT * ys * length + carry_bytes + carry_cot
+             + FRAME_CHUNK_BYTES * host + max(temporaries, closure_bytes + term,
+                   SUM_SO_FAR_TERM_AND_NEW_SUM * closure_bytes + carry_cot),
              # once the last step is reversed: the same, with the gradients' sums alone
-             "stacking_bytes": WITH_COTANGENT * (ys * length + carry_bytes) + closure_bytes}
+             "stacking_bytes": WITH_COTANGENT * ys * length + carry_bytes + carry_cot
+             + closure_bytes + FRAME_CHUNK_BYTES * host}
     sizes["other_bytes"] = other_bytes(sizes, length)
     sizes["unseen_step_bytes"] = UNSEEN_STEP_BYTES * host  # Budget's margin, not a forecast
     if timed:
@@ -200,6 +224,16 @@ def step_times(trace, touched, body, carry, x, wanted, repeats=3):
         backward.append(time.perf_counter() - start)
         del replay, outputs, seeds
     return {"advance_s": min(advance), "record_s": min(record), "backward_s": min(backward)}
+
+
+def _table_entry_bytes(length):
+    """A dict's bytes per entry with `length` int keys, as the executor's tables of a scan
+    that long hold (they grow by doubling: 30-90 B an entry; at a fixed 16 entries, as
+    measured before, the RNN of forecast_accuracy.py at T = 400 read 40 B a step low). Made
+    outside `gpuad.memory`'s view; lengths past 2**17 take that size's figure."""
+    count = max(1, min(int(length), 1 << 17))
+    with memory.untracked():
+        return sys.getsizeof(dict.fromkeys(range(count))) // count
 
 
 def step_bytes_as_is(trace, touched, body, carry, x, wanted, device):
@@ -292,6 +326,26 @@ def _freelists_spent(host):
 
 
 @contextlib.contextmanager
+def _small_freelists_spent(host):
+    """Hold what CPython's short freelists keep (80 lists, 80 dicts, 100 floats in 3.11) for
+    the block: a long run's per-step objects use them up within 100 steps, while the tuples'
+    (2000 per size) keep supplying them. Measured on the RNN of forecast_accuracy.py (hidden
+    16, batch 8, T = 100, Revolve(8)): a step's fingerprint took 153 B in the run, of which
+    its list (56 B) came from the freelist in a dry run that left them full."""
+    if not host:
+        yield
+        return
+    with memory.untracked():
+        held = [[] for _ in range(100)] + [{} for _ in range(100)]
+        held += [k + 0.5 for k in range(200)]
+    try:
+        yield
+    finally:
+        with memory.untracked():
+            held.clear()
+
+
+@contextlib.contextmanager
 def _freelists_full():
     """Fill CPython's freelists for the block, as a training loop finds them on each call
     (the previous call's tapes, freed, refilled them), so that what a step takes from them is
@@ -300,10 +354,27 @@ def _freelists_full():
     forecasts in one process, and the forecast of StoreAll moved by 20%."""
     with memory.untracked():
         spare = [tuple(range(k)) for k in range(1, 21) for _ in range(2000)]
-        spare += [[] for _ in range(100)] + [{} for _ in range(100)]
+        spare += [[] for _ in range(100)] + [{k: k} for k in range(100)]
         spare += [k + 0.5 for k in range(200)]
         del spare
     yield
+
+
+def _owned_bytes(values, host):
+    """The bytes of the buffers `values` are views of (each counted once), and on the host
+    of their objects."""
+    total, bases = 0, set()
+    for v in values:
+        if v is None:
+            continue
+        raw = primal_value(v)
+        base = getattr(raw, "base", None)
+        owner = raw if base is None else base
+        if id(owner) not in bases:
+            bases.add(id(owner))
+            total += getattr(owner, "nbytes", 0)
+        total += _header_bytes(v) * host
+    return total
 
 
 def _header_bytes(x):

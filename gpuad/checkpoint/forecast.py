@@ -109,8 +109,7 @@ def forecast(step, init, xs=None, length=None, schedule=None, params=None, grad_
                                  closure=closure)
         finally:
             enclosing.close()
-        best = sizes if best is None else {k: (max if k in _WARM_LARGER else min)(v, best[k])
-                                           for k, v in sizes.items()}
+        best = sizes if best is None else _warmer(best, sizes)
     sizes = best
     model = {k: sizes[k] for k in ("carry_bytes", "step_bytes", "other_bytes") + PROFILE}
     plan = schedule.plan(n, **model) if schedule.measures else schedule.plan(n)
@@ -126,12 +125,20 @@ def forecast(step, init, xs=None, length=None, schedule=None, params=None, grad_
                     slowdown=seconds(plan, sizes) / seconds(base, sizes))
 
 
-# What the first run reads too small: the step run with CPython's freelists as they are also
-# makes the one-time objects (caches, lazily imported modules), which `reused_step_bytes` then
-# misses (StoreAll on the LSTM of forecast_accuracy.py, hidden 16, batch 8, T = 100: 3.1 KiB
-# read in the first run, 8.0 KiB in the second; a kept tape measured 11.0 KiB against the
-# model's 18.0 KiB less these, so the first run's figure read StoreAll's peak 34% high)
-_WARM_LARGER = frozenset({"reused_step_bytes"})
+def _warmer(first, second):
+    """Two dry runs' sizes as one: the smaller of each, but a kept tape's bytes and what it
+    takes from the freelists (`reused_step_bytes`) as one pair, from the run whose tape less
+    that is the smaller. The first run also makes one-time objects (caches, lazily imported
+    modules): its tape reads larger and its reuse smaller, by the same amount, so the pair's
+    difference is what matters (LSTM of forecast_accuracy.py, hidden 16: 22,891 and 7,912 B
+    in one run, 19,251 and 4,304 B in the other; the smaller tape beside the larger reuse
+    read StoreAll 26% low, and the reuse alone of the first run 34% high)."""
+    net = lambda s: s["step_bytes"] - s["reused_step_bytes"]  # noqa: E731
+    paired = first if net(first) <= net(second) else second
+    out = {k: min(v, second[k]) for k, v in first.items()}
+    out["step_bytes"], out["reused_step_bytes"] = (paired["step_bytes"],
+                                                   paired["reused_step_bytes"])
+    return out
 
 
 def _xs_wanted(grad_xs, xs, count):

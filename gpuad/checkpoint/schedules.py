@@ -10,7 +10,7 @@ from math import comb
 
 from ..units import format_bytes, parse_bytes
 from .actions import Advance, Free, Record, Restore, Reverse, Snapshot
-from .costs import peak_bytes
+from .costs import FREELIST_BYTES, MIN_STEP_BYTES, peak_bytes
 from .plan import Plan
 from .segments import INFEASIBLE, fewest_evaluations, segment_actions
 
@@ -255,6 +255,22 @@ class Segments(Schedule):
                 f", tape={format_bytes(self.step_bytes)!r})")
 
 
+def kept_tape_bytes(step_bytes, reused_step_bytes, memory):
+    """What one kept tape costs a plan within `memory`: a step's tape less what it takes from
+    CPython's freelists (`costs.peak_bytes` counts the same), while the tapes that fit can all
+    take it (`costs.FREELIST_BYTES` in all); past that, the freelists' share spread over
+    those tapes, which only overstates. Planned with the whole tape instead, a Budget
+    refused every recomputing plan of a small step (7.8 KiB taped, 2.7 KiB of it new
+    memory) whose StoreAll did not fit."""
+    if reused_step_bytes <= 0:
+        return step_bytes
+    net = max(step_bytes - reused_step_bytes, MIN_STEP_BYTES)
+    fits = max(memory // net, 1)
+    if fits * reused_step_bytes <= FREELIST_BYTES:
+        return net
+    return max(step_bytes - FREELIST_BYTES // fits, MIN_STEP_BYTES)
+
+
 class Budget(Schedule):
     """Choose the plan from a memory budget (bytes, or a string like "512MB", "2GiB").
 
@@ -294,21 +310,23 @@ class Budget(Schedule):
         usable = int(self.budget * (1 - self.HEADROOM))
         # StoreAll keeps every step's tape: when those alone overflow, skip simulating its
         # plan (a million actions for a million steps)
-        if (length * step_bytes <= usable
+        reused = profile.get("reused_step_bytes", 0)
+        if (length * kept_tape_bytes(step_bytes, reused, usable) <= usable
                 and peak_bytes(StoreAll().plan(length), sizes)["total"] <= usable):
             return StoreAll()
         # a plan that recomputes holds host memory the model does not see, about 0.5 KiB a
         # step at most (`costs.UNSEEN_STEP_BYTES`): kept free, so that a small budget holds
         margin = length * profile.get("unseen_step_bytes", 0)
         memory = usable - other_bytes - margin
-        if memory < carry_bytes + step_bytes:
-            need = self.smallest(carry_bytes, step_bytes, other_bytes + margin)
+        tape = kept_tape_bytes(step_bytes, reused, memory)
+        if memory < carry_bytes + tape:
+            need = self.smallest(carry_bytes, tape, other_bytes + margin)
             raise ValueError(
                 f"Budget({format_bytes(self.budget)}): too small for length {length}: one "
                 f"stored carry ({format_bytes(carry_bytes)}) and one step's tape "
-                f"({format_bytes(step_bytes)}) beside the outputs ({format_bytes(other_bytes)}) "
+                f"({format_bytes(tape)}) beside the outputs ({format_bytes(other_bytes)}) "
                 f"need at least {need} bytes ({format_bytes(need)}).")
-        return Segments(memory, carry_bytes, step_bytes)
+        return Segments(memory, carry_bytes, tape)
 
     @classmethod
     def smallest(cls, carry_bytes, step_bytes, other_bytes=0):

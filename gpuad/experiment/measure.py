@@ -10,6 +10,7 @@ import numpy as np
 import gpuad as ga
 from gpuad import memory
 from gpuad.checkpoint import Budget, EveryK, Online, Revolve, StoreAll
+from gpuad.checkpoint.schedules import kept_tape_bytes
 
 from .model import loss
 from .options import every_k, revolve_snapshots
@@ -133,7 +134,9 @@ class _Probe:
         # Budget.smallest needs only these three, with the margin Budget keeps per step
         # beside a recomputing plan counted with the outputs
         margin = length * profile.get("unseen_step_bytes", 0)
-        raise _Measured({"carry_bytes": carry_bytes, "step_bytes": step_bytes,
+        # one kept tape, as Budget counts it (less what it takes from the freelists)
+        tape = kept_tape_bytes(step_bytes, profile.get("reused_step_bytes", 0), step_bytes)
+        raise _Measured({"carry_bytes": carry_bytes, "step_bytes": tape,
                          "other_bytes": other_bytes + margin})
 
 
