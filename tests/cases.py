@@ -164,6 +164,13 @@ add("clip_lo_only", lambda x: gnp.clip(x, 0.05, None), ((5,), "real"), tags=("el
 add("operators", lambda x, y: (-x + 2.0 * y - x / (1.5 + y * y)) ** 2 + abs(x) ** 0.5,
     ((2, 3), "nonzero"), ((3,), "real"), tags=("elementwise",))
 add("rpow", lambda x: 2.0 ** x + x ** 3, ((4,), "real"), tags=("elementwise",))
+# one tracer on both sides: square (one cotangent term, elementwise.multiply's `same`)
+for shape in [(), (2, 3)]:
+    add(f"multiply_same{shape}", lambda x: x * x, (shape, "real"), order=3,
+        tags=("elementwise",))
+add("multiply_same_composed",
+    lambda x: (lambda s: gnp.multiply(s, s) * s + gnp.exp(x * x))(gnp.sin(x)),
+    ((4,), "real"), order=3, tags=("elementwise",))
 
 # ---- reductions ------------------------------------------------------------------------------
 REDUCTIONS = {
@@ -300,6 +307,13 @@ MANIPULATION = [
     ("split", lambda x: gnp.split(x, 2, axis=1), (2, 4)),
     ("array_split", lambda x: gnp.array_split(x, 3), (5,)),
     ("split_indices", lambda x: gnp.split(x, [1, 3]), (5, 2)),
+    # pieces without a cotangent: split's VJP fills zeros for them (sparse cotangents)
+    ("split_some_used", lambda x: (lambda p: gnp.sin(p[1]) * p[3])(gnp.split(x, 4, axis=-1)),
+     (2, 3, 8)),
+    ("split_one_used", lambda x: gnp.split(x, 3)[2] ** 2, (6,)),
+    ("array_split_empty", lambda x: gnp.array_split(x, [2, 2, 9], axis=0)[1:], (4, 2)),
+    # decreasing indices: overlapping pieces (getitem each, not split's joined VJP)
+    ("array_split_decreasing", lambda x: gnp.array_split(x, [3, 1]), (5,)),
     ("tile", lambda x: gnp.tile(x, (2, 1, 3)), (2, 3)),
     ("repeat", lambda x: gnp.repeat(x, 3, axis=1), (2, 3)),
     ("repeat_array", lambda x: gnp.repeat(x, [1, 0, 2], axis=1), (2, 3)),

@@ -92,4 +92,6 @@ cadd("reshape_transpose", lambda z: gnp.transpose(gnp.reshape(z, (3, 2))), ((2, 
 cadd("concatenate", lambda a, b: gnp.concatenate([a, b], axis=0), ((2, 2), "complex"),
      ((1, 2), "complex"))
 cadd("getitem", lambda z: z[1:, ::-1], ((3, 3), "complex"))
+cadd("multiply_same", lambda z: z * z, ((2, 3), "complex"))
+cadd("split", lambda z: gnp.split(z, 3, axis=1)[::2], ((2, 6), "complex"))
 cadd("at_set", lambda z, v: gnp.at(z)[0].set(v), ((3, 2), "complex"), ((2,), "complex"))

@@ -50,8 +50,9 @@ def unary_op(prim, doc=None):
     return _named(op, prim.name, doc)
 
 
-def binary_op(prim, doc=None):
-    """The public function of a two-argument primitive without parameters."""
+def binary_op(prim, doc=None, same=None):
+    """The public function of a two-argument primitive without parameters. `same(x)`, if
+    given, is called instead for a tracer given as both operands (see `defbinary`)."""
     impl, array_impl = prim.impl, prim.array_impl
 
     def op(x, y):
@@ -61,6 +62,8 @@ def binary_op(prim, doc=None):
                 if ty in _SEQUENCES:  # beside a tracer, a list is an array: rules read its shape
                     return op(x, _array_like(y))
                 trace = x._trace
+            elif x is y and same is not None:
+                return same(x)
             else:
                 trace = x._trace if x._trace.level >= y._trace.level else y._trace
         elif type(y) in TRACER_TYPES:
@@ -255,10 +258,15 @@ def defunary(name, impl, d, scalar=None, doc=None):
     return unary_op(prim, doc or _ufunc_doc(name, impl)), prim
 
 
-def defbinary(name, impl, dx, dy, scalar=None, doc=None):
-    """Declare a two-argument broadcasting elementwise op by its partial derivatives."""
+def defbinary(name, impl, dx, dy, scalar=None, doc=None, same=None):
+    """Declare a two-argument broadcasting elementwise op by its partial derivatives.
+
+    `same(x)`: what `op(x, x)` of one tracer computes instead, if given: an op of x alone with
+    the same value bit for bit, whose rules make one term where the two arguments' rules
+    would make two to be summed (multiply(x, x) is square(x): VJP g * 2x, one product and one
+    cotangent, not g * x twice and their sum)."""
     prim = elementwise_primitive(name, impl, (dx, dy), scalar=scalar)
-    return binary_op(prim, doc or _ufunc_doc(name, impl)), prim
+    return binary_op(prim, doc or _ufunc_doc(name, impl), same), prim
 
 
 def _ufunc_doc(name, impl):

@@ -112,8 +112,20 @@ add, add_p = defbinary("add", scalar_aware(np.add, operator.add),
                        dx=lambda ans, x, y: 1, dy=lambda ans, x, y: 1)
 subtract, subtract_p = defbinary("subtract", scalar_aware(np.subtract, operator.sub),
                                  dx=lambda ans, x, y: 1, dy=lambda ans, x, y: -1)
+
+
+def _multiply_same(x):
+    """x * x of one tracer: square(x) for real floats (np.square is x * x, the same rounding),
+    whose VJP is one term g * 2x; multiply's would be g * x twice, then their sum. Complex x
+    stays a multiply: NumPy's complex square and product loops need not round alike."""
+    if x.dtype.kind == "f":
+        return square(x)
+    return multiply_p.bind(x, x)
+
+
 multiply, multiply_p = defbinary("multiply", scalar_aware(np.multiply, operator.mul),
-                                 dx=lambda ans, x, y: y, dy=lambda ans, x, y: x)
+                                 dx=lambda ans, x, y: y, dy=lambda ans, x, y: x,
+                                 same=_multiply_same)
 divide, divide_p = defbinary("divide", scalar_aware(np.divide, operator.truediv),
                              dx=lambda ans, x, y: 1.0 / y, dy=lambda ans, x, y: -ans / y)
 true_divide = divide

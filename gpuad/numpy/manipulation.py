@@ -110,8 +110,38 @@ def column_stack(tup):
     return concatenate(cols, axis=1)
 
 
+def _split_vjp(ans, x, g, *, indices, axis):
+    # The pieces tile x along `axis`: its cotangent is theirs joined, one concatenate, with
+    # zeros only for the pieces without one (not a zero-padded copy of x per piece, summed).
+    xp, shape = x.xp, list(x.shape)
+    parts = []
+    for gi, index in zip(g, indices):
+        if gi is None:
+            lo, hi = index[axis].start, index[axis].stop
+            shape[axis] = hi - lo
+            gi = xp.zeros(tuple(shape), x.dtype)
+        parts.append(gi)
+    return concatenate(parts, axis=axis)
+
+
+def _batch_split(trace, prim, vals, batched, params):
+    return prim.bind(vals[0], indices=tuple([(slice(None),) + i for i in params["indices"]]),
+                     axis=params["axis"] + 1)
+
+
+# One primitive for all the pieces (not one getitem each): a replay runs one step, and the
+# VJP joins the cotangents (see _split_vjp). Only for pieces that tile the axis in order;
+# array_split's other index lists (decreasing: overlapping pieces) take getitem.
+split_p = Primitive(
+    "split", lambda x, *, indices, axis: tuple([x[i] for i in indices]),
+    vjp=[_split_vjp],
+    jvp=[lambda ans, x, t, *, indices, axis: split_p.bind(t, indices=indices, axis=axis)],
+    meta_only=(0,), multiple_results=True, batch=_batch_split)
+split_p.sparse_cotangents = True  # _split_vjp takes None for a piece without a cotangent
+
+
 def array_split(ary, indices_or_sections, axis=0):
-    """`numpy.array_split`, differentiable (each piece is a slice)."""
+    """`numpy.array_split`, differentiable (the pieces are slices)."""
     ary = asarray_traced(ary)
     n = shape_of(ary)[axis]
     if isinstance(indices_or_sections, (int, np.integer)):
@@ -124,12 +154,15 @@ def array_split(ary, indices_or_sections, axis=0):
     else:
         bounds = [0] + [builtins.min(int(i), n) for i in indices_or_sections] + [n]
     ndim = len(shape_of(ary))
-    out = []
+    axis = int(axis) % ndim
+    indices = []
     for lo, hi in zip(bounds[:-1], bounds[1:]):
         index = [slice(None)] * ndim
         index[axis] = slice(int(lo), builtins.max(int(lo), int(hi)))
-        out.append(getitem(ary, tuple(index)))
-    return out
+        indices.append(tuple(index))
+    if builtins.all(0 <= lo <= hi for lo, hi in zip(bounds[:-1], bounds[1:])):
+        return list(split_p.bind(ary, indices=tuple(indices), axis=axis))
+    return [getitem(ary, index) for index in indices]
 
 
 def split(ary, indices_or_sections, axis=0):

@@ -141,3 +141,25 @@ def test_hessian_through_python_complex_times_traced_value():
     h = ga.hessian(f)(v)
     r = np.hypot(*v)
     np.testing.assert_allclose(h, (np.eye(2) - np.outer(v, v) / r**2) / r, rtol=1e-12)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_a_tracer_times_itself_is_one_square(monkeypatch, dtype, rng):
+    """x * x of one tracer runs square: one cotangent term g * 2x, not g * x twice and a sum;
+    its value is x * x's bit for bit (real floats). Complex x stays a multiply."""
+    from gpuad.jit.record import JitTrace
+    names, original = [], JitTrace.process
+
+    def spy(self, prim, args, params):
+        names.append(prim.name)
+        return original(self, prim, args, params)
+    monkeypatch.setattr(JitTrace, "process", spy)
+    x = rng.standard_normal((3, 4)).astype(dtype)
+    value, g = ga.jit(ga.value_and_grad(lambda x: gnp.sum(x * x)))(x)
+    assert names == ["square", "sum", "multiply", "multiply"]  # (the seed is a constant)
+    assert value == np.sum(x * x) and g.dtype == dtype
+    np.testing.assert_array_equal(g, 2.0 * x)
+    names.clear()
+    z = x + 1j * x[::-1]
+    ga.jit(lambda z: z * z)(z)
+    assert names == ["multiply"]

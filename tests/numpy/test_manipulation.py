@@ -242,3 +242,32 @@ def test_batched_index_errors(rng):
         ga.vmap(lambda x: x[x > 0])(xs)
     with pytest.raises(IndexError, match="getitem: only integers.* dtype float64"):
         ga.vmap(lambda x: x[x * 2])(xs)
+
+
+def _recorded(monkeypatch, fun, *args):
+    """The names of the primitives a ga.jit recording of fun runs, in order."""
+    from gpuad.jit.record import JitTrace
+    names, original = [], JitTrace.process
+
+    def spy(self, prim, args, params):
+        names.append(prim.name)
+        return original(self, prim, args, params)
+    monkeypatch.setattr(JitTrace, "process", spy)
+    ga.jit(fun)(*args)
+    return names
+
+
+def test_split_vjp_joins_the_cotangents_in_one_concatenate(monkeypatch, rng):
+    """One split, and one concatenate with zeros for the unused pieces in its VJP: no zero-padded
+    copy of x per piece, and no sum of them."""
+    x = rng.standard_normal((3, 8))
+
+    def f(x):
+        _, a, _, b = gnp.split(x, 4, axis=1)
+        return gnp.sum(a * b)
+    names = _recorded(monkeypatch, ga.grad(f), x)
+    assert names.count("split") == 1 and names.count("concatenate") == 1
+    assert "getitem" not in names and "unindex" not in names and "add" not in names
+    expected = np.zeros_like(x)
+    expected[:, 2:4], expected[:, 6:8] = x[:, 6:8], x[:, 2:4]
+    np.testing.assert_array_equal(ga.grad(f)(x), expected)
