@@ -288,9 +288,9 @@ class Budget(Schedule):
     still fits the sizes measured at the next call (sizes vary by a few bytes between calls).
     Sizes measured on the host (`measure_step`) also keep `unseen_step_bytes` per step free
     beside a plan that recomputes: what CPython's allocator caches hold in its backward phase,
-    which the model does not see; it matters at small shapes (at hidden 16, batch 8, T = 100
-    the LSTM's recomputing plans measured 10-28% above the forecast without it, and a Budget
-    of 242.7 KiB measured 264.7 KiB), and costs 2% of a 26 MiB budget at T = 1000.
+    which the model does not see (128 B a step; it was 512 B before the model counted the
+    executor's own per-step objects, which cost small Budgets plans with 70% more step
+    evaluations than a fixed schedule that fitted).
     """
 
     measures = True
@@ -314,8 +314,8 @@ class Budget(Schedule):
         if (length * kept_tape_bytes(step_bytes, reused, usable) <= usable
                 and peak_bytes(StoreAll().plan(length), sizes)["total"] <= usable):
             return StoreAll()
-        # a plan that recomputes holds host memory the model does not see, about 0.5 KiB a
-        # step at most (`costs.UNSEEN_STEP_BYTES`): kept free, so that a small budget holds
+        # a plan that recomputes holds host memory the model does not see, up to 128 B a
+        # step (`costs.UNSEEN_STEP_BYTES`): kept free, so that a small budget holds
         margin = length * profile.get("unseen_step_bytes", 0)
         memory = usable - other_bytes - margin
         tape = kept_tape_bytes(step_bytes, reused, memory)
