@@ -16,7 +16,9 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "benchmar
 import forecast_accuracy  # noqa: E402
 
 # (model, hidden, batch, length, dtype, parameters passed as xs)
-GRID = [("rnn", 64, 16, 200, np.float32, False), ("lstm", 32, 8, 150, np.float64, True)]
+GRID = [("rnn", 64, 16, 200, np.float32, False), ("lstm", 32, 8, 150, np.float64, True),
+        # small shapes, where Python objects are most of a peak (0.1-0.4 MiB)
+        ("rnn", 16, 8, 100, np.float64, False), ("lstm", 16, 8, 100, np.float64, False)]
 
 
 # The fusion thresholds both passes run under: the defaults (the grid's arrays are below them:
