@@ -192,10 +192,12 @@ def measure_step(trace, touched, body, carry, x, wanted, length, device, timed=F
              # the stacked ys and their cotangents, the carry and its cotangent, and the
              # worst of: a recomputed step's temporaries; the parameters' gradient summed so
              # far beside a step's backward; that sum, the step's term and their new sum
-             # (beside the sums, the step's new carry cotangent: the old one is its seed)
+             # (beside the sums, the step's new carry cotangent: the old one is its seed; by
+             # then the backward has consumed the step's tape, which the moment still counts)
              "backward_bytes": WITH_COTANGENT * ys * length + carry_bytes + carry_cot
              + FRAME_CHUNK_BYTES * host + max(temporaries, closure_bytes + term,
-                   SUM_SO_FAR_TERM_AND_NEW_SUM * closure_bytes + carry_cot),
+                   SUM_SO_FAR_TERM_AND_NEW_SUM * closure_bytes + carry_cot
+                   - max(0, step_bytes - reused)),
              # once the last step is reversed: the same, with the gradients' sums alone
              "stacking_bytes": WITH_COTANGENT * ys * length + carry_bytes + carry_cot
              + closure_bytes + FRAME_CHUNK_BYTES * host}
