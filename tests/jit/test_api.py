@@ -1,6 +1,7 @@
 """ga.jit: cache keys, replays equal to eager, conversions refused, random draws, closures,
 composition with the other transforms."""
 import dataclasses
+import importlib
 import warnings
 
 import numpy as np
@@ -8,6 +9,8 @@ import pytest
 
 import gpuad as ga
 import gpuad.numpy as gnp
+
+program_module = importlib.import_module("gpuad.jit.program")  # (gpuad.jit has a `program`)
 
 
 def loss(w, x):
@@ -102,6 +105,37 @@ def test_value_dependent_shape_is_refused_on_replay():
     f(np.array([1.0, -1.0, 2.0]))
     with pytest.raises(ga.ConcretizationError, match="shape"):
         f(np.array([1.0, 1.0, 2.0]))
+
+
+@pytest.mark.parametrize("chunk", [1, 3, 2000])
+def test_generated_replay_in_chunks_is_eager_bit_for_bit(monkeypatch, chunk):
+    """The replay loop is generated code (gpuad/jit/program.py) in parts of `CHUNK` steps:
+    multiple results (split), parameters, the shape check of a nondiff step and the slots
+    freed all cross the parts' edges."""
+    monkeypatch.setattr(program_module, "CHUNK", chunk)
+    program_module._CODE.clear()
+
+    def f(x):
+        a, b = gnp.split(gnp.sin(x), 2)
+        return gnp.sum(a * b[::-1]) + gnp.mean(1.0 - gnp.tanh(x) ** 2) + gnp.sum(x[gnp.nonzero(x > 0)])
+
+    vg = ga.jit(ga.value_and_grad(f))
+    rng = np.random.default_rng(1)
+    for _ in range(3):
+        x = np.abs(rng.standard_normal(6)) + 0.1
+        _equal(vg(x), ga.value_and_grad(f)(x))
+    with pytest.raises(ga.ConcretizationError, match="shape"):
+        vg(np.array([1.0, -1.0, 2.0, 0.5, 0.2, 0.3]))
+
+
+def test_generated_step_passes_parameters_that_are_not_identifiers():
+    """A parameter named by a keyword (or a non-identifier) goes in as **params."""
+    seen = []
+    impl = lambda x, **kw: seen.append(kw) or x + 1  # noqa: E731
+    fn, F = program_module._compile([(impl, (0,), 1, {"lambda": 2, "axis": 0}, False, (0,), None)])
+    s = [np.float64(1.0), None]
+    fn(s, F)
+    assert s == [None, 2.0] and seen == [{"lambda": 2, "axis": 0}]
 
 
 def test_boolean_mask_index_is_refused():
