@@ -24,6 +24,13 @@ Workloads:
                  with ga.config.recompute_check = CHECK ("exact" or "off"): the check's cost,
                  free of the machine's noise (benchmarks/recompute_check.py times it); use
                  --calls 3, each call is ~1e8
+  scan_jit:MODEL:VARIANT[:T]
+                 value_and_grad of benchmarks/bptt.py's MODEL (rnn or lstm; hidden 32, batch 32,
+                 input 32, float32) at T=100 (or T) under StoreAll, VARIANT "eager", "jit"
+                 (scan(jit=True): one call's recordings, its check and the replays) or "hand"
+                 (scan_jit.py's loop written by hand in NumPy, the floor a replay approaches);
+                 use --calls 3. The difference of two lengths' counts is the cost per step
+                 without the per-call recording
 
 Run: python benchmarks/callgrind.py [workload ...] [--calls 20]
 (about a minute per workload: valgrind runs Python some 50x slower)
@@ -86,12 +93,23 @@ def _workload(name):
         loss, params, xs = gpuad_loss(model, 100, 256, 32, 32)
         vg = ga.value_and_grad(loss)
         return lambda: vg(params, xs, schedule)
+    if name.startswith("scan_jit:"):
+        from bptt import gpuad_loss
+        from scan_jit import numpy_value_and_grad
+
+        from gpuad.checkpoint import StoreAll
+        _, model, variant, *length = name.split(":")
+        loss, params, xs = gpuad_loss(model, int(length[0]) if length else 100, 32, 32, 32)
+        if variant == "hand":
+            return lambda: numpy_value_and_grad(model, params, xs, 32)
+        vg, jit = ga.value_and_grad(loss), {"eager": False, "jit": True}[variant]
+        return lambda: vg(params, xs, StoreAll(), None, jit)
     raise SystemExit(f"unknown workload {name!r}; see the module docstring")
 
 
 def _run(name, calls, warmup=5):
     fn = _workload(name)
-    if name.startswith("bptt:"):
+    if name.startswith(("bptt:", "scan_jit:")):
         warmup = 1  # no compilation to amortize, and each call is long under valgrind
     for _ in range(warmup + calls):
         fn()

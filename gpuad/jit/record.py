@@ -267,7 +267,10 @@ class JitTrace(Trace):
                                          check=False, index=True)
         if params:
             self._hold_arrays(params)
-        impl = prim.array_impl if vals and type(vals[0]) is np.ndarray else prim.impl
+        # an array operand, first or last (`1.0 - s`), makes `scalar_aware` call its ufunc:
+        # the step calls the ufunc itself (five such calls in each LSTM step's joint program)
+        impl = (prim.array_impl if vals and (type(vals[0]) is np.ndarray
+                                             or type(vals[-1]) is np.ndarray) else prim.impl)
         ans = impl(*vals, **params)
         return self._record(impl, ins, ans, params if params else EMPTY, prim.multiple_results)
 

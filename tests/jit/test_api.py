@@ -1,6 +1,7 @@
 """ga.jit: cache keys, replays equal to eager, conversions refused, random draws, closures,
 composition with the other transforms."""
 import dataclasses
+import importlib
 import warnings
 
 import numpy as np
@@ -8,6 +9,8 @@ import pytest
 
 import gpuad as ga
 import gpuad.numpy as gnp
+
+program_module = importlib.import_module("gpuad.jit.program")  # (gpuad.jit has a `program`)
 
 
 def loss(w, x):
@@ -102,6 +105,44 @@ def test_value_dependent_shape_is_refused_on_replay():
     f(np.array([1.0, -1.0, 2.0]))
     with pytest.raises(ga.ConcretizationError, match="shape"):
         f(np.array([1.0, 1.0, 2.0]))
+
+
+@pytest.mark.parametrize("chunk, compile_after", [(1, 1), (3, 2), (500, 1), (500, 100)])
+def test_generated_replay_in_chunks_is_eager_bit_for_bit(monkeypatch, chunk, compile_after):
+    """A program part runs in the generic loop for its first runs, then as generated code
+    (gpuad/jit/program.py) in functions of `CHUNK` steps: multiple results (split, and the
+    one-array tuple of nonzero), parameters, the shape check of a nondiff step and the slots
+    freed all cross the functions' edges."""
+    monkeypatch.setattr(program_module, "CHUNK", chunk)
+    monkeypatch.setattr(program_module, "COMPILE_AFTER", compile_after)
+    program_module._CODE.clear()
+
+    def f(x):
+        a, b = gnp.split(gnp.sin(x), 2)
+        return (gnp.sum(a * b[::-1]) + gnp.mean(1.0 - gnp.tanh(x) ** 2)
+                + gnp.sum(x[gnp.nonzero(x > 0)]))
+
+    vg = ga.jit(ga.value_and_grad(f))
+    rng = np.random.default_rng(1)
+    for _ in range(4):
+        x = np.abs(rng.standard_normal(6)) + 0.1
+        _equal(vg(x), ga.value_and_grad(f)(x))
+    (program,) = vg._cache.values()
+    (part,) = program.runners.values()
+    assert (part.compiled is not None) == (compile_after <= 3)
+    with pytest.raises(ga.ConcretizationError, match="shape"):
+        vg(np.array([1.0, -1.0, 2.0, 0.5, 0.2, 0.3]))
+
+
+def test_generated_step_passes_parameters_that_are_not_identifiers():
+    """A parameter named by a keyword (or a non-identifier) goes in as **params."""
+    seen = []
+    impl = lambda x, **kw: seen.append(kw) or x + 1  # noqa: E731
+    source, F = program_module._source([(impl, (0,), 1, {"lambda": 2, "axis": 0}, False, (0,),
+                                         None)])
+    s = [np.float64(1.0), None]
+    program_module._function(source)(s, F)
+    assert s == [None, 2.0] and seen == [{"lambda": 2, "axis": 0}]
 
 
 def test_boolean_mask_index_is_refused():
