@@ -67,7 +67,11 @@ def jit(fun, static_argnums=(), static_argnames=()):
       * Results: bit for bit those of the traced eager call (the call `grad` would make). A
         few functions take another NumPy route on plain arrays than when traced (abs of a
         complex array is hypot of its parts, qr of a wide matrix factors its square part):
-        for those, `ga.jit(f)` agrees with plain `f` to rounding, not bit for bit.
+        for those, `ga.jit(f)` agrees with plain `f` to rounding, not bit for bit. Nor where
+        the eager call fuses an elementwise chain into one kernel (arrays of at least
+        `GPUAD_FUSION_MIN_SIZE` elements, 65,536 by default): a replay runs each op as its
+        own NumPy call (fused groups in replays are not done yet), which rounds differently
+        by an ulp or so (tests/jit, run with every op fused, differ from eager there).
       * Random numbers: `gnp.random`, `RandomState` and `Generator` draws are steps; each
         replay draws from the state as it is then and advances it, as the eager call would.
         (NumPy's own `np.random` is not recorded: a recording that moved its state warns, and
