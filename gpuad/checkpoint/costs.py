@@ -86,13 +86,11 @@ WITH_COTANGENT = 2
 SUM_SO_FAR_TERM_AND_NEW_SUM = 3
 
 
-def measure_step(trace, touched, body, carry, x, wanted, length, device, timed=False,
-                 closure=None):
+def measure_step(trace, touched, body, carry, x, wanted, length, device, closure=None):
     """Evaluate one step on a private tape and backpropagate through it, under
     `gpuad.memory.track`, then drop it. Returns the sizes of the cost model (`carry_bytes`,
-    `step_bytes`, `other_bytes`, the profile `peak_bytes` weighs moments with) and, with
-    `timed`, the seconds of the step without a tape (`advance_s`), with one (`record_s`) and
-    of its backward pass (`backward_s`).
+    `step_bytes`, `other_bytes`, the profile `peak_bytes` weighs moments with); its seconds
+    are `step_times`'.
 
     `trace` is the enclosing reverse trace (the step's closed-over tracers become inputs of the
     private tape, as in a real run), `carry` and `x` the step's input leaves, `wanted` which of
@@ -104,9 +102,9 @@ def measure_step(trace, touched, body, carry, x, wanted, length, device, timed=F
     host = device == "host"
     reused = 0
     if host:  # the same step with CPython's freelists full: what it takes from them
-        with _freelists_full():
-            reused = step_bytes_as_is(trace, touched, body, carry, x, wanted, device)
-    with _freelists_spent(host), memory.track(device=device) as recorded:
+        _fill_freelists()
+        reused = step_bytes_as_is(trace, touched, body, carry, x, wanted, device)
+    with _holding(host, _every_freelist), memory.track(device=device) as recorded:
         replay = Replay(trace, touched, fun, inputs, False, wanted)
         outputs = replay.values()
     reused = max(0, recorded.end_bytes - reused) if host else 0
@@ -133,7 +131,7 @@ def measure_step(trace, touched, body, carry, x, wanted, length, device, timed=F
         term += closure_bytes
         del table, private
     del replay
-    with _small_freelists_spent(host), memory.track(device=device) as held:
+    with _holding(host, _short_freelists), memory.track(device=device) as held:
         # a recomputing plan keeps a fingerprint of every step's outputs (`verify.py`)
         checker = Checker("exact" if host else "allclose", None)
         checker.note(-1, outputs)  # the notes' table made, then one note per step
@@ -203,8 +201,6 @@ def measure_step(trace, touched, body, carry, x, wanted, length, device, timed=F
              + closure_bytes + FRAME_CHUNK_BYTES * host}
     sizes["other_bytes"] = other_bytes(sizes, length)
     sizes["unseen_step_bytes"] = UNSEEN_STEP_BYTES * host  # Budget's margin, not a forecast
-    if timed:
-        sizes.update(step_times(trace, touched, body, carry, x, wanted))
     return sizes
 
 
@@ -314,49 +310,44 @@ def seconds(plan, times):
 
 
 @contextlib.contextmanager
-def _freelists_spent(host):
-    """Hold every tuple, list and dict CPython keeps for reuse (its freelists) for the block:
-    a step's objects are then all newly allocated, so `gpuad.memory` counts them as a long
+def _holding(host, make):
+    """Keep the objects `make()` returns alive for the block, on the host only, made and
+    dropped out of every `track` block's view: what they take from CPython's freelists is
+    then not there for the block's own objects."""
+    if not host:
+        yield
+        return
+    with memory.untracked():
+        held = make()
+    try:
+        yield
+    finally:
+        with memory.untracked():
+            held.clear()
+
+
+def _every_freelist():
+    """As many tuples, lists and dicts as CPython keeps for reuse (its freelists), to hold
+    (`_holding`) while a step runs: its objects are then all newly allocated, so `gpuad.memory` counts them as a long
     run does once the freelists are spent. Measured without this, an LSTM step (hidden 16,
     batch 8) read 10.3 KiB where StoreAll kept 15.1 KiB per step at T=400 (its tuples came
     from the freelists; in 3.11, 2000 per size up to 20 items). The held objects (3 MiB,
     3-5 ms to make) are left out of every `track` block."""
-    if not host:
-        yield
-        return
-    with memory.untracked():
-        held = [tuple(range(k)) for k in range(1, 21) for _ in range(2000)]
-        held += [[] for _ in range(100)] + [{} for _ in range(100)]
-    try:
-        yield
-    finally:
-        with memory.untracked():
-            held.clear()
+    return ([tuple(range(k)) for k in range(1, 21) for _ in range(2000)]
+            + [[] for _ in range(100)] + [{} for _ in range(100)])
 
 
-@contextlib.contextmanager
-def _small_freelists_spent(host):
-    """Hold what CPython's short freelists keep (80 lists, 80 dicts, 100 floats in 3.11) for
-    the block: a long run's per-step objects use them up within 100 steps, while the tuples'
+def _short_freelists():
+    """As many lists, dicts and floats as CPython's short freelists keep (80, 80 and 100 in
+    3.11), to hold (`_holding`) while a step's bookkeeping is measured: a long run's per-step objects use them up within 100 steps, while the tuples'
     (2000 per size) keep supplying them. Measured on the RNN of forecast_accuracy.py (hidden
     16, batch 8, T = 100, Revolve(8)): a step's fingerprint took 153 B in the run, of which
     its list (56 B) came from the freelist in a dry run that left them full."""
-    if not host:
-        yield
-        return
-    with memory.untracked():
-        held = [[] for _ in range(100)] + [{} for _ in range(100)]
-        held += [k + 0.5 for k in range(200)]
-    try:
-        yield
-    finally:
-        with memory.untracked():
-            held.clear()
+    return [[] for _ in range(100)] + [{} for _ in range(100)] + [k + 0.5 for k in range(200)]
 
 
-@contextlib.contextmanager
-def _freelists_full():
-    """Fill CPython's freelists for the block, as a training loop finds them on each call
+def _fill_freelists():
+    """Fill CPython's freelists, as a training loop finds them on each call
     (the previous call's tapes, freed, refilled them), so that what a step takes from them is
     the same whatever ran before in the process: read with them as they were, the LSTM of
     forecast_accuracy.py (hidden 16, batch 8) took 1.7-3.5 KiB a step from them in three
@@ -366,7 +357,6 @@ def _freelists_full():
         spare += [[] for _ in range(100)] + [{k: k} for k in range(100)]
         spare += [k + 0.5 for k in range(200)]
         del spare
-    yield
 
 
 def _owned_bytes(values, host):
